@@ -1,0 +1,90 @@
+from allauth.account.models import EmailConfirmation, EmailConfirmationHMAC
+from django.shortcuts import render
+from rest_framework import status
+from rest_framework.response import Response
+
+from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView
+
+from . import services
+from .serializers import (
+    LoginInputSerializer,
+    LoginUserSerializer,
+    SessionUserSerializer,
+    SignupInputSerializer,
+    SignupUserSerializer,
+    session_body,
+)
+
+
+def _client(request) -> dict:
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR"),
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+    }
+
+
+class SignupView(PublicAPIView):
+    rate_limits = {"POST": ("signup",)}
+
+    def post(self, request):
+        data = SignupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_signup(request=request._request, **data.validated_data)
+        session = None
+        if not services.signup_needs_verification():
+            bearer, token = services.session_create(user=user, **_client(request))
+            session = session_body(bearer, token)
+        return Response(
+            {"user": SignupUserSerializer(user).data, "session": session},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoginView(PublicAPIView):
+    rate_limits = {"POST": ("login",)}
+
+    def post(self, request):
+        data = LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_login(request=request._request, **data.validated_data)
+        bearer, token = services.session_create(user=user, **_client(request))
+        return Response(
+            {"user": LoginUserSerializer(user).data, "session": session_body(bearer, token)}
+        )
+
+
+class LogoutView(AuthenticatedAPIView):
+    default_rate_limits = ()  # the PRD puts no limit on logout
+
+    def post(self, request):
+        services.session_revoke(session=request.auth)
+        return Response({"success": True})
+
+
+class SessionView(AuthenticatedAPIView):
+    def get(self, request):
+        return Response(
+            {
+                "user": SessionUserSerializer(request.user).data,
+                "session": session_body(request.auth),
+            }
+        )
+
+
+def email_confirm_page(request, key: str):
+    """The link in the verification e-mail: confirms the address and says so."""
+    confirmation = EmailConfirmationHMAC.from_key(key)
+    if confirmation is None:
+        confirmation = EmailConfirmation.objects.all_valid().filter(key=key.lower()).first()
+    verified = confirmation is not None and confirmation.confirm(request) is not None
+    return render(
+        request,
+        "accounts/email_verified.html",
+        {"verified": verified},
+        status=200 if verified else 400,
+    )
+
+
+def password_reset_page(request, uidb36: str, key: str):
+    """The link in the reset e-mail: the app opens it; a browser is told what to do."""
+    return render(request, "accounts/password_reset.html", {"uid": uidb36, "token": key})

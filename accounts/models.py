@@ -1,0 +1,117 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from infinitestories.ids import PublicIdField
+
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("it", "Italian"),
+]
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, email: str) -> "User":
+        return self.get(email=normalize_email(email))
+
+
+def normalize_email(email: str) -> str:
+    """E-mail is the login and is case-insensitive: it is stored lower-cased."""
+    return (email or "").strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Theme(models.TextChoices):
+        SYSTEM = "system"
+        LIGHT = "light"
+        DARK = "dark"
+
+    class Tier(models.TextChoices):
+        FREE = "free"
+        PREMIUM = "premium"
+        FAMILY = "family"
+
+    id = PublicIdField(prefix="user")
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    image = models.URLField(max_length=500, blank=True)
+    apple_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+
+    preferred_language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+    theme_preference = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
+
+    subscription_tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.FREE)
+    subscription_expiry = models.DateTimeField(null=True, blank=True)
+    monthly_stories_used = models.PositiveIntegerField(default=0)
+    monthly_stories_limit = models.PositiveIntegerField(default=10)
+
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.emailaddress_set.filter(email__iexact=self.email, verified=True).exists()
+
+
+class BearerSession(models.Model):
+    """A signed-in device. Only a SHA-256 hash of its token is stored; the token is shown once."""
+
+    id = PublicIdField(prefix="sess")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="bearer_sessions")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-last_used_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.user_agent or 'unknown device'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,146 @@
+import hashlib
+import hmac
+import secrets
+
+from allauth.account.models import EmailAddress
+from allauth.account.utils import setup_user_email
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from infinitestories.api.errors import VALIDATION_ERROR, ApplicationError
+
+from .errors import EMAIL_NOT_VERIFIED, INVALID_CREDENTIALS
+from .models import BearerSession, User, normalize_email
+
+DUPLICATE_EMAIL = "An account with this e-mail already exists."
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_create(
+    *, user: User, ip_address: str | None, user_agent: str
+) -> tuple[BearerSession, str]:
+    """Open a session; return it with its token, which exists only in this return value."""
+    token = secrets.token_hex(32)
+    now = timezone.now()
+    session = BearerSession.objects.create(
+        user=user,
+        token_hash=token_hash(token),
+        expires_at=now + settings.SESSION_TOKEN_TTL,
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:255],
+        created_at=now,
+        last_used_at=now,
+    )
+    return session, token
+
+
+def session_authenticate(*, token: str) -> BearerSession | None:
+    """The live session for a token, or None. Slides the expiry at most once a day.
+
+    The lookup is by hash, so the stored value never meets the raw token; the final
+    compare_digest keeps the comparison constant-time.
+    """
+    if not token or len(token) > 128:
+        return None
+    digest = token_hash(token)
+    now = timezone.now()
+    session = (
+        BearerSession.objects.select_related("user")
+        .filter(
+            token_hash=digest, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
+        )
+        .first()
+    )
+    if session is None or not hmac.compare_digest(session.token_hash, digest):
+        return None
+    if now - session.last_used_at >= settings.SESSION_TOKEN_REFRESH_INTERVAL:
+        session.last_used_at = now
+        session.expires_at = now + settings.SESSION_TOKEN_TTL
+        session.save(update_fields=["last_used_at", "expires_at"])
+        User.objects.filter(pk=session.user_id).update(last_seen_at=now)
+        session.user.last_seen_at = now
+    return session
+
+
+def session_revoke(*, session: BearerSession) -> None:
+    BearerSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def sessions_revoke_all(*, user: User) -> int:
+    return BearerSession.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def sessions_purge_expired() -> int:
+    """Delete sessions that expired or were revoked more than 30 days ago (a beat job)."""
+    cutoff = timezone.now() - settings.SESSION_TOKEN_TTL
+    expired = BearerSession.objects.filter(expires_at__lt=timezone.now())
+    revoked = BearerSession.objects.filter(revoked_at__lt=cutoff)
+    deleted, _ = (expired | revoked).delete()
+    return deleted
+
+
+def _duplicate_email() -> ApplicationError:
+    return ApplicationError(
+        VALIDATION_ERROR, "The request has invalid fields.", details={"email": DUPLICATE_EMAIL}
+    )
+
+
+@transaction.atomic
+def user_signup(*, request, email: str, password: str, name: str = "") -> User:
+    """Create an account.
+
+    1. Normalise the e-mail and refuse one already taken (any case).
+    2. Check the password with Django's validators (length, uppercase, digit, common).
+    3. Create the user and allauth's e-mail address; send the verification e-mail after commit
+       unless verification is off.
+    """
+    email = normalize_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise _duplicate_email()
+    try:
+        validate_password(password, user=User(email=email, name=name))
+    except DjangoValidationError as exc:
+        raise ApplicationError(
+            VALIDATION_ERROR,
+            "The request has invalid fields.",
+            details={"password": " ".join(exc.messages)},
+        ) from None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, name=name)
+    except IntegrityError:  # a concurrent signup with the same e-mail won the race
+        raise _duplicate_email() from None
+    setup_user_email(request, user, [])
+    if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
+        address = EmailAddress.objects.get_primary(user)
+        transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
+    return user
+
+
+def user_login(*, request, email: str, password: str) -> User:
+    """The user for these credentials. A failure never says whether the e-mail exists."""
+    user = authenticate(request, email=normalize_email(email), password=password)
+    if user is None:
+        raise ApplicationError(INVALID_CREDENTIALS, "Invalid e-mail or password.", status=401)
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not user.email_verified:
+        raise ApplicationError(
+            EMAIL_NOT_VERIFIED,
+            "Please verify your e-mail address first. We have sent you a link.",
+            status=403,
+        )
+    return user
+
+
+def signup_needs_verification() -> bool:
+    return settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"

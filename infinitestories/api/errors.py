@@ -1,0 +1,135 @@
+"""One error shape for every failure: {"error": message, "code": MACHINE_CODE, "details": {...}}.
+
+Services raise ApplicationError; DRF and Django exceptions are translated here; anything else is
+logged and answered as a plain 500 that never carries a traceback.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+# Machine codes the iOS app can switch on (README lists them).
+VALIDATION_ERROR = "VALIDATION_ERROR"
+MALFORMED_JSON = "MALFORMED_JSON"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+UNAUTHORIZED = "UNAUTHORIZED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+RATE_LIMITED = "RATE_LIMITED"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+class ApplicationError(Exception):
+    """The one exception services raise for an answer the client should see."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+class NotFoundError(ApplicationError):
+    def __init__(self, message: str = "Not found."):
+        super().__init__(NOT_FOUND, message, status=404)
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": message, "code": code, "details": details or {}}
+
+
+def _flatten(detail: Any) -> Any:
+    """DRF's per-field lists of messages become one string per field; nesting is kept."""
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return " ".join(str(item) for item in detail)
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+_DRF_CODES: list[tuple[type[Exception], str]] = [
+    (exceptions.ParseError, MALFORMED_JSON),
+    (exceptions.UnsupportedMediaType, UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.NotAuthenticated, UNAUTHORIZED),
+    (exceptions.AuthenticationFailed, UNAUTHORIZED),
+    (exceptions.PermissionDenied, FORBIDDEN),
+    (exceptions.NotFound, NOT_FOUND),
+    (exceptions.MethodNotAllowed, METHOD_NOT_ALLOWED),
+    (exceptions.Throttled, RATE_LIMITED),
+]
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        details = _flatten(exc.detail)
+        if not isinstance(details, dict):
+            details = {"nonFieldErrors": details}
+        return Response(
+            error_body(VALIDATION_ERROR, "The request has invalid fields.", details), status=400
+        )
+    if isinstance(exc, Http404):
+        return Response(error_body(NOT_FOUND, "Not found."), status=404)
+    if isinstance(exc, PermissionDenied):
+        return Response(error_body(FORBIDDEN, "You do not have permission to do this."), status=403)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body(PAYLOAD_TOO_LARGE, "The request body is too large."), status=413)
+    for exc_class, code in _DRF_CODES:
+        if isinstance(exc, exc_class):
+            message = exc.detail if isinstance(exc.detail, str) else "Request refused."
+            if code == MALFORMED_JSON:
+                message = "The request body is not valid JSON."
+            headers = {}
+            if getattr(exc, "wait", None):
+                headers["Retry-After"] = str(int(exc.wait))
+            return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body(VALIDATION_ERROR, "The request was refused."), status=400)
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        error_body(INTERNAL_ERROR, "Something went wrong on our side. Please try again."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def json_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status)
+
+
+def handler400(request, exception=None):
+    return json_error(VALIDATION_ERROR, "Bad request.", 400)
+
+
+def handler403(request, exception=None):
+    return json_error(FORBIDDEN, "You do not have permission to do this.", 403)
+
+
+def handler404(request, exception=None):
+    return json_error(NOT_FOUND, "Not found.", 404)
+
+
+def handler500(request):
+    return json_error(INTERNAL_ERROR, "Something went wrong on our side. Please try again.", 500)

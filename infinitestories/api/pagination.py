@@ -1,0 +1,19 @@
+"""Limit/offset pagination answering {"<items>": [...], "pagination": {"total", "limit", "offset"}}."""
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+
+class PageInputSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+    offset = serializers.IntegerField(min_value=0, default=0)
+
+
+def paginate(queryset: QuerySet, params: dict) -> tuple[list, dict]:
+    """Return one page of the queryset and its pagination block; bad limit/offset answer 400."""
+    page = PageInputSerializer(data=params)
+    page.is_valid(raise_exception=True)
+    limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+    total = queryset.count()
+    rows = list(queryset[offset : offset + limit])
+    return rows, {"total": total, "limit": limit, "offset": offset}

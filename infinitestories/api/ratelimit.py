@@ -1,0 +1,104 @@
+"""Rate limits as a policy table: named limits, counted in the shared cache (Redis in production).
+
+Defaults come from the PRD (sections 6 and 10). RATE_LIMITS overrides any of them with
+comma-separated `name=rate` pairs, for example `signup=100/h,api=1000/m`. Counting is
+django-ratelimit's fixed window in the cache, so it holds across gunicorn workers and hosts.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django_ratelimit.core import _split_rate, get_usage
+
+from .errors import RATE_LIMITED, ApplicationError
+
+# name -> (rate, key). key "ip" counts per client address, "user" per signed-in user.
+DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
+    "signup": ("5/h", "ip"),
+    "login": ("10/h", "ip"),
+    "api": ("100/m", "user"),
+    "hero_create": ("10/m", "user"),
+    "hero_update": ("20/m", "user"),
+    "delete": ("10/m", "user"),
+    "story_update": ("20/m", "user"),
+    "story_generation": ("10/h", "user"),
+    "audio_generation": ("20/h", "user"),
+    "illustration_generation": ("5/h", "user"),
+    "avatar_generation": ("5/h", "user"),
+    "status_poll": ("60/m", "user"),
+    "upload": ("100/m", "user"),
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    rate: str
+    key: str
+
+
+@cache
+def _policies(overrides: str) -> dict[str, Policy]:
+    policies = {name: Policy(name, rate, key) for name, (rate, key) in DEFAULT_POLICIES.items()}
+    for pair in filter(None, (part.strip() for part in overrides.split(","))):
+        name, _, rate = pair.partition("=")
+        name, rate = name.strip(), rate.strip()
+        if name not in policies:
+            raise ImproperlyConfigured(f"RATE_LIMITS names an unknown limit: {name!r}")
+        try:
+            _split_rate(rate)
+        except (AttributeError, ValueError, KeyError) as exc:
+            raise ImproperlyConfigured(f"RATE_LIMITS has a bad rate for {name}: {rate!r}") from exc
+        policies[name] = Policy(name, rate, policies[name].key)
+    return policies
+
+
+def policy(name: str) -> Policy:
+    return _policies(settings.RATE_LIMITS)[name]
+
+
+def _key(policy: Policy):
+    def key(group, request) -> str:
+        if policy.key == "user" and request.user and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return "ip:" + request.META.get(settings.RATELIMIT_IP_META_KEY, "").split(",")[0].strip()
+
+    return key
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: int
+    remaining: int
+    reset_in: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_in),
+        }
+
+
+def hit(request, name: str) -> Usage:
+    """Count one request against the named limit; raise 429 RATE_LIMITED when it is over."""
+    rule = policy(name)
+    usage = get_usage(
+        request, group=f"rl:{rule.name}", key=_key(rule), rate=rule.rate, increment=True
+    )
+    if usage is None:  # RATELIMIT_ENABLE is off
+        return Usage(limit=0, remaining=0, reset_in=0)
+    reset_in = max(usage["time_left"], 1)
+    state = Usage(usage["limit"], max(usage["limit"] - usage["count"], 0), reset_in)
+    if usage["should_limit"]:
+        raise ApplicationError(
+            RATE_LIMITED,
+            "Too many requests. Please wait a little and try again.",
+            status=429,
+            details={"limit": rule.name, "retryAfter": reset_in},
+            headers={"Retry-After": str(reset_in), **state.headers},
+        )
+    return state

@@ -1,0 +1,17 @@
+"""Test settings: production settings with test-only fixes. DATABASE_URL and REDIS_URL come from CI."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("AI_PROVIDER", "local")
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
+
+from .settings import *  # noqa: F403
+
+# Tasks run in the test's own process unless a test starts real workers.
+CELERY_TASK_ALWAYS_EAGER = True
+# Hashing cost is not what these tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
