@@ -13,6 +13,12 @@ api_patterns = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
+    path("", include("accounts.user_urls")),
+    path("", include("heroes.urls")),
+    path("", include("stories.urls")),
+    path("", include("stories.generation_urls")),
+    path("", include("media.urls")),
+    path("", include("usage.urls")),
 ]
 
 urlpatterns = [

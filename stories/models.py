@@ -1,0 +1,210 @@
+from django.conf import settings
+from django.db import models
+
+from infinitestories.ids import PublicIdField
+
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("it", "Italian"),
+]
+
+
+class CustomStoryEvent(models.Model):
+    """A family's own story occasion ("first lost tooth"), reusable across stories."""
+
+    id = PublicIdField(prefix="evt")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="custom_events"
+    )
+    title = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    prompt_seed = models.TextField()
+    keywords = models.JSONField(default=list, blank=True)
+    category = models.CharField(max_length=50)
+    age_range = models.CharField(max_length=20, blank=True)
+    tone = models.CharField(max_length=30, default="gentle")
+    pictogram_key = models.CharField(max_length=255, blank=True)
+    pictogram_emoji = models.CharField(max_length=16, blank=True)
+    # Server-owned: counted when a story is made from the event.
+    usage_count = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    is_favorite = models.BooleanField(default=False)
+    ai_enhanced = models.BooleanField(default=False)
+    original_prompt = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["category"]),
+            models.Index(fields=["is_favorite"]),
+            models.Index(fields=["usage_count"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Story(models.Model):
+    """A story belongs to its user directly, so ownership survives the deletion of its hero."""
+
+    id = PublicIdField(prefix="story")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stories"
+    )
+    hero = models.ForeignKey(
+        "heroes.Hero", on_delete=models.SET_NULL, null=True, blank=True, related_name="stories"
+    )
+    title = models.CharField(max_length=200)
+    content = models.TextField()
+    language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+
+    event_type = models.CharField(max_length=50, blank=True)
+    custom_event = models.ForeignKey(
+        CustomStoryEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="stories"
+    )
+    custom_event_prompt = models.TextField(blank=True)
+    # The prompt template version that wrote the text (templates/prompts/).
+    prompt_version = models.CharField(max_length=50, blank=True)
+
+    audio_key = models.CharField(max_length=255, blank=True)
+    audio_generated = models.BooleanField(default=False)
+    audio_duration = models.FloatField(null=True, blank=True)
+    audio_generated_at = models.DateTimeField(null=True, blank=True)
+    voice_type = models.CharField(max_length=20, blank=True)
+
+    listen_count = models.PositiveIntegerField(default=0)
+    last_listened_at = models.DateTimeField(null=True, blank=True)
+    is_favorite = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "stories"
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["user", "-listen_count"]),
+            models.Index(fields=["is_favorite"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StoryIllustration(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        GENERATING = "generating"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    id = PublicIdField(prefix="ill")
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="illustrations")
+    image_key = models.CharField(max_length=255, blank=True)
+    # The prompt sent to the image model (the PRD's dallePrompt) and the scene it drew.
+    prompt = models.TextField(blank=True)
+    scene_description = models.TextField(blank=True)
+    generation_id = models.CharField(max_length=100, blank=True)
+    timestamp = models.FloatField(default=0)
+    duration = models.FloatField(null=True, blank=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    generation_status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    error_message = models.CharField(max_length=500, blank=True)
+    retry_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_order"]
+        indexes = [models.Index(fields=["story", "display_order"])]
+
+    def __str__(self) -> str:
+        return f"{self.story} #{self.display_order}"
+
+
+class GenerationJob(models.Model):
+    """One unit of background work (audio, illustrations, avatar) that the app can poll.
+
+    The row, not the broker, is the source of truth: a heartbeat shows the worker is alive and a
+    sweeper re-queues a processing job whose heartbeat went stale.
+    """
+
+    class Kind(models.TextChoices):
+        AUDIO = "audio"
+        ILLUSTRATIONS = "illustrations"
+        AVATAR = "avatar"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSING = "processing"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    class Priority(models.TextChoices):
+        LOW = "low"
+        NORMAL = "normal"
+        HIGH = "high"
+
+    id = PublicIdField(prefix="job")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs"
+    )
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, null=True, blank=True, related_name="jobs"
+    )
+    hero = models.ForeignKey(
+        "heroes.Hero", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    params = models.JSONField(default=dict, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error_message = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    estimated_completion_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["story", "kind", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.id} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key, replayed to its retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "endpoint", "key"], name="idempotency_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"
