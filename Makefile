@@ -24,8 +24,14 @@ dev: install .env
 run:
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs against the machine's real PostgreSQL and Redis (override either variable).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/infinitestories
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+PYTEST_ARGS ?=
+
 test: install
-	$(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .

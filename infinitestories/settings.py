@@ -153,6 +153,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# "newPassword1" <-> "new_password1" (not "new_password_1").
+JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {"no_underscore_before_number": True}}
 SPECTACULAR_SETTINGS = {
     "TITLE": "InfiniteStories API",
     "VERSION": "1.0.0",

@@ -103,6 +103,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             if code == MALFORMED_JSON:
                 message = "The request body is not valid JSON."
             headers = {}
+            if getattr(exc, "auth_header", None):
+                headers["WWW-Authenticate"] = exc.auth_header
             if getattr(exc, "wait", None):
                 headers["Retry-After"] = str(int(exc.wait))
             return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
