@@ -48,3 +48,77 @@ def other_user():
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return client_for(other_user)
+
+
+# --- Object storage on a real S3-compatible server (moto's server mode on loopback) ----------
+
+S3_BUCKET = "infinite-stories-test"
+
+
+@pytest.fixture(scope="session")
+def _moto_server():
+    """One moto S3 server for the whole test session, on a free loopback port."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _reset_default_storage():
+    from django.core.files.storage import default_storage, storages
+    from django.utils.functional import empty
+
+    # Django's setting_changed handler does this too; done again so the fixture never depends on it.
+    storages.__dict__.pop("backends", None)
+    storages._backends = None
+    storages._storages = {}
+    default_storage._wrapped = empty
+
+
+@pytest.fixture
+def s3_storage(_moto_server, settings):
+    """Django's default storage is django-storages S3 against moto, with an empty bucket.
+
+    Yields the boto3 client so a test can look at the bucket directly.
+    """
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=_moto_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    existing = {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+    if S3_BUCKET in existing:
+        for obj in client.list_objects_v2(Bucket=S3_BUCKET).get("Contents", []):
+            client.delete_object(Bucket=S3_BUCKET, Key=obj["Key"])
+    else:
+        client.create_bucket(Bucket=S3_BUCKET)
+    settings.R2_BUCKET_NAME = S3_BUCKET
+    settings.R2_PUBLIC_URL = ""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "endpoint_url": _moto_server,
+                "access_key": "testing",
+                "secret_key": "testing",
+                "bucket_name": S3_BUCKET,
+                "region_name": "us-east-1",
+                "signature_version": "s3v4",
+                "file_overwrite": False,
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": int(settings.MEDIA_URL_EXPIRY.total_seconds()),
+            },
+        },
+    }
+    _reset_default_storage()
+    yield client
+    _reset_default_storage()

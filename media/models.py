@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.db import models
+
+from infinitestories.ids import PublicIdField
+
+
+class FileUpload(models.Model):
+    """A file a client asked to upload directly to storage (POST /api/files/upload)."""
+
+    class Category(models.TextChoices):
+        AVATAR = "avatar"
+        ILLUSTRATION = "illustration"
+        AUDIO = "audio"
+        PICTOGRAM = "pictogram"
+
+    id = PublicIdField(prefix="file")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
+    )
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=100)
+    storage_key = models.CharField(max_length=255, unique=True)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    entity_id = models.CharField(max_length=40, blank=True)
+    is_public = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["category"])]
+
+    def __str__(self) -> str:
+        return self.storage_key

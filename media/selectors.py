@@ -1,0 +1,30 @@
+"""Reads from object storage: URLs, bytes, existence."""
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from .storage import is_s3
+
+
+def media_url(*, key: str) -> str | None:
+    """The URL a client fetches the file from, or None when there is no file.
+
+    Public under R2_PUBLIC_URL when set; otherwise a presigned GET that expires after
+    MEDIA_URL_EXPIRY on S3, or the /media/ URL on local files (served in DEBUG).
+    """
+    if not key:
+        return None
+    if settings.R2_PUBLIC_URL:
+        return f"{settings.R2_PUBLIC_URL}/{key}"
+    if is_s3():
+        return default_storage.url(key, expire=int(settings.MEDIA_URL_EXPIRY.total_seconds()))
+    return default_storage.url(key)
+
+
+def media_read(*, key: str) -> bytes:
+    with default_storage.open(key, "rb") as file:
+        return file.read()
+
+
+def media_exists(*, key: str) -> bool:
+    return bool(key) and default_storage.exists(key)

@@ -1,0 +1,15 @@
+from botocore.exceptions import BotoCoreError, ClientError
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(
+    autoretry_for=(OSError, BotoCoreError, ClientError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=8,
+)
+def media_delete_task(key: str) -> None:
+    """Delete one stored file; idempotent, retried with backoff while storage is unavailable."""
+    services.media_delete(key=key)
