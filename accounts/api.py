@@ -1,5 +1,6 @@
 from allauth.account.models import EmailConfirmation, EmailConfirmationHMAC
 from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -8,6 +9,10 @@ from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView
 from . import services
 from .serializers import (
     LoginInputSerializer,
+    LoginOutputSerializer,
+    SessionOutputSerializer,
+    SignupOutputSerializer,
+    SuccessSerializer,
     LoginUserSerializer,
     SessionUserSerializer,
     SignupInputSerializer,
@@ -26,6 +31,7 @@ def _client(request) -> dict:
 class SignupView(PublicAPIView):
     rate_limits = {"POST": ("signup",)}
 
+    @extend_schema(request=SignupInputSerializer, responses={201: SignupOutputSerializer})
     def post(self, request):
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -43,6 +49,7 @@ class SignupView(PublicAPIView):
 class LoginView(PublicAPIView):
     rate_limits = {"POST": ("login",)}
 
+    @extend_schema(request=LoginInputSerializer, responses=LoginOutputSerializer)
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -56,12 +63,14 @@ class LoginView(PublicAPIView):
 class LogoutView(AuthenticatedAPIView):
     default_rate_limits = ()  # the PRD puts no limit on logout
 
+    @extend_schema(request=None, responses=SuccessSerializer)
     def post(self, request):
         services.session_revoke(session=request.auth)
         return Response({"success": True})
 
 
 class SessionView(AuthenticatedAPIView):
+    @extend_schema(responses=SessionOutputSerializer)
     def get(self, request):
         return Response(
             {

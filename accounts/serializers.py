@@ -53,3 +53,27 @@ def session_body(session, token: str | None = None) -> dict:
     if token is not None:
         body = {"token": token, **body}
     return body
+
+
+class SessionTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(required=False)
+    expires_at = serializers.DateTimeField()
+
+
+class SignupOutputSerializer(serializers.Serializer):
+    user = SignupUserSerializer()
+    session = SessionTokenSerializer(allow_null=True)
+
+
+class LoginOutputSerializer(serializers.Serializer):
+    user = LoginUserSerializer()
+    session = SessionTokenSerializer()
+
+
+class SessionOutputSerializer(serializers.Serializer):
+    user = SessionUserSerializer()
+    session = SessionTokenSerializer()
+
+
+class SuccessSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
