@@ -3,11 +3,19 @@
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from .storage import key_new
+from infinitestories.api.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, ApplicationError
+
+from .errors import UPLOAD_SIGNATURE_INVALID
+from .models import FileUpload
+from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +47,94 @@ def media_delete(*, key: str) -> None:
     """Delete one file now; a missing file is not an error (deletion is idempotent)."""
     if key:
         default_storage.delete(key)
+
+
+# --- Direct uploads (POST /api/files/upload) -------------------------------------------------
+
+UPLOAD_SIGNING_SALT = "media.upload"
+
+
+def upload_create(
+    *, user, file_name: str, mime_type: str, file_size: int, category: str
+) -> tuple[FileUpload, str]:
+    """Reserve a key for a client upload and return the record with its upload URL.
+
+    1. Make a random key in the category's folder, with the extension of the declared type.
+    2. Record the FileUpload (who, what, how big, until when the URL works).
+    3. Sign the upload URL: a presigned S3 PUT bound to the key and Content-Type, or, on local
+       files, a path to our own signed, expiring upload endpoint (relative: the view makes it
+       absolute).
+    """
+    from .serializers import ALLOWED_TYPES
+
+    key = key_new(category=category, extension=ALLOWED_TYPES[category][mime_type])
+    expiry = settings.MEDIA_URL_EXPIRY
+    upload = FileUpload.objects.create(
+        user=user,
+        file_name=file_name,
+        file_size=file_size,
+        mime_type=mime_type,
+        storage_key=key,
+        category=category,
+        is_public=bool(settings.R2_PUBLIC_URL),
+        expires_at=timezone.now() + expiry,
+    )
+    if is_s3():
+        url = s3_client().generate_presigned_url(
+            "put_object",
+            Params={"Bucket": s3_bucket_name(), "Key": key, "ContentType": mime_type},
+            ExpiresIn=int(expiry.total_seconds()),
+        )
+    else:
+        token = signing.TimestampSigner(salt=UPLOAD_SIGNING_SALT).sign_object({"key": key})
+        url = reverse("files-upload-local", kwargs={"token": token})
+    return upload, url
+
+
+def upload_receive(
+    *, token: str, content_type: str, content_length: int | None, stream
+) -> FileUpload:
+    """Store the body of a PUT to the local signed upload URL (the development stand-in for S3).
+
+    The signature names the key; the FileUpload row gives the declared type and size, which the
+    request must respect: a wrong or expired signature or another Content-Type is 403, a body
+    larger than declared is 413.
+    """
+    try:
+        data = signing.TimestampSigner(salt=UPLOAD_SIGNING_SALT).unsign_object(
+            token, max_age=settings.MEDIA_URL_EXPIRY
+        )
+    except signing.BadSignature:
+        raise ApplicationError(
+            UPLOAD_SIGNATURE_INVALID, "The upload link is invalid or has expired.", status=403
+        ) from None
+    upload = FileUpload.objects.filter(storage_key=data.get("key", "")).first()
+    if upload is None:
+        raise ApplicationError(
+            UPLOAD_SIGNATURE_INVALID, "The upload link is invalid or has expired.", status=403
+        )
+    if content_type.split(";")[0].strip().lower() != upload.mime_type:
+        raise ApplicationError(
+            UPLOAD_SIGNATURE_INVALID,
+            f"The upload must be sent with Content-Type {upload.mime_type}.",
+            status=403,
+        )
+    if content_length is None:
+        raise ApplicationError(
+            VALIDATION_ERROR, "The upload needs a Content-Length header.", status=411
+        )
+    if content_length > upload.file_size:
+        raise ApplicationError(
+            PAYLOAD_TOO_LARGE,
+            "The file is larger than the size declared for this upload.",
+            status=413,
+            details={"declaredSize": upload.file_size},
+        )
+    body = stream.read(content_length)
+    # Like an S3 PUT, a second upload to the same key replaces the object.
+    default_storage.delete(upload.storage_key)
+    saved = default_storage.save(upload.storage_key, ContentFile(body))
+    if saved != upload.storage_key:  # pragma: no cover - a race with another PUT of the same key
+        default_storage.delete(saved)
+        raise ApplicationError(VALIDATION_ERROR, "The upload could not be stored.", status=409)
+    return upload
