@@ -15,3 +15,8 @@ from .settings import *  # noqa: F403
 CELERY_TASK_ALWAYS_EAGER = True
 # Hashing cost is not what these tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No collectstatic in tests: serve static names as they are.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
