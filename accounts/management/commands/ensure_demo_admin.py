@@ -18,5 +18,5 @@ class Command(BaseCommand):
         if not User.objects.filter(email=EMAIL).exists():
             User.objects.create_superuser(email=EMAIL, password=PASSWORD, name="Local admin")
         self.stdout.write(
-            f"Admin: http://127.0.0.1:8000/admin/  e-mail {EMAIL}  password {PASSWORD}"
+            f"Admin: /admin/ on this server, e-mail {EMAIL}  password {PASSWORD}"
         )
