@@ -1,0 +1,173 @@
+from djangorestframework_camel_case.util import underscoreize
+from rest_framework import serializers
+
+from media.selectors import media_url
+
+from .models import Hero, HeroVisualProfile
+from .traits import VALID_TRAITS
+
+# --- Strict JSON fields: a wrong JSON type is a 400, never silently coerced ("7" is not an age).
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+def query_input(serializer_class: type[serializers.Serializer], request) -> dict:
+    """Validate query parameters (camelCase in the URL) with `serializer_class`; bad ones are 400.
+
+    The camelCase parser only converts bodies, so query parameter names are converted here; the
+    renderer turns error details back into camelCase.
+    """
+    params = serializer_class(data=underscoreize(request.query_params.dict()))
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+class SortInputSerializer(serializers.Serializer):
+    sort_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+
+# --- Heroes
+
+
+class HeroInputSerializer(serializers.Serializer):
+    """POST /api/heroes; PATCH uses it with partial=True. Fields as PRD 6.2 validates them."""
+
+    name = StrictCharField(min_length=1, max_length=100)
+    age = StrictIntegerField(min_value=1, max_value=18)
+    traits = serializers.ListField(
+        child=serializers.ChoiceField(choices=VALID_TRAITS), min_length=1, max_length=5
+    )
+    appearance = StrictCharField(min_length=1, max_length=500)
+    abilities = serializers.ListField(
+        child=StrictCharField(min_length=1, max_length=50), max_length=3, required=False
+    )
+
+    def validate_traits(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Each trait may appear once.")
+        return value
+
+
+class HeroListInputSerializer(SortInputSerializer):
+    sort_by = serializers.ChoiceField(choices=["createdAt", "name"], default="createdAt")
+
+
+class HeroDetailInputSerializer(serializers.Serializer):
+    include_stories = serializers.BooleanField(default=False)
+    story_limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+
+
+class VisualProfileOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HeroVisualProfile
+        fields = [
+            "hair_color",
+            "hair_style",
+            "eye_color",
+            "skin_tone",
+            "body_type",
+            "height",
+            "clothing_style",
+            "color_palette",
+            "accessories",
+            "art_style",
+            "canonical_prompt",
+            "simplified_prompt",
+            "updated_at",
+        ]
+
+
+class _HeroBaseOutputSerializer(serializers.ModelSerializer):
+    avatar_url = serializers.SerializerMethodField()
+
+    def get_avatar_url(self, hero: Hero) -> str | None:
+        return media_url(key=hero.avatar_key)
+
+
+class HeroListOutputSerializer(_HeroBaseOutputSerializer):
+    """One row of GET /api/heroes; story_count is annotated by the selector."""
+
+    story_count = serializers.IntegerField()
+
+    class Meta:
+        model = Hero
+        fields = [
+            "id",
+            "name",
+            "age",
+            "traits",
+            "appearance",
+            "abilities",
+            "avatar_url",
+            "created_at",
+            "story_count",
+        ]
+
+
+class HeroStorySummarySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class HeroOutputSerializer(_HeroBaseOutputSerializer):
+    """GET/POST/PATCH answers: the hero with its visual profile (null before an avatar exists).
+
+    `stories` is present only when the caller asked for them (context["stories"]).
+    """
+
+    visual_profile = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Hero
+        fields = [
+            "id",
+            "name",
+            "age",
+            "traits",
+            "appearance",
+            "abilities",
+            "avatar_url",
+            "avatar_generation_id",
+            "avatar_prompt",
+            "visual_profile",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_visual_profile(self, hero: Hero) -> dict | None:
+        try:
+            profile = hero.visual_profile
+        except HeroVisualProfile.DoesNotExist:
+            return None
+        return VisualProfileOutputSerializer(profile).data
+
+    def to_representation(self, hero: Hero) -> dict:
+        data = super().to_representation(hero)
+        stories = self.context.get("stories")
+        if stories is not None:
+            data["stories"] = HeroStorySummarySerializer(stories, many=True).data
+        return data
+
+
+class HeroTraitsOutputSerializer(serializers.Serializer):
+    traits = serializers.ListField(child=serializers.CharField())

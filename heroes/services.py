@@ -1,0 +1,132 @@
+"""Hero writes: create, update, delete, and taking an uploaded picture as the avatar."""
+
+import io
+
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from infinitestories.api.errors import ApplicationError, NotFoundError
+from media.models import FileUpload
+from media.selectors import media_exists, media_read
+from media.services import media_delete_on_commit
+
+from .errors import INVALID_IMAGE, UPLOAD_ALREADY_USED, UPLOAD_MISSING, UPLOAD_NOT_FOUND
+from .models import Hero
+
+HERO_FIELDS = ("name", "age", "traits", "appearance", "abilities")
+
+# Pillow's format name -> the MIME type a FileUpload declares.
+_PIL_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+MAX_AVATAR_BYTES = 10 * 1024 * 1024
+
+
+def hero_create(
+    *,
+    user,
+    name: str,
+    age: int,
+    traits: list[str],
+    appearance: str,
+    abilities: list[str] | None = None,
+) -> Hero:
+    return Hero.objects.create(
+        user=user,
+        name=name,
+        age=age,
+        traits=traits,
+        appearance=appearance,
+        abilities=abilities or [],
+    )
+
+
+def hero_update(*, hero: Hero, **fields) -> Hero:
+    """Set the given fields (only the user-editable ones exist here); nothing else changes."""
+    changed = [name for name in HERO_FIELDS if name in fields]
+    for name in changed:
+        setattr(hero, name, fields[name])
+    if changed:
+        hero.save(update_fields=[*changed, "updated_at"])
+    return hero
+
+
+@transaction.atomic
+def hero_delete(*, hero: Hero) -> int:
+    """Delete the hero and its visual profile; its stories stay, unlinked (hero null).
+
+    Returns how many stories were unlinked. The avatar file is deleted after commit.
+    """
+    stories_affected = hero.stories.count()
+    avatar_key = hero.avatar_key
+    hero.delete()  # Story.hero is SET_NULL; the visual profile cascades
+    media_delete_on_commit(keys=[avatar_key])
+    return stories_affected
+
+
+@transaction.atomic
+def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
+    """Use a picture the user uploaded (POST /api/files/upload) as the hero's avatar.
+
+    1. The key must name the user's own FileUpload in the avatar category, not already another
+       hero's avatar (deleting that hero would delete this one's picture).
+    2. The object must exist in storage, and its bytes must really be an image of the declared
+       type (Pillow verifies the file and its format must match the declared MIME type).
+    3. Point the hero at the key and delete the previous avatar file after commit.
+    """
+    if hero.user_id != user.pk:
+        raise NotFoundError("Hero not found.")
+    upload = FileUpload.objects.filter(
+        user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR
+    ).first()
+    if upload is None:
+        raise ApplicationError(
+            UPLOAD_NOT_FOUND,
+            "No avatar upload of yours has this storage key.",
+            details={"storageKey": "Unknown storage key."},
+        )
+    if hero.avatar_key == storage_key:
+        return hero
+    if Hero.objects.filter(avatar_key=storage_key).exclude(pk=hero.pk).exists():
+        raise ApplicationError(
+            UPLOAD_ALREADY_USED,
+            "This picture is already another hero's avatar; upload it again for this hero.",
+            details={"storageKey": "Already used."},
+        )
+    if not media_exists(key=storage_key):
+        raise ApplicationError(
+            UPLOAD_MISSING,
+            "The file has not been uploaded yet.",
+            details={"storageKey": "Nothing is stored under this key."},
+        )
+    content = media_read(key=storage_key)
+    _check_image(content=content, mime_type=upload.mime_type)
+
+    old_key = hero.avatar_key
+    hero.avatar_key = storage_key
+    hero.save(update_fields=["avatar_key", "updated_at"])
+    FileUpload.objects.filter(pk=upload.pk).update(entity_id=hero.pk)
+    if old_key and old_key != storage_key:
+        media_delete_on_commit(keys=[old_key])
+    return hero
+
+
+def _check_image(*, content: bytes, mime_type: str) -> None:
+    if len(content) > MAX_AVATAR_BYTES:
+        raise ApplicationError(
+            INVALID_IMAGE, "The picture is larger than 10 MB.", details={"storageKey": "Too large."}
+        )
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ApplicationError(
+            INVALID_IMAGE,
+            "The uploaded file is not a readable image.",
+            details={"storageKey": "Not an image."},
+        ) from None
+    if _PIL_MIME.get(image_format or "") != mime_type:
+        raise ApplicationError(
+            INVALID_IMAGE,
+            f"The uploaded file is not a {mime_type} image.",
+            details={"storageKey": f"Declared {mime_type}, found {image_format}."},
+        )

@@ -1,0 +1,161 @@
+"""heroes.services.hero_avatar_set_from_upload: an uploaded picture becomes the hero's avatar."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from heroes.services import hero_avatar_set_from_upload
+from infinitestories.api.errors import ApplicationError, NotFoundError
+from media import selectors as media_selectors
+from media import services as media_services
+from media.models import FileUpload
+from tests.heroes.factories import HeroFactory
+
+
+def image_bytes(fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def uploaded(user, *, content: bytes, mime_type: str = "image/png", category: str = "avatar"):
+    """An upload the user reserved, with `content` stored under its key."""
+    key = media_services.media_save(
+        category=category, content=content, extension="png", content_type=mime_type
+    )
+    return FileUpload.objects.create(
+        user=user,
+        file_name="me.png",
+        file_size=len(content),
+        mime_type=mime_type,
+        storage_key=key,
+        category=category,
+    )
+
+
+def test_a_real_png_upload_becomes_the_avatar_and_the_old_file_goes(
+    user, django_capture_on_commit_callbacks
+):
+    # given a hero with an old avatar and a fresh PNG upload
+    old_key = media_services.media_save(
+        category="avatar", content=b"old", extension="png", content_type="image/png"
+    )
+    hero = HeroFactory(user=user, avatar_key=old_key)
+    upload = uploaded(user, content=image_bytes("PNG"))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        result = hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
+
+    # then
+    hero.refresh_from_db()
+    assert result.avatar_key == hero.avatar_key == upload.storage_key
+    assert not media_selectors.media_exists(key=old_key)
+    assert media_selectors.media_exists(key=upload.storage_key)
+    upload.refresh_from_db()
+    assert upload.entity_id == hero.id
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_jpeg_and_webp_are_accepted(user, fmt, mime):
+    hero = HeroFactory(user=user)
+    upload = uploaded(user, content=image_bytes(fmt), mime_type=mime)
+
+    hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
+
+    assert hero.avatar_key == upload.storage_key
+
+
+def refused(user, hero, key) -> ApplicationError:
+    before = hero.avatar_key
+    with pytest.raises(ApplicationError) as info:
+        hero_avatar_set_from_upload(user=user, hero=hero, storage_key=key)
+    hero.refresh_from_db()
+    assert hero.avatar_key == before
+    return info.value
+
+
+def test_another_users_upload_is_refused(user, other_user):
+    hero = HeroFactory(user=user)
+    theirs = uploaded(other_user, content=image_bytes("PNG"))
+
+    error = refused(user, hero, theirs.storage_key)
+
+    assert (error.code, error.status) == ("UPLOAD_NOT_FOUND", 400)
+
+
+def test_an_unknown_key_is_refused(user):
+    error = refused(user, HeroFactory(user=user), "avatars/" + "0" * 32 + ".png")
+
+    assert error.code == "UPLOAD_NOT_FOUND"
+
+
+def test_an_upload_of_another_category_is_refused(user):
+    upload = uploaded(user, content=image_bytes("PNG"), category="illustration")
+
+    error = refused(user, HeroFactory(user=user), upload.storage_key)
+
+    assert error.code == "UPLOAD_NOT_FOUND"
+
+
+def test_a_reserved_but_never_uploaded_key_is_refused(user):
+    upload = uploaded(user, content=image_bytes("PNG"))
+    media_services.media_delete(key=upload.storage_key)
+
+    error = refused(user, HeroFactory(user=user), upload.storage_key)
+
+    assert (error.code, error.status) == ("UPLOAD_MISSING", 400)
+
+
+def test_bytes_that_are_not_an_image_are_refused(user):
+    upload = uploaded(user, content=b"<html>not a picture</html>")
+
+    error = refused(user, HeroFactory(user=user), upload.storage_key)
+
+    assert (error.code, error.status) == ("INVALID_IMAGE", 400)
+
+
+def test_a_truncated_png_is_refused(user):
+    upload = uploaded(user, content=image_bytes("PNG")[:40])
+
+    error = refused(user, HeroFactory(user=user), upload.storage_key)
+
+    assert error.code == "INVALID_IMAGE"
+
+
+def test_an_image_of_another_type_than_declared_is_refused(user):
+    upload = uploaded(user, content=image_bytes("JPEG"), mime_type="image/png")
+
+    error = refused(user, HeroFactory(user=user), upload.storage_key)
+
+    assert error.code == "INVALID_IMAGE"
+
+
+def test_a_picture_already_used_by_another_hero_is_refused(user):
+    upload = uploaded(user, content=image_bytes("PNG"))
+    HeroFactory(user=user, avatar_key=upload.storage_key)
+
+    error = refused(user, HeroFactory(user=user), upload.storage_key)
+
+    assert error.code == "UPLOAD_ALREADY_USED"
+
+
+def test_another_users_hero_is_not_found(user, other_user):
+    hero = HeroFactory(user=other_user)
+    upload = uploaded(user, content=image_bytes("PNG"))
+
+    with pytest.raises(NotFoundError):
+        hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
+    hero.refresh_from_db()
+    assert hero.avatar_key == ""
+
+
+def test_works_against_s3(user, s3_storage):
+    hero = HeroFactory(user=user)
+    upload = uploaded(user, content=image_bytes("PNG"))
+
+    hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
+
+    hero.refresh_from_db()
+    assert hero.avatar_key == upload.storage_key
