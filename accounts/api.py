@@ -10,13 +10,13 @@ from . import services
 from .serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
-    SessionOutputSerializer,
-    SignupOutputSerializer,
-    SuccessSerializer,
     LoginUserSerializer,
+    SessionOutputSerializer,
     SessionUserSerializer,
     SignupInputSerializer,
+    SignupOutputSerializer,
     SignupUserSerializer,
+    SuccessSerializer,
     session_body,
 )
 
