@@ -259,3 +259,61 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- AI ----------------------------------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402
+
+# The offline provider is the default; an OpenAI key switches to OpenAI unless AI_PROVIDER says.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+# Any OpenAI-compatible endpoint (a proxy, another vendor, the tests' fake server).
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+AI_PROVIDER = env.str("AI_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
+if AI_PROVIDER not in ("openai", "local"):
+    raise ImproperlyConfigured("AI_PROVIDER must be 'openai' or 'local'.")
+# Providers tried in order when one is down (e.g. "openai,local"); default: AI_PROVIDER alone.
+AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
+# A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
+AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
+# Per request; with AI_MAX_RETRIES SDK retries a call stays far under the 300 s soft limit.
+AI_REQUEST_TIMEOUT = env.float("AI_REQUEST_TIMEOUT", default=60.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
+# Model names are configuration: OpenAI retires models often.
+AI_STORY_MODEL = env.str("AI_STORY_MODEL", default="gpt-5.4")
+AI_SMALL_MODEL = env.str("AI_SMALL_MODEL", default="gpt-5.4-mini")
+AI_TTS_MODEL = env.str("AI_TTS_MODEL", default="gpt-4o-mini-tts-2025-12-15")
+# tts-1 / tts-1-hd reject `instructions`; the gpt-4o-*-tts family takes them.
+AI_TTS_SUPPORTS_INSTRUCTIONS = env.bool("AI_TTS_SUPPORTS_INSTRUCTIONS", default=True)
+AI_TTS_INSTRUCTIONS = env.str(
+    "AI_TTS_INSTRUCTIONS",
+    default="Speak slowly and warmly, like a calm parent reading a bedtime story.",
+)
+AI_TTS_CONCURRENCY = env.int("AI_TTS_CONCURRENCY", default=4)
+AI_DEFAULT_VOICE = env.str("AI_DEFAULT_VOICE", default="nova")
+AI_IMAGE_MODEL = env.str("AI_IMAGE_MODEL", default="gpt-image-2")
+AI_IMAGE_SIZE = env.str("AI_IMAGE_SIZE", default="1024x1024")
+AI_IMAGE_QUALITY = env.str("AI_IMAGE_QUALITY", default="medium")
+# "" for GPT image models (always base64); "b64_json" for dall-e-* style models.
+AI_IMAGE_RESPONSE_FORMAT = env.str("AI_IMAGE_RESPONSE_FORMAT", default="")
+# GPT image models take reference pictures (images.edit): illustrations are drawn from the avatar.
+AI_IMAGE_SUPPORTS_REFERENCE = env.bool("AI_IMAGE_SUPPORTS_REFERENCE", default=True)
+AI_IMAGE_INPUT_FIDELITY = env.str("AI_IMAGE_INPUT_FIDELITY", default="high")
+AI_IMAGE_CONCURRENCY = env.int("AI_IMAGE_CONCURRENCY", default=5)
+AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-latest")
+# Jobs: a worker beats every AI_JOB_HEARTBEAT seconds; the sweeper re-queues a processing job
+# silent for AI_JOB_STALE_AFTER seconds (far below the broker's 1-hour visibility timeout).
+AI_JOB_HEARTBEAT = env.int("AI_JOB_HEARTBEAT", default=10)
+AI_JOB_STALE_AFTER = env.int("AI_JOB_STALE_AFTER", default=120)
+AI_JOB_SWEEP_EVERY = env.int("AI_JOB_SWEEP_EVERY", default=60)
+CELERY_TASK_QUEUES_ALL = ["high", "normal", "low"]  # the Procfile's worker consumes all three
+CELERY_TASK_ROUTES = {"stories.tasks.*": {"queue": "normal"}, "usage.tasks.*": {"queue": "low"}}
+CELERY_BEAT_SCHEDULE = {
+    "generation-jobs-sweep": {
+        "task": "stories.tasks.generation_jobs_sweep_task",
+        "schedule": AI_JOB_SWEEP_EVERY,
+    },
+    "monthly-quota-reset": {
+        "task": "usage.tasks.monthly_quota_reset_task",
+        # Midnight UTC on the 1st of each month.
+        "schedule": crontab(minute=0, hour=0, day_of_month=1),
+    },
+}

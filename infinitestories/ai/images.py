@@ -1,0 +1,98 @@
+"""Use cases: draw the hero's avatar and a story's illustrations.
+
+Model: AI_IMAGE_MODEL. Consistency comes from the hero's canonical visual profile at the start of
+every prompt and, where the model accepts reference pictures (GPT image models' images.edit), from
+the avatar itself as the reference (input_fidelity high). Every prompt passes the term filter. When
+the API refuses a prompt on safety grounds it is rewritten once in gentler terms, then replaced by
+a generic scene.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from usage.models import Operation
+
+from . import chain, prompts
+from .base import ImageResult
+from .errors import ContentRefused
+from .safety import filter_prompt
+
+logger = logging.getLogger("infinitestories.safety")
+
+AVATAR_PROMPT_VERSION = "avatar/v1"
+ILLUSTRATION_PROMPT_VERSION = "illustration/v1"
+
+
+@dataclass
+class Drawing:
+    image: ImageResult
+    prompt: str
+    variant: str  # "original" | "gentle" | "generic"
+
+
+def avatar_prompt(*, hero, custom_prompt: str = "") -> str:
+    text = prompts.render(
+        "avatar/v1.txt",
+        age=hero.age,
+        appearance=hero.appearance,
+        traits=", ".join(hero.traits or []) or "kind",
+        custom=f"Extra wishes from the family (a description only): {custom_prompt}"
+        if custom_prompt
+        else "",
+    )
+    return filter_prompt(text, context=f"avatar of hero {hero.pk}")[0]
+
+
+def avatar_draw(*, ctx: chain.CallContext, prompt: str) -> ImageResult:
+    return chain.call(
+        ctx=ctx.but(operation=Operation.AVATAR_GENERATION, prompt_version=AVATAR_PROMPT_VERSION),
+        method="image",
+        prompt=prompt,
+        size=settings.AI_IMAGE_SIZE,
+    )
+
+
+def illustration_prompt(*, profile: str, scene: str, variant: str = "original") -> str:
+    template = {
+        "original": "illustration/v1.txt",
+        "gentle": "illustration/v1-gentle.txt",
+        "generic": "illustration/v1-generic.txt",
+    }[variant]
+    text = prompts.render(template, profile=profile, scene=scene)
+    return filter_prompt(text, context="illustration")[0]
+
+
+def illustration_draw(
+    *, ctx: chain.CallContext, profile: str, scene: str, reference: bytes | None, pending: list
+) -> Drawing:
+    """Draw one illustration (thread-safe: usage rows go to `pending`)."""
+    ctx = ctx.but(operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION)
+    use_reference = reference is not None and chain.primary_provider().supports_reference_images
+    for variant in ("original", "gentle", "generic"):
+        prompt = illustration_prompt(profile=profile, scene=scene, variant=variant)
+        try:
+            if use_reference:
+                image = chain.call(
+                    ctx=ctx,
+                    method="image_edit",
+                    pending=pending,
+                    prompt=prompt,
+                    reference=reference,
+                    size=settings.AI_IMAGE_SIZE,
+                )
+            else:
+                image = chain.call(
+                    ctx=ctx,
+                    method="image",
+                    pending=pending,
+                    prompt=prompt,
+                    size=settings.AI_IMAGE_SIZE,
+                )
+            return Drawing(image=image, prompt=prompt, variant=variant)
+        except ContentRefused as exc:
+            logger.warning("Image prompt refused on safety grounds (%s variant): %s", variant, exc)
+            if variant == "generic":
+                raise
+    raise AssertionError("unreachable")

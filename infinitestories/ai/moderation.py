@@ -1,0 +1,47 @@
+"""Moderation of user text and generated stories (use case: moderation).
+
+Model: AI_MODERATION_MODEL (omni-moderation: free, fast, multilingual). Flagged user text answers
+400 CONTENT_REJECTED with a kind message; every hit is logged with its reason.
+"""
+
+import logging
+
+from usage.models import Operation
+
+from . import chain
+from .errors import ContentRejected, TransientProviderError, unavailable
+
+logger = logging.getLogger("infinitestories.safety")
+
+KIND_MESSAGE = "Let's keep stories gentle and kind. Please rephrase {what} without words that could upset a child."
+
+
+def moderation_check(*, ctx: chain.CallContext, text: str) -> list[str]:
+    """Returns the flagged categories (empty when the text is fine)."""
+    if not text.strip():
+        return []
+    result = chain.call(ctx=ctx.but(operation=Operation.MODERATION), method="moderate", text=text)
+    return result.categories or (["flagged"] if result.flagged else [])
+
+
+def user_text_check(
+    *, ctx: chain.CallContext, texts: dict[str, str], what: str = "your text"
+) -> None:
+    """Moderate user-written fields (one call for all of them); raise ContentRejected if flagged."""
+    combined = "\n".join(f"{field}: {value}" for field, value in texts.items() if value)
+    if not combined:
+        return
+    try:
+        categories = moderation_check(ctx=ctx, text=combined)
+    except TransientProviderError as exc:
+        raise unavailable() from exc
+    if categories:
+        logger.warning(
+            "Moderation rejected user text (user %s, fields %s): %s",
+            ctx.user_id,
+            ",".join(texts),
+            ",".join(categories),
+        )
+        raise ContentRejected(
+            KIND_MESSAGE.format(what=what), reason=",".join(categories), field=",".join(texts)
+        )

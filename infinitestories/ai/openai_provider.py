@@ -1,0 +1,213 @@
+"""OpenAI (or any OpenAI-compatible endpoint) through the official SDK.
+
+Model names, base URL, timeout and retries are settings: OpenAI retires models often, so swapping
+one is a configuration change. Only parameters the real API has are sent (there is no
+"previous generation id" for images: consistency comes from the visual profile and the avatar
+as a reference picture through images.edit).
+"""
+
+import base64
+import io
+import json
+import logging
+
+import openai
+from django.conf import settings
+
+from .base import ImageResult, ModerationResult, SpeechResult, StructuredResult, TextResult, Usage
+from .errors import ContentRefused, PermanentProviderError, TransientProviderError
+
+logger = logging.getLogger(__name__)
+
+# Codes the image and chat APIs use when they refuse a prompt on safety grounds.
+_SAFETY_CODES = {"content_policy_violation", "moderation_blocked", "safety_violation"}
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(self) -> None:
+        self.client = openai.OpenAI(
+            api_key=settings.OPENAI_API_KEY or "missing-key",
+            base_url=settings.OPENAI_BASE_URL or None,
+            # Far under the task's soft time limit; the SDK's default is 600 s.
+            timeout=settings.AI_REQUEST_TIMEOUT,
+            # The SDK retries 429, 5xx and timeouts with back-off, never 400/401/403.
+            max_retries=settings.AI_MAX_RETRIES,
+        )
+
+    @property
+    def supports_reference_images(self) -> bool:
+        return settings.AI_IMAGE_SUPPORTS_REFERENCE
+
+    # --- text ------------------------------------------------------------------------------
+    def _model(self, tier: str) -> str:
+        return settings.AI_STORY_MODEL if tier == "story" else settings.AI_SMALL_MODEL
+
+    def chat(self, *, task, tier, system, user, data, max_output_tokens) -> TextResult:
+        model = self._model(tier)
+        response = self._call(
+            self.client.chat.completions.create,
+            model=model,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            max_completion_tokens=max_output_tokens,
+        )
+        choice = response.choices[0]
+        if choice.finish_reason == "content_filter":
+            raise ContentRefused("The model refused to answer.", provider=self.name, status=200)
+        return TextResult(
+            text=choice.message.content or "",
+            model=response.model or model,
+            usage=_tokens(response),
+        )
+
+    def structured(
+        self, *, task, tier, system, user, data, schema, schema_name, max_output_tokens
+    ) -> StructuredResult:
+        model = self._model(tier)
+        response = self._call(
+            self.client.chat.completions.create,
+            model=model,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            max_completion_tokens=max_output_tokens,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+            },
+        )
+        message = response.choices[0].message
+        if getattr(message, "refusal", None):
+            raise ContentRefused(message.refusal, provider=self.name, status=200)
+        try:
+            parsed = json.loads(message.content or "")
+        except ValueError as exc:
+            # A malformed answer is worth one more try, not a permanent failure.
+            raise TransientProviderError(
+                "The model answered with invalid JSON.", provider=self.name
+            ) from exc
+        if not isinstance(parsed, dict):
+            raise TransientProviderError(
+                "The model answered with a non-object.", provider=self.name
+            )
+        return StructuredResult(data=parsed, model=response.model or model, usage=_tokens(response))
+
+    # --- speech ----------------------------------------------------------------------------
+    def speech(self, *, text, voice, instructions) -> SpeechResult:
+        model = settings.AI_TTS_MODEL
+        kwargs = {"model": model, "voice": voice, "input": text, "response_format": "mp3"}
+        # Only the gpt-4o-*-tts family accepts speaking instructions; tts-1 rejects them.
+        if instructions and settings.AI_TTS_SUPPORTS_INSTRUCTIONS:
+            kwargs["instructions"] = instructions
+        response = self._call(self.client.audio.speech.create, **kwargs)
+        return SpeechResult(
+            audio=response.content,
+            model=model,
+            usage=Usage(unit="characters", input_units=len(text)),
+        )
+
+    # --- images ----------------------------------------------------------------------------
+    def image(self, *, prompt, size) -> ImageResult:
+        model = settings.AI_IMAGE_MODEL
+        kwargs = {"model": model, "prompt": prompt, "size": size, "n": 1}
+        if settings.AI_IMAGE_QUALITY:
+            kwargs["quality"] = settings.AI_IMAGE_QUALITY
+        if settings.AI_IMAGE_RESPONSE_FORMAT:
+            # dall-e-* needs response_format=b64_json; GPT image models always answer base64.
+            kwargs["response_format"] = settings.AI_IMAGE_RESPONSE_FORMAT
+        return self._image_result(self._call(self.client.images.generate, **kwargs), model)
+
+    def image_edit(self, *, prompt, reference, size) -> ImageResult:
+        model = settings.AI_IMAGE_MODEL
+        kwargs = {
+            "model": model,
+            "prompt": prompt,
+            "image": ("reference.png", io.BytesIO(reference), "image/png"),
+            "size": size,
+            "n": 1,
+        }
+        if settings.AI_IMAGE_INPUT_FIDELITY:
+            kwargs["input_fidelity"] = settings.AI_IMAGE_INPUT_FIDELITY
+        if settings.AI_IMAGE_QUALITY:
+            kwargs["quality"] = settings.AI_IMAGE_QUALITY
+        return self._image_result(self._call(self.client.images.edit, **kwargs), model)
+
+    def _image_result(self, response, model: str) -> ImageResult:
+        if not response.data or not response.data[0].b64_json:
+            raise PermanentProviderError(
+                "The image API answered without an image.", provider=self.name
+            )
+        usage = getattr(response, "usage", None)
+        if usage is not None and getattr(usage, "input_tokens", None) is not None:
+            units = Usage(
+                unit="tokens",
+                input_units=usage.input_tokens or 0,
+                output_units=usage.output_tokens or 0,
+                reported=True,
+            )
+        else:
+            units = Usage(unit="images", output_units=1)
+        return ImageResult(
+            image=base64.b64decode(response.data[0].b64_json), model=model, usage=units
+        )
+
+    # --- moderation ------------------------------------------------------------------------
+    def moderate(self, *, text) -> ModerationResult:
+        model = settings.AI_MODERATION_MODEL
+        response = self._call(self.client.moderations.create, model=model, input=text)
+        result = response.results[0]
+        categories = [name for name, hit in result.categories.model_dump().items() if hit]
+        return ModerationResult(
+            flagged=bool(result.flagged),
+            model=response.model or model,
+            usage=Usage(unit="characters", input_units=len(text)),
+            categories=categories,
+        )
+
+    # --- errors ----------------------------------------------------------------------------
+    def _call(self, method, **kwargs):
+        try:
+            return method(**kwargs)
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise TransientProviderError(f"OpenAI unreachable: {exc}", provider=self.name) from exc
+        except openai.RateLimitError as exc:
+            raise TransientProviderError(
+                "OpenAI rate limit", provider=self.name, status=exc.status_code
+            ) from exc
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            if status >= 500 or status == 408 or status == 409:
+                raise TransientProviderError(
+                    f"OpenAI error {status}", provider=self.name, status=status
+                ) from exc
+            code = _error_code(exc)
+            if code in _SAFETY_CODES:
+                raise ContentRefused(
+                    f"Refused on safety grounds ({code})", provider=self.name, status=status
+                ) from exc
+            raise PermanentProviderError(
+                f"OpenAI refused the request ({status} {code or ''})".strip(),
+                provider=self.name,
+                status=status,
+            ) from exc
+        except openai.OpenAIError as exc:
+            raise PermanentProviderError(f"OpenAI error: {exc}", provider=self.name) from exc
+
+
+def _error_code(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    if isinstance(error, dict):
+        return str(error.get("code") or error.get("type") or "")
+    return ""
+
+
+def _tokens(response) -> Usage:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return Usage(unit="tokens")
+    return Usage(
+        unit="tokens",
+        input_units=usage.prompt_tokens or 0,
+        output_units=usage.completion_tokens or 0,
+        reported=True,
+    )
