@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install dev run test lint format migrate superuser demo worker beat ci
+.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -58,3 +58,6 @@ beat:
 
 ci:
 	bash .ci/run
+
+bench: install
+	$(BIN)/python bench/api_latency.py
