@@ -17,6 +17,4 @@ class Command(BaseCommand):
             )
         if not User.objects.filter(email=EMAIL).exists():
             User.objects.create_superuser(email=EMAIL, password=PASSWORD, name="Local admin")
-        self.stdout.write(
-            f"Admin: /admin/ on this server, e-mail {EMAIL}  password {PASSWORD}"
-        )
+        self.stdout.write(f"Admin: /admin/ on this server, e-mail {EMAIL}  password {PASSWORD}")
