@@ -29,6 +29,12 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "avatar_generation": ("5/h", "user"),
     "status_poll": ("60/m", "user"),
     "upload": ("100/m", "user"),
+    # The family library (PRD 6.3, 6.5, 6.6); custom events as heroes, the export is heavy.
+    "illustration_delete": ("20/m", "user"),
+    "custom_event_create": ("10/m", "user"),
+    "custom_event_update": ("20/m", "user"),
+    "profile_update": ("20/m", "user"),
+    "export": ("10/h", "user"),
 }
 
 
