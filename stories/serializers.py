@@ -1,0 +1,202 @@
+from rest_framework import serializers
+
+from heroes.serializers import SortInputSerializer, StrictBooleanField, StrictCharField
+from media.selectors import media_url
+
+from .models import LANGUAGES, CustomStoryEvent, Story, StoryIllustration
+
+MAX_CONTENT_LENGTH = 50_000
+
+
+# --- Stories
+
+
+class StoryListInputSerializer(SortInputSerializer):
+    sort_by = serializers.ChoiceField(choices=["createdAt", "listenCount"], default="createdAt")
+    hero_id = serializers.CharField(max_length=40, required=False)
+    event_type = serializers.CharField(max_length=50, required=False)
+    language = serializers.ChoiceField(choices=LANGUAGES, required=False)
+    is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class StoryDetailInputSerializer(serializers.Serializer):
+    include_illustrations = serializers.BooleanField(default=False)
+
+
+class StoryUpdateInputSerializer(serializers.Serializer):
+    title = StrictCharField(min_length=1, max_length=200, required=False)
+    content = StrictCharField(min_length=1, max_length=MAX_CONTENT_LENGTH, required=False)
+    is_favorite = StrictBooleanField(required=False)
+    regenerate_audio = StrictBooleanField(required=False, default=False)
+
+
+class IllustrationOutputSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StoryIllustration
+        fields = [
+            "id",
+            "image_url",
+            "timestamp",
+            "duration",
+            "display_order",
+            "generation_status",
+            "created_at",
+        ]
+
+    def get_image_url(self, illustration: StoryIllustration) -> str | None:
+        return media_url(key=illustration.image_key)
+
+
+class _StoryBaseOutputSerializer(serializers.ModelSerializer):
+    hero_id = serializers.CharField(allow_null=True)
+    event_type = serializers.SerializerMethodField()
+    audio_url = serializers.SerializerMethodField()
+
+    def get_event_type(self, story: Story) -> str | None:
+        return story.event_type or None
+
+    def get_audio_url(self, story: Story) -> str | None:
+        return media_url(key=story.audio_key)
+
+
+class StoryListOutputSerializer(_StoryBaseOutputSerializer):
+    """A row of GET /api/stories; hero is select_related and illustration_count annotated."""
+
+    hero_name = serializers.SerializerMethodField()
+    illustration_count = serializers.IntegerField()
+
+    class Meta:
+        model = Story
+        fields = [
+            "id",
+            "hero_id",
+            "hero_name",
+            "title",
+            "content",
+            "language",
+            "event_type",
+            "audio_url",
+            "audio_generated",
+            "audio_duration",
+            "illustration_count",
+            "listen_count",
+            "is_favorite",
+            "created_at",
+        ]
+
+    def get_hero_name(self, story: Story) -> str | None:
+        return story.hero.name if story.hero else None
+
+
+class StoryHeroSummarySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    avatar_url = serializers.SerializerMethodField()
+
+    def get_avatar_url(self, hero) -> str | None:
+        return media_url(key=hero.avatar_key)
+
+
+class StoryOutputSerializer(_StoryBaseOutputSerializer):
+    """GET/PATCH /api/stories/{id}: the story with a hero summary (null once the hero is deleted).
+
+    `illustrations` is present only when asked for (context["illustrations"]).
+    """
+
+    hero = StoryHeroSummarySerializer(allow_null=True)
+    custom_event_id = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = Story
+        fields = [
+            "id",
+            "hero_id",
+            "hero",
+            "title",
+            "content",
+            "language",
+            "event_type",
+            "custom_event_id",
+            "audio_url",
+            "audio_generated",
+            "audio_duration",
+            "voice_type",
+            "listen_count",
+            "last_listened_at",
+            "is_favorite",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, story: Story) -> dict:
+        data = super().to_representation(story)
+        illustrations = self.context.get("illustrations")
+        if illustrations is not None:
+            data["illustrations"] = IllustrationOutputSerializer(illustrations, many=True).data
+        return data
+
+
+# --- Custom story events
+
+TONES = ["gentle", "exciting", "funny", "calm", "educational", "magical"]
+
+
+class CustomEventInputSerializer(serializers.Serializer):
+    """POST /api/custom-events; PATCH with partial=True. usage_count and last_used_at are the
+    server's (ignored if sent), as are ai_enhanced and original_prompt."""
+
+    title = StrictCharField(min_length=1, max_length=100)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    prompt_seed = StrictCharField(min_length=1, max_length=1000)
+    keywords = serializers.ListField(
+        child=StrictCharField(min_length=1, max_length=50), max_length=10, required=False
+    )
+    category = StrictCharField(min_length=1, max_length=50)
+    age_range = serializers.RegexField(
+        r"^\d{1,2}-\d{1,2}$", max_length=20, required=False, allow_blank=True
+    )
+    tone = serializers.ChoiceField(choices=TONES, required=False)
+    pictogram_emoji = StrictCharField(max_length=16, required=False, allow_blank=True)
+    is_favorite = StrictBooleanField(required=False)
+
+
+class CustomEventListInputSerializer(SortInputSerializer):
+    sort_by = serializers.ChoiceField(
+        choices=["createdAt", "usageCount", "title"], default="createdAt"
+    )
+    category = serializers.CharField(max_length=50, required=False)
+    is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class CustomEventOutputSerializer(serializers.ModelSerializer):
+    pictogram_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomStoryEvent
+        fields = [
+            "id",
+            "title",
+            "description",
+            "prompt_seed",
+            "keywords",
+            "category",
+            "age_range",
+            "tone",
+            "pictogram_emoji",
+            "pictogram_url",
+            "usage_count",
+            "last_used_at",
+            "is_favorite",
+            "ai_enhanced",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_pictogram_url(self, event: CustomStoryEvent) -> str | None:
+        return media_url(key=event.pictogram_key)
+
+
+class StoryEventsInputSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=LANGUAGES, required=False)

@@ -1,0 +1,124 @@
+"""Story library writes: update, delete, listen, illustrations, custom events.
+
+Creating a story (and audio/illustration generation) belongs to the generation issue.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from media.services import media_delete_on_commit
+
+from .models import CustomStoryEvent, Story, StoryIllustration
+
+CUSTOM_EVENT_FIELDS = (
+    "title",
+    "description",
+    "prompt_seed",
+    "keywords",
+    "category",
+    "age_range",
+    "tone",
+    "pictogram_emoji",
+    "is_favorite",
+)
+
+
+@transaction.atomic
+def story_update(
+    *,
+    story: Story,
+    title: str | None = None,
+    content: str | None = None,
+    is_favorite: bool | None = None,
+) -> tuple[Story, bool]:
+    """Update the editable fields; return the story and whether its content changed.
+
+    New content makes the narration stale: audio is marked not generated, and the old file is
+    deleted after commit (PRD 6.3: "Old audio file marked for deletion").
+    """
+    changed: list[str] = []
+    if title is not None and title != story.title:
+        story.title = title
+        changed.append("title")
+    if is_favorite is not None and is_favorite != story.is_favorite:
+        story.is_favorite = is_favorite
+        changed.append("is_favorite")
+    content_changed = content is not None and content != story.content
+    if content_changed:
+        old_audio = story.audio_key
+        story.content = content
+        story.audio_generated = False
+        story.audio_key = ""
+        story.audio_duration = None
+        story.audio_generated_at = None
+        changed += [
+            "content",
+            "audio_generated",
+            "audio_key",
+            "audio_duration",
+            "audio_generated_at",
+        ]
+        media_delete_on_commit(keys=[old_audio])
+    if changed:
+        story.save(update_fields=[*changed, "updated_at"])
+    return story, content_changed
+
+
+@transaction.atomic
+def story_delete(*, story: Story) -> None:
+    """Delete the story and its illustrations; their files go after commit."""
+    keys = [story.audio_key, *story.illustrations.values_list("image_key", flat=True)]
+    story.delete()
+    media_delete_on_commit(keys=keys)
+
+
+def story_listen(*, story: Story) -> Story:
+    """Count one listen atomically in the database (concurrent listens all count)."""
+    now = timezone.now()
+    Story.objects.filter(pk=story.pk).update(
+        listen_count=F("listen_count") + 1, last_listened_at=now
+    )
+    story.refresh_from_db(fields=["listen_count", "last_listened_at"])
+    return story
+
+
+@transaction.atomic
+def illustration_delete(*, illustration: StoryIllustration) -> None:
+    """Delete one illustration and close the gap: the rest keep their order, numbered 0..n-1."""
+    story_id, key = illustration.story_id, illustration.image_key
+    # Lock the story's illustrations so two deletions do not renumber over each other.
+    remaining = list(
+        StoryIllustration.objects.select_for_update()
+        .filter(story_id=story_id)
+        .exclude(pk=illustration.pk)
+        .order_by("display_order", "created_at")
+    )
+    illustration.delete()
+    for position, item in enumerate(remaining):
+        if item.display_order != position:
+            item.display_order = position
+            item.save(update_fields=["display_order", "updated_at"])
+    media_delete_on_commit(keys=[key])
+
+
+def custom_event_create(*, user, **fields) -> CustomStoryEvent:
+    values = {name: fields[name] for name in CUSTOM_EVENT_FIELDS if name in fields}
+    return CustomStoryEvent.objects.create(user=user, **values)
+
+
+def custom_event_update(*, event: CustomStoryEvent, **fields) -> CustomStoryEvent:
+    changed = [name for name in CUSTOM_EVENT_FIELDS if name in fields]
+    for name in changed:
+        setattr(event, name, fields[name])
+    if changed:
+        event.save(update_fields=[*changed, "updated_at"])
+    return event
+
+
+@transaction.atomic
+def custom_event_delete(*, event: CustomStoryEvent) -> None:
+    """Delete the event; stories made from it keep their text (their custom event becomes null)."""
+    key = event.pictogram_key
+    event.delete()
+    media_delete_on_commit(keys=[key])
