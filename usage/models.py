@@ -25,8 +25,8 @@ class Price(models.Model):
     """
 
     class Unit(models.TextChoices):
-        INPUT_TOKEN = "input_token"
-        OUTPUT_TOKEN = "output_token"
+        INPUT_TOKEN = "input_token"  # noqa: S105 - a unit name
+        OUTPUT_TOKEN = "output_token"  # noqa: S105 - a unit name
         CHARACTER = "character"
         IMAGE = "image"
 

@@ -1,0 +1,237 @@
+"""Generation endpoints: POST /api/stories, audio and illustration jobs and their status."""
+
+from django.utils import timezone
+from rest_framework.response import Response
+
+from heroes.models import Hero
+from infinitestories.api.views import OwnedAPIView
+
+from . import generation
+from .generation_serializers import (
+    AudioRequestInputSerializer,
+    IllustrationRequestInputSerializer,
+    StoryCreateInputSerializer,
+)
+from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .serializers import StoryOutputSerializer
+
+Job = GenerationJob
+
+
+def _job_summary(job: Job) -> dict:
+    return {
+        "queued": job.status == Job.Status.QUEUED or job.status == Job.Status.PROCESSING,
+        "job_id": job.pk,
+        "estimated_completion_time": job.estimated_completion_at,
+    }
+
+
+class StoryCreateView(OwnedAPIView):
+    """POST /api/stories: the story is written in the request; narration/pictures are jobs."""
+
+    rate_limits = {"POST": ("story_generation",)}
+
+    def post(self, request):
+        data = StoryCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
+        key = request.headers.get("Idempotency-Key", "").strip()[:255]
+        record = None
+        if key:
+            record, replay = generation.idempotency_begin(
+                user=request.user,
+                endpoint="stories.create",
+                key=key,
+                fingerprint=generation.request_fingerprint(params),
+            )
+            if replay is not None:
+                status, body = replay
+                return Response(body, status=status, headers={"Idempotent-Replayed": "true"})
+        try:
+            status, body = self._create(request, params)
+        except BaseException:
+            if record is not None:
+                generation.idempotency_abort(record=record)
+            raise
+        if record is not None:
+            # Stored as rendered (camelCase) so a replay is byte-for-byte the first answer.
+            generation.idempotency_finish(record=record, status=status, body=_camel(body))
+        return Response(body, status=status)
+
+    def _create(self, request, params) -> tuple[int, dict]:
+        hero = self.get_owned(Hero.objects.all(), params["hero_id"], "Hero not found.")
+        custom_event = None
+        if params.get("custom_event_id"):
+            custom_event = self.get_owned(
+                CustomStoryEvent.objects.all(), params["custom_event_id"], "Custom event not found."
+            )
+        story, jobs = generation.story_create(
+            user=request.user,
+            hero=hero,
+            language=params["language"],
+            event_type=params.get("event_type") or ("custom" if custom_event else ""),
+            custom_event=custom_event,
+            generate_audio=params["generate_audio"],
+            generate_illustrations=params["generate_illustrations"],
+            illustration_count=params["illustration_count"],
+            voice=params.get("voice") or "",
+            priority=params["priority"],
+        )
+        story = Story.objects.select_related("hero").get(pk=story.pk)
+        body = {
+            "story": StoryOutputSerializer(story).data,
+            "jobs": {name: _job_summary(job) for name, job in jobs.items()},
+        }
+        return 201, body
+
+
+def _camel(body: dict) -> dict:
+    import json
+
+    from djangorestframework_camel_case.util import camelize
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(camelize(body), cls=JSONEncoder))
+
+
+class _StoryJobView(OwnedAPIView):
+    def get_story(self, story_id: str) -> Story:
+        return self.get_owned(Story.objects.all(), story_id, "Story not found.")
+
+
+class AudioRequestView(_StoryJobView):
+    rate_limits = {"POST": ("audio_generation",)}
+
+    def post(self, request, story_id: str):
+        story = self.get_story(story_id)
+        data = AudioRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = generation.audio_request(
+            user=request.user,
+            story=story,
+            voice=data.validated_data["voice"],
+            priority=data.validated_data["priority"],
+        )
+        return Response(
+            {
+                "job": {
+                    "id": job.pk,
+                    "status": job.status,
+                    "estimated_completion_time": job.estimated_completion_at,
+                }
+            },
+            status=202,
+        )
+
+
+class AudioStatusView(_StoryJobView):
+    rate_limits = {"GET": ("status_poll",)}
+
+    def get(self, request, story_id: str):
+        from media.selectors import media_url
+
+        story = self.get_story(story_id)
+        job = Job.objects.filter(story=story, kind=Job.Kind.AUDIO).order_by("-created_at").first()
+        active = job is not None and job.status in (Job.Status.QUEUED, Job.Status.PROCESSING)
+        if story.audio_generated and not active:
+            return Response(
+                {
+                    "audio_generated": True,
+                    "audio_url": media_url(key=story.audio_key),
+                    "audio_duration": story.audio_duration,
+                    "generated_at": story.audio_generated_at,
+                    "voice": story.voice_type,
+                }
+            )
+        body: dict = {"audio_generated": story.audio_generated}
+        if job is not None:
+            body["job"] = {
+                "id": job.pk,
+                "status": job.status,
+                "progress": job.progress,
+                "attempts": job.attempts,
+                "estimated_completion_time": job.estimated_completion_at,
+                "error": job.error_message or None if job.status == Job.Status.FAILED else None,
+            }
+        return Response(body)
+
+
+class IllustrationRequestView(_StoryJobView):
+    rate_limits = {"POST": ("illustration_generation",)}
+
+    def post(self, request, story_id: str):
+        story = self.get_story(story_id)
+        data = IllustrationRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = generation.illustrations_request(
+            user=request.user,
+            story=story,
+            count=data.validated_data["count"],
+            scene_timestamps=data.validated_data.get("scene_timestamps") or None,
+            priority=data.validated_data["priority"],
+        )
+        return Response(
+            {
+                "job": {
+                    "id": job.pk,
+                    "status": job.status,
+                    "illustration_count": len(job.params["illustration_ids"]),
+                    "estimated_completion_time": job.estimated_completion_at,
+                }
+            },
+            status=202,
+        )
+
+
+class IllustrationStatusView(_StoryJobView):
+    rate_limits = {"GET": ("status_poll",)}
+
+    def get(self, request, story_id: str):
+        story = self.get_story(story_id)
+        job = (
+            Job.objects.filter(story=story, kind=Job.Kind.ILLUSTRATIONS)
+            .order_by("-created_at")
+            .first()
+        )
+        rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
+        total = len(rows)
+        completed = sum(r.generation_status == StoryIllustration.Status.COMPLETED for r in rows)
+        failed = sum(r.generation_status == StoryIllustration.Status.FAILED for r in rows)
+        if job is not None and job.status in (Job.Status.QUEUED, Job.Status.PROCESSING):
+            status = job.status
+        elif total == 0:
+            status = "none"
+        elif failed == total:
+            status = "failed"
+        elif failed:
+            status = "partially_failed"
+        else:
+            status = "completed"
+        eta = (
+            job.estimated_completion_at
+            if job is not None and status in ("queued", "processing")
+            else None
+        )
+        if eta is not None and eta < timezone.now():
+            eta = timezone.now()
+        return Response(
+            {
+                "status": status,
+                "progress": {
+                    "completed": completed,
+                    "failed": failed,
+                    "total": total,
+                    "percentage": (100 * completed // total) if total else 0,
+                },
+                "illustrations": [
+                    {
+                        "id": r.pk,
+                        "generation_status": r.generation_status,
+                        "retry_count": r.retry_count,
+                        "error": r.error_message or None,
+                    }
+                    for r in rows
+                ],
+                "estimated_completion_time": eta,
+            }
+        )

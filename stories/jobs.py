@@ -1,0 +1,228 @@
+"""Generation jobs: the row, not the broker, is the source of truth for background work.
+
+A task claims its job with a conditional update (queued -> processing), so a redelivered or
+duplicated message finds nothing to do. While it works, a thread beats the job's heartbeat; the
+sweeper (celery beat) re-queues a processing job whose heartbeat went stale (its worker died) and
+fails one that ran out of attempts. Enqueueing always happens after the transaction commits.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from infinitestories.ai.errors import (
+    ContentRejected,
+    PermanentProviderError,
+    TransientProviderError,
+)
+from infinitestories.api.errors import ApplicationError
+
+from .models import GenerationJob
+
+logger = logging.getLogger(__name__)
+
+Job = GenerationJob
+QUEUES = {"high": "high", "normal": "normal", "low": "low"}
+# Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
+ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120, Job.Kind.AVATAR: 30}
+FAILED_MESSAGE = "We could not finish this right now. Please try again in a little while."
+
+
+def job_create(
+    *,
+    user,
+    kind: str,
+    story=None,
+    hero=None,
+    priority: str = Job.Priority.NORMAL,
+    params: dict | None = None,
+) -> GenerationJob:
+    """Create a queued job and enqueue its task once the surrounding transaction commits."""
+    job = Job.objects.create(
+        user=user,
+        kind=kind,
+        story=story,
+        hero=hero,
+        priority=priority,
+        params=params or {},
+        estimated_completion_at=timezone.now() + timedelta(seconds=ESTIMATED_SECONDS[kind]),
+    )
+    job_enqueue(job=job)
+    return job
+
+
+def job_enqueue(*, job: GenerationJob, countdown: int | None = None) -> None:
+    from .tasks import TASKS
+
+    task = TASKS[job.kind]
+    queue = QUEUES.get(job.priority, "normal")
+    transaction.on_commit(lambda: task.apply_async(args=[job.pk], queue=queue, countdown=countdown))
+
+
+def job_claim(*, job_id: str) -> GenerationJob | None:
+    """queued -> processing, counting the attempt; None if someone else has it or it is done."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.PROCESSING,
+        attempts=F("attempts") + 1,
+        heartbeat_at=now,
+        started_at=now,
+        updated_at=now,
+    )
+    if not claimed:
+        return None
+    return Job.objects.select_related("story", "hero", "user").get(pk=job_id)
+
+
+def job_heartbeat(*, job_id: str) -> bool:
+    return bool(
+        Job.objects.filter(pk=job_id, status=Job.Status.PROCESSING).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+def job_progress(*, job: GenerationJob, progress: int) -> None:
+    job.progress = max(0, min(100, int(progress)))
+    Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+        progress=job.progress, heartbeat_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def job_params_update(*, job: GenerationJob, **values) -> None:
+    job.params = {**job.params, **values}
+    Job.objects.filter(pk=job.pk).update(params=job.params)
+
+
+def job_complete(*, job: GenerationJob, message: str = "") -> None:
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.COMPLETED,
+        progress=100,
+        error_message=message[:500],
+        finished_at=now,
+        heartbeat_at=now,
+        updated_at=now,
+    )
+    job.status = Job.Status.COMPLETED
+
+
+def job_fail(*, job: GenerationJob, message: str) -> None:
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.FAILED, error_message=message[:500], finished_at=now, updated_at=now
+    )
+    job.status = Job.Status.FAILED
+
+
+def job_release(*, job: GenerationJob, message: str) -> None:
+    """processing -> queued, so the retry (or the sweeper) can claim it again."""
+    Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+        status=Job.Status.QUEUED, error_message=message[:500], updated_at=timezone.now()
+    )
+
+
+@contextmanager
+def heartbeat(*, job_id: str, every: float | None = None):
+    """Beat the job's heartbeat from a thread while the body runs."""
+    every = every or settings.AI_JOB_HEARTBEAT
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(every):
+                job_heartbeat(job_id=job_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
+    """What every generation task does: claim, work with a heartbeat, settle the job.
+
+    Transient provider errors release the job and re-raise for Celery's retry (with back-off and
+    jitter) until the job runs out of attempts; permanent ones fail it with a message the app can
+    show. Anything unexpected fails it too, and is re-raised so it is logged, never swallowed.
+    """
+    job = job_claim(job_id=job_id)
+    if job is None:
+        logger.info("Job %s is gone, done or taken; nothing to do", job_id)
+        return
+    try:
+        with heartbeat(job_id=job.pk):
+            work(job)
+    except (TransientProviderError, SoftTimeLimitExceeded) as exc:
+        if job.attempts >= job.max_attempts:
+            logger.warning("Job %s out of attempts: %s", job.pk, exc)
+            job_fail(job=job, message=FAILED_MESSAGE)
+            return
+        logger.info("Job %s attempt %d failed transiently: %s", job.pk, job.attempts, exc)
+        job_release(job=job, message=str(exc))
+        raise TransientProviderError(str(exc)) from exc
+    except ContentRejected as exc:
+        job_fail(job=job, message=exc.message)
+    except ApplicationError as exc:
+        job_fail(job=job, message=exc.message)
+    except PermanentProviderError as exc:
+        logger.warning("Job %s failed permanently: %s", job.pk, exc)
+        job_fail(job=job, message=FAILED_MESSAGE)
+    except Exception:
+        logger.exception("Job %s failed unexpectedly", job.pk)
+        job_fail(job=job, message=FAILED_MESSAGE)
+        raise
+
+
+def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
+    """Re-queue processing jobs whose heartbeat went stale; fail those out of attempts.
+
+    Returns (requeued, failed). Safe to run anywhere, any number of times: each change is a
+    conditional update on the row's current state.
+    """
+    stale_after = stale_after or timedelta(seconds=settings.AI_JOB_STALE_AFTER)
+    cutoff = timezone.now() - stale_after
+    stale = Job.objects.filter(status=Job.Status.PROCESSING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
+    )
+    requeued = failed = 0
+    for job in stale:
+        with transaction.atomic():
+            if job.attempts >= job.max_attempts:
+                failed += Job.objects.filter(
+                    pk=job.pk, status=Job.Status.PROCESSING, heartbeat_at=job.heartbeat_at
+                ).update(
+                    status=Job.Status.FAILED,
+                    error_message=FAILED_MESSAGE,
+                    finished_at=timezone.now(),
+                    updated_at=timezone.now(),
+                )
+                continue
+            changed = Job.objects.filter(
+                pk=job.pk, status=Job.Status.PROCESSING, heartbeat_at=job.heartbeat_at
+            ).update(
+                status=Job.Status.QUEUED,
+                error_message="Restarted after the worker stopped responding.",
+                updated_at=timezone.now(),
+            )
+            if changed:
+                logger.warning(
+                    "Job %s heartbeat stale since %s: re-queued", job.pk, job.heartbeat_at
+                )
+                job_enqueue(job=job)
+                requeued += 1
+    close_old_connections()
+    return requeued, failed
