@@ -1,1 +1,5 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .api import UserUsageView
+
+urlpatterns = [path("user/usage", UserUsageView.as_view(), name="user-usage")]

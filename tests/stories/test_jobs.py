@@ -1,0 +1,226 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from infinitestories.ai import speech
+from infinitestories.ai.errors import TransientProviderError
+from stories import generation, jobs, tasks
+from stories.models import GenerationJob, StoryIllustration
+from tests.stories.factories import GenerationJobFactory, StoryFactory
+from usage.models import UsageMetric
+
+Job = GenerationJob
+
+
+def test_a_claimed_job_cannot_be_claimed_again():
+    job = GenerationJobFactory()
+    assert jobs.job_claim(job_id=job.pk) is not None
+    assert jobs.job_claim(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("processing", 1)
+
+
+def test_a_redelivered_task_finds_the_work_done(django_capture_on_commit_callbacks):
+    story = StoryFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = generation.audio_request(user=story.user, story=story)
+    story.refresh_from_db()
+    key = story.audio_key
+    calls = UsageMetric.objects.count()
+
+    tasks.audio_generate_task.apply(args=[job.pk])  # the broker hands it out again
+
+    story.refresh_from_db()
+    assert story.audio_key == key
+    assert UsageMetric.objects.count() == calls
+    job.refresh_from_db()
+    assert job.attempts == 1
+
+
+def test_sweeper_requeues_a_stale_job_and_fails_one_out_of_attempts(
+    django_capture_on_commit_callbacks,
+):
+    story = StoryFactory()
+    stale = GenerationJobFactory(
+        story=story,
+        status="processing",
+        attempts=1,
+        heartbeat_at=timezone.now() - timedelta(minutes=10),
+    )
+    spent = GenerationJobFactory(
+        story=story,
+        status="processing",
+        attempts=5,
+        heartbeat_at=timezone.now() - timedelta(minutes=10),
+    )
+    alive = GenerationJobFactory(
+        story=story, status="processing", attempts=1, heartbeat_at=timezone.now()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.jobs_sweep(stale_after=timedelta(minutes=2)) == (1, 1)
+
+    stale.refresh_from_db()
+    spent.refresh_from_db()
+    alive.refresh_from_db()
+    # re-queued and, the task being eager here, run to completion by a second attempt
+    assert (stale.status, stale.attempts) == ("completed", 2)
+    assert spent.status == "failed" and spent.error_message
+    assert alive.status == "processing"
+    story.refresh_from_db()
+    assert story.audio_generated
+
+
+def test_transient_errors_retry_then_succeed(monkeypatch, django_capture_on_commit_callbacks):
+    from infinitestories.ai.local_provider import LocalProvider
+
+    original = LocalProvider.speech
+    failures = {"left": 2}
+
+    def flaky(self, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientProviderError("503", provider="local")
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(LocalProvider, "speech", flaky)
+    story = StoryFactory()
+    job = generation.audio_request(user=story.user, story=story)  # on_commit not run: no enqueue
+
+    # Eager apply runs Celery's retries in-process (without their countdown) when it does not
+    # propagate the Retry it raises.
+    monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
+    tasks.audio_generate_task.apply(args=[job.pk], throw=False)
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("completed", 3)
+    rows = UsageMetric.objects.filter(operation="audio_synthesis")
+    assert rows.filter(success=False).count() == 2
+    assert rows.filter(success=True).count() == 1
+
+
+def test_permanent_errors_fail_the_job_with_a_message(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.errors import PermanentProviderError
+    from infinitestories.ai.local_provider import LocalProvider
+
+    def broken(self, **kwargs):
+        raise PermanentProviderError("400 bad voice", provider="local")
+
+    monkeypatch.setattr(LocalProvider, "speech", broken)
+    story = StoryFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = generation.audio_request(user=story.user, story=story)
+    job.refresh_from_db()
+    story.refresh_from_db()
+    assert (job.status, job.attempts) == ("failed", 1)
+    assert job.error_message == jobs.FAILED_MESSAGE
+    assert not story.audio_generated and story.audio_key == ""
+
+
+def test_long_story_is_split_within_the_tts_limit(django_capture_on_commit_callbacks, monkeypatch):
+    from infinitestories.ai.local_provider import LocalProvider
+
+    seen = []
+    original = LocalProvider.speech
+
+    def spy(self, **kwargs):
+        seen.append(len(kwargs["text"]))
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(LocalProvider, "speech", spy)
+    content = " ".join(f"Sentence number {i} tells of a calm and happy star." for i in range(300))
+    assert len(content) > 3 * 4096
+    story = StoryFactory(content=content)
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.audio_request(user=story.user, story=story)
+
+    assert len(seen) >= 4 and max(seen) <= speech.TTS_INPUT_LIMIT
+    story.refresh_from_db()
+    words = len(f"{story.title}. {content}".split())
+    assert story.audio_duration == pytest.approx(words * 0.4, rel=0.02)
+
+
+def test_split_text_keeps_sentences_whole():
+    text = "A short one. " + ("Word " * 1000).strip() + ". Last sentence!"
+    pieces = speech.split_text(text, limit=1000)
+    assert all(len(p) <= 1000 for p in pieces)
+    assert pieces[0] == "A short one."
+    assert pieces[-1].endswith("Last sentence!")
+    assert " ".join(pieces).split() == text.split()
+
+
+def test_one_failed_picture_is_retried_without_failing_the_others(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.errors import PermanentProviderError
+    from infinitestories.ai.local_provider import LocalProvider
+
+    original = LocalProvider.image
+    attempts = {}
+
+    def picky(self, *, prompt, size):
+        if "Sentence two" in prompt:
+            attempts["n"] = attempts.get("n", 0) + 1
+            raise PermanentProviderError("500 once too often", provider="local")
+        return original(self, prompt=prompt, size=size)
+
+    monkeypatch.setattr(LocalProvider, "image", picky)
+    story = StoryFactory(
+        content="Sentence one is calm.\n\nSentence two is calm.\n\nSentence three is calm."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = generation.illustrations_request(user=story.user, story=story, count=3)
+
+    rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
+    assert [r.generation_status for r in rows] == ["completed", "failed", "completed"]
+    assert rows[1].retry_count == 1 and attempts["n"] == 2
+    job.refresh_from_db()
+    assert job.status == "completed" and "1 of 3" in job.error_message
+
+
+def test_refused_prompt_is_softened_then_made_generic(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.errors import ContentRefused
+    from infinitestories.ai.local_provider import LocalProvider
+
+    original = LocalProvider.image
+    prompts = []
+
+    def strict(self, *, prompt, size):
+        prompts.append(prompt)
+        if "garden under a friendly starry sky" not in prompt:
+            raise ContentRefused("content_policy_violation", provider="local")
+        return original(self, prompt=prompt, size=size)
+
+    monkeypatch.setattr(LocalProvider, "image", strict)
+    story = StoryFactory(content="The hero was alone and scared in the dark forest.")
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.illustrations_request(user=story.user, story=story, count=1)
+
+    row = StoryIllustration.objects.get(story=story)
+    assert row.generation_status == "completed"
+    assert len(prompts) == 3
+    assert "peaceful and happy" in prompts[1]
+    # the term filter ran on every prompt
+    assert not any(" alone " in p or "scared" in p for p in prompts)
+
+
+def test_timestamps_follow_the_audio_when_it_arrives(django_capture_on_commit_callbacks):
+    content = "\n\n".join(f"Paragraph {i} " + "calm words " * 20 for i in range(6))
+    story = StoryFactory(content=content)
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.illustrations_request(user=story.user, story=story, count=3)
+        even = [r.timestamp for r in StoryIllustration.objects.filter(story=story)]
+        generation.audio_request(user=story.user, story=story)
+    story.refresh_from_db()
+    rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
+    total = len(content.split())
+    job = Job.objects.get(story=story, kind="illustrations")
+    for row in rows:
+        expected = job.params["positions"][row.pk] / total * story.audio_duration
+        assert row.timestamp == pytest.approx(expected, abs=0.01)
+    assert even[0] == 0

@@ -1,0 +1,138 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from tests.accounts.factories import UserFactory
+from usage.models import Price, UsageMetric
+from usage.selectors import usage_cost
+from usage.services import monthly_quota_reset, usage_record
+
+
+def test_seeded_prices_give_costs_per_token_character_and_image():
+    assert usage_cost(
+        vendor="openai", model="gpt-5.4", unit="tokens", input_units=1_000_000, output_units=100_000
+    ) == Decimal("2.25")
+    assert usage_cost(
+        vendor="openai", model="tts-1", unit="characters", input_units=1000, output_units=0
+    ) == Decimal("0.015")
+    assert usage_cost(
+        vendor="openai", model="gpt-image-2", unit="images", input_units=0, output_units=2
+    ) == Decimal("0.08")
+    assert (
+        usage_cost(
+            vendor="local", model="local-1", unit="tokens", input_units=500, output_units=500
+        )
+        == 0
+    )
+
+
+def test_a_newer_price_applies_from_its_date_only():
+    Price.objects.create(
+        model="tts-1",
+        unit="character",
+        usd_per_million="20",
+        effective_from=timezone.localdate() + timezone.timedelta(days=1),
+    )
+    assert usage_cost(
+        vendor="openai", model="tts-1", unit="characters", input_units=1000, output_units=0
+    ) == Decimal("0.015")
+    Price.objects.create(
+        model="tts-1", unit="character", usd_per_million="20", effective_from=timezone.localdate()
+    )
+    assert usage_cost(
+        vendor="openai", model="tts-1", unit="characters", input_units=1000, output_units=0
+    ) == Decimal("0.02")
+
+
+def _row(user, operation, **kw):
+    defaults = dict(
+        vendor="openai",
+        model="gpt-5.4",
+        unit="tokens",
+        input_units=1000,
+        output_units=1000,
+        usage_reported=True,
+        latency_ms=5,
+        success=True,
+        story_id="story_1",
+    )
+    defaults.update(kw)
+    return usage_record(user_id=user.pk, operation=operation, **defaults)
+
+
+def test_user_usage_endpoint_summarises_the_period(user, auth_client, other_user):
+    _row(user, "story_generation")
+    _row(
+        user,
+        "moderation",
+        model="omni-moderation-latest",
+        unit="characters",
+        input_units=100,
+        output_units=0,
+    )
+    _row(
+        user, "audio_synthesis", model="tts-1", unit="characters", input_units=1000, output_units=0
+    )
+    _row(
+        user, "image_generation", model="gpt-image-2", unit="images", input_units=0, output_units=1
+    )
+    _row(
+        user,
+        "image_generation",
+        model="gpt-image-2",
+        unit="images",
+        input_units=0,
+        output_units=1,
+        success=False,
+    )
+    old = _row(user, "story_generation", story_id="story_old")
+    UsageMetric.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timezone.timedelta(days=70)
+    )
+    _row(other_user, "story_generation")
+    User.objects.filter(pk=user.pk).update(monthly_stories_used=5)
+
+    body = auth_client.get("/api/user/usage").json()
+
+    assert body["period"] == "current_month"
+    assert body["summary"]["storiesGenerated"] == 1
+    assert body["summary"]["audioGenerated"] == 1
+    assert body["summary"]["imagesGenerated"] == 1
+    assert body["summary"]["totalTokensUsed"] == 2000
+    assert body["summary"]["totalCost"] == pytest.approx(0.01125 + 0.015 + 0.08)
+    story = next(b for b in body["breakdown"] if b["operation"] == "story_generation")
+    assert story == {
+        "operation": "story_generation",
+        "count": 1,
+        "cost": 0.01125,
+        "tokensUsed": 2000,
+    }
+    audio = next(b for b in body["breakdown"] if b["operation"] == "audio_synthesis")
+    assert audio["tokensUsed"] is None
+    assert body["limits"] == {"storiesUsed": 5, "storiesLimit": 10, "percentage": 50}
+    all_time = auth_client.get("/api/user/usage?period=all_time").json()
+    assert all_time["summary"]["storiesGenerated"] == 2
+    assert auth_client.get("/api/user/usage?period=forever").status_code == 400
+
+
+def test_usage_requires_sign_in(client):
+    assert client.get("/api/user/usage").status_code == 401
+
+
+def test_monthly_reset_sets_everyone_back_to_zero():
+    users = [UserFactory(monthly_stories_used=n) for n in (0, 3, 10)]
+    assert monthly_quota_reset() == 2
+    assert [User.objects.get(pk=u.pk).monthly_stories_used for u in users] == [0, 0, 0]
+
+
+def test_cost_dashboard_renders_totals(admin_client):
+    user = UserFactory()
+    _row(user, "story_generation")
+    response = admin_client.get("/admin/usage/usagemetric/")
+    assert response.status_code == 200
+    assert b"Totals for the filtered calls" in response.content
+    assert b"story_generation" in response.content
+    assert admin_client.get("/admin/stories/generationjob/").status_code == 200
+    assert admin_client.get("/admin/usage/price/").status_code == 200

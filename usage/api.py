@@ -1,0 +1,23 @@
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from infinitestories.api.views import AuthenticatedAPIView
+
+from .selectors import usage_summary
+
+
+class UsageInputSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(
+        choices=["current_month", "last_month", "all_time"], default="current_month"
+    )
+
+
+class UserUsageView(AuthenticatedAPIView):
+    """GET /api/user/usage (PRD 6.6): the user's AI usage and costs from the usage log."""
+
+    rate_limits = {"GET": ("status_poll",)}
+
+    def get(self, request):
+        data = UsageInputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        return Response(usage_summary(user=request.user, period=data.validated_data["period"]))
