@@ -1,0 +1,29 @@
+"""Fixtures for tests that talk to the fake OpenAI server (import them into a test module)."""
+
+import pytest
+
+from infinitestories.ai import chain
+
+from .openai_server import FakeOpenAI
+
+
+@pytest.fixture
+def fake_openai():
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_provider(fake_openai, settings):
+    """The app on AI_PROVIDER=openai, the real SDK pointed at the fake server, no SDK retries
+    (so each failure is visible to the job machinery) and short timeouts."""
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = fake_openai.base_url
+    settings.AI_PROVIDER = "openai"
+    settings.AI_PROVIDER_CHAIN = ["openai"]
+    settings.AI_MAX_RETRIES = 0
+    settings.AI_REQUEST_TIMEOUT = 10.0
+    chain._provider.cache_clear()
+    yield fake_openai
+    chain._provider.cache_clear()

@@ -1,0 +1,311 @@
+"""A fake OpenAI HTTP API on loopback, for tests that run the real openai SDK end to end.
+
+openai 3.x talks through httpx2, which respx cannot intercept, so the boundary is real HTTP:
+point OPENAI_BASE_URL at `server.base_url`. It implements what the app calls:
+/v1/chat/completions (plain and response_format json_schema), /v1/audio/speech (MP3 whose length
+follows the text), /v1/images/generations and /v1/images/edits (b64_json PNG), /v1/moderations.
+
+Faults are programmable per path prefix: `fail(path, times=2, status=500)` answers that status N
+times then recovers; `fail(path, times=None)` always fails; `refuse(path, times=1)` answers a
+400 content_policy_violation; `delay[path] = seconds` slows answers. Every request is recorded.
+"""
+
+import base64
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from infinitestories.ai.audio_files import silent_mp3
+from infinitestories.ai.local_media import picture
+from infinitestories.ai.local_provider import SECONDS_PER_WORD
+from infinitestories.ai.local_stories import write_story
+
+TTS_LIMIT = 4096
+FLAG_WORDS = {"blood", "knife", "gun", "kill", "flagme"}
+
+
+@dataclass
+class Recorded:
+    path: str
+    body: dict
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    status: int
+    times: int | None  # None: always
+    code: str = "server_error"
+
+
+@dataclass
+class FakeOpenAI:
+    host: str = "127.0.0.1"
+    requests: list[Recorded] = field(default_factory=list)
+    faults: dict[str, Fault] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)
+    # Overrides: the story the chat model writes ({"title", "content"}), extra paragraphs.
+    story: dict | None = None
+    story_paragraphs: int | None = None
+    flag_words: set[str] = field(default_factory=lambda: set(FLAG_WORDS))
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self.httpd = ThreadingHTTPServer((self.host, 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def start(self) -> "FakeOpenAI":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def fail(self, path: str, *, times: int | None = 1, status: int = 500) -> None:
+        self.faults[path] = Fault(status=status, times=times)
+
+    def refuse(self, path: str, *, times: int | None = 1) -> None:
+        self.faults[path] = Fault(status=400, times=times, code="content_policy_violation")
+
+    def calls(self, path: str) -> list[Recorded]:
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith(path)]
+
+    def _fault_for(self, path: str) -> Fault | None:
+        with self._lock:
+            for prefix, fault in self.faults.items():
+                if path.startswith(prefix):
+                    if fault.times is None:
+                        return fault
+                    if fault.times > 0:
+                        fault.times -= 1
+                        return fault
+        return None
+
+    def _record(self, path: str, body: dict, status: int) -> None:
+        with self._lock:
+            self.requests.append(Recorded(path=path, body=body, status=status))
+
+
+def _data_block(text: str) -> dict:
+    match = re.search(r"<DATA>\n(.*)\n</DATA>", text, re.S)
+    return json.loads(match.group(1)) if match else {}
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeOpenAI
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _read(self) -> tuple[dict, bytes]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            return json.loads(raw or b"{}"), raw
+        if content_type.startswith("multipart/form-data"):
+            message = BytesParser(policy=HTTP).parsebytes(
+                f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+            )
+            form: dict = {}
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                payload = part.get_payload(decode=True)
+                if part.get_filename():
+                    form.setdefault(name, []).append(payload)
+                else:
+                    form[name] = payload.decode()
+            return form, raw
+        return {}, raw
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict) -> None:
+        self._send(status, json.dumps(payload).encode())
+
+    def do_POST(self):
+        path = self.path.split("?")[0]
+        body, _ = self._read()
+        recorded = {
+            k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()
+        }
+        for prefix, seconds in self.fake.delay.items():
+            if path.startswith(prefix):
+                time.sleep(seconds)
+        fault = self.fake._fault_for(path)
+        if fault is not None:
+            self.fake._record(path, recorded, fault.status)
+            error = {"message": "fake failure", "type": "server_error", "code": fault.code}
+            if fault.code == "content_policy_violation":
+                error.update(
+                    type="invalid_request_error",
+                    message="Your request was rejected by the safety system.",
+                )
+            return self._json(fault.status, {"error": error})
+        handler = {
+            "/v1/chat/completions": self._chat,
+            "/v1/audio/speech": self._speech,
+            "/v1/images/generations": self._image,
+            "/v1/images/edits": self._image,
+            "/v1/moderations": self._moderation,
+        }.get(path)
+        if handler is None:
+            self.fake._record(path, recorded, 404)
+            return self._json(404, {"error": {"message": "unknown path", "code": "not_found"}})
+        status = handler(path, body)
+        self.fake._record(path, recorded, status)
+
+    # --- endpoints ----------------------------------------------------------------------------
+    def _chat(self, path: str, body: dict) -> int:
+        messages = body.get("messages", [])
+        prompt = "\n".join(m.get("content", "") for m in messages)
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
+        data = _data_block(prompt)
+        if schema == "story":
+            if self.fake.story is not None:
+                answer = self.fake.story
+            else:
+                hero = data.get("hero", {})
+                title, content = write_story(
+                    language="en",
+                    name=hero.get("name", "Hero"),
+                    age=hero.get("age", 7),
+                    traits=hero.get("traits", []),
+                    abilities=hero.get("abilities", []),
+                    event="a special day",
+                    paragraphs=self.fake.story_paragraphs,
+                )
+                answer = {"title": title, "content": content}
+        elif schema == "scenes":
+            count = int(re.search(r"exactly (\d+) scenes", prompt).group(1))
+            paragraphs = [p for p in data.get("story", "").split("\n\n") if p.strip()]
+            answer = {
+                "scenes": [
+                    {
+                        "description": f"Scene {i + 1}: "
+                        + paragraphs[i * len(paragraphs) // count][:120],
+                        "anchor": " ".join(paragraphs[i * len(paragraphs) // count].split()[:6]),
+                        "mood": "calm",
+                    }
+                    for i in range(count)
+                ]
+            }
+        elif schema == "visual_profile":
+            answer = {
+                "hair_color": "blonde",
+                "hair_style": "curly",
+                "eye_color": "blue",
+                "skin_tone": "light",
+                "body_type": "child",
+                "height": "small",
+                "clothing_style": "yellow raincoat",
+                "color_palette": ["yellow", "sky blue"],
+                "accessories": ["star pin"],
+                "art_style": "watercolor",
+                "canonical_prompt": "A 7-year-old girl with curly blonde hair and blue eyes in a yellow raincoat, watercolor",
+                "simplified_prompt": "girl, curly blonde hair, yellow raincoat",
+            }
+        else:
+            answer = None
+        content = json.dumps(answer) if answer is not None else "Once upon a time."
+        self._json(
+            200,
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": _tokens(prompt),
+                    "completion_tokens": _tokens(content),
+                    "total_tokens": _tokens(prompt) + _tokens(content),
+                },
+            },
+        )
+        return 200
+
+    def _speech(self, path: str, body: dict) -> int:
+        text = body.get("input", "")
+        if len(text) > TTS_LIMIT:
+            self._json(
+                400, {"error": {"message": "input too long", "code": "string_above_max_length"}}
+            )
+            return 400
+        self._send(200, silent_mp3(len(text.split()) * SECONDS_PER_WORD), "audio/mpeg")
+        return 200
+
+    def _image(self, path: str, body: dict) -> int:
+        prompt = body.get("prompt", "")
+        reference = (
+            (body.get("image") or body.get("image[]") or [None])[0]
+            if path.endswith("edits")
+            else None
+        )
+        png = picture(prompt, reference=reference)
+        self._json(
+            200,
+            {
+                "created": int(time.time()),
+                "data": [{"b64_json": base64.b64encode(png).decode()}],
+                "usage": {
+                    "input_tokens": _tokens(prompt),
+                    "output_tokens": 1056,
+                    "total_tokens": _tokens(prompt) + 1056,
+                    "input_tokens_details": {"text_tokens": _tokens(prompt), "image_tokens": 0},
+                },
+            },
+        )
+        return 200
+
+    def _moderation(self, path: str, body: dict) -> int:
+        text = body.get("input", "")
+        text = text if isinstance(text, str) else " ".join(map(str, text))
+        words = set(re.findall(r"\w+", text.lower()))
+        flagged = bool(words & self.fake.flag_words)
+        categories = {"violence": flagged, "sexual": False, "self-harm": False, "harassment": False}
+        self._json(
+            200,
+            {
+                "id": "modr-fake",
+                "model": body.get("model", "omni-moderation-latest"),
+                "results": [
+                    {
+                        "flagged": flagged,
+                        "categories": categories,
+                        "category_scores": {k: (0.9 if v else 0.01) for k, v in categories.items()},
+                    }
+                ],
+            },
+        )
+        return 200
