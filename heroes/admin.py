@@ -1,0 +1,76 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+
+from media.selectors import media_url
+from stories.models import Story
+
+from .models import Hero, HeroVisualProfile
+
+
+class HeroVisualProfileInline(admin.StackedInline):
+    model = HeroVisualProfile
+    extra = 0
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class HeroStoryInline(admin.TabularInline):
+    model = Story
+    extra = 0
+    fields = ["title", "language", "event_type", "audio_generated", "listen_count", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Hero)
+class HeroAdmin(admin.ModelAdmin):
+    list_display = ["name", "age", "user", "story_count", "has_avatar", "created_at"]
+    list_filter = ["age", "created_at"]
+    search_fields = ["id", "name", "user__email"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id",
+        "avatar_preview",
+        "avatar_key",
+        "avatar_prompt",
+        "avatar_generation_id",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [HeroVisualProfileInline, HeroStoryInline]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("user").annotate(_stories=Count("stories"))
+        )
+
+    @admin.display(description="stories", ordering="_stories")
+    def story_count(self, hero: Hero) -> int:
+        return hero._stories
+
+    @admin.display(description="avatar", boolean=True)
+    def has_avatar(self, hero: Hero) -> bool:
+        return bool(hero.avatar_key)
+
+    @admin.display(description="avatar")
+    def avatar_preview(self, hero: Hero) -> str:
+        url = media_url(key=hero.avatar_key)
+        if not url:
+            return "—"
+        return format_html('<img src="{}" alt="" style="max-height:160px">', url)
+
+
+@admin.register(HeroVisualProfile)
+class HeroVisualProfileAdmin(admin.ModelAdmin):
+    list_display = ["hero", "hair_color", "eye_color", "art_style", "updated_at"]
+    list_filter = ["art_style"]
+    search_fields = ["hero__name", "hero__id", "hero__user__email"]
+    raw_id_fields = ["hero"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    list_select_related = ["hero"]

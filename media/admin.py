@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import FileUpload
+from .selectors import media_url
+
+
+@admin.register(FileUpload)
+class FileUploadAdmin(admin.ModelAdmin):
+    list_display = ["storage_key", "category", "mime_type", "file_size", "user", "created_at"]
+    list_filter = ["category", "mime_type", "is_public", "created_at"]
+    search_fields = ["id", "storage_key", "file_name", "user__email", "entity_id"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    # A record of what a client uploaded: staff read it, nobody edits it.
+    readonly_fields = [
+        "id",
+        "user",
+        "file_name",
+        "file_size",
+        "mime_type",
+        "storage_key",
+        "file_link",
+        "category",
+        "entity_id",
+        "is_public",
+        "expires_at",
+        "created_at",
+    ]
+
+    @admin.display(description="file")
+    def file_link(self, upload: FileUpload) -> str:
+        url = media_url(key=upload.storage_key)
+        return format_html('<a href="{}">open</a>', url) if url else "—"
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,107 @@
+"""The library's admin (GenerationJob's is in jobs_admin.py, with the generation code)."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import CustomStoryEvent, Story, StoryIllustration
+
+
+class StoryIllustrationInline(admin.TabularInline):
+    model = StoryIllustration
+    extra = 0
+    fields = [
+        "display_order",
+        "timestamp",
+        "duration",
+        "generation_status",
+        "image_key",
+        "retry_count",
+        "error_message",
+    ]
+    readonly_fields = ["image_key", "generation_status", "retry_count", "error_message"]
+    ordering = ["display_order"]
+    show_change_link = True
+
+
+@admin.register(Story)
+class StoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "user",
+        "hero",
+        "language",
+        "event_type",
+        "audio_generated",
+        "illustration_count",
+        "listen_count",
+        "is_favorite",
+        "created_at",
+    ]
+    list_filter = ["language", "event_type", "audio_generated", "is_favorite", "created_at"]
+    search_fields = ["id", "title", "user__email", "hero__name"]
+    raw_id_fields = ["user", "hero", "custom_event"]
+    date_hierarchy = "created_at"
+    # The server owns narration and listening stats; staff read them, the pipeline writes them.
+    readonly_fields = [
+        "id",
+        "prompt_version",
+        "audio_key",
+        "audio_generated",
+        "audio_duration",
+        "audio_generated_at",
+        "voice_type",
+        "listen_count",
+        "last_listened_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [StoryIllustrationInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "hero")
+            .annotate(_illustrations=Count("illustrations"))
+        )
+
+    @admin.display(description="illustrations", ordering="_illustrations")
+    def illustration_count(self, story: Story) -> int:
+        return story._illustrations
+
+
+@admin.register(StoryIllustration)
+class StoryIllustrationAdmin(admin.ModelAdmin):
+    list_display = ["id", "story", "display_order", "timestamp", "generation_status", "created_at"]
+    list_filter = ["generation_status", "created_at"]
+    search_fields = ["id", "story__id", "story__title", "story__user__email"]
+    raw_id_fields = ["story"]
+    list_select_related = ["story"]
+    readonly_fields = [
+        "id",
+        "image_key",
+        "prompt",
+        "generation_id",
+        "retry_count",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(CustomStoryEvent)
+class CustomStoryEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "user",
+        "category",
+        "tone",
+        "usage_count",
+        "last_used_at",
+        "is_favorite",
+        "created_at",
+    ]
+    list_filter = ["category", "tone", "is_favorite", "ai_enhanced"]
+    search_fields = ["id", "title", "user__email", "prompt_seed"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    readonly_fields = ["id", "usage_count", "last_used_at", "created_at", "updated_at"]
