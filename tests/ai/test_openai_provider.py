@@ -10,7 +10,6 @@ from accounts.models import User
 from media.selectors import media_read
 from stories import generation, tasks
 from stories.models import GenerationJob, Story, StoryIllustration
-from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 from usage.models import UsageMetric
