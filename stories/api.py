@@ -59,18 +59,23 @@ class StoryDetailView(_StoryView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         regenerate_audio = fields.pop("regenerate_audio")
-        story, content_changed = services.story_update(story=story, **fields)
-        # regenerateAudio is accepted but not acted on yet: queueing the narration belongs to the
-        # generation issue (#4), which owns the audio jobs; the lead wires it in here. Until then
-        # the answer says honestly that nothing was queued.
-        audio_queued = False
-        del regenerate_audio, content_changed
+        story, _content_changed = services.story_update(story=story, **fields)
         return Response(
             {
                 "story": StoryOutputSerializer(story).data,
-                "jobs": {"audio_regeneration": {"queued": audio_queued}},
+                "jobs": {"audio_regeneration": self.audio_regeneration(story, regenerate_audio)},
             }
         )
+
+    def audio_regeneration(self, story: Story, requested: bool) -> dict:
+        """The answer's jobs.audioRegeneration.
+
+        Queueing narration belongs to the generation issue (#4), which owns the audio jobs; the
+        lead wires it here (when `requested`, queue the audio job and answer queued: true with
+        its estimate). Until then regenerateAudio is accepted, nothing is queued, and the answer
+        says so honestly.
+        """
+        return {"queued": False}
 
     def delete(self, request, story_id: str):
         services.story_delete(story=self.get_story(story_id))

@@ -159,3 +159,22 @@ def test_works_against_s3(user, s3_storage):
 
     hero.refresh_from_db()
     assert hero.avatar_key == upload.storage_key
+
+
+def test_the_whole_upload_flow_ends_in_an_avatar(auth_client, client, user):
+    # given the app asked for an upload URL and PUT a real PNG there
+    png = image_bytes("PNG")
+    upload = auth_client.post(
+        "/api/files/upload",
+        {"fileName": "me.png", "mimeType": "image/png", "fileSize": len(png), "category": "avatar"},
+        format="json",
+    ).json()
+    assert client.put(upload["uploadUrl"], png, content_type="image/png").status_code == 200
+    hero = HeroFactory(user=user)
+
+    # when the key is confirmed
+    hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload["storageKey"])
+
+    # then the hero shows it
+    shown = auth_client.get(f"/api/heroes/{hero.id}").json()["hero"]
+    assert shown["avatarUrl"] == f"/media/{upload['storageKey']}"
