@@ -8,15 +8,16 @@ from PIL import Image, UnidentifiedImageError
 from infinitestories.api.errors import ApplicationError, NotFoundError
 from media.models import FileUpload
 from media.selectors import media_exists, media_read
-from media.services import media_delete_on_commit
+from media.services import media_delete, media_delete_on_commit, media_save
 
 from .errors import INVALID_IMAGE, UPLOAD_ALREADY_USED, UPLOAD_MISSING, UPLOAD_NOT_FOUND
 from .models import Hero
 
 HERO_FIELDS = ("name", "age", "traits", "appearance", "abilities")
 
-# Pillow's format name -> the MIME type a FileUpload declares.
+# Pillow's format name -> the MIME type a FileUpload declares, and the stored extension.
 _PIL_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 MAX_AVATAR_BYTES = 10 * 1024 * 1024
 
 
@@ -66,29 +67,30 @@ def hero_delete(*, hero: Hero) -> int:
 def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
     """Use a picture the user uploaded (POST /api/files/upload) as the hero's avatar.
 
-    1. The key must name the user's own FileUpload in the avatar category, not already another
-       hero's avatar (deleting that hero would delete this one's picture).
+    1. The key must name the user's own FileUpload in the avatar category, not used before.
     2. The object must exist in storage, and its bytes must really be an image of the declared
-       type (Pillow verifies the file and its format must match the declared MIME type).
-    3. Point the hero at the key and delete the previous avatar file after commit.
+       type (Pillow verifies the file, and its format must match the declared MIME type).
+    3. The verified bytes are copied under a new avatar key: the upload URL stays valid until it
+       expires, so the object at the upload key could still be replaced after this check; the
+       copy cannot. The upload object and the previous avatar are deleted after commit.
     """
     if hero.user_id != user.pk:
         raise NotFoundError("Hero not found.")
-    upload = FileUpload.objects.filter(
-        user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR
-    ).first()
+    upload = (
+        FileUpload.objects.select_for_update()
+        .filter(user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR)
+        .first()
+    )
     if upload is None:
         raise ApplicationError(
             UPLOAD_NOT_FOUND,
             "No avatar upload of yours has this storage key.",
             details={"storageKey": "Unknown storage key."},
         )
-    if hero.avatar_key == storage_key:
-        return hero
-    if Hero.objects.filter(avatar_key=storage_key).exclude(pk=hero.pk).exists():
+    if upload.entity_id:
         raise ApplicationError(
             UPLOAD_ALREADY_USED,
-            "This picture is already another hero's avatar; upload it again for this hero.",
+            "This upload has already been used; upload the picture again.",
             details={"storageKey": "Already used."},
         )
     if not media_exists(key=storage_key):
@@ -98,18 +100,26 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
             details={"storageKey": "Nothing is stored under this key."},
         )
     content = media_read(key=storage_key)
-    _check_image(content=content, mime_type=upload.mime_type)
+    extension = _check_image(content=content, mime_type=upload.mime_type)
 
+    avatar_key = media_save(
+        category="avatar", content=content, extension=extension, content_type=upload.mime_type
+    )
     old_key = hero.avatar_key
-    hero.avatar_key = storage_key
-    hero.save(update_fields=["avatar_key", "updated_at"])
-    FileUpload.objects.filter(pk=upload.pk).update(entity_id=hero.pk)
-    if old_key and old_key != storage_key:
-        media_delete_on_commit(keys=[old_key])
+    try:
+        hero.avatar_key = avatar_key
+        hero.save(update_fields=["avatar_key", "updated_at"])
+        FileUpload.objects.filter(pk=upload.pk).update(entity_id=hero.pk)
+    except Exception:
+        media_delete(key=avatar_key)  # nothing will reference the copy
+        hero.avatar_key = old_key
+        raise
+    media_delete_on_commit(keys=[old_key, storage_key])
     return hero
 
 
-def _check_image(*, content: bytes, mime_type: str) -> None:
+def _check_image(*, content: bytes, mime_type: str) -> str:
+    """Refuse bytes that are not a readable image of `mime_type`; return its file extension."""
     if len(content) > MAX_AVATAR_BYTES:
         raise ApplicationError(
             INVALID_IMAGE, "The picture is larger than 10 MB.", details={"storageKey": "Too large."}
@@ -130,3 +140,4 @@ def _check_image(*, content: bytes, mime_type: str) -> None:
             f"The uploaded file is not a {mime_type} image.",
             details={"storageKey": f"Declared {mime_type}, found {image_format}."},
         )
+    return _EXTENSIONS[mime_type]

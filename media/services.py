@@ -113,6 +113,10 @@ def upload_receive(
         raise ApplicationError(
             UPLOAD_SIGNATURE_INVALID, "The upload link is invalid or has expired.", status=403
         )
+    if upload.entity_id:  # already confirmed and copied (heroes.services): the link is spent
+        raise ApplicationError(
+            UPLOAD_SIGNATURE_INVALID, "This upload has already been used.", status=403
+        )
     if content_type.split(";")[0].strip().lower() != upload.mime_type:
         raise ApplicationError(
             UPLOAD_SIGNATURE_INVALID,

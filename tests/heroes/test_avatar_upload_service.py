@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image
 
 from heroes.services import hero_avatar_set_from_upload
@@ -48,13 +50,28 @@ def test_a_real_png_upload_becomes_the_avatar_and_the_old_file_goes(
     with django_capture_on_commit_callbacks(execute=True):
         result = hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
 
-    # then
+    # then the verified bytes are the avatar, under a new key; the upload and old files go
     hero.refresh_from_db()
-    assert result.avatar_key == hero.avatar_key == upload.storage_key
+    assert result.avatar_key == hero.avatar_key
+    assert hero.avatar_key.startswith("avatars/")
+    assert hero.avatar_key != upload.storage_key
+    assert media_selectors.media_read(key=hero.avatar_key) == image_bytes("PNG")
     assert not media_selectors.media_exists(key=old_key)
-    assert media_selectors.media_exists(key=upload.storage_key)
+    assert not media_selectors.media_exists(key=upload.storage_key)
     upload.refresh_from_db()
     assert upload.entity_id == hero.id
+
+
+def test_replacing_the_upload_object_afterwards_does_not_change_the_avatar(user):
+    # the presigned PUT is valid until it expires; a later PUT must not swap the avatar's bytes
+    hero = HeroFactory(user=user)
+    upload = uploaded(user, content=image_bytes("PNG"))
+    hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
+
+    media_services.media_delete(key=upload.storage_key)
+    default_storage.save(upload.storage_key, ContentFile(b"<script>evil</script>"))
+
+    assert media_selectors.media_read(key=hero.avatar_key) == image_bytes("PNG")
 
 
 @pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
@@ -64,7 +81,7 @@ def test_jpeg_and_webp_are_accepted(user, fmt, mime):
 
     hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
 
-    assert hero.avatar_key == upload.storage_key
+    assert hero.avatar_key.endswith(".jpg" if fmt == "JPEG" else ".webp")
 
 
 def refused(user, hero, key) -> ApplicationError:
@@ -132,9 +149,11 @@ def test_an_image_of_another_type_than_declared_is_refused(user):
     assert error.code == "INVALID_IMAGE"
 
 
-def test_a_picture_already_used_by_another_hero_is_refused(user):
+def test_an_upload_already_used_is_refused(user):
     upload = uploaded(user, content=image_bytes("PNG"))
-    HeroFactory(user=user, avatar_key=upload.storage_key)
+    hero_avatar_set_from_upload(
+        user=user, hero=HeroFactory(user=user), storage_key=upload.storage_key
+    )
 
     error = refused(user, HeroFactory(user=user), upload.storage_key)
 
@@ -158,7 +177,7 @@ def test_works_against_s3(user, s3_storage):
     hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
 
     hero.refresh_from_db()
-    assert hero.avatar_key == upload.storage_key
+    assert media_selectors.media_read(key=hero.avatar_key) == image_bytes("PNG")
 
 
 def test_the_whole_upload_flow_ends_in_an_avatar(auth_client, client, user):
@@ -177,4 +196,6 @@ def test_the_whole_upload_flow_ends_in_an_avatar(auth_client, client, user):
 
     # then the hero shows it
     shown = auth_client.get(f"/api/heroes/{hero.id}").json()["hero"]
-    assert shown["avatarUrl"] == f"/media/{upload['storageKey']}"
+    hero.refresh_from_db()
+    assert shown["avatarUrl"] == f"/media/{hero.avatar_key}"
+    assert media_selectors.media_read(key=hero.avatar_key) == png

@@ -184,3 +184,13 @@ def test_local_upload_endpoint_is_off_on_s3(auth_client, client, s3_storage):
     response = client.put(f"/api/files/upload/{token}", b"x", content_type="image/png")
 
     assert response.status_code == 404
+
+
+def test_local_put_after_the_upload_was_used_is_403(auth_client, client):
+    upload = auth_client.post(URL, REQUEST, format="json").json()
+    FileUpload.objects.filter(storage_key=upload["storageKey"]).update(entity_id="hero_x")
+
+    response = client.put(upload["uploadUrl"], b"x", content_type="image/png")
+
+    assert response.status_code == 403
+    assert not selectors.media_exists(key=upload["storageKey"])
