@@ -95,9 +95,12 @@ class FakeOpenAI:
                         return fault
         return None
 
-    def _record(self, path: str, body: dict, status: int) -> None:
+    def _record(self, path: str, body: dict) -> Recorded:
+        """Recorded on arrival (status 0 until answered), so a test can see a call in flight."""
+        record = Recorded(path=path, body=body, status=0)
         with self._lock:
-            self.requests.append(Recorded(path=path, body=body, status=status))
+            self.requests.append(record)
+        return record
 
 
 def _data_block(text: str) -> dict:
@@ -150,15 +153,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         path = self.path.split("?")[0]
         body, _ = self._read()
-        recorded = {
-            k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()
-        }
+        recorded = self.fake._record(
+            path,
+            {k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()},
+        )
         for prefix, seconds in self.fake.delay.items():
             if path.startswith(prefix):
                 time.sleep(seconds)
         fault = self.fake._fault_for(path)
         if fault is not None:
-            self.fake._record(path, recorded, fault.status)
+            recorded.status = fault.status
             error = {"message": "fake failure", "type": "server_error", "code": fault.code}
             if fault.code == "content_policy_violation":
                 error.update(
@@ -174,10 +178,9 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1/moderations": self._moderation,
         }.get(path)
         if handler is None:
-            self.fake._record(path, recorded, 404)
+            recorded.status = 404
             return self._json(404, {"error": {"message": "unknown path", "code": "not_found"}})
-        status = handler(path, body)
-        self.fake._record(path, recorded, status)
+        recorded.status = handler(path, body)
 
     # --- endpoints ----------------------------------------------------------------------------
     def _chat(self, path: str, body: dict) -> int:

@@ -1,0 +1,153 @@
+"""Real-worker fixtures: a Celery worker subprocess on Redis, the test's PostgreSQL database,
+moto's S3 server and the fake OpenAI server. Needs DATABASE_URL (PostgreSQL) and REDIS_URL; CI
+sets both. Without them, deselect these tests with `-m "not e2e"` (they never skip)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from infinitestories.celery import app as celery_app
+from tests.conftest import S3_BUCKET
+from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, *, timeout: float = 60.0, every: float = 0.2, message: str = ""):
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
+        time.sleep(every)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    def __init__(self, env: dict, log: Path):
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "infinitestories",
+                "worker",
+                "-Q",
+                "high,normal,low",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            # its own process group, so a kill reaches the pool's children too
+            start_new_session=True,
+        )
+        wait_for(self._ready, timeout=30, message="the Celery worker to start")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited early:\n{self.log.read_text()[-3000:]}")
+        return b"ready." in self.log.read_bytes()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children: nothing gets to clean up."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto_server):  # noqa: F811
+    """Everything a real worker needs; yields a factory that starts workers (stopped at the end)."""
+    db_engine = django_settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in db_engine or not django_settings.REDIS_URL:
+        raise AssertionError(
+            "e2e tests need DATABASE_URL=postgres://... and REDIS_URL; deselect with -m 'not e2e'"
+        )
+    import importlib
+
+    import redis
+    from django.apps import apps
+
+    # transactional_db empties every table between tests, the seeded price list too
+    importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
+
+    broker = redis.Redis.from_url(django_settings.REDIS_URL)
+    broker.delete("high", "normal", "low", "unacked", "unacked_index")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
+        "DJANGO_SECRET_KEY": "e2e-test-secret-key",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "AI_PROVIDER": "openai",
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": openai_provider.base_url,
+        "AI_MAX_RETRIES": "0",
+        "AI_REQUEST_TIMEOUT": "20",
+        "AI_JOB_HEARTBEAT": "1",
+        "R2_BUCKET_NAME": S3_BUCKET,
+        "R2_ENDPOINT": _moto_server,
+        "R2_ACCESS_KEY_ID": "testing",
+        "R2_SECRET_ACCESS_KEY": "testing",
+        "R2_REGION": "us-east-1",
+        "R2_PUBLIC_URL": "",
+        "MEDIA_ROOT": str(tmp_path / "worker-media"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("RATE_LIMITS", None)
+    workers: list[Worker] = []
+
+    def start_worker() -> Worker:
+        worker = Worker(env, tmp_path / f"worker{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
+    yield start_worker
+    for worker in workers:
+        worker.stop()
+    celery_app.conf.task_always_eager = eager
+    broker.delete("high", "normal", "low")
+
+
+def bucket_keys(s3, prefix: str = "") -> list[str]:
+    return [
+        o["Key"] for o in s3.list_objects_v2(Bucket=S3_BUCKET, Prefix=prefix).get("Contents", [])
+    ]
