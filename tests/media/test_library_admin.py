@@ -1,6 +1,7 @@
 """Every library model's admin changelist and change page answer 200 for a superuser."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 from django.urls import reverse
 
@@ -46,11 +47,12 @@ def objects() -> dict:
 def test_changelists_and_change_pages_answer_200(admin_client_logged_in):
     for name, obj in objects().items():
         changelist = admin_client_logged_in.get(reverse(f"admin:{name}_changelist"))
-        change = admin_client_logged_in.get(reverse(f"admin:{name}_change", args=[obj.pk]))
+        change = admin_client_logged_in.get(reverse(f"admin:{name}_change", args=[quote(obj.pk)]))
         search = admin_client_logged_in.get(reverse(f"admin:{name}_changelist") + "?q=a")
 
         assert changelist.status_code == 200, name
         assert change.status_code == 200, name
+        assert str(obj.pk) in change.content.decode(), name
         assert search.status_code == 200, name
 
 
@@ -58,10 +60,10 @@ def test_hero_page_shows_its_stories_and_story_page_its_illustrations(admin_clie
     made = objects()
 
     hero_page = admin_client_logged_in.get(
-        reverse("admin:heroes_hero_change", args=[made["heroes_hero"].pk])
+        reverse("admin:heroes_hero_change", args=[quote(made["heroes_hero"].pk)])
     )
     story_page = admin_client_logged_in.get(
-        reverse("admin:stories_story_change", args=[made["stories_story"].pk])
+        reverse("admin:stories_story_change", args=[quote(made["stories_story"].pk)])
     )
 
     assert made["stories_story"].title in hero_page.content.decode()

@@ -510,10 +510,3 @@ def test_delete_unknown_illustration_is_404(auth_client, user):
     story = StoryFactory(user=user)
 
     assert auth_client.delete(f"/api/stories/{story.id}/illustrations/ill_nope").status_code == 404
-
-
-def test_post_to_stories_is_not_served_by_the_library(auth_client):
-    # POST /api/stories belongs to the generation routes; without one it is 405, never a 500.
-    response = auth_client.post("/api/stories", {}, format="json")
-
-    assert response.status_code in {400, 201, 202, 405, 429}
