@@ -16,10 +16,6 @@ def hero_list(*, user, sort_by: str = "createdAt", sort_order: str = "desc") -> 
     )
 
 
-def hero_get(*, user, hero_id: str) -> Hero | None:
-    return Hero.objects.filter(user=user, pk=hero_id).select_related("visual_profile").first()
-
-
 def hero_recent_stories(*, hero: Hero, limit: int) -> list:
     return list(
         hero.stories.order_by("-created_at", "-id").only("id", "title", "created_at")[:limit]
