@@ -463,3 +463,33 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         )
     else:
         jobs.job_complete(job=job)
+
+
+# --- PATCH /api/stories/{id} (wired by the story update view) ---------------------------------------
+
+
+def story_edit_check(
+    *, user, story: Story, title: str | None = None, content: str | None = None
+) -> None:
+    """Moderate a family's edit of a story before it is saved: 400 CONTENT_REJECTED if flagged."""
+    ctx = chain.CallContext(operation="moderation", user_id=user.pk, story_id=story.pk)
+    moderation.user_text_check(
+        ctx=ctx, texts={"title": title or "", "content": content or ""}, what="the story"
+    )
+
+
+def story_audio_after_edit(
+    *, user, story: Story, content_changed: bool, regenerate_audio: bool, voice: str = ""
+) -> GenerationJob | None:
+    """PATCH with regenerateAudio: queue narration of the new text when the content changed.
+
+    The story stops claiming narrated audio at once (the old file would not match the text); the
+    old file is deleted only after the new one is saved (audio_generate).
+    """
+    if not (content_changed and regenerate_audio):
+        return None
+    Story.objects.filter(pk=story.pk).update(audio_generated=False)
+    story.audio_generated = False
+    return audio_request(
+        user=user, story=story, voice=voice or story.voice_type, priority=Job.Priority.NORMAL
+    )

@@ -299,3 +299,34 @@ def test_illustrations_use_avatar_and_profile(
     assert [r.timestamp for r in rows] == [5.0, 20.0]
     profile = HeroVisualProfile.objects.get(hero=hero)
     assert all(profile.canonical_prompt in r.prompt for r in rows)
+
+
+def test_edit_helpers_queue_narration_only_when_content_changed(
+    user, django_capture_on_commit_callbacks
+):
+    from stories import generation
+
+    story = StoryFactory(user=user, voice_type="echo")
+    assert (
+        generation.story_audio_after_edit(
+            user=user, story=story, content_changed=False, regenerate_audio=True
+        )
+        is None
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = generation.story_audio_after_edit(
+            user=user, story=story, content_changed=True, regenerate_audio=True
+        )
+    job.refresh_from_db()
+    story.refresh_from_db()
+    assert job.status == "completed" and story.audio_generated and story.voice_type == "echo"
+
+
+def test_edited_story_content_is_moderated(user):
+    from infinitestories.ai.errors import ContentRejected
+    from stories import generation
+
+    story = StoryFactory(user=user)
+    generation.story_edit_check(user=user, story=story, content="A calm night.")
+    with pytest.raises(ContentRejected):
+        generation.story_edit_check(user=user, story=story, content="There was blood.")
