@@ -195,7 +195,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- Files -----------------------------------------------------------------------------------
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_URL = "/static/"
