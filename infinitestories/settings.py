@@ -306,7 +306,7 @@ AI_JOB_STALE_AFTER = env.int("AI_JOB_STALE_AFTER", default=120)
 AI_JOB_SWEEP_EVERY = env.int("AI_JOB_SWEEP_EVERY", default=60)
 CELERY_TASK_QUEUES_ALL = ["high", "normal", "low"]  # the Procfile's worker consumes all three
 CELERY_TASK_ROUTES = {"stories.tasks.*": {"queue": "normal"}, "usage.tasks.*": {"queue": "low"}}
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE |= {
     "generation-jobs-sweep": {
         "task": "stories.tasks.generation_jobs_sweep_task",
         "schedule": AI_JOB_SWEEP_EVERY,
