@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from heroes.serializers import StrictCharField
+from infinitestories.api.fields import StrictCharField
 
 from .models import LANGUAGES, User
 

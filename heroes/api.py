@@ -1,6 +1,7 @@
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
@@ -12,7 +13,6 @@ from .serializers import (
     HeroListInputSerializer,
     HeroListOutputSerializer,
     HeroOutputSerializer,
-    query_input,
 )
 from .traits import VALID_TRAITS
 

@@ -1,8 +1,8 @@
 from rest_framework import status
 from rest_framework.response import Response
 
-from heroes.serializers import query_input
 from infinitestories.api.errors import NotFoundError
+from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 

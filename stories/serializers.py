@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from heroes.serializers import SortInputSerializer, StrictBooleanField, StrictCharField
+from infinitestories.api.fields import SortInputSerializer, StrictBooleanField, StrictCharField
 from media.selectors import media_url
 
 from .models import LANGUAGES, CustomStoryEvent, Story, StoryIllustration

@@ -1,0 +1,42 @@
+"""Request-parsing pieces every endpoint shares: strict JSON types and validated query parameters."""
+
+from djangorestframework_camel_case.util import underscoreize
+from rest_framework import serializers
+
+# Strict JSON fields: a wrong JSON type is a 400, never silently coerced ("7" is not an age).
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+def query_input(serializer_class: type[serializers.Serializer], request) -> dict:
+    """Validate query parameters (camelCase in the URL) with `serializer_class`; bad ones are 400.
+
+    The camelCase parser only converts bodies, so query parameter names are converted here; the
+    renderer turns error details back into camelCase.
+    """
+    params = serializer_class(data=underscoreize(request.query_params.dict()))
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+class SortInputSerializer(serializers.Serializer):
+    sort_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
