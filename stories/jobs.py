@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -224,5 +224,4 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 )
                 job_enqueue(job=job)
                 requeued += 1
-    close_old_connections()
     return requeued, failed
