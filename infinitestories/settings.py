@@ -308,7 +308,8 @@ AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-la
 AI_JOB_HEARTBEAT = env.int("AI_JOB_HEARTBEAT", default=10)
 AI_JOB_STALE_AFTER = env.int("AI_JOB_STALE_AFTER", default=120)
 AI_JOB_SWEEP_EVERY = env.int("AI_JOB_SWEEP_EVERY", default=60)
-CELERY_TASK_QUEUES_ALL = ["high", "normal", "low"]  # the Procfile's worker consumes all three
+# Generation jobs go to the queue named by their priority (high, normal, low; stories/jobs.py);
+# housekeeping goes to low. The Procfile's worker consumes all three queues.
 CELERY_TASK_ROUTES = {"stories.tasks.*": {"queue": "normal"}, "usage.tasks.*": {"queue": "low"}}
 CELERY_BEAT_SCHEDULE |= {
     "generation-jobs-sweep": {

@@ -224,3 +224,28 @@ def test_timestamps_follow_the_audio_when_it_arrives(django_capture_on_commit_ca
         expected = job.params["positions"][row.pk] / total * story.audio_duration
         assert row.timestamp == pytest.approx(expected, abs=0.01)
     assert even[0] == 0
+
+
+@pytest.mark.parametrize("priority", ["low", "normal", "high"])
+def test_priority_picks_the_queue(priority, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(
+        tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(kwargs["queue"])
+    )
+    story = StoryFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.audio_request(user=story.user, story=story, priority=priority)
+    assert sent == [priority]
+
+
+def test_nothing_is_enqueued_when_the_transaction_rolls_back(monkeypatch):
+    from django.db import transaction
+
+    sent = []
+    monkeypatch.setattr(tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(1))
+    story = StoryFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        generation.audio_request(user=story.user, story=story)
+        raise RuntimeError
+    assert sent == []
+    assert not Job.objects.filter(story=story).exists()
