@@ -121,6 +121,22 @@ def job_fail(*, job: GenerationJob, message: str) -> None:
         status=Job.Status.FAILED, error_message=message[:500], finished_at=now, updated_at=now
     )
     job.status = Job.Status.FAILED
+    _illustrations_settle(job=job, message=message)
+
+
+def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
+    """A failed illustrations job leaves no picture pending or generating (never stuck)."""
+    if job.kind != Job.Kind.ILLUSTRATIONS:
+        return
+    from .models import StoryIllustration
+
+    StoryIllustration.objects.filter(
+        pk__in=job.params.get("illustration_ids") or [],
+        generation_status__in=[
+            StoryIllustration.Status.PENDING,
+            StoryIllustration.Status.GENERATING,
+        ],
+    ).update(generation_status=StoryIllustration.Status.FAILED, error_message=message[:500])
 
 
 def job_release(*, job: GenerationJob, message: str) -> None:
@@ -202,7 +218,7 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
     for job in stale:
         with transaction.atomic():
             if job.attempts >= job.max_attempts:
-                failed += Job.objects.filter(
+                changed = Job.objects.filter(
                     pk=job.pk, status=Job.Status.PROCESSING, heartbeat_at=job.heartbeat_at
                 ).update(
                     status=Job.Status.FAILED,
@@ -210,6 +226,9 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                     finished_at=timezone.now(),
                     updated_at=timezone.now(),
                 )
+                if changed:
+                    _illustrations_settle(job=job, message=FAILED_MESSAGE)
+                    failed += 1
                 continue
             changed = Job.objects.filter(
                 pk=job.pk, status=Job.Status.PROCESSING, heartbeat_at=job.heartbeat_at

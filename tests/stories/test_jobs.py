@@ -249,3 +249,22 @@ def test_nothing_is_enqueued_when_the_transaction_rolls_back(monkeypatch):
         raise RuntimeError
     assert sent == []
     assert not Job.objects.filter(story=story).exists()
+
+
+def test_a_failed_illustrations_job_leaves_no_picture_pending(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.local_provider import LocalProvider
+
+    def boom(self, **kwargs):
+        raise ValueError("bug in scene extraction")
+
+    monkeypatch.setattr(LocalProvider, "structured", boom)
+    story = StoryFactory()
+    with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
+        job = generation.illustrations_request(user=story.user, story=story, count=2)
+    job = Job.objects.get(story=story)
+    assert job.status == "failed"
+    assert set(
+        StoryIllustration.objects.filter(story=story).values_list("generation_status", flat=True)
+    ) == {"failed"}
