@@ -57,25 +57,19 @@ class StoryDetailView(_StoryView):
         story = self.get_story(story_id)
         data = StoryUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        regenerate_audio = fields.pop("regenerate_audio")
-        story, _content_changed = services.story_update(story=story, **fields)
+        story, job = services.story_edit(user=request.user, story=story, **data.validated_data)
+        regeneration = {"queued": job is not None}
+        if job is not None:
+            regeneration |= {
+                "job_id": job.pk,
+                "estimated_completion_time": job.estimated_completion_at,
+            }
         return Response(
             {
                 "story": StoryOutputSerializer(story).data,
-                "jobs": {"audio_regeneration": self.audio_regeneration(story, regenerate_audio)},
+                "jobs": {"audio_regeneration": regeneration},
             }
         )
-
-    def audio_regeneration(self, story: Story, requested: bool) -> dict:
-        """The answer's jobs.audioRegeneration.
-
-        Queueing narration belongs to the generation issue (#4), which owns the audio jobs; the
-        lead wires it here (when `requested`, queue the audio job and answer queued: true with
-        its estimate). Until then regenerateAudio is accepted, nothing is queued, and the answer
-        says so honestly.
-        """
-        return {"queued": False}
 
     def delete(self, request, story_id: str):
         services.story_delete(story=self.get_story(story_id))

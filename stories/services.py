@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from media.services import media_delete_on_commit
 
-from .models import CustomStoryEvent, Story, StoryIllustration
+from . import generation
+from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
 
 CUSTOM_EVENT_FIELDS = (
     "title",
@@ -63,6 +64,39 @@ def story_update(
     if changed:
         story.save(update_fields=[*changed, "updated_at"])
     return story, content_changed
+
+
+def story_edit(
+    *,
+    user,
+    story: Story,
+    title: str | None = None,
+    content: str | None = None,
+    is_favorite: bool | None = None,
+    regenerate_audio: bool = False,
+) -> tuple[Story, GenerationJob | None]:
+    """PATCH /api/stories/{storyId}.
+
+    1. Moderate the text the family changed (400 CONTENT_REJECTED) before anything is written.
+    2. Save the fields; new content makes the narration stale (story_update).
+    3. When the content changed and regenerateAudio is set, queue narration of the new text
+       (enqueued after commit). Returns the story and that job, if any.
+    """
+    new_title = title if title is not None and title != story.title else None
+    new_content = content if content is not None and content != story.content else None
+    if new_title is not None or new_content is not None:
+        generation.story_edit_check(user=user, story=story, title=new_title, content=new_content)
+    with transaction.atomic():
+        story, content_changed = story_update(
+            story=story, title=title, content=content, is_favorite=is_favorite
+        )
+        job = generation.story_audio_after_edit(
+            user=user,
+            story=story,
+            content_changed=content_changed,
+            regenerate_audio=regenerate_audio,
+        )
+    return story, job
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from media import selectors as media_selectors
 from media import services as media_services
-from stories.models import Story, StoryIllustration
+from stories.models import GenerationJob, Story, StoryIllustration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory, StoryIllustrationFactory
 
@@ -263,12 +263,10 @@ def test_patch_content_marks_audio_stale_and_deletes_old_audio(
     audio = saved("audio", "mp3")
     story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
 
-    # when its text changes
+    # when its text changes, without asking for new narration
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.patch(
-            f"/api/stories/{story.id}",
-            {"content": "Updated story content...", "regenerateAudio": True},
-            format="json",
+            f"/api/stories/{story.id}", {"content": "Updated story content..."}, format="json"
         )
 
     # then
@@ -277,11 +275,56 @@ def test_patch_content_marks_audio_stale_and_deletes_old_audio(
     assert body["story"]["content"] == "Updated story content..."
     assert body["story"]["audioGenerated"] is False
     assert body["story"]["audioUrl"] is None
-    # regenerateAudio is accepted; queueing it belongs to the generation issue
     assert body["jobs"] == {"audioRegeneration": {"queued": False}}
     story.refresh_from_db()
     assert (story.audio_generated, story.audio_key, story.audio_duration) == (False, "", None)
     assert not media_selectors.media_exists(key=audio)
+    assert not GenerationJob.objects.filter(story=story).exists()
+
+
+def test_patch_content_with_regenerate_audio_narrates_the_new_text(
+    auth_client, user, django_capture_on_commit_callbacks
+):
+    # given a narrated story
+    audio = saved("audio", "mp3")
+    story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
+
+    # when its text changes and new narration is asked for (tasks run in-process here)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.patch(
+            f"/api/stories/{story.id}",
+            {"content": "A new, shorter story about the moon.", "regenerateAudio": True},
+            format="json",
+        )
+
+    # then the answer says narration is queued, and the job narrates the new text
+    assert response.status_code == 200
+    regeneration = response.json()["jobs"]["audioRegeneration"]
+    assert regeneration["queued"] is True
+    job = GenerationJob.objects.get(story=story, kind=GenerationJob.Kind.AUDIO)
+    assert regeneration["jobId"] == job.pk
+    assert regeneration["estimatedCompletionTime"]
+    job.refresh_from_db()
+    story.refresh_from_db()
+    assert job.status == GenerationJob.Status.COMPLETED
+    assert story.audio_generated is True
+    assert story.audio_key not in ("", audio)
+    assert media_selectors.media_exists(key=story.audio_key)
+    assert not media_selectors.media_exists(key=audio)
+    assert story.audio_duration < 120.0
+
+
+def test_patch_with_flagged_content_is_rejected_and_changes_nothing(auth_client, user):
+    story = StoryFactory(user=user, content="Once upon a time.")
+
+    response = auth_client.patch(
+        f"/api/stories/{story.id}", {"content": "He grabbed a gun and shot them."}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "CONTENT_REJECTED"
+    story.refresh_from_db()
+    assert story.content == "Once upon a time."
 
 
 def test_patch_with_the_same_content_keeps_audio(auth_client, user):
