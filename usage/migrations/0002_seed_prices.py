@@ -8,8 +8,8 @@ from django.db import migrations
 EFFECTIVE = datetime.date(2026, 1, 1)
 PRICES = [
     # model, unit, usd_per_million
-    ("gpt-5.4", "input_token", "1.25"),
-    ("gpt-5.4", "output_token", "10.00"),
+    ("gpt-5.4", "input_token", "2.50"),
+    ("gpt-5.4", "output_token", "15.00"),
     ("gpt-5.4-mini", "input_token", "0.25"),
     ("gpt-5.4-mini", "output_token", "2.00"),
     ("gpt-4o", "input_token", "2.50"),
