@@ -72,8 +72,8 @@ def test_story_audio_illustrations_and_avatar_through_the_sdk(
     row = UsageMetric.objects.get(story_id=story.pk, operation="story_generation")
     assert row.usage_reported and row.model == "gpt-5.4"
     expected = (
-        Decimal(row.input_units) * Decimal("1.25") / 10**6
-        + Decimal(row.output_units) * Decimal("10") / 10**6
+        Decimal(row.input_units) * Decimal("2.50") / 10**6
+        + Decimal(row.output_units) * Decimal("15") / 10**6
     )
     assert row.cost == expected.quantize(Decimal("0.000001"))
     tts = UsageMetric.objects.get(story_id=story.pk, operation="audio_synthesis")

@@ -13,7 +13,7 @@ from usage.services import monthly_quota_reset, usage_record
 def test_seeded_prices_give_costs_per_token_character_and_image():
     assert usage_cost(
         vendor="openai", model="gpt-5.4", unit="tokens", input_units=1_000_000, output_units=100_000
-    ) == Decimal("2.25")
+    ) == Decimal("4.00")
     assert usage_cost(
         vendor="openai", model="tts-1", unit="characters", input_units=1000, output_units=0
     ) == Decimal("0.015")
@@ -101,12 +101,12 @@ def test_user_usage_endpoint_summarises_the_period(user, auth_client, other_user
     assert body["summary"]["audioGenerated"] == 1
     assert body["summary"]["imagesGenerated"] == 1
     assert body["summary"]["totalTokensUsed"] == 2000
-    assert body["summary"]["totalCost"] == pytest.approx(0.01125 + 0.015 + 0.08)
+    assert body["summary"]["totalCost"] == pytest.approx(0.0175 + 0.015 + 0.08)
     story = next(b for b in body["breakdown"] if b["operation"] == "story_generation")
     assert story == {
         "operation": "story_generation",
         "count": 1,
-        "cost": 0.01125,
+        "cost": 0.0175,
         "tokensUsed": 2000,
     }
     audio = next(b for b in body["breakdown"] if b["operation"] == "audio_synthesis")
