@@ -1,12 +1,17 @@
 from rest_framework import serializers
 
+from heroes.serializers import HeroOutputSerializer
 from infinitestories.api.fields import StrictCharField
+from media.serializers import FileUploadOutputSerializer
+from stories.serializers import CustomEventOutputSerializer, StoryWithIllustrationsOutputSerializer
 
 from .models import LANGUAGES, User
+from .serializers import LanguageField
 
 
 class ProfileOutputSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True)
+    preferred_language = LanguageField(choices=LANGUAGES, required=False)
 
     class Meta:
         model = User
@@ -32,5 +37,38 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
     verification) is not a field here and is ignored."""
 
     name = StrictCharField(max_length=100, required=False, allow_blank=True)
-    preferred_language = serializers.ChoiceField(choices=LANGUAGES, required=False)
+    preferred_language = LanguageField(choices=LANGUAGES, required=False)
     theme_preference = serializers.ChoiceField(choices=User.Theme.choices, required=False)
+
+
+# --- Answer envelopes (documented with @extend_schema in accounts.profile_api)
+
+
+class ProfileEnvelopeSerializer(serializers.Serializer):
+    user = ProfileOutputSerializer()
+
+
+class ExportSessionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    ip_address = serializers.CharField(allow_null=True)
+    user_agent = serializers.CharField()
+
+
+class ExportOutputSerializer(serializers.Serializer):
+    """GET /api/user/export (accounts.profile_services.user_export), sent as a file download."""
+
+    exported_at = serializers.DateTimeField()
+    user = ProfileOutputSerializer()
+    heroes = HeroOutputSerializer(many=True)
+    stories = StoryWithIllustrationsOutputSerializer(many=True)
+    custom_events = CustomEventOutputSerializer(many=True)
+    files = FileUploadOutputSerializer(many=True)
+    sessions = ExportSessionSerializer(many=True)
+    usage = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The user's AI usage rows, every column of the usage log but the user.",
+    )

@@ -2,7 +2,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from .models import User
+from infinitestories.api.schema import SuccessSerializer  # noqa: F401 (accounts.api uses it)
+from stories.serializers import LanguageField
+
+from .models import LANGUAGES, User
 
 
 class SignupInputSerializer(serializers.Serializer):
@@ -43,6 +46,8 @@ class LoginUserSerializer(serializers.ModelSerializer):
 
 
 class SessionUserSerializer(serializers.ModelSerializer):
+    preferred_language = LanguageField(choices=LANGUAGES, required=False)
+
     class Meta:
         model = User
         fields = ["id", "email", "name", "preferred_language", "subscription_tier"]
@@ -73,7 +78,3 @@ class LoginOutputSerializer(serializers.Serializer):
 class SessionOutputSerializer(serializers.Serializer):
     user = SessionUserSerializer()
     session = SessionTokenSerializer()
-
-
-class SuccessSerializer(serializers.Serializer):
-    success = serializers.BooleanField()

@@ -1,18 +1,29 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
+from infinitestories.api.schema import (
+    camel_query,
+    error_responses,
+    paged_query,
+)
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
 from . import selectors, services
 from .models import Hero
 from .serializers import (
+    HeroDeleteOutputSerializer,
+    HeroDetailEnvelopeSerializer,
     HeroDetailInputSerializer,
+    HeroEnvelopeSerializer,
     HeroInputSerializer,
+    HeroListEnvelopeSerializer,
     HeroListInputSerializer,
     HeroListOutputSerializer,
     HeroOutputSerializer,
+    HeroTraitsOutputSerializer,
 )
 from .traits import VALID_TRAITS
 
@@ -22,6 +33,11 @@ class HeroListView(OwnedAPIView):
 
     rate_limits = {"POST": ("hero_create",)}
 
+    @extend_schema(
+        operation_id="heroes_list",
+        parameters=[paged_query(HeroListInputSerializer)],
+        responses={200: HeroListEnvelopeSerializer, **error_responses(400)},
+    )
     def get(self, request):
         params = query_input(HeroListInputSerializer, request)
         queryset = selectors.hero_list(user=request.user, **params)
@@ -30,6 +46,10 @@ class HeroListView(OwnedAPIView):
             {"heroes": HeroListOutputSerializer(rows, many=True).data, "pagination": pagination}
         )
 
+    @extend_schema(
+        request=HeroInputSerializer,
+        responses={201: HeroEnvelopeSerializer, **error_responses(400)},
+    )
     def post(self, request):
         data = HeroInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -47,6 +67,10 @@ class HeroDetailView(OwnedAPIView):
             Hero.objects.select_related("visual_profile"), hero_id, "Hero not found."
         )
 
+    @extend_schema(
+        parameters=[camel_query(HeroDetailInputSerializer)],
+        responses={200: HeroDetailEnvelopeSerializer, **error_responses(400, 404)},
+    )
     def get(self, request, hero_id: str):
         params = query_input(HeroDetailInputSerializer, request)
         hero = self.get_hero(hero_id)
@@ -57,6 +81,10 @@ class HeroDetailView(OwnedAPIView):
             )
         return Response({"hero": HeroOutputSerializer(hero, context=context).data})
 
+    @extend_schema(
+        request=HeroInputSerializer(partial=True),
+        responses={200: HeroEnvelopeSerializer, **error_responses(400, 404)},
+    )
     def patch(self, request, hero_id: str):
         hero = self.get_hero(hero_id)
         data = HeroInputSerializer(data=request.data, partial=True)
@@ -64,6 +92,10 @@ class HeroDetailView(OwnedAPIView):
         hero = services.hero_update(hero=hero, **data.validated_data)
         return Response({"hero": HeroOutputSerializer(hero).data})
 
+    @extend_schema(
+        request=None,
+        responses={200: HeroDeleteOutputSerializer, **error_responses(404)},
+    )
     def delete(self, request, hero_id: str):
         hero = self.get_hero(hero_id)
         stories_affected = services.hero_delete(hero=hero)
@@ -73,5 +105,6 @@ class HeroDetailView(OwnedAPIView):
 class HeroTraitsView(AuthenticatedAPIView):
     """GET /api/heroes/traits: the traits a hero may have."""
 
+    @extend_schema(responses={200: HeroTraitsOutputSerializer, **error_responses()})
     def get(self, request):
         return Response({"traits": list(VALID_TRAITS)})

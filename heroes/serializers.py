@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from infinitestories.api.fields import (
@@ -5,6 +6,7 @@ from infinitestories.api.fields import (
     StrictCharField,
     StrictIntegerField,
 )
+from infinitestories.api.schema import PaginationSerializer
 from media.selectors import media_url
 
 from .models import Hero, HeroVisualProfile
@@ -119,6 +121,7 @@ class HeroOutputSerializer(_HeroBaseOutputSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(VisualProfileOutputSerializer(allow_null=True))
     def get_visual_profile(self, hero: Hero) -> dict | None:
         try:
             profile = hero.visual_profile
@@ -136,3 +139,37 @@ class HeroOutputSerializer(_HeroBaseOutputSerializer):
 
 class HeroTraitsOutputSerializer(serializers.Serializer):
     traits = serializers.ListField(child=serializers.CharField())
+
+
+# --- Answer envelopes (documented with @extend_schema in heroes.api and heroes.avatar_api)
+
+
+class HeroEnvelopeSerializer(serializers.Serializer):
+    hero = HeroOutputSerializer()
+
+
+class HeroWithStoriesOutputSerializer(HeroOutputSerializer):
+    """Schema only: GET /api/heroes/{heroId} adds `stories` when ?includeStories=true."""
+
+    stories = HeroStorySummarySerializer(
+        many=True, required=False, help_text="Only with ?includeStories=true; newest first."
+    )
+
+    class Meta(HeroOutputSerializer.Meta):
+        fields = [*HeroOutputSerializer.Meta.fields, "stories"]
+
+
+class HeroDetailEnvelopeSerializer(serializers.Serializer):
+    hero = HeroWithStoriesOutputSerializer()
+
+
+class HeroListEnvelopeSerializer(serializers.Serializer):
+    heroes = HeroListOutputSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+class HeroDeleteOutputSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    stories_affected = serializers.IntegerField(
+        help_text="How many of the hero's stories were kept without their hero."
+    )

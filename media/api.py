@@ -2,10 +2,12 @@ from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.errors import ApplicationError, error_body, json_error
+from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView
 
 from . import services
@@ -19,6 +21,10 @@ class FileUploadView(AuthenticatedAPIView):
 
     rate_limits = {"POST": ("upload",)}
 
+    @extend_schema(
+        request=UploadInputSerializer,
+        responses={200: UploadOutputSerializer, **error_responses(400)},
+    )
     def post(self, request):
         data = UploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,31 +1,52 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.errors import NotFoundError
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
+from infinitestories.api.schema import (
+    SuccessSerializer,
+    camel_query,
+    error_responses,
+    paged_query,
+)
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
 from . import selectors, services
 from .events import story_event_list
 from .models import CustomStoryEvent, Story, StoryIllustration
 from .serializers import (
+    CustomEventEnvelopeSerializer,
     CustomEventInputSerializer,
+    CustomEventListEnvelopeSerializer,
     CustomEventListInputSerializer,
     CustomEventOutputSerializer,
     IllustrationOutputSerializer,
+    StoryDetailEnvelopeSerializer,
     StoryDetailInputSerializer,
+    StoryEventListOutputSerializer,
     StoryEventsInputSerializer,
+    StoryIllustrationListOutputSerializer,
+    StoryListenOutputSerializer,
+    StoryListEnvelopeSerializer,
     StoryListInputSerializer,
     StoryListOutputSerializer,
     StoryOutputSerializer,
     StoryUpdateInputSerializer,
+    StoryUpdateOutputSerializer,
 )
 
 
 class StoryListView(OwnedAPIView):
     """GET /api/stories. (POST /api/stories belongs to the generation issue.)"""
 
+    @extend_schema(
+        operation_id="stories_list",
+        parameters=[paged_query(StoryListInputSerializer)],
+        responses={200: StoryListEnvelopeSerializer, **error_responses(400)},
+    )
     def get(self, request):
         params = query_input(StoryListInputSerializer, request)
         queryset = selectors.story_list(user=request.user, **params)
@@ -45,6 +66,10 @@ class StoryDetailView(_StoryView):
 
     rate_limits = {"PATCH": ("story_update",), "DELETE": ("delete",)}
 
+    @extend_schema(
+        parameters=[camel_query(StoryDetailInputSerializer)],
+        responses={200: StoryDetailEnvelopeSerializer, **error_responses(400, 404)},
+    )
     def get(self, request, story_id: str):
         params = query_input(StoryDetailInputSerializer, request)
         story = self.get_story(story_id)
@@ -53,6 +78,10 @@ class StoryDetailView(_StoryView):
             context["illustrations"] = selectors.story_illustrations(story=story)
         return Response({"story": StoryOutputSerializer(story, context=context).data})
 
+    @extend_schema(
+        request=StoryUpdateInputSerializer,
+        responses={200: StoryUpdateOutputSerializer, **error_responses(400, 404, 502, 503)},
+    )
     def patch(self, request, story_id: str):
         story = self.get_story(story_id)
         data = StoryUpdateInputSerializer(data=request.data)
@@ -71,6 +100,7 @@ class StoryDetailView(_StoryView):
             }
         )
 
+    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
     def delete(self, request, story_id: str):
         services.story_delete(story=self.get_story(story_id))
         return Response({"success": True})
@@ -79,6 +109,9 @@ class StoryDetailView(_StoryView):
 class StoryListenView(_StoryView):
     """POST /api/stories/{storyId}/listen: one more listen, counted atomically."""
 
+    @extend_schema(
+        request=None, responses={200: StoryListenOutputSerializer, **error_responses(404)}
+    )
     def post(self, request, story_id: str):
         story = services.story_listen(story=self.get_story(story_id))
         return Response(
@@ -89,6 +122,10 @@ class StoryListenView(_StoryView):
 class StoryIllustrationListView(_StoryView):
     """GET /api/stories/{storyId}/illustrations, with the narration's total duration."""
 
+    @extend_schema(
+        operation_id="stories_illustrations_list",
+        responses={200: StoryIllustrationListOutputSerializer, **error_responses(404)},
+    )
     def get(self, request, story_id: str):
         story = self.get_story(story_id)
         illustrations = selectors.story_illustrations(story=story)
@@ -105,6 +142,18 @@ class StoryIllustrationDetailView(_StoryView):
 
     rate_limits = {"DELETE": ("illustration_delete",)}
 
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "illustration_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern="^ill_[A-Za-z0-9]+$",
+            )
+        ],
+        responses={200: SuccessSerializer, **error_responses(404)},
+    )
     def delete(self, request, story_id: str, illustration_id: str):
         story = self.get_story(story_id)
         illustration = StoryIllustration.objects.filter(story=story, pk=illustration_id).first()
@@ -119,6 +168,11 @@ class CustomEventListView(OwnedAPIView):
 
     rate_limits = {"POST": ("custom_event_create",)}
 
+    @extend_schema(
+        operation_id="custom_events_list",
+        parameters=[paged_query(CustomEventListInputSerializer)],
+        responses={200: CustomEventListEnvelopeSerializer, **error_responses(400)},
+    )
     def get(self, request):
         params = query_input(CustomEventListInputSerializer, request)
         queryset = selectors.custom_event_list(user=request.user, **params)
@@ -130,6 +184,10 @@ class CustomEventListView(OwnedAPIView):
             }
         )
 
+    @extend_schema(
+        request=CustomEventInputSerializer,
+        responses={201: CustomEventEnvelopeSerializer, **error_responses(400)},
+    )
     def post(self, request):
         data = CustomEventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,11 +206,16 @@ class CustomEventDetailView(OwnedAPIView):
     def get_event(self, event_id: str) -> CustomStoryEvent:
         return self.get_owned(CustomStoryEvent.objects.all(), event_id, "Custom event not found.")
 
+    @extend_schema(responses={200: CustomEventEnvelopeSerializer, **error_responses(404)})
     def get(self, request, event_id: str):
         return Response(
             {"custom_event": CustomEventOutputSerializer(self.get_event(event_id)).data}
         )
 
+    @extend_schema(
+        request=CustomEventInputSerializer(partial=True),
+        responses={200: CustomEventEnvelopeSerializer, **error_responses(400, 404)},
+    )
     def patch(self, request, event_id: str):
         event = self.get_event(event_id)
         data = CustomEventInputSerializer(data=request.data, partial=True)
@@ -160,6 +223,7 @@ class CustomEventDetailView(OwnedAPIView):
         event = services.custom_event_update(event=event, **data.validated_data)
         return Response({"custom_event": CustomEventOutputSerializer(event).data})
 
+    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
     def delete(self, request, event_id: str):
         services.custom_event_delete(event=self.get_event(event_id))
         return Response({"success": True})
@@ -168,6 +232,10 @@ class CustomEventDetailView(OwnedAPIView):
 class StoryEventListView(AuthenticatedAPIView):
     """GET /api/story-events: built-in event types, titled in ?language or the user's language."""
 
+    @extend_schema(
+        parameters=[camel_query(StoryEventsInputSerializer)],
+        responses={200: StoryEventListOutputSerializer, **error_responses(400)},
+    )
     def get(self, request):
         params = query_input(StoryEventsInputSerializer, request)
         language = params.get("language") or request.user.preferred_language

@@ -1,16 +1,24 @@
 """Generation endpoints: POST /api/stories, audio and illustration jobs and their status."""
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from heroes.models import Hero
+from infinitestories.api.schema import error_responses
 from infinitestories.api.views import OwnedAPIView
 
 from . import generation
 from .generation_serializers import (
     AudioRequestInputSerializer,
+    AudioRequestOutputSerializer,
+    AudioStatusOutputSerializer,
     IllustrationRequestInputSerializer,
+    IllustrationRequestOutputSerializer,
+    IllustrationStatusOutputSerializer,
     StoryCreateInputSerializer,
+    StoryCreateOutputSerializer,
 )
 from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
 from .serializers import StoryOutputSerializer
@@ -31,6 +39,22 @@ class StoryCreateView(OwnedAPIView):
 
     rate_limits = {"POST": ("story_generation",)}
 
+    @extend_schema(
+        request=StoryCreateInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Optional. A retry with the same key and body replays the first "
+                "answer (with Idempotent-Replayed: true) instead of writing a second story.",
+            )
+        ],
+        responses={
+            201: StoryCreateOutputSerializer,
+            **error_responses(400, 404, 409, 422, 502, 503),
+        },
+    )
     def post(self, request):
         data = StoryCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -102,6 +126,10 @@ class _StoryJobView(OwnedAPIView):
 class AudioRequestView(_StoryJobView):
     rate_limits = {"POST": ("audio_generation",)}
 
+    @extend_schema(
+        request=AudioRequestInputSerializer,
+        responses={202: AudioRequestOutputSerializer, **error_responses(400, 404)},
+    )
     def post(self, request, story_id: str):
         story = self.get_story(story_id)
         data = AudioRequestInputSerializer(data=request.data)
@@ -127,6 +155,7 @@ class AudioRequestView(_StoryJobView):
 class AudioStatusView(_StoryJobView):
     rate_limits = {"GET": ("status_poll",)}
 
+    @extend_schema(responses={200: AudioStatusOutputSerializer, **error_responses(404)})
     def get(self, request, story_id: str):
         from media.selectors import media_url
 
@@ -159,6 +188,10 @@ class AudioStatusView(_StoryJobView):
 class IllustrationRequestView(_StoryJobView):
     rate_limits = {"POST": ("illustration_generation",)}
 
+    @extend_schema(
+        request=IllustrationRequestInputSerializer,
+        responses={202: IllustrationRequestOutputSerializer, **error_responses(400, 404)},
+    )
     def post(self, request, story_id: str):
         story = self.get_story(story_id)
         data = IllustrationRequestInputSerializer(data=request.data)
@@ -186,6 +219,7 @@ class IllustrationRequestView(_StoryJobView):
 class IllustrationStatusView(_StoryJobView):
     rate_limits = {"GET": ("status_poll",)}
 
+    @extend_schema(responses={200: IllustrationStatusOutputSerializer, **error_responses(404)})
     def get(self, request, story_id: str):
         story = self.get_story(story_id)
         job = (

@@ -3,8 +3,10 @@ import re
 from rest_framework import serializers
 
 from infinitestories.ai.speech import VOICES
+from infinitestories.api.schema import named_choice_field
 
-from .models import LANGUAGES, GenerationJob
+from .models import LANGUAGES, GenerationJob, StoryIllustration
+from .serializers import LanguageField, StoryOutputSerializer
 
 PRIORITIES = [choice for choice, _ in GenerationJob.Priority.choices]
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -16,7 +18,7 @@ class StoryCreateInputSerializer(serializers.Serializer):
     custom_event_id = serializers.CharField(
         max_length=40, required=False, allow_null=True, default=None
     )
-    language = serializers.ChoiceField(choices=LANGUAGES, default="en")
+    language = LanguageField(choices=LANGUAGES, default="en")
     generate_audio = serializers.BooleanField(default=True)
     generate_illustrations = serializers.BooleanField(default=False)
     illustration_count = serializers.IntegerField(min_value=1, max_value=5, default=3)
@@ -65,6 +67,97 @@ class AvatarInputSerializer(serializers.Serializer):
         max_length=1000, required=False, allow_blank=True, default=""
     )
     storage_key = serializers.CharField(max_length=255, required=False)
+
+
+# --- Answer envelopes (documented with @extend_schema in stories.generation_api)
+
+JOB_STATUSES = [choice for choice, _ in GenerationJob.Status.choices]
+
+
+class JobSummarySerializer(serializers.Serializer):
+    queued = serializers.BooleanField(help_text="True while the job is queued or processing.")
+    job_id = serializers.CharField()
+    estimated_completion_time = serializers.DateTimeField(allow_null=True)
+
+
+class StoryCreateJobsSerializer(serializers.Serializer):
+    audio_generation = JobSummarySerializer(required=False, help_text="With generateAudio.")
+    illustration_generation = JobSummarySerializer(
+        required=False, help_text="With generateIllustrations."
+    )
+
+
+class StoryCreateOutputSerializer(serializers.Serializer):
+    story = StoryOutputSerializer()
+    jobs = StoryCreateJobsSerializer()
+
+
+class AudioJobSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=JOB_STATUSES)
+    estimated_completion_time = serializers.DateTimeField(allow_null=True)
+
+
+class AudioRequestOutputSerializer(serializers.Serializer):
+    job = AudioJobSerializer()
+
+
+class AudioJobStatusSerializer(AudioJobSerializer):
+    progress = serializers.IntegerField(help_text="0 to 100.")
+    attempts = serializers.IntegerField()
+    error = serializers.CharField(allow_null=True, help_text="The reason, once the job failed.")
+
+
+class AudioStatusOutputSerializer(serializers.Serializer):
+    """Narration done (and no newer job running): audioGenerated true with the audio fields.
+    Otherwise audioGenerated and, once a job was requested, the latest job."""
+
+    audio_generated = serializers.BooleanField()
+    audio_url = serializers.CharField(allow_null=True, required=False)
+    audio_duration = serializers.FloatField(allow_null=True, required=False)
+    generated_at = serializers.DateTimeField(allow_null=True, required=False)
+    voice = serializers.CharField(required=False)
+    job = AudioJobStatusSerializer(required=False)
+
+
+class IllustrationJobSerializer(AudioJobSerializer):
+    illustration_count = serializers.IntegerField()
+
+
+class IllustrationRequestOutputSerializer(serializers.Serializer):
+    job = IllustrationJobSerializer()
+
+
+class IllustrationProgressSerializer(serializers.Serializer):
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percentage = serializers.IntegerField(help_text="Completed pictures, 0 to 100.")
+
+
+class IllustrationStatusItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    generation_status = serializers.ChoiceField(choices=StoryIllustration.Status.choices)
+    retry_count = serializers.IntegerField()
+    error = serializers.CharField(allow_null=True)
+
+
+ILLUSTRATIONS_STATUSES = ["queued", "processing", "none", "failed", "partially_failed", "completed"]
+# Its own enum name: `status` of a job is another choice set.
+IllustrationsStatusField = named_choice_field("IllustrationsStatusEnum", ILLUSTRATIONS_STATUSES)
+
+
+class IllustrationStatusOutputSerializer(serializers.Serializer):
+    status = IllustrationsStatusField(
+        choices=ILLUSTRATIONS_STATUSES,
+        help_text="The latest job while it runs; else none (no pictures), failed (all), "
+        "partially_failed (some) or completed.",
+    )
+    progress = IllustrationProgressSerializer()
+    illustrations = IllustrationStatusItemSerializer(many=True)
+    estimated_completion_time = serializers.DateTimeField(
+        allow_null=True, help_text="Only while the job is queued or processing."
+    )
 
 
 def job_eta(job: GenerationJob | None):

@@ -1,11 +1,16 @@
 from rest_framework import serializers
 
 from infinitestories.api.fields import SortInputSerializer, StrictBooleanField, StrictCharField
+from infinitestories.api.schema import PaginationSerializer, named_choice_field
 from media.selectors import media_url
 
 from .models import LANGUAGES, CustomStoryEvent, Story, StoryIllustration
 
 MAX_CONTENT_LENGTH = 50_000
+
+# A language code. Every serializer field holding one (story language, user's preferred
+# language) uses this class, so the schema has one LanguageEnum.
+LanguageField = named_choice_field("LanguageEnum", LANGUAGES)
 
 
 # --- Stories
@@ -51,6 +56,7 @@ class IllustrationOutputSerializer(serializers.ModelSerializer):
 
 class _StoryBaseOutputSerializer(serializers.ModelSerializer):
     hero_id = serializers.CharField(allow_null=True)
+    language = LanguageField(choices=LANGUAGES, required=False)
     event_type = serializers.SerializerMethodField()
     audio_url = serializers.SerializerMethodField()
 
@@ -200,3 +206,81 @@ class CustomEventOutputSerializer(serializers.ModelSerializer):
 
 class StoryEventsInputSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=LANGUAGES, required=False)
+
+
+# --- Answer envelopes (documented with @extend_schema in stories.api and stories.generation_api)
+
+
+class StoryListEnvelopeSerializer(serializers.Serializer):
+    stories = StoryListOutputSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+class StoryWithIllustrationsOutputSerializer(StoryOutputSerializer):
+    """Schema only: GET /api/stories/{storyId} adds `illustrations` with
+    ?includeIllustrations=true."""
+
+    illustrations = IllustrationOutputSerializer(
+        many=True, required=False, help_text="Only with ?includeIllustrations=true."
+    )
+
+    class Meta(StoryOutputSerializer.Meta):
+        fields = [*StoryOutputSerializer.Meta.fields, "illustrations"]
+
+
+class StoryDetailEnvelopeSerializer(serializers.Serializer):
+    story = StoryWithIllustrationsOutputSerializer()
+
+
+class AudioRegenerationSerializer(serializers.Serializer):
+    queued = serializers.BooleanField(help_text="Whether new narration was queued.")
+    job_id = serializers.CharField(required=False, help_text="Only when queued.")
+    estimated_completion_time = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Only when queued."
+    )
+
+
+class StoryUpdateJobsSerializer(serializers.Serializer):
+    audio_regeneration = AudioRegenerationSerializer()
+
+
+class StoryUpdateOutputSerializer(serializers.Serializer):
+    story = StoryOutputSerializer()
+    jobs = StoryUpdateJobsSerializer()
+
+
+class StoryListenOutputSerializer(serializers.Serializer):
+    listen_count = serializers.IntegerField()
+    last_listened_at = serializers.DateTimeField(allow_null=True)
+
+
+class StoryIllustrationListOutputSerializer(serializers.Serializer):
+    illustrations = IllustrationOutputSerializer(many=True)
+    total_duration = serializers.FloatField(
+        allow_null=True, help_text="The narration's length in seconds; null without narration."
+    )
+
+
+class CustomEventEnvelopeSerializer(serializers.Serializer):
+    custom_event = CustomEventOutputSerializer()
+
+
+class CustomEventListEnvelopeSerializer(serializers.Serializer):
+    custom_events = CustomEventOutputSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+class StoryEventOutputSerializer(serializers.Serializer):
+    """A built-in event type (stories.events.story_event_list)."""
+
+    id = serializers.CharField()
+    emoji = serializers.CharField()
+    category = serializers.CharField()
+    title = serializers.CharField(help_text="In ?language, or else the user's language.")
+    titles = serializers.DictField(
+        child=serializers.CharField(), help_text="The title in every language, by language code."
+    )
+
+
+class StoryEventListOutputSerializer(serializers.Serializer):
+    events = StoryEventOutputSerializer(many=True)

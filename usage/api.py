@@ -1,9 +1,12 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView
 
 from .selectors import usage_summary
+from .serializers import UsageOutputSerializer
 
 
 class UsageInputSerializer(serializers.Serializer):
@@ -17,6 +20,10 @@ class UserUsageView(AuthenticatedAPIView):
 
     rate_limits = {"GET": ("status_poll",)}
 
+    @extend_schema(
+        parameters=[UsageInputSerializer],
+        responses={200: UsageOutputSerializer, **error_responses(400)},
+    )
     def get(self, request):
         data = UsageInputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)

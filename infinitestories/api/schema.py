@@ -1,0 +1,117 @@
+"""OpenAPI pieces every endpoint's `@extend_schema` shares: the error envelope, query parameters,
+named enums.
+
+Serializers stay snake_case: the camelCase postprocessing hook renames schema properties. Query
+parameters are not covered by that hook (there is no camelCase middleware; `query_input`
+converts names by hand), so `camel_query` documents them under their camelCase names.
+"""
+
+import copy
+
+from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import serializers
+
+from .pagination import PageInputSerializer
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape (infinitestories.api.errors.error_body)."""
+
+    error = serializers.CharField(help_text="A message for people.")
+    code = serializers.CharField(
+        help_text="A machine code to switch on, e.g. VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, "
+        "RATE_LIMITED, QUOTA_EXCEEDED."
+    )
+    details = serializers.DictField(
+        help_text="Per-field messages for VALIDATION_ERROR, other context for some codes; "
+        "otherwise empty."
+    )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid request: VALIDATION_ERROR (details has a message per field) or MALFORMED_JSON.",
+    401: "UNAUTHORIZED: no bearer token, or an expired or revoked one.",
+    403: "FORBIDDEN.",
+    404: "NOT_FOUND: no such object, or it belongs to another user.",
+    409: "The request conflicts with the object's state.",
+    413: "PAYLOAD_TOO_LARGE.",
+    415: "UNSUPPORTED_MEDIA_TYPE.",
+    422: "The request cannot be processed as sent.",
+    429: "RATE_LIMITED (Retry-After header; details.retryAfter), or QUOTA_EXCEEDED.",
+    502: "AI_FAILED: the AI provider failed.",
+    503: "AI_UNAVAILABLE: the AI provider is unavailable; retry later.",
+}
+
+
+def error_responses(*statuses: int, authenticated: bool = True) -> dict[int, OpenApiResponse]:
+    """The error envelope for the given statuses; a signed-in endpoint adds 401 and 429.
+
+    Use as `responses={200: OutputSerializer, **error_responses(400, 404)}`.
+    """
+    codes = set(statuses) | ({401, 429} if authenticated else set())
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS.get(code, ""))
+        for code in sorted(codes)
+    }
+
+
+def _camel(name: str) -> str:
+    return camelize_re.sub(underscore_to_camel, name) if "_" in name else name
+
+
+_camel_query_cache: dict[tuple[type[serializers.Serializer], ...], type] = {}
+
+
+def camel_query(*serializer_classes: type[serializers.Serializer]) -> type:
+    """A serializer for `parameters=[...]` with the given query serializers' fields, camelCased.
+
+    The URL carries `?sortOrder=asc&includeStories=true`; `query_input` underscoreizes them.
+    """
+    key = tuple(serializer_classes)
+    if key not in _camel_query_cache:
+        fields = {}
+        for serializer_class in serializer_classes:
+            for name, field in serializer_class._declared_fields.items():
+                fields[_camel(name)] = copy.deepcopy(field)
+        name = "".join(cls.__name__.removesuffix("Serializer") for cls in key) + "QuerySerializer"
+        _camel_query_cache[key] = type(name, (serializers.Serializer,), fields)
+    return _camel_query_cache[key]
+
+
+def paged_query(*serializer_classes: type[serializers.Serializer]) -> type:
+    """Query parameters of a paginated list: its own (camelCased) plus `limit` and `offset`."""
+    return camel_query(*serializer_classes, PageInputSerializer)
+
+
+class PaginationSerializer(serializers.Serializer):
+    """The `pagination` block of a list answer (infinitestories.api.pagination.paginate)."""
+
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class SuccessSerializer(serializers.Serializer):
+    """`{"success": true}`: what a delete or logout answers."""
+
+    success = serializers.BooleanField()
+
+
+def named_choice_field(component_name: str, choices) -> type[serializers.ChoiceField]:
+    """A ChoiceField class (same runtime behaviour) documented as the enum component
+    `component_name`.
+
+    The enum postprocessing hook names an enum after its property, so one choice set under two
+    property names (`language`, `preferredLanguage`), or one property name with two choice sets
+    (`status`), would get clashing or duplicate names. A field of this class is a `$ref` to its
+    own named component, which the hook leaves alone. Create the class once and use it for every
+    field holding that choice set (another class, or the hook, giving the same name warns).
+    """
+
+    @extend_schema_field(serializers.ChoiceField(choices=choices), component_name=component_name)
+    class NamedChoiceField(serializers.ChoiceField):
+        pass
+
+    NamedChoiceField.__name__ = NamedChoiceField.__qualname__ = f"{component_name}Field"
+    return NamedChoiceField
