@@ -6,7 +6,7 @@ from infinitestories.api.fields import (
     StrictCharField,
     StrictIntegerField,
 )
-from infinitestories.api.schema import PaginationSerializer
+from infinitestories.api.schema import PaginationSerializer, StringListJSONField
 from media.selectors import media_url
 
 from .models import Hero, HeroVisualProfile
@@ -44,6 +44,9 @@ class HeroDetailInputSerializer(serializers.Serializer):
 
 
 class VisualProfileOutputSerializer(serializers.ModelSerializer):
+    color_palette = StringListJSONField(required=False)
+    accessories = StringListJSONField(required=False)
+
     class Meta:
         model = HeroVisualProfile
         fields = [
@@ -64,6 +67,8 @@ class VisualProfileOutputSerializer(serializers.ModelSerializer):
 
 
 class _HeroBaseOutputSerializer(serializers.ModelSerializer):
+    traits = StringListJSONField(required=False)
+    abilities = StringListJSONField(required=False)
     avatar_url = serializers.SerializerMethodField()
 
     def get_avatar_url(self, hero: Hero) -> str | None:

@@ -1,7 +1,11 @@
 from rest_framework import serializers
 
 from infinitestories.api.fields import SortInputSerializer, StrictBooleanField, StrictCharField
-from infinitestories.api.schema import PaginationSerializer, named_choice_field
+from infinitestories.api.schema import (
+    PaginationSerializer,
+    StringListJSONField,
+    named_choice_field,
+)
 from media.selectors import media_url
 
 from .models import LANGUAGES, CustomStoryEvent, Story, StoryIllustration
@@ -177,6 +181,7 @@ class CustomEventListInputSerializer(SortInputSerializer):
 
 
 class CustomEventOutputSerializer(serializers.ModelSerializer):
+    keywords = StringListJSONField(required=False)
     pictogram_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -84,6 +84,14 @@ def paged_query(*serializer_classes: type[serializers.Serializer]) -> type:
     return camel_query(*serializer_classes, PageInputSerializer)
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class StringListJSONField(serializers.JSONField):
+    """A model JSONField that holds a list of strings (traits, keywords), documented as one.
+
+    Declared on output serializers only; it answers exactly what the auto-built JSONField would.
+    """
+
+
 class PaginationSerializer(serializers.Serializer):
     """The `pagination` block of a list answer (infinitestories.api.pagination.paginate)."""
 
