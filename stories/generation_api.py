@@ -10,6 +10,7 @@ from infinitestories.api.schema import error_responses
 from infinitestories.api.views import OwnedAPIView
 
 from . import generation
+from .api import StoryIllustrationListView, StoryListView
 from .generation_serializers import (
     AudioRequestInputSerializer,
     AudioRequestOutputSerializer,
@@ -34,8 +35,11 @@ def _job_summary(job: Job) -> dict:
     }
 
 
-class StoryCreateView(OwnedAPIView):
-    """POST /api/stories: the story is written in the request; narration/pictures are jobs."""
+class StoriesView(StoryListView):
+    """GET /api/stories lists them (the library's view); POST /api/stories writes a new one.
+
+    The story is written in the request; narration and pictures are jobs.
+    """
 
     rate_limits = {"POST": ("story_generation",)}
 
@@ -185,7 +189,9 @@ class AudioStatusView(_StoryJobView):
         return Response(body)
 
 
-class IllustrationRequestView(_StoryJobView):
+class StoryIllustrationsView(StoryIllustrationListView):
+    """GET .../illustrations lists them (the library's view); POST queues new ones."""
+
     rate_limits = {"POST": ("illustration_generation",)}
 
     @extend_schema(

@@ -1,5 +1,5 @@
-"""Generation routes. stories.urls dispatches methods it does not serve on shared paths
-(POST /api/stories, POST .../illustrations) here."""
+"""Generation routes. Paths shared with the library (/api/stories, .../illustrations) are in
+stories.urls, served by one view each (generation_api.StoriesView, StoryIllustrationsView)."""
 
 from django.urls import path
 
@@ -8,17 +8,11 @@ from heroes.avatar_api import HeroAvatarView
 from . import generation_api as api
 
 urlpatterns = [
-    path("stories", api.StoryCreateView.as_view(), name="story-create"),
     path("stories/<str:story_id>/audio", api.AudioRequestView.as_view(), name="story-audio"),
     path(
         "stories/<str:story_id>/audio/status",
         api.AudioStatusView.as_view(),
         name="story-audio-status",
-    ),
-    path(
-        "stories/<str:story_id>/illustrations",
-        api.IllustrationRequestView.as_view(),
-        name="story-illustrations-create",
     ),
     path(
         "stories/<str:story_id>/illustrations/status",

@@ -1,46 +1,20 @@
-from django.urls import Resolver404, get_resolver, path, re_path
-from django.views.decorators.csrf import csrf_exempt
+from django.urls import path, re_path
 
-from . import api
+from . import api, generation_api
 
-
-def _with_generation_routes(view_class):
-    """Serve the methods `view_class` implements; pass the others to stories.generation_urls.
-
-    Some paths are shared between the library and the generation issue (GET /api/stories here,
-    POST /api/stories there; likewise .../illustrations). Django stops at the first pattern that
-    matches, so for a method this view does not have, the same path is resolved against the
-    generation URLconf and its view answers; with no such route, this view answers 405.
-    """
-    own = view_class.as_view()
-    methods = {name.upper() for name in view_class.http_method_names if hasattr(view_class, name)}
-
-    def view(request, *args, **kwargs):
-        if request.method not in methods:
-            try:
-                match = get_resolver("stories.generation_urls").resolve(
-                    "/" + request.path_info.removeprefix("/api/")
-                )
-            except Resolver404:
-                match = None
-            if match is not None:
-                return match.func(request, *match.args, **match.kwargs)
-        return own(request, *args, **kwargs)
-
-    return csrf_exempt(view)
-
-
+# GET and POST on /api/stories and .../illustrations are one view each: the generation views
+# extend the library's list views with POST.
 urlpatterns = [
-    path("stories", _with_generation_routes(api.StoryListView), name="story-list"),
+    path("stories", generation_api.StoriesView.as_view(), name="story-list"),
     path(
         "stories/<str:story_id>",
-        _with_generation_routes(api.StoryDetailView),
+        api.StoryDetailView.as_view(),
         name="story-detail",
     ),
     path("stories/<str:story_id>/listen", api.StoryListenView.as_view(), name="story-listen"),
     path(
         "stories/<str:story_id>/illustrations",
-        _with_generation_routes(api.StoryIllustrationListView),
+        generation_api.StoryIllustrationsView.as_view(),
         name="story-illustrations",
     ),
     # Only illustration ids: .../illustrations/status belongs to the generation routes.

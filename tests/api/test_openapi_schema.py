@@ -72,12 +72,6 @@ def test_hero_list_documents_query_parameters_and_pagination(schema):
     assert {"includeStories", "storyLimit"} <= query_names(schema, detail, "get")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stories/urls.py wraps StoryListView/StoryDetailView/StoryIllustrationListView in a "
-    "function without `.cls`, so schema generation cannot see them (GET /api/stories, "
-    "/api/stories/{story_id}, GET .../illustrations). Remove this marker once it sets .cls.",
-)
 def test_story_list_answers_rows_with_hero_name_and_illustration_count(schema):
     assert {"sortBy", "heroId", "isFavorite", "limit", "offset"} <= query_names(
         schema, "/api/stories", "get"

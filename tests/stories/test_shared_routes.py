@@ -1,42 +1,42 @@
-"""Paths shared with the generation routes: methods the library lacks reach stories.generation_urls."""
+"""/api/stories and .../illustrations serve both the library (GET) and generation (POST)."""
 
-from django.http import JsonResponse
-from django.urls import URLResolver, path
-from django.urls.resolvers import RegexPattern
-
-import stories.urls
+from tests.heroes.factories import HeroFactory
+from tests.stories.factories import StoryFactory
 
 
-def fake_generation_view(request, **kwargs):
-    return JsonResponse({"served": "generation", **kwargs}, status=201)
+def test_stories_path_creates_with_post_and_lists_with_get(auth_client, user):
+    hero = HeroFactory(user=user)
 
-
-def test_post_to_stories_reaches_the_generation_route(auth_client, monkeypatch):
-    resolver = URLResolver(
-        RegexPattern(r"^/"),
-        [
-            path("stories", fake_generation_view),
-            path("stories/<str:story_id>/illustrations", fake_generation_view),
-        ],
+    created = auth_client.post(
+        "/api/stories",
+        {"heroId": hero.id, "eventType": "bedtime", "generateAudio": False},
+        format="json",
     )
-    monkeypatch.setattr(stories.urls, "get_resolver", lambda urlconf: resolver)
-
-    created = auth_client.post("/api/stories", {}, format="json")
-    illustrated = auth_client.post("/api/stories/story_x/illustrations", {}, format="json")
     listed = auth_client.get("/api/stories")
 
-    assert (created.status_code, created.json()) == (201, {"served": "generation"})
-    assert illustrated.json() == {"served": "generation", "story_id": "story_x"}
-    assert listed.status_code == 200
-    assert "stories" in listed.json()
+    assert created.status_code == 201
+    assert [row["id"] for row in listed.json()["stories"]] == [created.json()["story"]["id"]]
 
 
-def test_without_a_generation_route_the_method_is_405(auth_client, monkeypatch):
-    monkeypatch.setattr(
-        stories.urls, "get_resolver", lambda urlconf: URLResolver(RegexPattern(r"^/"), [])
-    )
+def test_illustrations_path_queues_with_post_and_lists_with_get(
+    auth_client, user, django_capture_on_commit_callbacks
+):
+    story = StoryFactory(user=user)
 
-    response = auth_client.put("/api/stories", {}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = auth_client.post(
+            f"/api/stories/{story.id}/illustrations", {"count": 2}, format="json"
+        )
+    listed = auth_client.get(f"/api/stories/{story.id}/illustrations")
 
-    assert response.status_code == 405
-    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert queued.status_code == 202
+    assert len(listed.json()["illustrations"]) == 2
+
+
+def test_other_methods_on_shared_paths_are_405(auth_client, user):
+    story = StoryFactory(user=user)
+
+    for path in ("/api/stories", f"/api/stories/{story.id}/illustrations"):
+        response = auth_client.put(path, {}, format="json")
+        assert response.status_code == 405
+        assert response.json()["code"] == "METHOD_NOT_ALLOWED"
