@@ -16,6 +16,7 @@ from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
 from . import selectors, services
 from .events import story_event_list
+from .generation_serializers import JobSummarySerializer
 from .models import CustomStoryEvent, Story, StoryIllustration
 from .serializers import (
     CustomEventEnvelopeSerializer,
@@ -87,12 +88,7 @@ class StoryDetailView(_StoryView):
         data = StoryUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         story, job = services.story_edit(user=request.user, story=story, **data.validated_data)
-        regeneration = {"queued": job is not None}
-        if job is not None:
-            regeneration |= {
-                "job_id": job.pk,
-                "estimated_completion_time": job.estimated_completion_at,
-            }
+        regeneration = JobSummarySerializer(job).data if job is not None else {"queued": False}
         return Response(
             {
                 "story": StoryOutputSerializer(story).data,

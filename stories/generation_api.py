@@ -1,6 +1,5 @@
 """Generation endpoints: POST /api/stories, audio and illustration jobs and their status."""
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -9,30 +8,25 @@ from heroes.models import Hero
 from infinitestories.api.schema import error_responses
 from infinitestories.api.views import OwnedAPIView
 
-from . import generation
+from . import generation, selectors
 from .api import StoryIllustrationListView, StoryListView
 from .generation_serializers import (
+    AudioJobSerializer,
     AudioRequestInputSerializer,
     AudioRequestOutputSerializer,
     AudioStatusOutputSerializer,
+    IllustrationJobSerializer,
     IllustrationRequestInputSerializer,
     IllustrationRequestOutputSerializer,
     IllustrationStatusOutputSerializer,
+    JobSummarySerializer,
     StoryCreateInputSerializer,
     StoryCreateOutputSerializer,
 )
-from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .models import CustomStoryEvent, GenerationJob, Story
 from .serializers import StoryOutputSerializer
 
 Job = GenerationJob
-
-
-def _job_summary(job: Job) -> dict:
-    return {
-        "queued": job.status == Job.Status.QUEUED or job.status == Job.Status.PROCESSING,
-        "job_id": job.pk,
-        "estimated_completion_time": job.estimated_completion_at,
-    }
 
 
 class StoriesView(StoryListView):
@@ -108,7 +102,7 @@ class StoriesView(StoryListView):
         story = Story.objects.select_related("hero").get(pk=story.pk)
         body = {
             "story": StoryOutputSerializer(story).data,
-            "jobs": {name: _job_summary(job) for name, job in jobs.items()},
+            "jobs": {name: JobSummarySerializer(job).data for name, job in jobs.items()},
         }
         return 201, body
 
@@ -144,16 +138,7 @@ class AudioRequestView(_StoryJobView):
             voice=data.validated_data["voice"],
             priority=data.validated_data["priority"],
         )
-        return Response(
-            {
-                "job": {
-                    "id": job.pk,
-                    "status": job.status,
-                    "estimated_completion_time": job.estimated_completion_at,
-                }
-            },
-            status=202,
-        )
+        return Response({"job": AudioJobSerializer(job).data}, status=202)
 
 
 class AudioStatusView(_StoryJobView):
@@ -161,32 +146,8 @@ class AudioStatusView(_StoryJobView):
 
     @extend_schema(responses={200: AudioStatusOutputSerializer, **error_responses(404)})
     def get(self, request, story_id: str):
-        from media.selectors import media_url
-
-        story = self.get_story(story_id)
-        job = Job.objects.filter(story=story, kind=Job.Kind.AUDIO).order_by("-created_at").first()
-        active = job is not None and job.status in (Job.Status.QUEUED, Job.Status.PROCESSING)
-        if story.audio_generated and not active:
-            return Response(
-                {
-                    "audio_generated": True,
-                    "audio_url": media_url(key=story.audio_key),
-                    "audio_duration": story.audio_duration,
-                    "generated_at": story.audio_generated_at,
-                    "voice": story.voice_type,
-                }
-            )
-        body: dict = {"audio_generated": story.audio_generated}
-        if job is not None:
-            body["job"] = {
-                "id": job.pk,
-                "status": job.status,
-                "progress": job.progress,
-                "attempts": job.attempts,
-                "estimated_completion_time": job.estimated_completion_at,
-                "error": job.error_message or None if job.status == Job.Status.FAILED else None,
-            }
-        return Response(body)
+        status = selectors.audio_status(story=self.get_story(story_id))
+        return Response(AudioStatusOutputSerializer(status).data)
 
 
 class StoryIllustrationsView(StoryIllustrationListView):
@@ -209,17 +170,7 @@ class StoryIllustrationsView(StoryIllustrationListView):
             scene_timestamps=data.validated_data.get("scene_timestamps") or None,
             priority=data.validated_data["priority"],
         )
-        return Response(
-            {
-                "job": {
-                    "id": job.pk,
-                    "status": job.status,
-                    "illustration_count": len(job.params["illustration_ids"]),
-                    "estimated_completion_time": job.estimated_completion_at,
-                }
-            },
-            status=202,
-        )
+        return Response({"job": IllustrationJobSerializer(job).data}, status=202)
 
 
 class IllustrationStatusView(_StoryJobView):
@@ -227,51 +178,5 @@ class IllustrationStatusView(_StoryJobView):
 
     @extend_schema(responses={200: IllustrationStatusOutputSerializer, **error_responses(404)})
     def get(self, request, story_id: str):
-        story = self.get_story(story_id)
-        job = (
-            Job.objects.filter(story=story, kind=Job.Kind.ILLUSTRATIONS)
-            .order_by("-created_at")
-            .first()
-        )
-        rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
-        total = len(rows)
-        completed = sum(r.generation_status == StoryIllustration.Status.COMPLETED for r in rows)
-        failed = sum(r.generation_status == StoryIllustration.Status.FAILED for r in rows)
-        if job is not None and job.status in (Job.Status.QUEUED, Job.Status.PROCESSING):
-            status = job.status
-        elif total == 0:
-            status = "none"
-        elif failed == total:
-            status = "failed"
-        elif failed:
-            status = "partially_failed"
-        else:
-            status = "completed"
-        eta = (
-            job.estimated_completion_at
-            if job is not None and status in ("queued", "processing")
-            else None
-        )
-        if eta is not None and eta < timezone.now():
-            eta = timezone.now()
-        return Response(
-            {
-                "status": status,
-                "progress": {
-                    "completed": completed,
-                    "failed": failed,
-                    "total": total,
-                    "percentage": (100 * completed // total) if total else 0,
-                },
-                "illustrations": [
-                    {
-                        "id": r.pk,
-                        "generation_status": r.generation_status,
-                        "retry_count": r.retry_count,
-                        "error": r.error_message or None,
-                    }
-                    for r in rows
-                ],
-                "estimated_completion_time": eta,
-            }
-        )
+        status = selectors.illustrations_status(story=self.get_story(story_id))
+        return Response(IllustrationStatusOutputSerializer(status).data)

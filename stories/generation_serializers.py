@@ -75,9 +75,16 @@ JOB_STATUSES = [choice for choice, _ in GenerationJob.Status.choices]
 
 
 class JobSummarySerializer(serializers.Serializer):
-    queued = serializers.BooleanField(help_text="True while the job is queued or processing.")
-    job_id = serializers.CharField()
-    estimated_completion_time = serializers.DateTimeField(allow_null=True)
+    queued = serializers.SerializerMethodField(
+        help_text="True while the job is queued or processing."
+    )
+    job_id = serializers.CharField(source="pk")
+    estimated_completion_time = serializers.DateTimeField(
+        source="estimated_completion_at", allow_null=True
+    )
+
+    def get_queued(self, job: GenerationJob) -> bool:
+        return job.status in (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
 
 
 class StoryCreateJobsSerializer(serializers.Serializer):
@@ -95,7 +102,9 @@ class StoryCreateOutputSerializer(serializers.Serializer):
 class AudioJobSerializer(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.ChoiceField(choices=JOB_STATUSES)
-    estimated_completion_time = serializers.DateTimeField(allow_null=True)
+    estimated_completion_time = serializers.DateTimeField(
+        source="estimated_completion_at", allow_null=True
+    )
 
 
 class AudioRequestOutputSerializer(serializers.Serializer):
@@ -105,7 +114,10 @@ class AudioRequestOutputSerializer(serializers.Serializer):
 class AudioJobStatusSerializer(AudioJobSerializer):
     progress = serializers.IntegerField(help_text="0 to 100.")
     attempts = serializers.IntegerField()
-    error = serializers.CharField(allow_null=True, help_text="The reason, once the job failed.")
+    error = serializers.SerializerMethodField(help_text="The reason, once the job failed.")
+
+    def get_error(self, job: GenerationJob) -> str | None:
+        return job.error_message or None if job.status == GenerationJob.Status.FAILED else None
 
 
 class AudioStatusOutputSerializer(serializers.Serializer):
@@ -121,7 +133,10 @@ class AudioStatusOutputSerializer(serializers.Serializer):
 
 
 class IllustrationJobSerializer(AudioJobSerializer):
-    illustration_count = serializers.IntegerField()
+    illustration_count = serializers.SerializerMethodField()
+
+    def get_illustration_count(self, job: GenerationJob) -> int:
+        return len(job.params["illustration_ids"])
 
 
 class IllustrationRequestOutputSerializer(serializers.Serializer):
@@ -139,7 +154,12 @@ class IllustrationStatusItemSerializer(serializers.Serializer):
     id = serializers.CharField()
     generation_status = serializers.ChoiceField(choices=StoryIllustration.Status.choices)
     retry_count = serializers.IntegerField()
-    error = serializers.CharField(allow_null=True)
+    error = serializers.CharField(source="error_message", allow_null=True)
+
+    def to_representation(self, instance):
+        body = super().to_representation(instance)
+        body["error"] = body["error"] or None
+        return body
 
 
 ILLUSTRATIONS_STATUSES = ["queued", "processing", "none", "failed", "partially_failed", "completed"]
@@ -158,7 +178,3 @@ class IllustrationStatusOutputSerializer(serializers.Serializer):
     estimated_completion_time = serializers.DateTimeField(
         allow_null=True, help_text="Only while the job is queued or processing."
     )
-
-
-def job_eta(job: GenerationJob | None):
-    return job.estimated_completion_at if job is not None else None

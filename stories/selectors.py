@@ -1,6 +1,11 @@
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
-from .models import CustomStoryEvent, Story, StoryIllustration
+from media.selectors import media_url
+
+from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+
+_ACTIVE = (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
 
 _STORY_SORT = {"createdAt": "created_at", "listenCount": "listen_count"}
 _EVENT_SORT = {"createdAt": "created_at", "usageCount": "usage_count", "title": "title"}
@@ -57,3 +62,61 @@ def custom_event_list(
         queryset = queryset.filter(is_favorite=is_favorite)
     prefix = "-" if sort_order == "desc" else ""
     return queryset.order_by(f"{prefix}{_EVENT_SORT[sort_by]}", f"{prefix}id")
+
+
+def job_latest(*, story: Story, kind: str) -> GenerationJob | None:
+    return GenerationJob.objects.filter(story=story, kind=kind).order_by("-created_at").first()
+
+
+def audio_status(*, story: Story) -> dict:
+    """GET .../audio/status: the narration once it is done and no newer job runs, else the job."""
+    job = job_latest(story=story, kind=GenerationJob.Kind.AUDIO)
+    if story.audio_generated and (job is None or job.status not in _ACTIVE):
+        return {
+            "audio_generated": True,
+            "audio_url": media_url(key=story.audio_key),
+            "audio_duration": story.audio_duration,
+            "generated_at": story.audio_generated_at,
+            "voice": story.voice_type,
+        }
+    status: dict = {"audio_generated": story.audio_generated}
+    if job is not None:
+        status["job"] = job
+    return status
+
+
+def illustrations_status(*, story: Story) -> dict:
+    """GET .../illustrations/status: the running job's state, or how the last set ended."""
+    job = job_latest(story=story, kind=GenerationJob.Kind.ILLUSTRATIONS)
+    rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
+    total = len(rows)
+    completed = sum(r.generation_status == StoryIllustration.Status.COMPLETED for r in rows)
+    failed = sum(r.generation_status == StoryIllustration.Status.FAILED for r in rows)
+    running = job is not None and job.status in _ACTIVE
+    if running:
+        status = job.status
+    elif total == 0:
+        status = "none"
+    elif failed == total:
+        status = "failed"
+    elif failed:
+        status = "partially_failed"
+    else:
+        status = "completed"
+    # An overdue estimate is "any moment now", never a time in the past.
+    eta = (
+        max(job.estimated_completion_at, timezone.now())
+        if running and job.estimated_completion_at
+        else None
+    )
+    return {
+        "status": status,
+        "progress": {
+            "completed": completed,
+            "failed": failed,
+            "total": total,
+            "percentage": (100 * completed // total) if total else 0,
+        },
+        "illustrations": rows,
+        "estimated_completion_time": eta,
+    }
