@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from heroes.models import Hero
 from heroes.serializers import HeroOutputSerializer
+from infinitestories.services import model_update
 from media.models import FileUpload
 from media.serializers import FileUploadOutputSerializer
 from media.services import media_delete_on_commit
@@ -25,12 +26,7 @@ PROFILE_FIELDS = ("name", "preferred_language", "theme_preference")
 
 
 def user_profile_update(*, user: User, **fields) -> User:
-    changed = [name for name in PROFILE_FIELDS if name in fields]
-    for name in changed:
-        setattr(user, name, fields[name])
-    if changed:
-        user.save(update_fields=[*changed, "updated_at"])
-    return user
+    return model_update(instance=user, fields=PROFILE_FIELDS, data=fields)
 
 
 def _usage_rows(*, user: User) -> list[dict]:

@@ -6,6 +6,7 @@ from django.db import transaction
 from PIL import Image, UnidentifiedImageError
 
 from infinitestories.api.errors import ApplicationError, NotFoundError
+from infinitestories.services import model_update
 from media.models import FileUpload
 from media.selectors import media_exists, media_read
 from media.services import media_delete, media_delete_on_commit, media_save
@@ -42,12 +43,7 @@ def hero_create(
 
 def hero_update(*, hero: Hero, **fields) -> Hero:
     """Set the given fields (only the user-editable ones exist here); nothing else changes."""
-    changed = [name for name in HERO_FIELDS if name in fields]
-    for name in changed:
-        setattr(hero, name, fields[name])
-    if changed:
-        hero.save(update_fields=[*changed, "updated_at"])
-    return hero
+    return model_update(instance=hero, fields=HERO_FIELDS, data=fields)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 
 from . import generation
@@ -142,12 +143,7 @@ def custom_event_create(*, user, **fields) -> CustomStoryEvent:
 
 
 def custom_event_update(*, event: CustomStoryEvent, **fields) -> CustomStoryEvent:
-    changed = [name for name in CUSTOM_EVENT_FIELDS if name in fields]
-    for name in changed:
-        setattr(event, name, fields[name])
-    if changed:
-        event.save(update_fields=[*changed, "updated_at"])
-    return event
+    return model_update(instance=event, fields=CUSTOM_EVENT_FIELDS, data=fields)
 
 
 @transaction.atomic
