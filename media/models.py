@@ -32,3 +32,22 @@ class FileUpload(models.Model):
 
     def __str__(self) -> str:
         return self.storage_key
+
+
+MB = 1024 * 1024
+
+# What each category accepts: MIME type -> file extension of the stored object.
+IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+AUDIO_TYPES = {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/wav": "wav"}
+ALLOWED_TYPES: dict[str, dict[str, str]] = {
+    FileUpload.Category.AVATAR: IMAGE_TYPES,
+    FileUpload.Category.ILLUSTRATION: IMAGE_TYPES,
+    FileUpload.Category.PICTOGRAM: IMAGE_TYPES,
+    FileUpload.Category.AUDIO: AUDIO_TYPES,
+}
+MAX_SIZE: dict[str, int] = {
+    FileUpload.Category.AVATAR: 10 * MB,
+    FileUpload.Category.ILLUSTRATION: 10 * MB,
+    FileUpload.Category.PICTOGRAM: 10 * MB,
+    FileUpload.Category.AUDIO: 50 * MB,
+}

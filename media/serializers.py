@@ -1,36 +1,15 @@
 from rest_framework import serializers
 
-from .models import FileUpload
+from infinitestories.api.fields import StrictIntegerField
 
-MB = 1024 * 1024
-
-# What each category accepts: MIME type -> file extension of the stored object.
-IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
-AUDIO_TYPES = {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/wav": "wav"}
-ALLOWED_TYPES: dict[str, dict[str, str]] = {
-    FileUpload.Category.AVATAR: IMAGE_TYPES,
-    FileUpload.Category.ILLUSTRATION: IMAGE_TYPES,
-    FileUpload.Category.PICTOGRAM: IMAGE_TYPES,
-    FileUpload.Category.AUDIO: AUDIO_TYPES,
-}
-MAX_SIZE: dict[str, int] = {
-    FileUpload.Category.AVATAR: 10 * MB,
-    FileUpload.Category.ILLUSTRATION: 10 * MB,
-    FileUpload.Category.PICTOGRAM: 10 * MB,
-    FileUpload.Category.AUDIO: 50 * MB,
-}
+from .models import ALLOWED_TYPES, MAX_SIZE, MB, FileUpload
 
 
 class UploadInputSerializer(serializers.Serializer):
     file_name = serializers.CharField(max_length=255)
     mime_type = serializers.CharField(max_length=100)
-    file_size = serializers.IntegerField(min_value=1)
+    file_size = StrictIntegerField(min_value=1)
     category = serializers.ChoiceField(choices=FileUpload.Category.choices)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict) and isinstance(data.get("fileSize", data.get("file_size")), bool):
-            raise serializers.ValidationError({"file_size": "A whole number is required."})
-        return super().to_internal_value(data)
 
     def validate(self, attrs):
         category = attrs["category"]

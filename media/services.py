@@ -14,7 +14,7 @@ from django.utils import timezone
 from infinitestories.api.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, ApplicationError
 
 from .errors import UPLOAD_SIGNATURE_INVALID
-from .models import FileUpload
+from .models import ALLOWED_TYPES, FileUpload
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
 logger = logging.getLogger(__name__)
@@ -65,8 +65,6 @@ def upload_create(
        files, a path to our own signed, expiring upload endpoint (relative: the view makes it
        absolute).
     """
-    from .serializers import ALLOWED_TYPES
-
     key = key_new(category=category, extension=ALLOWED_TYPES[category][mime_type])
     expiry = settings.MEDIA_URL_EXPIRY
     upload = FileUpload.objects.create(
