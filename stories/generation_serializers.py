@@ -1,34 +1,34 @@
-import re
-
 from rest_framework import serializers
 
 from infinitestories.ai.speech import VOICES
+from infinitestories.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from infinitestories.api.schema import named_choice_field
 
+from .events import STORY_EVENT_IDS
 from .models import LANGUAGES, GenerationJob, StoryIllustration
 from .serializers import LanguageField, StoryOutputSerializer
 
 PRIORITIES = [choice for choice, _ in GenerationJob.Priority.choices]
-EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 class StoryCreateInputSerializer(serializers.Serializer):
-    hero_id = serializers.CharField(max_length=40)
-    event_type = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    custom_event_id = serializers.CharField(
-        max_length=40, required=False, allow_null=True, default=None
-    )
+    hero_id = StrictCharField(max_length=40)
+    event_type = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+    custom_event_id = StrictCharField(max_length=40, required=False, allow_null=True, default=None)
     language = LanguageField(choices=LANGUAGES, default="en")
-    generate_audio = serializers.BooleanField(default=True)
-    generate_illustrations = serializers.BooleanField(default=False)
-    illustration_count = serializers.IntegerField(min_value=1, max_value=5, default=3)
+    generate_audio = StrictBooleanField(default=True)
+    generate_illustrations = StrictBooleanField(default=False)
+    illustration_count = StrictIntegerField(min_value=1, max_value=5, default=3)
     voice = serializers.ChoiceField(choices=VOICES, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(choices=PRIORITIES, default="normal")
 
     def validate_event_type(self, value: str) -> str:
-        value = value.strip().lower()
-        if value and not EVENT_TYPE.match(value):
-            raise serializers.ValidationError("Use lower-case letters, digits and underscores.")
+        if value and value not in STORY_EVENT_IDS:
+            raise serializers.ValidationError(
+                "Unknown event type; GET /api/story-events lists them: "
+                + ", ".join(sorted(STORY_EVENT_IDS))
+                + "."
+            )
         return value
 
     def validate(self, attrs):
@@ -45,7 +45,7 @@ class AudioRequestInputSerializer(serializers.Serializer):
 
 
 class IllustrationRequestInputSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=1, max_value=5, default=3)
+    count = StrictIntegerField(min_value=1, max_value=5, default=3)
     scene_timestamps = serializers.ListField(
         child=serializers.FloatField(min_value=0), required=False, allow_empty=True, max_length=5
     )
@@ -63,10 +63,8 @@ class IllustrationRequestInputSerializer(serializers.Serializer):
 
 
 class AvatarInputSerializer(serializers.Serializer):
-    custom_prompt = serializers.CharField(
-        max_length=1000, required=False, allow_blank=True, default=""
-    )
-    storage_key = serializers.CharField(max_length=255, required=False)
+    custom_prompt = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    storage_key = StrictCharField(max_length=255, required=False)
 
 
 # --- Answer envelopes (documented with @extend_schema in stories.generation_api)
