@@ -226,15 +226,30 @@ def test_audio_voice_is_validated(auth_client, user):
     assert response.status_code == 400
 
 
-def test_other_users_story_is_404(auth_client, other_user):
+def test_other_users_story_is_404_and_nothing_is_queued_or_charged(auth_client, user, other_user):
     story = StoryFactory(user=other_user)
-    assert auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json").status_code == 404
-    assert auth_client.get(f"/api/stories/{story.pk}/audio/status").status_code == 404
-    assert (
-        auth_client.post(f"/api/stories/{story.pk}/illustrations", {}, format="json").status_code
-        == 404
-    )
-    assert auth_client.get(f"/api/stories/{story.pk}/illustrations/status").status_code == 404
+    hero = HeroFactory(user=other_user, avatar_key="")
+
+    answers = [
+        auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json"),
+        auth_client.get(f"/api/stories/{story.pk}/audio/status"),
+        auth_client.post(f"/api/stories/{story.pk}/illustrations", {}, format="json"),
+        auth_client.get(f"/api/stories/{story.pk}/illustrations/status"),
+        auth_client.post(f"/api/heroes/{hero.pk}/avatar", {}, format="json"),
+        auth_client.post(
+            "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
+        ),
+    ]
+
+    assert [a.status_code for a in answers] == [404] * 6
+    assert all(a.json()["code"] == "NOT_FOUND" for a in answers)
+    assert not GenerationJob.objects.exists()
+    assert not UsageMetric.objects.exists()
+    assert not StoryIllustration.objects.exists()
+    hero.refresh_from_db()
+    user.refresh_from_db()
+    assert hero.avatar_key == ""
+    assert user.monthly_stories_used == 0
 
 
 def test_regenerated_audio_replaces_the_old_file_after_saving(
