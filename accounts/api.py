@@ -35,11 +35,10 @@ class SignupView(PublicAPIView):
     def post(self, request):
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_signup(request=request._request, **data.validated_data)
-        session = None
-        if not services.signup_needs_verification():
-            bearer, token = services.session_create(user=user, **_client(request))
-            session = session_body(bearer, token)
+        user, opened = services.user_signup(
+            request=request._request, **data.validated_data, **_client(request)
+        )
+        session = session_body(*opened) if opened is not None else None
         return Response(
             {"user": SignupUserSerializer(user).data, "session": session},
             status=status.HTTP_201_CREATED,

@@ -34,7 +34,8 @@ def session_create(
         token_hash=token_hash(token),
         expires_at=now + settings.SESSION_TOKEN_TTL,
         ip_address=ip_address or None,
-        user_agent=(user_agent or "")[:255],
+        # Headers are the client's to fill: keep what PostgreSQL text can hold.
+        user_agent=(user_agent or "").replace("\x00", "")[:255],
         created_at=now,
         last_used_at=now,
     )
@@ -97,13 +98,16 @@ def _duplicate_email() -> ApplicationError:
 
 
 @transaction.atomic
-def user_signup(*, request, email: str, password: str, name: str = "") -> User:
-    """Create an account.
+def user_signup(
+    *, request, email: str, password: str, name: str = "", ip_address: str | None, user_agent: str
+) -> tuple[User, tuple[BearerSession, str] | None]:
+    """Create an account and, unless verification is mandatory, its first session (one commit).
 
     1. Normalise the e-mail and refuse one already taken (any case).
     2. Check the password with Django's validators (length, uppercase, digit, common).
     3. Create the user and allauth's e-mail address; send the verification e-mail after commit
        unless verification is off.
+    4. Open a session, returned with its token, or None when the e-mail must be verified first.
     """
     email = normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
@@ -125,7 +129,9 @@ def user_signup(*, request, email: str, password: str, name: str = "") -> User:
     if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
         address = EmailAddress.objects.get_primary(user)
         transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
-    return user
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+        return user, None
+    return user, session_create(user=user, ip_address=ip_address, user_agent=user_agent)
 
 
 def user_login(*, request, email: str, password: str) -> User:
@@ -140,7 +146,3 @@ def user_login(*, request, email: str, password: str) -> User:
             status=403,
         )
     return user
-
-
-def signup_needs_verification() -> bool:
-    return settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"

@@ -4,18 +4,25 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from django.db import models
+from django.utils import timezone
+
+from infinitestories.api.errors import NotFoundError
 
 M = TypeVar("M", bound=models.Model)
 
 
 def model_update(*, instance: M, fields: Iterable[str], data: dict) -> M:
-    """Set those of `fields` present in `data` and save only them (and updated_at).
+    """Write those of `fields` present in `data` (and updated_at) in one UPDATE.
 
-    Services name the fields a client may edit, so a key outside them is never written.
+    Services name the fields a client may edit, so a key outside them is never written. A row
+    deleted meanwhile by another request is a 404, never a half-applied write.
     """
-    changed = [name for name in fields if name in data]
-    for name in changed:
-        setattr(instance, name, data[name])
-    if changed:
-        instance.save(update_fields=[*changed, "updated_at"])
+    changed = {name: data[name] for name in fields if name in data}
+    if not changed:
+        return instance
+    changed["updated_at"] = timezone.now()
+    if not type(instance)._default_manager.filter(pk=instance.pk).update(**changed):
+        raise NotFoundError()
+    for name, value in changed.items():
+        setattr(instance, name, value)
     return instance

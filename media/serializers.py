@@ -1,13 +1,13 @@
 from rest_framework import serializers
 
-from infinitestories.api.fields import StrictIntegerField
+from infinitestories.api.fields import StrictCharField, StrictIntegerField
 
 from .models import ALLOWED_TYPES, MAX_SIZE, MB, FileUpload
 
 
 class UploadInputSerializer(serializers.Serializer):
-    file_name = serializers.CharField(max_length=255)
-    mime_type = serializers.CharField(max_length=100)
+    file_name = StrictCharField(max_length=255)
+    mime_type = StrictCharField(max_length=100)
     file_size = StrictIntegerField(min_value=1)
     category = serializers.ChoiceField(choices=FileUpload.Category.choices)
 

@@ -121,9 +121,9 @@ def upload_receive(
             f"The upload must be sent with Content-Type {upload.mime_type}.",
             status=403,
         )
-    if content_length is None:
+    if content_length is None or content_length < 0:
         raise ApplicationError(
-            VALIDATION_ERROR, "The upload needs a Content-Length header.", status=411
+            VALIDATION_ERROR, "The upload needs a valid Content-Length header.", status=411
         )
     if content_length > upload.file_size:
         raise ApplicationError(

@@ -2,6 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from heroes.models import Hero
@@ -57,7 +58,7 @@ class StoriesView(StoryListView):
         data = StoryCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = data.validated_data
-        key = request.headers.get("Idempotency-Key", "").strip()[:255]
+        key = idempotency_key(request)
         record = None
         if key:
             record, replay = generation.idempotency_begin(
@@ -105,6 +106,17 @@ class StoriesView(StoryListView):
             "jobs": {name: JobSummarySerializer(job).data for name, job in jobs.items()},
         }
         return 201, body
+
+
+def idempotency_key(request) -> str:
+    """The request's Idempotency-Key, or "". A key is compared whole, so one that cannot be
+    stored whole (over 255 characters, or with control characters) is refused, never cut."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 255 or any(ord(char) < 32 or ord(char) == 127 for char in key):
+        raise ValidationError(
+            {"idempotency_key": "Use at most 255 printable characters (a UUID is ideal)."}
+        )
+    return key
 
 
 def _camel(body: dict) -> dict:

@@ -1,7 +1,12 @@
 from rest_framework import serializers
 
 from infinitestories.ai.speech import VOICES
-from infinitestories.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from infinitestories.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from infinitestories.api.schema import named_choice_field
 
 from .events import STORY_EVENT_IDS
@@ -47,7 +52,7 @@ class AudioRequestInputSerializer(serializers.Serializer):
 class IllustrationRequestInputSerializer(serializers.Serializer):
     count = StrictIntegerField(min_value=1, max_value=5, default=3)
     scene_timestamps = serializers.ListField(
-        child=serializers.FloatField(min_value=0), required=False, allow_empty=True, max_length=5
+        child=StrictFloatField(min_value=0), required=False, allow_empty=True, max_length=5
     )
     priority = serializers.ChoiceField(choices=PRIORITIES, default="normal")
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from infinitestories.api.errors import NotFoundError
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 
@@ -39,31 +40,22 @@ def story_update(
     New content makes the narration stale: audio is marked not generated, and the old file is
     deleted after commit (PRD 6.3: "Old audio file marked for deletion").
     """
-    changed: list[str] = []
+    changed: dict = {}
     if title is not None and title != story.title:
-        story.title = title
-        changed.append("title")
+        changed["title"] = title
     if is_favorite is not None and is_favorite != story.is_favorite:
-        story.is_favorite = is_favorite
-        changed.append("is_favorite")
+        changed["is_favorite"] = is_favorite
     content_changed = content is not None and content != story.content
     if content_changed:
-        old_audio = story.audio_key
-        story.content = content
-        story.audio_generated = False
-        story.audio_key = ""
-        story.audio_duration = None
-        story.audio_generated_at = None
-        changed += [
-            "content",
-            "audio_generated",
-            "audio_key",
-            "audio_duration",
-            "audio_generated_at",
-        ]
-        media_delete_on_commit(keys=[old_audio])
-    if changed:
-        story.save(update_fields=[*changed, "updated_at"])
+        changed |= {
+            "content": content,
+            "audio_generated": False,
+            "audio_key": "",
+            "audio_duration": None,
+            "audio_generated_at": None,
+        }
+        media_delete_on_commit(keys=[story.audio_key])
+    model_update(instance=story, fields=changed, data=changed)
     return story, content_changed
 
 
@@ -111,9 +103,11 @@ def story_delete(*, story: Story) -> None:
 def story_listen(*, story: Story) -> Story:
     """Count one listen atomically in the database (concurrent listens all count)."""
     now = timezone.now()
-    Story.objects.filter(pk=story.pk).update(
+    counted = Story.objects.filter(pk=story.pk).update(
         listen_count=F("listen_count") + 1, last_listened_at=now
     )
+    if not counted:  # deleted meanwhile
+        raise NotFoundError("Story not found.")
     story.refresh_from_db(fields=["listen_count", "last_listened_at"])
     return story
 

@@ -7,7 +7,12 @@ logged and answered as a plain 500 that never carries a traceback.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -64,7 +69,8 @@ def _flatten(detail: Any) -> Any:
         if all(isinstance(item, str) for item in detail):
             return " ".join(str(item) for item in detail)
         return [_flatten(item) for item in detail]
-    return str(detail)
+    # A message may quote the client's value; keep it encodable whatever was sent.
+    return str(detail).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _DRF_CODES: list[tuple[type[Exception], str]] = [
@@ -91,7 +97,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         return Response(
             error_body(VALIDATION_ERROR, "The request has invalid fields.", details), status=400
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):  # e.g. deleted by a concurrent request
         return Response(error_body(NOT_FOUND, "Not found."), status=404)
     if isinstance(exc, PermissionDenied):
         return Response(error_body(FORBIDDEN, "You do not have permission to do this."), status=403)

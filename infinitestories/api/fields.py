@@ -27,6 +27,13 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def query_input(serializer_class: type[serializers.Serializer], request) -> dict:
     """Validate query parameters (camelCase in the URL) with `serializer_class`; bad ones are 400.
 

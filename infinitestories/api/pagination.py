@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 class PageInputSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    # Far past any real list, and inside the database's integer range.
+    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 
 
 def paginate(queryset: QuerySet, params: dict) -> tuple[list, dict]:

@@ -99,9 +99,10 @@ def test_login_with_nul_in_user_agent_is_not_500(client):
     assert response.json()["session"]["token"]
 
 
-def test_email_verification_page_with_nul_key_is_400_not_500(client):
+def test_email_verification_page_with_nul_key_is_404_not_500(client):
     client.raise_request_exception = False
 
     response = client.get("/auth/verify-email/%00")
 
-    assert response.status_code == 400
+    # A path with a NUL byte names nothing we can store: 404 before routing.
+    assert_envelope(response, 404, "NOT_FOUND")
