@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView
 
 from . import services
@@ -31,7 +32,10 @@ def _client(request) -> dict:
 class SignupView(PublicAPIView):
     rate_limits = {"POST": ("signup",)}
 
-    @extend_schema(request=SignupInputSerializer, responses={201: SignupOutputSerializer})
+    @extend_schema(
+        request=SignupInputSerializer,
+        responses={201: SignupOutputSerializer, **error_responses(400, 429, authenticated=False)},
+    )
     def post(self, request):
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -48,7 +52,13 @@ class SignupView(PublicAPIView):
 class LoginView(PublicAPIView):
     rate_limits = {"POST": ("login",)}
 
-    @extend_schema(request=LoginInputSerializer, responses=LoginOutputSerializer)
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={
+            200: LoginOutputSerializer,
+            **error_responses(400, 401, 403, 429, authenticated=False),
+        },
+    )
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -62,14 +72,14 @@ class LoginView(PublicAPIView):
 class LogoutView(AuthenticatedAPIView):
     default_rate_limits = ()  # the PRD puts no limit on logout
 
-    @extend_schema(request=None, responses=SuccessSerializer)
+    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses()})
     def post(self, request):
         services.session_revoke(session=request.auth)
         return Response({"success": True})
 
 
 class SessionView(AuthenticatedAPIView):
-    @extend_schema(responses=SessionOutputSerializer)
+    @extend_schema(responses={200: SessionOutputSerializer, **error_responses()})
     def get(self, request):
         return Response(
             {
