@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.tasks.sessions_purge_expired_task",
         "schedule": 24 * 3600,
     },
+    "purge-unused-uploads": {
+        "task": "media.tasks.uploads_purge_unused_task",
+        "schedule": 24 * 3600,
+    },
 }
 
 # --- Files -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -140,3 +141,20 @@ def upload_receive(
         default_storage.delete(saved)
         raise ApplicationError(VALIDATION_ERROR, "The upload could not be stored.", status=409)
     return upload
+
+
+# Nothing references an upload until an endpoint adopts it (the avatar takes a checked copy and
+# marks the upload used); one still unused a day after its link expired is clutter we pay for.
+UNUSED_UPLOAD_GRACE = timedelta(days=1)
+
+
+@transaction.atomic
+def uploads_purge_unused() -> int:
+    """Delete uploads never adopted, with their objects (after commit). A daily beat job."""
+    stale = FileUpload.objects.filter(
+        entity_id="", expires_at__lt=timezone.now() - UNUSED_UPLOAD_GRACE
+    )
+    keys = list(stale.values_list("storage_key", flat=True))
+    stale.delete()
+    media_delete_on_commit(keys=keys)
+    return len(keys)

@@ -13,3 +13,8 @@ from . import services
 def media_delete_task(key: str) -> None:
     """Delete one stored file; idempotent, retried with backoff while storage is unavailable."""
     services.media_delete(key=key)
+
+
+@shared_task
+def uploads_purge_unused_task() -> int:
+    return services.uploads_purge_unused()
