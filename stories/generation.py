@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -140,6 +141,12 @@ def request_fingerprint(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# Longer than a story request can take (provider timeouts and retries included).
+IDEMPOTENCY_ABANDONED_AFTER = timedelta(minutes=5)
+# How long a replayable answer is kept: phones retry within minutes, not days.
+IDEMPOTENCY_KEPT_FOR = timedelta(days=1)
+
+
 def idempotency_begin(
     *, user, endpoint: str, key: str, fingerprint: str
 ) -> tuple[IdempotencyRecord | None, tuple[int, dict] | None]:
@@ -163,6 +170,14 @@ def idempotency_begin(
             status=422,
         )
     if existing.response_status is None:
+        # A request that died mid-way (a killed worker) leaves its reservation behind; once it is
+        # older than any request can run, the retry takes it over instead of waiting forever.
+        cutoff = timezone.now() - IDEMPOTENCY_ABANDONED_AFTER
+        taken = IdempotencyRecord.objects.filter(
+            pk=existing.pk, response_status__isnull=True, created_at__lt=cutoff
+        ).update(created_at=timezone.now())
+        if taken:
+            return existing, None
         raise ApplicationError(
             REQUEST_IN_PROGRESS,
             "This request is still being processed. Please retry in a moment.",
@@ -176,6 +191,14 @@ def idempotency_finish(*, record: IdempotencyRecord, status: int, body: dict) ->
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         response_status=status, response_body=body
     )
+
+
+def idempotency_records_purge() -> int:
+    """Forget answers older than IDEMPOTENCY_KEPT_FOR (a daily beat job)."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - IDEMPOTENCY_KEPT_FOR
+    ).delete()
+    return deleted
 
 
 def idempotency_abort(*, record: IdempotencyRecord) -> None:

@@ -45,3 +45,8 @@ TASKS = {
     "audio": audio_generate_task,
     "illustrations": illustrations_generate_task,
 }
+
+
+@shared_task
+def idempotency_records_purge_task() -> int:
+    return generation.idempotency_records_purge()

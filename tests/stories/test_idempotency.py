@@ -1,0 +1,72 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from stories import generation
+from stories.generation_serializers import StoryCreateInputSerializer
+from stories.models import IdempotencyRecord, Story
+from tests.heroes.factories import HeroFactory
+
+BODY = {"eventType": "bedtime", "generateAudio": False}
+
+
+def _reserve(user, hero, key, *, minutes_ago: float) -> IdempotencyRecord:
+    """A reservation left by a request that never finished (its worker was killed)."""
+    body = StoryCreateInputSerializer(
+        data={"hero_id": hero.pk, "event_type": "bedtime", "generate_audio": False}
+    )
+    body.is_valid(raise_exception=True)
+    record = IdempotencyRecord.objects.create(
+        user=user,
+        endpoint="stories.create",
+        key=key,
+        request_hash=generation.request_fingerprint(body.validated_data),
+    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return record
+
+
+def _post(api, hero, key):
+    return api.post(
+        "/api/stories", {"heroId": hero.pk, **BODY}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+def test_a_request_still_running_answers_409_with_retry_after(auth_client, user):
+    hero = HeroFactory(user=user)
+    _reserve(user, hero, "key-1", minutes_ago=0)
+
+    response = _post(auth_client, hero, "key-1")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "REQUEST_IN_PROGRESS"
+    assert response["Retry-After"] == "2"
+    assert not Story.objects.exists()
+
+
+def test_an_abandoned_reservation_is_taken_over_and_charged_once(auth_client, user):
+    hero = HeroFactory(user=user)
+    _reserve(user, hero, "key-1", minutes_ago=10)
+
+    first = _post(auth_client, hero, "key-1")
+    replay = _post(auth_client, hero, "key-1")
+
+    assert first.status_code == 201
+    assert replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
+    assert Story.objects.count() == 1
+    user.refresh_from_db()
+    assert user.monthly_stories_used == 1
+
+
+def test_answers_are_kept_a_day_then_purged(user):
+    hero = HeroFactory(user=user)
+    old = _reserve(user, hero, "old", minutes_ago=25 * 60)
+    recent = _reserve(user, hero, "recent", minutes_ago=60)
+
+    assert generation.idempotency_records_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()
