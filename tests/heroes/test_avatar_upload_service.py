@@ -191,11 +191,31 @@ def test_the_whole_upload_flow_ends_in_an_avatar(auth_client, client, user):
     assert client.put(upload["uploadUrl"], png, content_type="image/png").status_code == 200
     hero = HeroFactory(user=user)
 
-    # when the key is confirmed
-    hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload["storageKey"])
+    # when the app confirms the key as the hero's avatar
+    confirmed = auth_client.post(
+        f"/api/heroes/{hero.id}/avatar", {"storageKey": upload["storageKey"]}, format="json"
+    )
 
-    # then the hero shows it
+    # then the answer and the hero show it
+    assert confirmed.status_code == 200
     shown = auth_client.get(f"/api/heroes/{hero.id}").json()["hero"]
     hero.refresh_from_db()
+    assert confirmed.json()["hero"]["avatarUrl"] == shown["avatarUrl"]
     assert shown["avatarUrl"] == f"/media/{hero.avatar_key}"
     assert media_selectors.media_read(key=hero.avatar_key) == png
+
+
+def test_confirming_another_users_upload_through_the_api_is_400_and_changes_nothing(
+    auth_client, user, other_user
+):
+    upload = uploaded(other_user, content=image_bytes("PNG"))
+    hero = HeroFactory(user=user, avatar_key="")
+
+    response = auth_client.post(
+        f"/api/heroes/{hero.id}/avatar", {"storageKey": upload.storage_key}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "UPLOAD_NOT_FOUND"
+    hero.refresh_from_db()
+    assert hero.avatar_key == ""
