@@ -187,8 +187,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # AI jobs are long: one at a time per process so a busy worker does not hoard queued jobs.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Provider calls time out at OPENAI_TIMEOUT (60 s) with few retries; a job gets 5 minutes in all,
-# far under the broker's visibility timeout, after which Redis would hand the task out again.
+# One provider request times out at AI_REQUEST_TIMEOUT (60 s), retried at most AI_MAX_RETRIES
+# times; a job gets 5 minutes in all, far under the broker's visibility timeout (after which Redis
+# would hand the task out again). Jobs heartbeat, so the sweeper, not the broker, recovers them.
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -200,6 +201,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "purge-unused-uploads": {
         "task": "media.tasks.uploads_purge_unused_task",
+        "schedule": 24 * 3600,
+    },
+    "purge-idempotency-records": {
+        "task": "stories.tasks.idempotency_records_purge_task",
         "schedule": 24 * 3600,
     },
 }

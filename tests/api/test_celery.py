@@ -8,7 +8,13 @@ def test_every_beat_job_names_a_registered_task():
 
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
-    assert "accounts.tasks.sessions_purge_expired_task" in scheduled
+    assert scheduled == {
+        "accounts.tasks.sessions_purge_expired_task",
+        "media.tasks.uploads_purge_unused_task",
+        "stories.tasks.idempotency_records_purge_task",
+        "stories.tasks.generation_jobs_sweep_task",
+        "usage.tasks.monthly_quota_reset_task",
+    }
     assert scheduled <= set(app.tasks)
 
 
