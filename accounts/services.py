@@ -128,7 +128,8 @@ def user_signup(
     setup_user_email(request, user, [])
     if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
         address = EmailAddress.objects.get_primary(user)
-        transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
+        # robust: a mail server hiccup must not turn a created account into an error.
+        transaction.on_commit(lambda: address.send_confirmation(request, signup=True), robust=True)
     if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
         return user, None
     return user, session_create(user=user, ip_address=ip_address, user_agent=user_agent)

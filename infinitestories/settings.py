@@ -319,6 +319,8 @@ AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-la
 AI_JOB_HEARTBEAT = env.int("AI_JOB_HEARTBEAT", default=10)
 AI_JOB_STALE_AFTER = env.int("AI_JOB_STALE_AFTER", default=120)
 AI_JOB_SWEEP_EVERY = env.int("AI_JOB_SWEEP_EVERY", default=60)
+# A job still queued this long after its last message is sent again (duplicates are harmless).
+AI_JOB_QUEUED_RESEND_AFTER = env.int("AI_JOB_QUEUED_RESEND_AFTER", default=600)
 # Generation jobs go to the queue named by their priority (high, normal, low; stories/jobs.py);
 # housekeeping goes to low. The Procfile's worker consumes all three queues.
 CELERY_TASK_ROUTES = {"stories.tasks.*": {"queue": "normal"}, "usage.tasks.*": {"queue": "low"}}

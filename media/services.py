@@ -41,7 +41,8 @@ def media_delete_on_commit(*, keys: Iterable[str]) -> None:
     from .tasks import media_delete_task
 
     for key in {key for key in keys if key}:
-        transaction.on_commit(lambda key=key: media_delete_task.delay(key))
+        # robust: one failed enqueue must not skip the others nor fail a committed request.
+        transaction.on_commit(lambda key=key: media_delete_task.delay(key), robust=True)
 
 
 def media_delete(*, key: str) -> None:

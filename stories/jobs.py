@@ -64,7 +64,11 @@ def job_enqueue(*, job: GenerationJob, countdown: int | None = None) -> None:
 
     task = TASKS[job.kind]
     queue = QUEUES.get(job.priority, "normal")
-    transaction.on_commit(lambda: task.apply_async(args=[job.pk], queue=queue, countdown=countdown))
+    # robust: a broker hiccup after commit is logged, not turned into an error for a request whose
+    # work is saved; the sweeper sends the message again (jobs_sweep).
+    transaction.on_commit(
+        lambda: task.apply_async(args=[job.pk], queue=queue, countdown=countdown), robust=True
+    )
 
 
 def job_claim(*, job_id: str) -> GenerationJob | None:
@@ -204,10 +208,13 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
 
 
 def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
-    """Re-queue processing jobs whose heartbeat went stale; fail those out of attempts.
+    """Re-queue processing jobs whose heartbeat went stale; fail those out of attempts; send
+    again the message of a job queued long ago and never started (lost by the broker, or never
+    sent because the broker was down at commit).
 
     Returns (requeued, failed). Safe to run anywhere, any number of times: each change is a
-    conditional update on the row's current state.
+    conditional update on the row's current state, and a duplicate message finds its job
+    already claimed.
     """
     stale_after = stale_after or timedelta(seconds=settings.AI_JOB_STALE_AFTER)
     cutoff = timezone.now() - stale_after
@@ -241,6 +248,16 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 logger.warning(
                     "Job %s heartbeat stale since %s: re-queued", job.pk, job.heartbeat_at
                 )
+                job_enqueue(job=job)
+                requeued += 1
+    unsent_cutoff = timezone.now() - timedelta(seconds=settings.AI_JOB_QUEUED_RESEND_AFTER)
+    for job in Job.objects.filter(status=Job.Status.QUEUED, updated_at__lt=unsent_cutoff):
+        with transaction.atomic():
+            touched = Job.objects.filter(
+                pk=job.pk, status=Job.Status.QUEUED, updated_at=job.updated_at
+            ).update(updated_at=timezone.now())
+            if touched:
+                logger.warning("Job %s queued since %s: message sent again", job.pk, job.updated_at)
                 job_enqueue(job=job)
                 requeued += 1
     return requeued, failed

@@ -261,10 +261,60 @@ def test_a_failed_illustrations_job_leaves_no_picture_pending(
 
     monkeypatch.setattr(LocalProvider, "structured", boom)
     story = StoryFactory()
-    with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
-        job = generation.illustrations_request(user=story.user, story=story, count=2)
+    # the task's bug is logged by the worker (here: by the robust on-commit call), not raised
+    # to whoever queued the job
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.illustrations_request(user=story.user, story=story, count=2)
     job = Job.objects.get(story=story)
     assert job.status == "failed"
     assert set(
         StoryIllustration.objects.filter(story=story).values_list("generation_status", flat=True)
     ) == {"failed"}
+
+
+def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_resends(
+    auth_client, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The story is saved and answered 201; its job waits queued until the sweeper resends it."""
+    from tests.heroes.factories import HeroFactory
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.audio_generate_task, "apply_async", broker_down)
+    hero = HeroFactory(user=user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = auth_client.post(
+            "/api/stories",
+            {"heroId": hero.pk, "eventType": "bedtime"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k1",
+        )
+    retry = auth_client.post(
+        "/api/stories",
+        {"heroId": hero.pk, "eventType": "bedtime"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+
+    assert first.status_code == 201
+    assert retry.json() == first.json()
+    user.refresh_from_db()
+    assert user.monthly_stories_used == 1
+    job = Job.objects.get(kind=Job.Kind.AUDIO)
+    assert job.status == Job.Status.QUEUED
+
+    # when the broker is back and the job has waited past the resend delay
+    sent = []
+    monkeypatch.setattr(
+        tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(kwargs["args"])
+    )
+    Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.jobs_sweep()
+
+    assert sent == [[job.pk]]
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.jobs_sweep()  # just resent: not again
+    assert sent == [[job.pk]]
