@@ -8,14 +8,20 @@ from .models import Operation, Price, UsageMetric
 
 
 def price_per_unit(*, vendor: str, model: str, unit: str, at: datetime | None = None) -> Decimal:
-    """The list price in force at `at` for one unit, or 0 when no price is known (local)."""
+    """The list price in force at `at` for one unit, or 0 when no price is known (local).
+
+    Vendors answer with a dated snapshot name (`gpt-5.4-2026-03-05`) where we asked for its alias:
+    a price row names the alias and covers its snapshots; the longest matching name wins
+    (`gpt-5.4-mini-…` is priced as gpt-5.4-mini, not gpt-5.4).
+    """
     day = timezone.localdate(at or timezone.now())
-    price = (
-        Price.objects.filter(vendor=vendor, model=model, unit=unit, effective_from__lte=day)
-        .order_by("-effective_from")
-        .first()
+    rows = Price.objects.filter(vendor=vendor, unit=unit, effective_from__lte=day).order_by(
+        "-effective_from"
     )
-    return price.per_unit if price else Decimal(0)
+    matching = [row for row in rows if model == row.model or model.startswith(row.model + "-")]
+    if not matching:
+        return Decimal(0)
+    return max(matching, key=lambda row: (len(row.model), row.effective_from)).per_unit
 
 
 def usage_cost(

@@ -9,7 +9,13 @@ import logging
 from usage.models import Operation
 
 from . import chain
-from .errors import ContentRejected, TransientProviderError, unavailable
+from .errors import (
+    ContentRejected,
+    PermanentProviderError,
+    TransientProviderError,
+    failed,
+    unavailable,
+)
 
 logger = logging.getLogger("infinitestories.safety")
 
@@ -35,6 +41,9 @@ def user_text_check(
         categories = moderation_check(ctx=ctx, text=combined)
     except TransientProviderError as exc:
         raise unavailable() from exc
+    except PermanentProviderError as exc:  # e.g. a bad key or a retired moderation model
+        logger.error("Moderation failed permanently: %s", exc)
+        raise failed("We could not check this text right now. Please try again later.") from exc
     if categories:
         logger.warning(
             "Moderation rejected user text (user %s, fields %s): %s",

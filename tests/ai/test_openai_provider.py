@@ -70,7 +70,7 @@ def test_story_audio_illustrations_and_avatar_through_the_sdk(
     assert not any("previous_generation_id" in c.body for c in generations + edits)
     # usage rows: tokens from the answers, costs from the price table
     row = UsageMetric.objects.get(story_id=story.pk, operation="story_generation")
-    assert row.usage_reported and row.model == "gpt-5.4"
+    assert row.usage_reported and row.model == "gpt-5.4-2026-03-05"
     expected = (
         Decimal(row.input_units) * Decimal("2.50") / 10**6
         + Decimal(row.output_units) * Decimal("15") / 10**6
@@ -226,3 +226,19 @@ def test_chain_falls_back_to_the_next_provider_and_cools_down(
     # openai failed once, then was skipped for the cool-down: every later call went to local
     assert len(openai_provider.calls("/v1/moderations")) == 1
     assert UsageMetric.objects.filter(vendor="local", operation="story_generation").count() == 2
+
+
+def test_a_permanent_moderation_failure_is_a_clean_502(openai_provider, auth_client, user, hero):
+    """A bad key or a retired moderation model: the request fails cleanly, nothing is charged."""
+    openai_provider.fail("/v1/moderations", times=None, status=401)
+
+    response = auth_client.post(
+        "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
+    )
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "AI_FAILED"
+    assert openai_provider.calls("/v1/chat/completions") == []
+    assert Story.objects.count() == 0
+    user.refresh_from_db()
+    assert user.monthly_stories_used == 0

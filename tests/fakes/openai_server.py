@@ -241,7 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
                 "created": int(time.time()),
-                "model": body.get("model"),
+                # Like the real API: the dated snapshot that answered, not the alias asked for.
+                "model": f"{body.get('model')}-2026-03-05",
                 "choices": [
                     {
                         "index": 0,
@@ -301,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
             200,
             {
                 "id": "modr-fake",
-                "model": body.get("model", "omni-moderation-latest"),
+                "model": "omni-moderation-2024-09-26",
                 "results": [
                     {
                         "flagged": flagged,

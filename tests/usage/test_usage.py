@@ -136,3 +136,23 @@ def test_cost_dashboard_renders_totals(admin_client):
     assert b"story_generation" in response.content
     assert admin_client.get("/admin/stories/generationjob/").status_code == 200
     assert admin_client.get("/admin/usage/price/").status_code == 200
+
+
+def test_dated_snapshot_names_are_priced_as_their_alias():
+    """The API answers `gpt-5.4-mini-2026-03-17` for a request to `gpt-5.4-mini`."""
+    snapshot = usage_cost(
+        vendor="openai",
+        model="gpt-5.4-mini-2026-03-17",
+        unit="tokens",
+        input_units=1_000_000,
+        output_units=0,
+    )
+    alias = usage_cost(
+        vendor="openai", model="gpt-5.4-mini", unit="tokens", input_units=1_000_000, output_units=0
+    )
+    unrelated = usage_cost(
+        vendor="openai", model="gpt-5.4x", unit="tokens", input_units=1_000_000, output_units=0
+    )
+
+    assert snapshot == alias > 0
+    assert unrelated == 0
