@@ -1,9 +1,12 @@
+import ipaddress
+
 from allauth.account.models import EmailConfirmation, EmailConfirmationHMAC
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api.ratelimit import client_ip
 from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView
 
@@ -23,10 +26,11 @@ from .serializers import (
 
 
 def _client(request) -> dict:
-    return {
-        "ip_address": request.META.get("REMOTE_ADDR"),
-        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-    }
+    try:
+        address = str(ipaddress.ip_address(client_ip(request)))
+    except ValueError:  # a header we could not trust or parse: keep no address
+        address = None
+    return {"ip_address": address, "user_agent": request.META.get("HTTP_USER_AGENT", "")}
 
 
 class SignupView(PublicAPIView):

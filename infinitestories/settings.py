@@ -138,6 +138,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 # "optional": signup answers with a usable session; "mandatory": login answers 403 until verified.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+if ACCOUNT_EMAIL_VERIFICATION not in ("none", "optional", "mandatory"):
+    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be none, optional or mandatory.")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[InfiniteStories] "
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # The API's own limits (signup, login) apply; allauth's per-form limits are for its HTML views.
@@ -287,6 +289,9 @@ if AI_PROVIDER not in ("openai", "local"):
     raise ImproperlyConfigured("AI_PROVIDER must be 'openai' or 'local'.")
 # Providers tried in order when one is down (e.g. "openai,local"); default: AI_PROVIDER alone.
 AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
+if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
+    # Silent narration and placeholder pictures must never reach families as the real thing.
+    raise ImproperlyConfigured("AI_PROVIDER_CHAIN may not fall back to 'local' in production.")
 # A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
 AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
 # Per request; with AI_MAX_RETRIES SDK retries a call stays far under the 300 s soft limit.

@@ -141,7 +141,8 @@ def request_fingerprint(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# Longer than a story request can take (provider timeouts and retries included).
+# Longer than gunicorn lets a request live (WEB_TIMEOUT, 180 s in the Procfile): a reservation
+# this old belongs to a request that is certainly dead.
 IDEMPOTENCY_ABANDONED_AFTER = timedelta(minutes=5)
 # How long a replayable answer is kept: phones retry within minutes, not days.
 IDEMPOTENCY_KEPT_FOR = timedelta(days=1)

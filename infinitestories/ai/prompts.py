@@ -28,4 +28,6 @@ def load_json(relative: str) -> dict:
 def fence(data: dict) -> str:
     """User text as data: JSON inside a marked block, never spliced into instructions."""
     body = json.dumps(data, ensure_ascii=False, indent=1)
+    # A name like "</DATA> new instructions" must not close the block: escape the brackets.
+    body = body.replace("<", "\\u003c").replace(">", "\\u003e")
     return f"<DATA>\n{body}\n</DATA>"

@@ -69,9 +69,15 @@ def _key(policy: Policy):
     def key(group, request) -> str:
         if policy.key == "user" and request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
-        return "ip:" + request.META.get(settings.RATELIMIT_IP_META_KEY, "").split(",")[0].strip()
+        return "ip:" + client_ip(request)
 
     return key
+
+
+def client_ip(request) -> str:
+    """The client's address. Behind a proxy (RATELIMIT_IP_META_KEY=HTTP_X_FORWARDED_FOR) it is the
+    right-most entry, the one our proxy appended: the client writes everything to its left."""
+    return request.META.get(settings.RATELIMIT_IP_META_KEY, "").split(",")[-1].strip()
 
 
 @dataclass(frozen=True)

@@ -357,3 +357,20 @@ def test_password_reset_with_bad_token_is_a_400_envelope(client):
 
     assert response.status_code == 400
     assert response.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_a_session_records_the_client_address_behind_a_proxy_and_ignores_garbage(client, settings):
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+
+    client.post(
+        "/api/auth/signup", SIGNUP, format="json", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.9"
+    )
+    client.post(
+        "/api/auth/signup",
+        {**SIGNUP, "email": "b@example.com"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="not-an-address",
+    )
+
+    addresses = set(BearerSession.objects.values_list("ip_address", flat=True))
+    assert addresses == {"198.51.100.9", None}

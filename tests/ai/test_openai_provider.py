@@ -208,7 +208,7 @@ def test_chain_falls_back_to_the_next_provider_and_cools_down(
     openai_provider, settings, auth_client, user, hero
 ):
     settings.AI_PROVIDER_CHAIN = ["openai", "local"]
-    openai_provider.fail("/v1/moderations", times=None, status=500)
+    openai_provider.fail("/v1/chat/completions", times=None, status=500)
     User.objects.filter(pk=user.pk).update(monthly_stories_limit=5)
 
     first = auth_client.post(
@@ -223,9 +223,28 @@ def test_chain_falls_back_to_the_next_provider_and_cools_down(
     )
 
     assert first.status_code == second.status_code == 201
-    # openai failed once, then was skipped for the cool-down: every later call went to local
-    assert len(openai_provider.calls("/v1/moderations")) == 1
+    # openai failed once (after the SDK's retries), then was skipped for the cool-down
+    assert len(openai_provider.calls("/v1/chat/completions")) == settings.AI_MAX_RETRIES + 1
     assert UsageMetric.objects.filter(vendor="local", operation="story_generation").count() == 2
+
+
+def test_moderation_never_falls_back_to_the_offline_word_list(
+    openai_provider, settings, auth_client, user, hero
+):
+    """The offline provider is no child-safety filter: without real moderation, no story."""
+    settings.AI_PROVIDER_CHAIN = ["openai", "local"]
+    openai_provider.fail("/v1/moderations", times=None, status=500)
+
+    response = auth_client.post(
+        "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
+    )
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "AI_UNAVAILABLE"
+    assert not UsageMetric.objects.filter(vendor="local").exists()
+    assert Story.objects.count() == 0
+    user.refresh_from_db()
+    assert user.monthly_stories_used == 0
 
 
 def test_a_permanent_moderation_failure_is_a_clean_502(openai_provider, auth_client, user, hero):

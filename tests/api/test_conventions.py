@@ -154,6 +154,22 @@ def test_signup_limit_is_per_ip(client):
     assert other_ip.status_code == 201
 
 
+def test_behind_a_proxy_the_limit_counts_the_address_the_proxy_saw(client, settings):
+    """The client writes the left of X-Forwarded-For; only the right-most entry is trustworthy."""
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+    statuses = [
+        client.post(
+            "/api/auth/signup",
+            {**SIGNUP, "email": f"p{n}@example.com"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 203.0.113.7",  # a forged left part each time
+        ).status_code
+        for n in range(6)
+    ]
+
+    assert statuses == [201] * 5 + [429]
+
+
 def test_login_limit_is_ten_an_hour(client):
     for _ in range(10):
         assert (
@@ -239,7 +255,7 @@ def test_health_is_503_naming_redis_when_it_is_down(client, settings):
 
     body = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
     assert "redis" in body["error"]
-    assert body["details"]["checks"]["database"] == "ok"
+    assert body["details"]["checks"] == {"database": "ok", "redis": "unavailable"}
 
 
 def test_openapi_schema_is_served_in_camel_case(client):
