@@ -1,6 +1,8 @@
 import ipaddress
 
 from allauth.account.models import EmailConfirmation, EmailConfirmationHMAC
+from dj_rest_auth import views as dj_rest_auth_views
+from dj_rest_auth.registration import views as registration_views
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -8,7 +10,7 @@ from rest_framework.response import Response
 
 from infinitestories.api.ratelimit import client_ip
 from infinitestories.api.schema import error_responses
-from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView
+from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
 
 from . import services
 from .serializers import (
@@ -110,3 +112,38 @@ def email_confirm_page(request, key: str):
 def password_reset_page(request, uidb36: str, key: str):
     """The link in the reset e-mail: the app opens it; a browser is told what to do."""
     return render(request, "accounts/password_reset.html", {"uid": uidb36, "token": key})
+
+
+# --- Password reset and e-mail verification: dj-rest-auth's views, under our limits -------------
+
+
+class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
+    """Sends a reset link (always 200: never says whether the e-mail exists)."""
+
+    authentication_classes: list = []
+    rate_limits = {"POST": ("email_send",)}
+
+
+class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordResetConfirmView):
+    """Sets the new password and signs the account out of every device: whoever held a session
+    (perhaps the reason for the reset) holds it no more."""
+
+    authentication_classes: list = []
+    rate_limits = {"POST": ("login",)}
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        services.sessions_revoke_all(user=serializer.user)
+        return Response({"detail": "Password has been reset with the new password."})
+
+
+class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
+    authentication_classes: list = []
+    rate_limits = {"POST": ("login",)}
+
+
+class ResendEmailVerificationView(RateLimitedMixin, registration_views.ResendEmailVerificationView):
+    authentication_classes: list = []
+    rate_limits = {"POST": ("email_send",)}

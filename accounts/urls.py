@@ -1,5 +1,3 @@
-from dj_rest_auth.registration.views import ResendEmailVerificationView, VerifyEmailView
-from dj_rest_auth.views import PasswordResetConfirmView, PasswordResetView
 from django.urls import path
 
 from . import api
@@ -9,12 +7,12 @@ urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
     path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
     path("auth/session", api.SessionView.as_view(), name="auth-session"),
-    path("auth/password/reset", PasswordResetView.as_view(), name="auth-password-reset"),
+    path("auth/password/reset", api.PasswordResetView.as_view(), name="auth-password-reset"),
     path(
         "auth/password/reset/confirm",
-        PasswordResetConfirmView.as_view(),
+        api.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
-    path("auth/email/verify", VerifyEmailView.as_view(), name="auth-email-verify"),
-    path("auth/email/resend", ResendEmailVerificationView.as_view(), name="auth-email-resend"),
+    path("auth/email/verify", api.VerifyEmailView.as_view(), name="auth-email-verify"),
+    path("auth/email/resend", api.ResendEmailVerificationView.as_view(), name="auth-email-resend"),
 ]

@@ -18,6 +18,8 @@ from .errors import RATE_LIMITED, ApplicationError
 DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "signup": ("5/h", "ip"),
     "login": ("10/h", "ip"),
+    # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox.
+    "email_send": ("5/h", "ip"),
     "api": ("100/m", "user"),
     "hero_create": ("10/m", "user"),
     "hero_update": ("20/m", "user"),

@@ -374,3 +374,32 @@ def test_a_session_records_the_client_address_behind_a_proxy_and_ignores_garbage
 
     addresses = set(BearerSession.objects.values_list("ip_address", flat=True))
     assert addresses == {"198.51.100.9", None}
+
+
+def test_a_password_reset_signs_the_account_out_everywhere(client):
+    user = UserFactory(email="test@example.com")
+    stolen = client_for(user)
+    client.post("/api/auth/password/reset", {"email": "test@example.com"}, format="json")
+    uid, token = re.search(r"/auth/reset-password/([^/\s]+)/(\S+)", mail.outbox[-1].body).groups()
+
+    client.post(
+        "/api/auth/password/reset/confirm",
+        {"uid": uid, "token": token, "newPassword1": "BrandNew123", "newPassword2": "BrandNew123"},
+        format="json",
+    )
+
+    assert stolen.get("/api/auth/session").status_code == 401
+
+
+def test_reset_emails_are_limited_per_address_of_the_sender(client):
+    UserFactory(email="test@example.com")
+
+    statuses = [
+        client.post(
+            "/api/auth/password/reset", {"email": "test@example.com"}, format="json"
+        ).status_code
+        for _ in range(6)
+    ]
+
+    assert statuses == [200] * 5 + [429]
+    assert len(mail.outbox) == 5
