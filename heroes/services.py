@@ -8,10 +8,16 @@ from PIL import Image, UnidentifiedImageError
 from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.services import model_update
 from media.models import FileUpload
-from media.selectors import media_exists, media_read
+from media.selectors import media_exists, media_read, media_size
 from media.services import media_delete, media_delete_on_commit, media_save
 
-from .errors import INVALID_IMAGE, UPLOAD_ALREADY_USED, UPLOAD_MISSING, UPLOAD_NOT_FOUND
+from .errors import (
+    INVALID_IMAGE,
+    UPLOAD_ALREADY_USED,
+    UPLOAD_MISSING,
+    UPLOAD_NOT_FOUND,
+    UPLOAD_TOO_LARGE,
+)
 from .models import Hero
 
 HERO_FIELDS = ("name", "age", "traits", "appearance", "abilities")
@@ -94,6 +100,12 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
             UPLOAD_MISSING,
             "The file has not been uploaded yet.",
             details={"storageKey": "Nothing is stored under this key."},
+        )
+    if media_size(key=storage_key) > upload.file_size:  # checked before a byte is read
+        raise ApplicationError(
+            UPLOAD_TOO_LARGE,
+            "The uploaded file is larger than declared; upload it again.",
+            details={"storageKey": f"At most {upload.file_size} bytes were declared."},
         )
     content = media_read(key=storage_key)
     extension = _check_image(content=content, mime_type=upload.mime_type)

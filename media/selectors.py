@@ -28,3 +28,7 @@ def media_read(*, key: str) -> bytes:
 
 def media_exists(*, key: str) -> bool:
     return bool(key) and default_storage.exists(key)
+
+
+def media_size(*, key: str) -> int:
+    return default_storage.size(key)

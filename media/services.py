@@ -82,7 +82,13 @@ def upload_create(
     if is_s3():
         url = s3_client().generate_presigned_url(
             "put_object",
-            Params={"Bucket": s3_bucket_name(), "Key": key, "ContentType": mime_type},
+            # Signed Content-Length: the storage refuses a body of any other size.
+            Params={
+                "Bucket": s3_bucket_name(),
+                "Key": key,
+                "ContentType": mime_type,
+                "ContentLength": file_size,
+            },
             ExpiresIn=int(expiry.total_seconds()),
         )
     else:

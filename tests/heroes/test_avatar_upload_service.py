@@ -219,3 +219,19 @@ def test_confirming_another_users_upload_through_the_api_is_400_and_changes_noth
     assert response.json()["code"] == "UPLOAD_NOT_FOUND"
     hero.refresh_from_db()
     assert hero.avatar_key == ""
+
+
+def test_an_object_larger_than_declared_is_refused_before_it_is_read(user, monkeypatch):
+    upload = uploaded(user, content=image_bytes("PNG"))
+    FileUpload.objects.filter(pk=upload.pk).update(file_size=10)
+    hero = HeroFactory(user=user, avatar_key="")
+    read = []
+    monkeypatch.setattr("heroes.services.media_read", lambda **kw: read.append(kw))
+
+    with pytest.raises(ApplicationError) as refused:
+        hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)
+
+    assert refused.value.code == "UPLOAD_TOO_LARGE"
+    assert read == []
+    hero.refresh_from_db()
+    assert hero.avatar_key == ""

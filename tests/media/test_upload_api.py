@@ -168,14 +168,15 @@ def test_s3_upload_url_is_a_presigned_put_that_works(auth_client, s3_storage):
     assert urlsplit(body["uploadUrl"]).path.endswith(body["storageKey"])
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert query["X-Amz-Expires"] == ["3600"]
-    # moto does not check signatures: check here that the Content-Type is part of what is signed
-    assert query["X-Amz-SignedHeaders"] == ["content-type;host"]
+    # moto does not check signatures: check here that the type and the size are signed
+    assert query["X-Amz-SignedHeaders"] == ["content-length;content-type;host"]
+    data = b"p" * REQUEST["fileSize"]
     put = urllib.request.Request(  # noqa: S310 - loopback moto server
-        body["uploadUrl"], data=b"png bytes", method="PUT", headers={"Content-Type": "image/png"}
+        body["uploadUrl"], data=data, method="PUT", headers={"Content-Type": "image/png"}
     )
     with urllib.request.urlopen(put) as response:  # noqa: S310
         assert response.status == 200
-    assert selectors.media_read(key=body["storageKey"]) == b"png bytes"
+    assert selectors.media_read(key=body["storageKey"]) == data
 
 
 def test_local_upload_endpoint_is_off_on_s3(auth_client, client, s3_storage):
