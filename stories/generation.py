@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from heroes.models import Hero
 from infinitestories.ai import chain, images, moderation, scenes, speech, story_text
 from infinitestories.ai.errors import (
     ContentRefused,
@@ -21,7 +22,7 @@ from infinitestories.ai.errors import (
     unavailable,
 )
 from infinitestories.ai.local_provider import SECONDS_PER_WORD
-from infinitestories.api.errors import ApplicationError
+from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.ids import new_id
 from media.selectors import media_exists, media_read
 from media.services import media_delete_on_commit, media_save
@@ -105,6 +106,16 @@ def story_create(
         if not charged:
             user.refresh_from_db(fields=["monthly_stories_used", "monthly_stories_limit"])
             raise quota_exceeded(user)
+        # Writing took seconds: the family may have deleted the hero or the event meanwhile.
+        # Lock them so they stay until the story is saved; gone means 404, nothing charged.
+        if not Hero.objects.select_for_update().filter(pk=hero.pk, user=user).exists():
+            raise NotFoundError("Hero not found.")
+        if custom_event is not None and not (
+            CustomStoryEvent.objects.select_for_update()
+            .filter(pk=custom_event.pk, user=user)
+            .exists()
+        ):
+            raise NotFoundError("Custom event not found.")
         story = Story.objects.create(
             id=story_id,
             user=user,

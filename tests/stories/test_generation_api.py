@@ -345,3 +345,30 @@ def test_edited_story_content_is_moderated(user):
     generation.story_edit_check(user=user, story=story, content="A calm night.")
     with pytest.raises(ContentRejected):
         generation.story_edit_check(user=user, story=story, content="There was blood.")
+
+
+def test_hero_deleted_while_its_story_is_written_is_404_and_charges_nothing(
+    auth_client, user, monkeypatch
+):
+    from infinitestories.ai import story_text
+
+    hero = HeroFactory(user=user)
+    write = story_text.story_write
+
+    def write_while_the_family_deletes_the_hero(**kwargs):
+        draft = write(**kwargs)
+        hero.delete()  # another request, between the AI call and the save
+        return draft
+
+    monkeypatch.setattr(story_text, "story_write", write_while_the_family_deletes_the_hero)
+
+    response = auth_client.post(
+        "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+    assert not Story.objects.exists()
+    assert not GenerationJob.objects.exists()
+    user.refresh_from_db()
+    assert user.monthly_stories_used == 0
