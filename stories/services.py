@@ -34,11 +34,13 @@ def story_update(
     title: str | None = None,
     content: str | None = None,
     is_favorite: bool | None = None,
+    keep_audio: bool = False,
 ) -> tuple[Story, bool]:
     """Update the editable fields; return the story and whether its content changed.
 
     New content makes the narration stale: audio is marked not generated, and the old file is
-    deleted after commit (PRD 6.3: "Old audio file marked for deletion").
+    deleted after commit (PRD 6.3: "Old audio file marked for deletion") unless `keep_audio`:
+    when new narration is queued, the old file stays until the new one is saved.
     """
     changed: dict = {}
     if title is not None and title != story.title:
@@ -47,14 +49,10 @@ def story_update(
         changed["is_favorite"] = is_favorite
     content_changed = content is not None and content != story.content
     if content_changed:
-        changed |= {
-            "content": content,
-            "audio_generated": False,
-            "audio_key": "",
-            "audio_duration": None,
-            "audio_generated_at": None,
-        }
-        media_delete_on_commit(keys=[story.audio_key])
+        changed |= {"content": content, "audio_generated": False}
+        if not keep_audio:
+            changed |= {"audio_key": "", "audio_duration": None, "audio_generated_at": None}
+            media_delete_on_commit(keys=[story.audio_key])
     model_update(instance=story, fields=changed, data=changed)
     return story, content_changed
 
@@ -81,7 +79,11 @@ def story_edit(
         generation.story_edit_check(user=user, story=story, title=new_title, content=new_content)
     with transaction.atomic():
         story, content_changed = story_update(
-            story=story, title=title, content=content, is_favorite=is_favorite
+            story=story,
+            title=title,
+            content=content,
+            is_favorite=is_favorite,
+            keep_audio=regenerate_audio,
         )
         job = generation.story_audio_after_edit(
             user=user,

@@ -553,3 +553,32 @@ def test_delete_unknown_illustration_is_404(auth_client, user):
     story = StoryFactory(user=user)
 
     assert auth_client.delete(f"/api/stories/{story.id}/illustrations/ill_nope").status_code == 404
+
+
+def test_old_narration_stays_when_its_regeneration_fails(
+    auth_client, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.errors import PermanentProviderError
+    from infinitestories.ai.local_provider import LocalProvider
+    from stories import tasks
+
+    def tts_refuses(self, **kwargs):
+        raise PermanentProviderError("voice retired", provider="local")
+
+    monkeypatch.setattr(LocalProvider, "speech", tts_refuses)
+    monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
+    audio = saved("audio", "mp3")
+    story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_client.patch(
+            f"/api/stories/{story.id}",
+            {"content": "A new text.", "regenerateAudio": True},
+            format="json",
+        )
+
+    job = GenerationJob.objects.get(story=story)
+    story.refresh_from_db()
+    assert job.status == GenerationJob.Status.FAILED
+    assert (story.audio_key, story.audio_duration, story.audio_generated) == (audio, 120.0, False)
+    assert media_selectors.media_exists(key=audio)
