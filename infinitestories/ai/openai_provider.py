@@ -13,6 +13,7 @@ import logging
 
 import openai
 from django.conf import settings
+from PIL import Image
 
 from .base import ImageResult, ModerationResult, SpeechResult, StructuredResult, TextResult, Usage
 from .errors import ContentRefused, PermanentProviderError, TransientProviderError
@@ -121,7 +122,7 @@ class OpenAIProvider:
         kwargs = {
             "model": model,
             "prompt": prompt,
-            "image": ("reference.png", io.BytesIO(reference), "image/png"),
+            "image": _reference_file(reference),
             "size": size,
             "n": 1,
         }
@@ -211,3 +212,17 @@ def _tokens(response) -> Usage:
         output_units=usage.completion_tokens or 0,
         reported=True,
     )
+
+
+_REFERENCE_TYPES = {
+    "PNG": ("png", "image/png"),
+    "JPEG": ("jpg", "image/jpeg"),
+    "WEBP": ("webp", "image/webp"),
+}
+
+
+def _reference_file(picture: bytes) -> tuple[str, io.BytesIO, str]:
+    """The reference picture labelled with its real type (an uploaded avatar may be JPEG/WebP)."""
+    with Image.open(io.BytesIO(picture)) as image:
+        extension, mime_type = _REFERENCE_TYPES.get(image.format, ("png", "image/png"))
+    return f"reference.{extension}", io.BytesIO(picture), mime_type

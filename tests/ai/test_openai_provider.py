@@ -261,3 +261,25 @@ def test_a_permanent_moderation_failure_is_a_clean_502(openai_provider, auth_cli
     assert Story.objects.count() == 0
     user.refresh_from_db()
     assert user.monthly_stories_used == 0
+
+
+def test_an_uploaded_jpeg_avatar_is_sent_as_jpeg_reference(
+    openai_provider, user, django_capture_on_commit_callbacks
+):
+    from PIL import Image
+
+    from media.services import media_save
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 64), "orange").save(jpeg, format="JPEG")
+    key = media_save(
+        category="avatar", content=jpeg.getvalue(), extension="jpg", content_type="image/jpeg"
+    )
+    story = StoryFactory(user=user, hero=HeroFactory(user=user, avatar_key=key))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.illustrations_request(user=user, story=story, count=1)
+
+    (edit,) = openai_provider.calls("/v1/images/edits")
+    assert edit.body["image__content_type"] == "image/jpeg"
+    assert StoryIllustration.objects.get(story=story).generation_status == "completed"

@@ -135,6 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = part.get_payload(decode=True)
                 if part.get_filename():
                     form.setdefault(name, []).append(payload)
+                    form[f"{name}__content_type"] = part.get_content_type()
                 else:
                     form[name] = payload.decode()
             return form, raw
