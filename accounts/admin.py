@@ -2,7 +2,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
+from infinitestories.admin import DeleteThroughServiceMixin
+
 from .models import BearerSession, User
+from .profile_services import user_account_delete
 
 
 class BearerSessionInline(admin.TabularInline):
@@ -26,7 +29,7 @@ class BearerSessionInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     ordering = ["-created_at"]
     list_display = [
         "email",
@@ -74,6 +77,9 @@ class UserAdmin(DjangoUserAdmin):
             revoked_at=timezone.now()
         )
         self.message_user(request, f"Revoked {count} session(s).", messages.SUCCESS)
+
+    def delete_with_service(self, obj) -> None:
+        user_account_delete(user=obj)
 
 
 class SessionStateFilter(admin.SimpleListFilter):

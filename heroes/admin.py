@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
 
+from infinitestories.admin import DeleteThroughServiceMixin
 from media.selectors import media_url
 from stories.models import Story
 
 from .models import Hero, HeroVisualProfile
+from .services import hero_delete
 
 
 class HeroVisualProfileInline(admin.StackedInline):
@@ -28,7 +30,7 @@ class HeroStoryInline(admin.TabularInline):
 
 
 @admin.register(Hero)
-class HeroAdmin(admin.ModelAdmin):
+class HeroAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = ["name", "age", "user", "story_count", "has_avatar", "created_at"]
     list_filter = ["age", "created_at"]
     search_fields = ["id", "name", "user__email"]
@@ -64,6 +66,9 @@ class HeroAdmin(admin.ModelAdmin):
         if not url:
             return "—"
         return format_html('<img src="{}" alt="" style="max-height:160px">', url)
+
+    def delete_with_service(self, obj) -> None:
+        hero_delete(hero=obj)
 
 
 @admin.register(HeroVisualProfile)

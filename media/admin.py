@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from infinitestories.admin import DeleteThroughServiceMixin
+
 from .models import FileUpload
 from .selectors import media_url
+from .services import upload_delete
 
 
 @admin.register(FileUpload)
-class FileUploadAdmin(admin.ModelAdmin):
+class FileUploadAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = ["storage_key", "category", "mime_type", "file_size", "user", "created_at"]
     list_filter = ["category", "mime_type", "is_public", "created_at"]
     search_fields = ["id", "storage_key", "file_name", "user__email", "entity_id"]
@@ -36,3 +39,6 @@ class FileUploadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def delete_with_service(self, obj) -> None:
+        upload_delete(upload=obj)

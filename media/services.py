@@ -165,3 +165,11 @@ def uploads_purge_unused() -> int:
     stale.delete()
     media_delete_on_commit(keys=keys)
     return len(keys)
+
+
+@transaction.atomic
+def upload_delete(*, upload: FileUpload) -> None:
+    """Forget an upload and delete its object after commit (staff, from the admin)."""
+    key = upload.storage_key
+    upload.delete()
+    media_delete_on_commit(keys=[key])

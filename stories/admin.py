@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from infinitestories.admin import DeleteThroughServiceMixin
+
+from . import services
 from .models import CustomStoryEvent, Story, StoryIllustration
 
 
@@ -21,10 +24,12 @@ class StoryIllustrationInline(admin.TabularInline):
     readonly_fields = ["image_key", "generation_status", "retry_count", "error_message"]
     ordering = ["display_order"]
     show_change_link = True
+    # Delete from the illustration's own page, which removes its file and closes the order.
+    can_delete = False
 
 
 @admin.register(Story)
-class StoryAdmin(admin.ModelAdmin):
+class StoryAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "user",
@@ -69,9 +74,12 @@ class StoryAdmin(admin.ModelAdmin):
     def illustration_count(self, story: Story) -> int:
         return story._illustrations
 
+    def delete_with_service(self, obj) -> None:
+        services.story_delete(story=obj)
+
 
 @admin.register(StoryIllustration)
-class StoryIllustrationAdmin(admin.ModelAdmin):
+class StoryIllustrationAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = ["id", "story", "display_order", "timestamp", "generation_status", "created_at"]
     list_filter = ["generation_status", "created_at"]
     search_fields = ["id", "story__id", "story__title", "story__user__email"]
@@ -87,9 +95,12 @@ class StoryIllustrationAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
+    def delete_with_service(self, obj) -> None:
+        services.illustration_delete(illustration=obj)
+
 
 @admin.register(CustomStoryEvent)
-class CustomStoryEventAdmin(admin.ModelAdmin):
+class CustomStoryEventAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "user",
@@ -105,3 +116,6 @@ class CustomStoryEventAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     list_select_related = ["user"]
     readonly_fields = ["id", "usage_count", "last_used_at", "created_at", "updated_at"]
+
+    def delete_with_service(self, obj) -> None:
+        services.custom_event_delete(event=obj)
