@@ -28,15 +28,8 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
        HeroVisualProfile, delete the previous avatar file after commit.
     """
     ctx = chain.CallContext(operation="moderation", user_id=user.pk, hero_id=hero.pk)
-    moderation.user_text_check(
-        ctx=ctx,
-        texts={
-            "hero.name": hero.name,
-            "hero.appearance": hero.appearance,
-            "hero.traits": ", ".join(hero.traits or []),
-            "customPrompt": custom_prompt,
-        },
-        what="the avatar description",
+    moderation.family_text_check(
+        ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"
     )
     prompt = images.avatar_prompt(hero=hero, custom_prompt=custom_prompt)
     try:

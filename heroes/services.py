@@ -1,10 +1,13 @@
 """Hero writes: create, update, delete, and taking an uploaded picture as the avatar."""
 
+import copy
 import io
 
 from django.db import transaction
 from PIL import Image, UnidentifiedImageError
 
+from infinitestories.ai.chain import CallContext
+from infinitestories.ai.moderation import family_text_check
 from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.services import model_update
 from media.models import FileUpload
@@ -37,7 +40,8 @@ def hero_create(
     appearance: str,
     abilities: list[str] | None = None,
 ) -> Hero:
-    return Hero.objects.create(
+    """Save a new hero once moderation has passed its text (400 CONTENT_REJECTED otherwise)."""
+    hero = Hero(
         user=user,
         name=name,
         age=age,
@@ -45,10 +49,24 @@ def hero_create(
         appearance=appearance,
         abilities=abilities or [],
     )
+    _moderate(hero=hero)
+    hero.save(force_insert=True)
+    return hero
+
+
+def _moderate(*, hero: Hero) -> None:
+    ctx = CallContext(operation="moderation", user_id=hero.user_id, hero_id=hero.pk)
+    family_text_check(ctx=ctx, hero=hero, what="the hero")
 
 
 def hero_update(*, hero: Hero, **fields) -> Hero:
-    """Set the given fields (only the user-editable ones exist here); nothing else changes."""
+    """Set the given fields (only the user-editable ones exist here) once moderation has passed
+    the hero as it would become; nothing else changes."""
+    edited = copy.copy(hero)
+    for name in HERO_FIELDS:
+        if name in fields:
+            setattr(edited, name, fields[name])
+    _moderate(hero=edited)
     return model_update(instance=hero, fields=HERO_FIELDS, data=fields)
 
 

@@ -38,27 +38,6 @@ Job = GenerationJob
 # --- POST /api/stories --------------------------------------------------------------------------
 
 
-def hero_text_check(
-    *, ctx: chain.CallContext, hero, custom_event: CustomStoryEvent | None = None
-) -> None:
-    """Moderate everything a family wrote that goes into a prompt (one call)."""
-    texts = {
-        "hero.name": hero.name,
-        "hero.appearance": hero.appearance,
-        "hero.traits": ", ".join(hero.traits or []),
-        "hero.abilities": ", ".join(hero.abilities or []),
-    }
-    if custom_event is not None:
-        texts.update(
-            {
-                "customEvent.title": custom_event.title,
-                "customEvent.description": custom_event.description,
-                "customEvent.promptSeed": custom_event.prompt_seed,
-            }
-        )
-    moderation.user_text_check(ctx=ctx, texts=texts, what="the hero or the story idea")
-
-
 def story_create(
     *,
     user,
@@ -87,7 +66,7 @@ def story_create(
     ctx = chain.CallContext(
         operation="moderation", user_id=user.pk, story_id=story_id, hero_id=hero.pk
     )
-    hero_text_check(ctx=ctx, hero=hero, custom_event=custom_event)
+    moderation.family_text_check(ctx=ctx, hero=hero, custom_event=custom_event)
     try:
         draft = story_text.story_write(
             ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event

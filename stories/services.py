@@ -1,12 +1,16 @@
 """Story library writes: update, delete, listen, illustrations, custom events.
 
-Creating a story (and audio/illustration generation) belongs to the generation issue.
+Writing a new story, its narration and its pictures: stories/generation.py.
 """
+
+import copy
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from infinitestories.ai.chain import CallContext
+from infinitestories.ai.moderation import family_text_check
 from infinitestories.api.errors import NotFoundError
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
@@ -134,12 +138,26 @@ def illustration_delete(*, illustration: StoryIllustration) -> None:
 
 
 def custom_event_create(*, user, **fields) -> CustomStoryEvent:
+    """Save a family's event once moderation has passed its text (400 CONTENT_REJECTED)."""
     values = {name: fields[name] for name in CUSTOM_EVENT_FIELDS if name in fields}
-    return CustomStoryEvent.objects.create(user=user, **values)
+    event = CustomStoryEvent(user=user, **values)
+    _moderate(event=event)
+    event.save(force_insert=True)
+    return event
 
 
 def custom_event_update(*, event: CustomStoryEvent, **fields) -> CustomStoryEvent:
+    edited = copy.copy(event)
+    for name in CUSTOM_EVENT_FIELDS:
+        if name in fields:
+            setattr(edited, name, fields[name])
+    _moderate(event=edited)
     return model_update(instance=event, fields=CUSTOM_EVENT_FIELDS, data=fields)
+
+
+def _moderate(*, event: CustomStoryEvent) -> None:
+    ctx = CallContext(operation="moderation", user_id=event.user_id)
+    family_text_check(ctx=ctx, custom_event=event, what="the story idea")
 
 
 @transaction.atomic

@@ -54,3 +54,31 @@ def user_text_check(
         raise ContentRejected(
             KIND_MESSAGE.format(what=what), reason=",".join(categories), field=",".join(texts)
         )
+
+
+def family_text_check(
+    *,
+    ctx: chain.CallContext,
+    hero=None,
+    custom_event=None,
+    extra: dict[str, str] | None = None,
+    what: str = "the hero or the story idea",
+) -> None:
+    """Moderate everything a family wrote that can reach a prompt, in one call: the hero's
+    fields, a custom event's, and any `extra` text (an avatar's customPrompt)."""
+    texts: dict[str, str] = {}
+    if hero is not None:
+        texts |= {
+            "hero.name": hero.name,
+            "hero.appearance": hero.appearance,
+            "hero.traits": ", ".join(hero.traits or []),
+            "hero.abilities": ", ".join(hero.abilities or []),
+        }
+    if custom_event is not None:
+        texts |= {
+            "customEvent.title": custom_event.title,
+            "customEvent.description": custom_event.description,
+            "customEvent.promptSeed": custom_event.prompt_seed,
+            "customEvent.keywords": ", ".join(custom_event.keywords or []),
+        }
+    user_text_check(ctx=ctx, texts=texts | (extra or {}), what=what)

@@ -441,3 +441,28 @@ def test_delete_other_users_hero_is_404_and_deletes_nothing(
     assert Story.objects.get().hero_id == hero.pk
     assert callbacks == []
     assert media_selectors.media_exists(key=key)
+
+
+def test_a_hero_with_flagged_text_is_refused_and_not_saved(auth_client):
+    response = auth_client.post(
+        "/api/heroes",
+        {"name": "Max", "age": 7, "traits": ["brave"], "appearance": "holds a gun"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "CONTENT_REJECTED"
+    assert not Hero.objects.exists()
+
+
+def test_an_edit_with_flagged_text_is_refused_and_changes_nothing(auth_client, user):
+    hero = HeroFactory(user=user, abilities=["magic"])
+
+    response = auth_client.patch(
+        f"/api/heroes/{hero.id}", {"abilities": ["knife throwing"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "CONTENT_REJECTED"
+    hero.refresh_from_db()
+    assert hero.abilities == ["magic"]

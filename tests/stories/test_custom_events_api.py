@@ -256,3 +256,15 @@ def test_every_story_event_has_all_five_languages():
 
 def test_story_events_reject_unknown_language(auth_client):
     assert auth_client.get("/api/story-events?language=xx").status_code == 400
+
+
+def test_a_custom_event_with_flagged_text_is_refused_and_not_saved(auth_client):
+    response = auth_client.post(
+        "/api/custom-events",
+        {"title": "Battle", "promptSeed": "a story full of blood", "category": "adventure"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "CONTENT_REJECTED"
+    assert not CustomStoryEvent.objects.exists()
