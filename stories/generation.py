@@ -25,7 +25,7 @@ from infinitestories.ai.local_provider import SECONDS_PER_WORD
 from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.ids import new_id
 from media.selectors import media_exists, media_read
-from media.services import media_delete_on_commit, media_save
+from media.services import media_delete, media_delete_on_commit, media_save
 
 from . import jobs
 from .errors import IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS, quota_exceeded
@@ -260,7 +260,10 @@ def audio_generate(*, job: GenerationJob) -> None:
             job=job, output_key=key, duration=duration, content_hash=content_hash
         )
     with transaction.atomic():
-        story = Story.objects.select_for_update().get(pk=story.pk)
+        story = Story.objects.select_for_update().filter(pk=story.pk).first()
+        if story is None:  # deleted while we narrated (its job went with it): drop the file
+            media_delete(key=key)
+            return
         old_key = story.audio_key
         Story.objects.filter(pk=story.pk).update(
             audio_key=key,
@@ -455,7 +458,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
                 extension="png",
                 content_type="image/png",
             )
-            StoryIllustration.objects.filter(pk=row.pk).update(
+            stored = StoryIllustration.objects.filter(pk=row.pk).update(
                 image_key=key,
                 prompt=drawing.prompt,
                 generation_id=drawing.image.generation_id,
@@ -463,6 +466,9 @@ def illustrations_generate(*, job: GenerationJob) -> None:
                 error_message="",
                 updated_at=timezone.now(),
             )
+            if not stored:  # the picture (or its story) was deleted meanwhile: drop the file
+                media_delete(key=key)
+                continue
             done += 1
             jobs.job_progress(job=job, progress=15 + 85 * done // len(rows))
     chain.flush(pending)

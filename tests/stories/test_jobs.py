@@ -318,3 +318,27 @@ def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_
     with django_capture_on_commit_callbacks(execute=True):
         jobs.jobs_sweep()  # just resent: not again
     assert sent == [[job.pk]]
+
+
+def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypatch):
+    from media import selectors as media_selectors
+    from media import services as media_services
+
+    story = StoryFactory()
+    job = generation.audio_request(user=story.user, story=story)
+    saved_keys = []
+    save = media_services.media_save
+
+    def save_then_story_deleted(**kwargs):
+        key = save(**kwargs)
+        saved_keys.append(key)
+        story.delete()  # the family deletes the story while its narration is being stored
+        return key
+
+    monkeypatch.setattr(generation, "media_save", save_then_story_deleted)
+    claimed = jobs.job_claim(job_id=job.pk)
+
+    generation.audio_generate(job=claimed)
+
+    assert len(saved_keys) == 1
+    assert not media_selectors.media_exists(key=saved_keys[0])
