@@ -1,6 +1,5 @@
 """The user's own data: profile preferences, GDPR export, account deletion (PRD 6.6 and 11)."""
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -17,6 +16,7 @@ from stories.serializers import (
     IllustrationOutputSerializer,
     StoryOutputSerializer,
 )
+from usage.models import UsageMetric
 
 from .models import BearerSession, User
 from .profile_serializers import ProfileOutputSerializer
@@ -30,13 +30,8 @@ def user_profile_update(*, user: User, **fields) -> User:
 
 
 def _usage_rows(*, user: User) -> list[dict]:
-    """The user's AI usage rows, if the usage app has its model (it comes with generation)."""
-    if not apps.is_installed("usage"):
-        return []
-    try:
-        model = apps.get_model("usage", "UsageMetric")
-    except LookupError:
-        return []
+    """The user's AI usage rows, every column but the user."""
+    model = UsageMetric
     rows = []
     for row in model.objects.filter(user=user).order_by("created_at"):
         item = {}

@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from accounts.models import BearerSession, User
 from heroes.models import Hero
 from media import selectors as media_selectors
@@ -17,6 +15,7 @@ from tests.stories.factories import (
     StoryFactory,
     StoryIllustrationFactory,
 )
+from usage.models import UsageMetric
 
 
 def saved(category: str) -> str:
@@ -118,13 +117,9 @@ def test_export_holds_no_secrets(auth_client, user):
     assert "password" not in text.lower()
 
 
-def test_export_includes_usage_rows_when_the_usage_app_has_them(auth_client, user, other_user):
-    usage = pytest.importorskip("usage.models")
-    model = getattr(usage, "UsageMetric", None)
-    if model is None:
-        pytest.skip("UsageMetric comes with the generation issue")
-    mine = model.objects.create(user=user, operation="story_generation", vendor="openai")
-    model.objects.create(user=other_user, operation="story_generation", vendor="openai")
+def test_export_includes_exactly_the_users_usage_rows(auth_client, user, other_user):
+    mine = UsageMetric.objects.create(user=user, operation="story_generation", vendor="openai")
+    UsageMetric.objects.create(user=other_user, operation="story_generation", vendor="openai")
 
     data = json.loads(auth_client.get("/api/user/export").content)
 
