@@ -21,7 +21,7 @@ from infinitestories.ai.errors import (
     failed,
     unavailable,
 )
-from infinitestories.ai.local_provider import SECONDS_PER_WORD
+from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.ids import new_id
 from media.selectors import media_exists, media_read

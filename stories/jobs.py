@@ -261,3 +261,14 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 job_enqueue(job=job)
                 requeued += 1
     return requeued, failed
+
+
+def job_requeue(*, job: GenerationJob) -> bool:
+    """Give a failed job a fresh set of attempts (staff, from the admin). False if not failed."""
+    with transaction.atomic():
+        changed = Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
+            status=Job.Status.QUEUED, attempts=0, error_message="", updated_at=timezone.now()
+        )
+        if changed:
+            job_enqueue(job=job)
+    return bool(changed)

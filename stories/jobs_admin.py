@@ -30,11 +30,5 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-queue the selected failed jobs")
     def requeue(self, request, queryset):
-        count = 0
-        for job in queryset.filter(status=GenerationJob.Status.FAILED):
-            GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.FAILED).update(
-                status=GenerationJob.Status.QUEUED, attempts=0, error_message=""
-            )
-            jobs.job_enqueue(job=job)
-            count += 1
+        count = sum(jobs.job_requeue(job=job) for job in queryset)
         messages.info(request, f"{count} job(s) re-queued.")

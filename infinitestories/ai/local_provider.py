@@ -12,9 +12,9 @@ from .base import ImageResult, ModerationResult, SpeechResult, StructuredResult,
 from .errors import PermanentProviderError
 from .local_media import picture
 from .local_stories import write_story
+from .speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 
 # About 150 spoken words a minute, a calm bedtime pace.
-SECONDS_PER_WORD = 0.4
 
 # A deliberately small list: the offline moderation is for development and tests, not a filter.
 _FLAGGED = re.compile(

@@ -17,6 +17,10 @@ from usage.models import Operation
 from . import chain
 from .audio_files import mp3_duration, mp3_join
 
+# A calm bedtime pace (150 words a minute): the offline voice speaks at it, and pictures are
+# spaced by it until real narration gives the true timing.
+NARRATION_SECONDS_PER_WORD = 0.4
+
 PROMPT_VERSION = "speech/v1"
 TTS_INPUT_LIMIT = 4096
 VOICES = ["nova", "echo", "alloy", "fable", "onyx", "shimmer", "coral"]

@@ -5,7 +5,7 @@ from PIL import Image
 
 from infinitestories.ai import chain, speech, story_text
 from infinitestories.ai.audio_files import mp3_duration, mp3_join, silent_mp3
-from infinitestories.ai.local_provider import SECONDS_PER_WORD
+from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 from tests.heroes.factories import HeroFactory
 from usage.models import UsageMetric
 

@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from infinitestories.ai.audio_files import silent_mp3
 from infinitestories.ai.local_media import picture
-from infinitestories.ai.local_provider import SECONDS_PER_WORD
 from infinitestories.ai.local_stories import write_story
+from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 
 TTS_LIMIT = 4096
 FLAG_WORDS = {"blood", "knife", "gun", "kill", "flagme"}

@@ -342,3 +342,32 @@ def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypat
 
     assert len(saved_keys) == 1
     assert not media_selectors.media_exists(key=saved_keys[0])
+
+
+def test_staff_requeue_a_failed_job_with_fresh_attempts(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from tests.accounts.factories import UserFactory
+
+    failed = GenerationJobFactory(status=Job.Status.FAILED, attempts=5, error_message="down")
+    done = GenerationJobFactory(status=Job.Status.COMPLETED)
+    sent = []
+    monkeypatch.setattr(
+        tasks.audio_generate_task, "apply_async", lambda **kw: sent.append(kw["args"])
+    )
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(
+            "/admin/stories/generationjob/",
+            {"action": "requeue", "_selected_action": [failed.pk, done.pk]},
+        )
+
+    failed.refresh_from_db()
+    done.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.error_message) == ("queued", 0, "")
+    assert done.status == "completed"
+    assert sent == [[failed.pk]]
