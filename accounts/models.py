@@ -31,6 +31,11 @@ class UserManager(BaseUserManager):
         return self.get(email=normalize_email(email))
 
 
+def quota_period_current():
+    """The first day of the current month (UTC): monthly story quotas count from it."""
+    return timezone.now().date().replace(day=1)
+
+
 def normalize_email(email: str) -> str:
     """E-mail is the login and is case-insensitive: it is stored lower-cased."""
     return (email or "").strip().lower()
@@ -60,6 +65,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     subscription_expiry = models.DateTimeField(null=True, blank=True)
     monthly_stories_used = models.PositiveIntegerField(default=0)
     monthly_stories_limit = models.PositiveIntegerField(default=10)
+    # The month monthly_stories_used counts; an older one means the count is due for a reset.
+    quota_period_start = models.DateField(default=quota_period_current)
 
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

@@ -336,7 +336,7 @@ CELERY_BEAT_SCHEDULE |= {
     },
     "monthly-quota-reset": {
         "task": "usage.tasks.monthly_quota_reset_task",
-        # Midnight UTC on the 1st of each month.
-        "schedule": crontab(minute=0, hour=0, day_of_month=1),
+        # Daily just after midnight UTC: idempotent, so a run missed on the 1st is caught up.
+        "schedule": crontab(minute=5, hour=0),
     },
 }

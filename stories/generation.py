@@ -26,6 +26,7 @@ from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.ids import new_id
 from media.selectors import media_exists, media_read
 from media.services import media_delete, media_delete_on_commit, media_save
+from usage.services import quota_period_roll
 
 from . import jobs
 from .errors import IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS, quota_exceeded
@@ -60,6 +61,7 @@ def story_create(
        requests with one story left save exactly one), save the story, count the custom event's
        use, create the audio / illustration jobs (enqueued on commit).
     """
+    quota_period_roll(user=user)
     if user.monthly_stories_used >= user.monthly_stories_limit:
         raise quota_exceeded(user)
     story_id = new_id("story")

@@ -2,6 +2,8 @@ import logging
 
 from django.contrib.auth import get_user_model
 
+from accounts.models import quota_period_current
+
 from .models import UsageMetric
 from .selectors import usage_cost
 
@@ -51,7 +53,27 @@ def usage_record(
 
 
 def monthly_quota_reset() -> int:
-    """Start every user's month afresh (beat runs it at midnight UTC on the 1st)."""
-    count = get_user_model().objects.exclude(monthly_stories_used=0).update(monthly_stories_used=0)
+    """Start a new month for every user whose quota period is over.
+
+    Idempotent, so beat runs it daily: a missed run is caught up the next day. Between runs,
+    quota_period_roll resets a user's own count the moment they use the API.
+    """
+    start = quota_period_current()
+    count = (
+        get_user_model()
+        .objects.filter(quota_period_start__lt=start)
+        .update(monthly_stories_used=0, quota_period_start=start)
+    )
     logger.info("Monthly story quota reset for %d users", count)
     return count
+
+
+def quota_period_roll(*, user) -> None:
+    """Reset this user's monthly count if their period is over (one conditional UPDATE, once)."""
+    start = quota_period_current()
+    if user.quota_period_start >= start:
+        return
+    get_user_model().objects.filter(pk=user.pk, quota_period_start__lt=start).update(
+        monthly_stories_used=0, quota_period_start=start
+    )
+    user.refresh_from_db(fields=["monthly_stories_used", "quota_period_start"])

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, quota_period_current
 from tests.accounts.factories import UserFactory
 from usage.models import Price, UsageMetric
 from usage.selectors import usage_cost
@@ -121,10 +121,49 @@ def test_usage_requires_sign_in(client):
     assert client.get("/api/user/usage").status_code == 401
 
 
-def test_monthly_reset_sets_everyone_back_to_zero():
-    users = [UserFactory(monthly_stories_used=n) for n in (0, 3, 10)]
+def _last_month():
+    return (quota_period_current() - timezone.timedelta(days=1)).replace(day=1)
+
+
+def test_monthly_reset_starts_a_new_month_for_everyone_whose_month_is_over():
+    old = [UserFactory(monthly_stories_used=n, quota_period_start=_last_month()) for n in (3, 10)]
+    current = UserFactory(monthly_stories_used=4)
+
     assert monthly_quota_reset() == 2
-    assert [User.objects.get(pk=u.pk).monthly_stories_used for u in users] == [0, 0, 0]
+    assert monthly_quota_reset() == 0  # idempotent: beat may run it every day
+    assert [User.objects.get(pk=u.pk).monthly_stories_used for u in old] == [0, 0]
+    assert User.objects.get(pk=current.pk).monthly_stories_used == 4
+
+
+def test_a_missed_reset_is_caught_up_when_the_family_next_uses_the_app(user, auth_client):
+    User.objects.filter(pk=user.pk).update(
+        monthly_stories_used=10, quota_period_start=_last_month()
+    )
+
+    profile = auth_client.get("/api/user/profile").json()["user"]
+
+    assert profile["monthlyStoriesUsed"] == 0
+    user.refresh_from_db()
+    assert user.quota_period_start == quota_period_current()
+
+
+def test_a_new_month_lets_a_family_at_its_limit_write_again(user, auth_client):
+    from tests.heroes.factories import HeroFactory
+
+    hero = HeroFactory(user=user)
+    User.objects.filter(pk=user.pk).update(
+        monthly_stories_used=10, quota_period_start=_last_month()
+    )
+
+    response = auth_client.post(
+        "/api/stories",
+        {"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    user.refresh_from_db()
+    assert user.monthly_stories_used == 1
 
 
 def test_cost_dashboard_renders_totals(admin_client):
