@@ -44,7 +44,14 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     ]
     list_filter = ["subscription_tier", "preferred_language", "is_staff", "is_active", "created_at"]
     search_fields = ["email", "name", "id", "apple_id"]
-    readonly_fields = ["id", "created_at", "updated_at", "last_seen_at", "last_login"]
+    readonly_fields = [
+        "id",
+        "created_at",
+        "updated_at",
+        "last_seen_at",
+        "last_login",
+        "quota_period_start",
+    ]
     fieldsets = [
         (None, {"fields": ["id", "email", "password", "name", "image", "apple_id"]}),
         ("Preferences", {"fields": ["preferred_language", "theme_preference"]}),
@@ -56,6 +63,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
                     "subscription_expiry",
                     "monthly_stories_used",
                     "monthly_stories_limit",
+                    "quota_period_start",
                 ]
             },
         ),
