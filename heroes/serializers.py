@@ -66,6 +66,10 @@ class VisualProfileOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+# What every hero answer shows, list row or detail.
+HERO_FIELDS_SHOWN = ["id", "name", "age", "traits", "appearance", "abilities", "avatar_url"]
+
+
 class _HeroBaseOutputSerializer(serializers.ModelSerializer):
     traits = StringListJSONField(required=False)
     abilities = StringListJSONField(required=False)
@@ -82,17 +86,7 @@ class HeroListOutputSerializer(_HeroBaseOutputSerializer):
 
     class Meta:
         model = Hero
-        fields = [
-            "id",
-            "name",
-            "age",
-            "traits",
-            "appearance",
-            "abilities",
-            "avatar_url",
-            "created_at",
-            "story_count",
-        ]
+        fields = [*HERO_FIELDS_SHOWN, "created_at", "story_count"]
 
 
 class HeroStorySummarySerializer(serializers.Serializer):
@@ -112,13 +106,7 @@ class HeroOutputSerializer(_HeroBaseOutputSerializer):
     class Meta:
         model = Hero
         fields = [
-            "id",
-            "name",
-            "age",
-            "traits",
-            "appearance",
-            "abilities",
-            "avatar_url",
+            *HERO_FIELDS_SHOWN,
             "avatar_generation_id",
             "avatar_prompt",
             "visual_profile",
