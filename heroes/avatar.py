@@ -5,12 +5,6 @@ import logging
 from django.db import transaction
 
 from infinitestories.ai import chain, images, moderation, visual_profile
-from infinitestories.ai.errors import (
-    PermanentProviderError,
-    TransientProviderError,
-    failed,
-    unavailable,
-)
 from media.services import media_delete_on_commit, media_save
 
 from .models import Hero, HeroVisualProfile
@@ -32,14 +26,8 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
         ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"
     )
     prompt = images.avatar_prompt(hero=hero, custom_prompt=custom_prompt)
-    try:
-        drawing = images.avatar_draw(ctx=ctx, prompt=prompt)
-        profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
-    except TransientProviderError as exc:
-        raise unavailable() from exc
-    except PermanentProviderError as exc:
-        logger.warning("Avatar generation failed for hero %s: %s", hero.pk, exc)
-        raise failed("We could not draw this avatar. Please try a different description.") from exc
+    drawing = images.avatar_draw(ctx=ctx, prompt=prompt)
+    profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
     key = media_save(
         category="avatar", content=drawing.image, extension="png", content_type="image/png"
     )

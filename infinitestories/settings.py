@@ -292,6 +292,8 @@ AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
 if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
     # Silent narration and placeholder pictures must never reach families as the real thing.
     raise ImproperlyConfigured("AI_PROVIDER_CHAIN may not fall back to 'local' in production.")
+# Where every AI call's usage row goes: the AI layer meters, the usage app records and prices.
+AI_USAGE_SINK = "usage.services.usage_record"
 # A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
 AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
 # Per request; with AI_MAX_RETRIES SDK retries a call stays far under the 300 s soft limit.

@@ -1,6 +1,5 @@
 """Machine codes the generation endpoints answer with (README lists them)."""
 
-from infinitestories.ai.errors import AI_FAILED, AI_UNAVAILABLE, CONTENT_REJECTED  # noqa: F401
 from infinitestories.api.errors import ApplicationError
 
 QUOTA_EXCEEDED = "QUOTA_EXCEEDED"

@@ -18,8 +18,6 @@ from infinitestories.ai.errors import (
     ContentRefused,
     PermanentProviderError,
     TransientProviderError,
-    failed,
-    unavailable,
 )
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 from infinitestories.api.errors import ApplicationError, NotFoundError
@@ -69,15 +67,9 @@ def story_create(
         operation="moderation", user_id=user.pk, story_id=story_id, hero_id=hero.pk
     )
     moderation.family_text_check(ctx=ctx, hero=hero, custom_event=custom_event)
-    try:
-        draft = story_text.story_write(
-            ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event
-        )
-    except TransientProviderError as exc:
-        raise unavailable() from exc
-    except PermanentProviderError as exc:
-        logger.warning("Story generation failed permanently: %s", exc)
-        raise failed() from exc
+    draft = story_text.story_write(
+        ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event
+    )
 
     User = get_user_model()
     with transaction.atomic():

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from infinitestories.ai.errors import (
-    ContentRejected,
+    FamilyTextFlagged,
     PermanentProviderError,
     TransientProviderError,
 )
@@ -194,9 +194,7 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
         logger.info("Job %s attempt %d failed transiently: %s", job.pk, job.attempts, exc)
         job_release(job=job, message=str(exc))
         raise TransientProviderError(str(exc)) from exc
-    except ContentRejected as exc:
-        job_fail(job=job, message=exc.message)
-    except ApplicationError as exc:
+    except (FamilyTextFlagged, ApplicationError) as exc:
         job_fail(job=job, message=exc.message)
     except PermanentProviderError as exc:
         logger.warning("Job %s failed permanently: %s", job.pk, exc)

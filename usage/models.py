@@ -4,17 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from infinitestories.ai.base import Operation
 from infinitestories.ids import PublicIdField
-
-
-class Operation(models.TextChoices):
-    STORY_GENERATION = "story_generation"
-    AUDIO_SYNTHESIS = "audio_synthesis"
-    IMAGE_GENERATION = "image_generation"
-    AVATAR_GENERATION = "avatar_generation"
-    SCENE_EXTRACTION = "scene_extraction"
-    VISUAL_PROFILE = "visual_profile"
-    MODERATION = "moderation"
 
 
 class Price(models.Model):
@@ -93,7 +84,3 @@ class UsageMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.model} ${self.cost}"
-
-    @property
-    def tokens_used(self) -> int | None:
-        return self.input_units + self.output_units if self.unit == "tokens" else None

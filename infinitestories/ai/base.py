@@ -1,32 +1,119 @@
-"""The provider interface every implementation follows, and the results it returns.
+"""The provider interface: what each AI use case asks for, in its own terms, and what comes back.
 
-Each result carries what the metering wrapper needs: the model that answered and the units used.
-`usage_reported` says whether the units came from the vendor's own answer (tokens) or were
-counted by us (characters, images).
+A request says what the use case means (the hero, the occasion, the language); each provider
+builds its own vendor call from it (OpenAI: prompts and parameters; the offline provider: a story
+made from the same facts). Each result carries what metering needs: the model that answered and
+the units used. `Usage.reported` says whether the units came from the vendor's own answer
+(tokens) or were counted by us (characters, images).
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+from django.db import models
+
+
+class Operation(models.TextChoices):
+    """What an AI call was for: the `operation` of every usage row."""
+
+    STORY_GENERATION = "story_generation"
+    AUDIO_SYNTHESIS = "audio_synthesis"
+    IMAGE_GENERATION = "image_generation"
+    AVATAR_GENERATION = "avatar_generation"
+    SCENE_EXTRACTION = "scene_extraction"
+    VISUAL_PROFILE = "visual_profile"
+    MODERATION = "moderation"
 
 
 @dataclass
 class Usage:
-    unit: str  # "tokens" | "characters" | "images" | "requests"
+    unit: str  # "tokens" | "characters" | "images"
     input_units: int = 0
     output_units: int = 0
     reported: bool = False
 
 
+# --- What a use case asks for --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeroBrief:
+    """The facts about a hero that an AI call may use."""
+
+    name: str
+    age: int
+    traits: tuple[str, ...]
+    appearance: str
+    abilities: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, hero) -> "HeroBrief":
+        return cls(
+            name=hero.name,
+            age=hero.age,
+            traits=tuple(hero.traits or ()),
+            appearance=hero.appearance,
+            abilities=tuple(hero.abilities or ()),
+        )
+
+
+@dataclass(frozen=True)
+class OccasionBrief:
+    """What the story is for: a built-in event type, or a family's own event."""
+
+    event_type: str
+    title: str = ""
+    description: str = ""
+    prompt_seed: str = ""
+    tone: str = ""
+
+    @property
+    def is_custom(self) -> bool:
+        return bool(self.prompt_seed)
+
+
+@dataclass(frozen=True)
+class StoryRequest:
+    hero: HeroBrief
+    occasion: OccasionBrief
+    language: str
+    word_count: int
+
+
+@dataclass(frozen=True)
+class ScenesRequest:
+    content: str
+    count: int
+    hero_name: str
+
+
+@dataclass(frozen=True)
+class VisualProfileRequest:
+    hero: HeroBrief
+    avatar_prompt: str
+
+
+# --- What comes back -------------------------------------------------------------------------------
+
+
 @dataclass
-class TextResult:
-    text: str
+class StoryResult:
+    title: str
+    content: str
     model: str
     usage: Usage
 
 
 @dataclass
-class StructuredResult:
-    data: dict[str, Any]
+class ScenesResult:
+    scenes: list[dict]  # {"description", "anchor", "mood"}
+    model: str
+    usage: Usage
+
+
+@dataclass
+class VisualProfileResult:
+    profile: dict
     model: str
     usage: Usage
 
@@ -56,29 +143,21 @@ class ModerationResult:
 
 class Provider(Protocol):
     name: str
-    supports_reference_images: bool
 
-    def chat(
-        self, *, task: str, tier: str, system: str, user: str, data: dict, max_output_tokens: int
-    ) -> TextResult: ...
+    def model_for(self, method: str) -> str:
+        """The model a method uses (metered on failures too, when no answer names it)."""
+        ...
 
-    def structured(
-        self,
-        *,
-        task: str,
-        tier: str,
-        system: str,
-        user: str,
-        data: dict,
-        schema: dict,
-        schema_name: str,
-        max_output_tokens: int,
-    ) -> StructuredResult: ...
+    def write_story(self, request: StoryRequest) -> StoryResult: ...
 
-    def speech(self, *, text: str, voice: str, instructions: str) -> SpeechResult: ...
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult: ...
 
-    def image(self, *, prompt: str, size: str) -> ImageResult: ...
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult: ...
 
-    def image_edit(self, *, prompt: str, reference: bytes, size: str) -> ImageResult: ...
+    def speak(self, *, text: str, voice: str) -> SpeechResult: ...
+
+    def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
+        """A picture from `prompt`; drawn from `reference` where the model takes one."""
+        ...
 
     def moderate(self, *, text: str) -> ModerationResult: ...

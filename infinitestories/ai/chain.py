@@ -3,7 +3,8 @@
 `call` tries the configured providers in order (AI_PROVIDER_CHAIN). A provider that fails with a
 transient error (after the SDK's own retries) is skipped for AI_PROVIDER_COOLDOWN seconds, a flag
 kept in the shared cache so every web and worker process skips it, and the next one answers.
-Each attempt writes one UsageMetric row, success or failure.
+Each attempt is metered, success or failure, through the usage sink that AI_USAGE_SINK names
+(the usage app's recorder): the AI layer knows no domain app.
 """
 
 import logging
@@ -13,6 +14,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.utils.module_loading import import_string
 
 from .errors import ProviderError, TransientProviderError
 
@@ -62,10 +64,6 @@ def provider_names() -> list[str]:
     return list(settings.AI_PROVIDER_CHAIN) or [settings.AI_PROVIDER]
 
 
-def primary_provider():
-    return get_provider(provider_names()[0])
-
-
 def _cooldown_key(name: str) -> str:
     return f"ai:cooldown:{name}"
 
@@ -74,30 +72,17 @@ def is_cooling_down(name: str) -> bool:
     return bool(shared_cache.get(_cooldown_key(name)))
 
 
-def _model_for(provider, method: str, kwargs: dict) -> str:
-    if provider.name != "openai":
-        return getattr(provider, "model", provider.name)
-    return {
-        "chat": settings.AI_STORY_MODEL
-        if kwargs.get("tier") == "story"
-        else settings.AI_SMALL_MODEL,
-        "structured": settings.AI_STORY_MODEL
-        if kwargs.get("tier") == "story"
-        else settings.AI_SMALL_MODEL,
-        "speech": settings.AI_TTS_MODEL,
-        "image": settings.AI_IMAGE_MODEL,
-        "image_edit": settings.AI_IMAGE_MODEL,
-        "moderate": settings.AI_MODERATION_MODEL,
-    }[method]
+def _sink():
+    return import_string(settings.AI_USAGE_SINK)
 
 
 def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs):
     """Run `method` on the first healthy provider; meter every attempt.
 
     With `pending` (a list), usage rows are collected instead of written, so that calls made in
-    worker threads leave the database to the calling thread (`flush`).
+    worker threads leave the database to the calling thread (`flush`). An error raised names the
+    operation that failed, for the message the family sees.
     """
-    from usage.services import usage_record
 
     def record(**row):
         row.update(
@@ -111,7 +96,7 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
         if pending is not None:
             pending.append(row)
         else:
-            usage_record(**row)
+            _sink()(**row)
 
     names = provider_names()
     if method == "moderate" and names[0] != "local":
@@ -121,24 +106,24 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
     last_error: TransientProviderError | None = None
     for name in healthy or names:
         provider = get_provider(name)
-        model = _model_for(provider, method, kwargs)
         started = time.monotonic()
         try:
             result = getattr(provider, method)(**kwargs)
         except Exception as exc:
-            latency = int((time.monotonic() - started) * 1000)
-            text = kwargs.get("text") or ""
+            spoken = kwargs.get("text", "") if method == "speak" else ""
             record(
                 vendor=provider.name,
-                model=model,
-                unit="characters" if method == "speech" else "",
-                input_units=len(text) if method == "speech" else 0,
+                model=provider.model_for(method),
+                unit="characters" if spoken else "",
+                input_units=len(spoken),
                 output_units=0,
                 usage_reported=False,
-                latency_ms=latency,
+                latency_ms=int((time.monotonic() - started) * 1000),
                 success=False,
                 error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}",
             )
+            if isinstance(exc, ProviderError):
+                exc.operation = exc.operation or ctx.operation
             if isinstance(exc, TransientProviderError):
                 logger.warning("AI provider %s failed (%s); cooling down", name, exc)
                 shared_cache.set(_cooldown_key(name), True, timeout=settings.AI_PROVIDER_COOLDOWN)
@@ -147,15 +132,14 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
             if not isinstance(exc, ProviderError):
                 logger.exception("Unexpected error from AI provider %s", name)
             raise
-        latency = int((time.monotonic() - started) * 1000)
         record(
             vendor=provider.name,
-            model=result.model or model,
+            model=result.model or provider.model_for(method),
             unit=result.usage.unit,
             input_units=result.usage.input_units,
             output_units=result.usage.output_units,
             usage_reported=result.usage.reported,
-            latency_ms=latency,
+            latency_ms=int((time.monotonic() - started) * 1000),
             success=True,
         )
         return result
@@ -165,7 +149,6 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
 
 def flush(pending: list) -> None:
     """Write usage rows collected by calls made in worker threads."""
-    from usage.services import usage_record
-
+    sink = _sink()
     while pending:
-        usage_record(**pending.pop(0))
+        sink(**pending.pop(0))

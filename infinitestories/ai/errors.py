@@ -1,19 +1,24 @@
-"""Provider failures in two classes the job machinery treats differently, plus content refusals."""
-
-from infinitestories.api.errors import ApplicationError
-
-# Machine codes (README lists them).
-CONTENT_REJECTED = "CONTENT_REJECTED"
-AI_UNAVAILABLE = "AI_UNAVAILABLE"
-AI_FAILED = "AI_FAILED"
+"""The AI layer's own exceptions. It raises nothing else; infinitestories.api.errors turns them
+into answers (one translation for every endpoint) and the job machinery into job states.
+"""
 
 
-class ProviderError(Exception):
-    """Base of every failure a provider reports."""
+class AIError(Exception):
+    """Base of everything the AI layer raises. `operation` names the use case that failed."""
 
-    def __init__(self, message: str, *, provider: str = "", status: int | None = None):
+    def __init__(self, message: str, *, operation: str = ""):
         super().__init__(message)
         self.message = message
+        self.operation = operation
+
+
+class ProviderError(AIError):
+    """A provider's call failed."""
+
+    def __init__(
+        self, message: str, *, provider: str = "", status: int | None = None, operation: str = ""
+    ):
+        super().__init__(message, operation=operation)
         self.provider = provider
         self.status = status
 
@@ -30,26 +35,14 @@ class ContentRefused(PermanentProviderError):
     """The vendor refused the request on safety grounds (for example an image prompt)."""
 
 
-class ContentRejected(ApplicationError):
-    """Our own moderation flagged text; answered as 400 CONTENT_REJECTED with a kind message."""
-
-    def __init__(self, message: str, *, reason: str = "", field: str = ""):
-        details = {"field": field} if field else {}
-        super().__init__(CONTENT_REJECTED, message, status=400, details=details)
-        self.reason = reason
+class GeneratedContentFlagged(PermanentProviderError):
+    """What the model wrote failed our moderation, again after one rewrite."""
 
 
-def unavailable(message: str = "") -> ApplicationError:
-    return ApplicationError(
-        AI_UNAVAILABLE,
-        message or "Our storyteller is resting right now. Please try again in a few minutes.",
-        status=503,
-    )
+class FamilyTextFlagged(AIError):
+    """Moderation flagged text the family wrote. `message` is kind words for the family."""
 
-
-def failed(message: str = "") -> ApplicationError:
-    return ApplicationError(
-        AI_FAILED,
-        message or "We could not write this story right now. Please try again.",
-        status=502,
-    )
+    def __init__(self, message: str, *, fields: list[str], categories: list[str]):
+        super().__init__(message, operation="moderation")
+        self.fields = fields
+        self.categories = categories

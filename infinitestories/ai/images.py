@@ -10,12 +10,8 @@ a generic scene.
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
-
-from usage.models import Operation
-
 from . import chain, prompts
-from .base import ImageResult
+from .base import ImageResult, Operation
 from .errors import ContentRefused
 from .safety import filter_prompt
 
@@ -48,9 +44,8 @@ def avatar_prompt(*, hero, custom_prompt: str = "") -> str:
 def avatar_draw(*, ctx: chain.CallContext, prompt: str) -> ImageResult:
     return chain.call(
         ctx=ctx.but(operation=Operation.AVATAR_GENERATION, prompt_version=AVATAR_PROMPT_VERSION),
-        method="image",
+        method="draw",
         prompt=prompt,
-        size=settings.AI_IMAGE_SIZE,
     )
 
 
@@ -69,27 +64,12 @@ def illustration_draw(
 ) -> Drawing:
     """Draw one illustration (thread-safe: usage rows go to `pending`)."""
     ctx = ctx.but(operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION)
-    use_reference = reference is not None and chain.primary_provider().supports_reference_images
     for variant in ("original", "gentle", "generic"):
         prompt = illustration_prompt(profile=profile, scene=scene, variant=variant)
         try:
-            if use_reference:
-                image = chain.call(
-                    ctx=ctx,
-                    method="image_edit",
-                    pending=pending,
-                    prompt=prompt,
-                    reference=reference,
-                    size=settings.AI_IMAGE_SIZE,
-                )
-            else:
-                image = chain.call(
-                    ctx=ctx,
-                    method="image",
-                    pending=pending,
-                    prompt=prompt,
-                    size=settings.AI_IMAGE_SIZE,
-                )
+            image = chain.call(
+                ctx=ctx, method="draw", pending=pending, prompt=prompt, reference=reference
+            )
             return Drawing(image=image, prompt=prompt, variant=variant)
         except ContentRefused as exc:
             logger.warning("Image prompt refused on safety grounds (%s variant): %s", variant, exc)

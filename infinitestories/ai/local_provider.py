@@ -1,20 +1,30 @@
 """The offline provider: deterministic, no network, real files. The embedded default.
 
-It answers the same interface as OpenAI from the structured `data` each use case passes next to
-its prompt (the prompt itself is for a language model; this provider does not parse it).
+It answers each use case's request from the same facts a language model would get: a story
+written from the hero and the occasion, scenes taken from the story's paragraphs, a visual
+profile read from the hero's appearance, silent MP3s as long as the text takes to read, and real
+PNGs that differ per prompt.
 """
 
 import hashlib
 import re
 
 from .audio_files import silent_mp3
-from .base import ImageResult, ModerationResult, SpeechResult, StructuredResult, TextResult, Usage
-from .errors import PermanentProviderError
+from .base import (
+    ImageResult,
+    ModerationResult,
+    ScenesRequest,
+    ScenesResult,
+    SpeechResult,
+    StoryRequest,
+    StoryResult,
+    Usage,
+    VisualProfileRequest,
+    VisualProfileResult,
+)
 from .local_media import picture
-from .local_stories import write_story
-from .speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
-
-# About 150 spoken words a minute, a calm bedtime pace.
+from .local_stories import event_phrase, write_story
+from .speech import NARRATION_SECONDS_PER_WORD
 
 # A deliberately small list: the offline moderation is for development and tests, not a filter.
 _FLAGGED = re.compile(
@@ -23,6 +33,7 @@ _FLAGGED = re.compile(
     r"coltello)\b",
     re.IGNORECASE,
 )
+_COLOURS = ["blonde", "brown", "black", "red", "auburn", "blue", "green", "grey", "white"]
 
 
 def _tokens(*texts: str) -> int:
@@ -31,69 +42,58 @@ def _tokens(*texts: str) -> int:
 
 class LocalProvider:
     name = "local"
-    supports_reference_images = True
     model = "local-1"
 
-    def chat(self, *, task, tier, system, user, data, max_output_tokens) -> TextResult:
-        text = data.get("text") or ""
-        return TextResult(
-            text=text, model=self.model, usage=Usage("tokens", _tokens(system, user), _tokens(text))
-        )
+    def model_for(self, method: str) -> str:
+        return self.model
 
-    def structured(
-        self, *, task, tier, system, user, data, schema, schema_name, max_output_tokens
-    ) -> StructuredResult:
-        handler = {
-            "story": self._story,
-            "scenes": self._scenes,
-            "visual_profile": self._visual_profile,
-        }.get(task)
-        if handler is None:
-            raise PermanentProviderError(
-                f"The local provider cannot do {task!r}.", provider=self.name
-            )
-        result = handler(data)
-        out = " ".join(str(v) for v in result.values())
-        return StructuredResult(
-            data=result,
-            model=self.model,
-            usage=Usage("tokens", _tokens(system, user), _tokens(out)),
-        )
-
-    def _story(self, data: dict) -> dict:
+    def write_story(self, request: StoryRequest) -> StoryResult:
+        hero, occasion = request.hero, request.occasion
         title, content = write_story(
-            language=data["language"],
-            name=data["name"],
-            age=data["age"],
-            traits=data.get("traits") or [],
-            abilities=data.get("abilities") or [],
-            event=data["event"],
-            paragraphs=data.get("paragraphs"),
+            language=request.language,
+            name=hero.name,
+            age=hero.age,
+            traits=list(hero.traits),
+            abilities=list(hero.abilities),
+            event=event_phrase(
+                language=request.language,
+                event_type=occasion.event_type,
+                custom_title=occasion.title if occasion.is_custom else "",
+            ),
         )
-        return {"title": title, "content": content}
+        return StoryResult(
+            title=title,
+            content=content,
+            model=self.model,
+            usage=Usage("tokens", _tokens(str(request)), _tokens(title, content)),
+        )
 
-    def _scenes(self, data: dict) -> dict:
-        paragraphs = [p for p in data["content"].split("\n\n") if p.strip()]
-        count = max(1, int(data["count"]))
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+        paragraphs = [p for p in request.content.split("\n\n") if p.strip()]
+        count = max(1, request.count)
         scenes = []
         for i in range(count):
             paragraph = paragraphs[min(len(paragraphs) - 1, i * len(paragraphs) // count)]
             sentence = re.split(r"(?<=[.!?])\s+", paragraph.strip())[0]
             scenes.append(
                 {
-                    "description": f"{data.get('hero_name', 'The hero')}: {sentence}",
+                    "description": f"{request.hero_name}: {sentence}",
                     "anchor": " ".join(paragraph.split()[:6]),
                     "mood": "calm",
                 }
             )
-        return {"scenes": scenes}
+        return ScenesResult(
+            scenes=scenes,
+            model=self.model,
+            usage=Usage("tokens", _tokens(request.content), _tokens(str(scenes))),
+        )
 
-    def _visual_profile(self, data: dict) -> dict:
-        appearance = (data.get("appearance") or "").lower()
-        colours = ["blonde", "brown", "black", "red", "auburn", "blue", "green", "grey", "white"]
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+        hero = request.hero
+        appearance = hero.appearance.lower()
 
         def find(after: str, default: str) -> str:
-            for colour in colours:
+            for colour in _COLOURS:
                 if re.search(rf"\b{colour}\b[^,.]*\b{after}", appearance):
                     return colour
             return default
@@ -101,13 +101,13 @@ class LocalProvider:
         style = next(
             (s for s in ("curly", "straight", "wavy", "short", "long") if s in appearance), ""
         )
-        name, age = data.get("name", "the hero"), data.get("age", 7)
         hair, eyes = find("hair", "brown"), find("eye", "brown")
         canonical = (
-            f"A {age}-year-old child named {name} with {style + ' ' if style else ''}{hair} hair "
-            f"and {eyes} eyes, {appearance or 'a friendly face'}, soft watercolor storybook style"
+            f"A {hero.age}-year-old child named {hero.name} with "
+            f"{style + ' ' if style else ''}{hair} hair and {eyes} eyes, "
+            f"{appearance or 'a friendly face'}, soft watercolor storybook style"
         )
-        return {
+        profile = {
             "hair_color": hair,
             "hair_style": style,
             "eye_color": eyes,
@@ -121,24 +121,20 @@ class LocalProvider:
             "canonical_prompt": canonical,
             "simplified_prompt": f"child, {hair} hair, {eyes} eyes, watercolor",
         }
+        return VisualProfileResult(
+            profile=profile,
+            model=self.model,
+            usage=Usage("tokens", _tokens(str(request)), _tokens(str(profile))),
+        )
 
-    def speech(self, *, text, voice, instructions) -> SpeechResult:
-        words = len(text.split())
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
         return SpeechResult(
-            audio=silent_mp3(words * SECONDS_PER_WORD),
+            audio=silent_mp3(len(text.split()) * NARRATION_SECONDS_PER_WORD),
             model=self.model,
             usage=Usage("characters", input_units=len(text)),
         )
 
-    def image(self, *, prompt, size) -> ImageResult:
-        return ImageResult(
-            image=picture(prompt),
-            model=self.model,
-            usage=Usage("images", output_units=1),
-            generation_id="local_" + hashlib.sha256(prompt.encode()).hexdigest()[:16],
-        )
-
-    def image_edit(self, *, prompt, reference, size) -> ImageResult:
+    def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
         return ImageResult(
             image=picture(prompt, reference=reference),
             model=self.model,
@@ -146,7 +142,7 @@ class LocalProvider:
             generation_id="local_" + hashlib.sha256(prompt.encode()).hexdigest()[:16],
         )
 
-    def moderate(self, *, text) -> ModerationResult:
+    def moderate(self, *, text: str) -> ModerationResult:
         hits = sorted({m.group(0).lower() for m in _FLAGGED.finditer(text)})
         return ModerationResult(
             flagged=bool(hits),

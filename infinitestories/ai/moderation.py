@@ -1,21 +1,15 @@
 """Moderation of user text and generated stories (use case: moderation).
 
-Model: AI_MODERATION_MODEL (omni-moderation: free, fast, multilingual). Flagged user text answers
-400 CONTENT_REJECTED with a kind message; every hit is logged with its reason.
+Model: AI_MODERATION_MODEL (omni-moderation: free, fast, multilingual). Flagged user text raises
+FamilyTextFlagged with a kind message (answered as 400 CONTENT_REJECTED); every hit is logged
+with its reason.
 """
 
 import logging
 
-from usage.models import Operation
-
 from . import chain
-from .errors import (
-    ContentRejected,
-    PermanentProviderError,
-    TransientProviderError,
-    failed,
-    unavailable,
-)
+from .base import Operation
+from .errors import FamilyTextFlagged
 
 logger = logging.getLogger("infinitestories.safety")
 
@@ -33,17 +27,11 @@ def moderation_check(*, ctx: chain.CallContext, text: str) -> list[str]:
 def user_text_check(
     *, ctx: chain.CallContext, texts: dict[str, str], what: str = "your text"
 ) -> None:
-    """Moderate user-written fields (one call for all of them); raise ContentRejected if flagged."""
+    """Moderate user-written fields (one call for all of them); FamilyTextFlagged if flagged."""
     combined = "\n".join(f"{field}: {value}" for field, value in texts.items() if value)
     if not combined:
         return
-    try:
-        categories = moderation_check(ctx=ctx, text=combined)
-    except TransientProviderError as exc:
-        raise unavailable() from exc
-    except PermanentProviderError as exc:  # e.g. a bad key or a retired moderation model
-        logger.error("Moderation failed permanently: %s", exc)
-        raise failed("We could not check this text right now. Please try again later.") from exc
+    categories = moderation_check(ctx=ctx, text=combined)
     if categories:
         logger.warning(
             "Moderation rejected user text (user %s, fields %s): %s",
@@ -51,8 +39,8 @@ def user_text_check(
             ",".join(texts),
             ",".join(categories),
         )
-        raise ContentRejected(
-            KIND_MESSAGE.format(what=what), reason=",".join(categories), field=",".join(texts)
+        raise FamilyTextFlagged(
+            KIND_MESSAGE.format(what=what), fields=list(texts), categories=categories
         )
 
 

@@ -1,9 +1,10 @@
 """OpenAI (or any OpenAI-compatible endpoint) through the official SDK.
 
-Model names, base URL, timeout and retries are settings: OpenAI retires models often, so swapping
-one is a configuration change. Only parameters the real API has are sent (there is no
-"previous generation id" for images: consistency comes from the visual profile and the avatar
-as a reference picture through images.edit).
+Each use case's request becomes OpenAI's call here: the chat prompts come from the use-case
+modules' versioned templates, every model name, the base URL, the timeout and the retries are
+settings (OpenAI retires models often, so swapping one is a configuration change). Only
+parameters the real API has are sent (there is no "previous generation id" for images:
+consistency comes from the visual profile and the avatar as a reference picture, images.edit).
 """
 
 import base64
@@ -15,7 +16,19 @@ import openai
 from django.conf import settings
 from PIL import Image
 
-from .base import ImageResult, ModerationResult, SpeechResult, StructuredResult, TextResult, Usage
+from . import scenes, story_text, visual_profile
+from .base import (
+    ImageResult,
+    ModerationResult,
+    ScenesRequest,
+    ScenesResult,
+    SpeechResult,
+    StoryRequest,
+    StoryResult,
+    Usage,
+    VisualProfileRequest,
+    VisualProfileResult,
+)
 from .errors import ContentRefused, PermanentProviderError, TransientProviderError
 
 logger = logging.getLogger(__name__)
@@ -37,43 +50,64 @@ class OpenAIProvider:
             max_retries=settings.AI_MAX_RETRIES,
         )
 
-    @property
-    def supports_reference_images(self) -> bool:
-        return settings.AI_IMAGE_SUPPORTS_REFERENCE
+    def model_for(self, method: str) -> str:
+        return {
+            "write_story": settings.AI_STORY_MODEL,
+            "pick_scenes": settings.AI_SMALL_MODEL,
+            "describe_hero": settings.AI_SMALL_MODEL,
+            "speak": settings.AI_TTS_MODEL,
+            "draw": settings.AI_IMAGE_MODEL,
+            "moderate": settings.AI_MODERATION_MODEL,
+        }[method]
 
     # --- text ------------------------------------------------------------------------------
-    def _model(self, tier: str) -> str:
-        return settings.AI_STORY_MODEL if tier == "story" else settings.AI_SMALL_MODEL
+    def write_story(self, request: StoryRequest) -> StoryResult:
+        system, user = story_text.messages(request)
+        data, model, usage = self._structured(
+            "write_story", system, user, story_text.SCHEMA, "story", story_text.MAX_OUTPUT_TOKENS
+        )
+        return StoryResult(
+            title=str(data.get("title", "")),
+            content=str(data.get("content", "")),
+            model=model,
+            usage=usage,
+        )
 
-    def chat(self, *, task, tier, system, user, data, max_output_tokens) -> TextResult:
-        model = self._model(tier)
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+        system, user = scenes.messages(request)
+        data, model, usage = self._structured(
+            "pick_scenes", system, user, scenes.SCHEMA, "scenes", scenes.MAX_OUTPUT_TOKENS
+        )
+        found = data.get("scenes")
+        return ScenesResult(
+            scenes=found if isinstance(found, list) else [], model=model, usage=usage
+        )
+
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+        system, user = visual_profile.messages(request)
+        data, model, usage = self._structured(
+            "describe_hero",
+            system,
+            user,
+            visual_profile.SCHEMA,
+            "visual_profile",
+            visual_profile.MAX_OUTPUT_TOKENS,
+        )
+        return VisualProfileResult(profile=data, model=model, usage=usage)
+
+    def _structured(
+        self, method: str, system: str, user: str, schema: dict, name: str, max_tokens: int
+    ) -> tuple[dict, str, Usage]:
+        """A chat completion answering JSON that follows `schema`: (answer, model, usage)."""
+        model = self.model_for(method)
         response = self._call(
             self.client.chat.completions.create,
             model=model,
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            max_completion_tokens=max_output_tokens,
-        )
-        choice = response.choices[0]
-        if choice.finish_reason == "content_filter":
-            raise ContentRefused("The model refused to answer.", provider=self.name, status=200)
-        return TextResult(
-            text=choice.message.content or "",
-            model=response.model or model,
-            usage=_tokens(response),
-        )
-
-    def structured(
-        self, *, task, tier, system, user, data, schema, schema_name, max_output_tokens
-    ) -> StructuredResult:
-        model = self._model(tier)
-        response = self._call(
-            self.client.chat.completions.create,
-            model=model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            max_completion_tokens=max_output_tokens,
+            max_completion_tokens=max_tokens,
             response_format={
                 "type": "json_schema",
-                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+                "json_schema": {"name": name, "schema": schema, "strict": True},
             },
         )
         message = response.choices[0].message
@@ -90,15 +124,15 @@ class OpenAIProvider:
             raise TransientProviderError(
                 "The model answered with a non-object.", provider=self.name
             )
-        return StructuredResult(data=parsed, model=response.model or model, usage=_tokens(response))
+        return parsed, response.model or model, _tokens(response)
 
     # --- speech ----------------------------------------------------------------------------
-    def speech(self, *, text, voice, instructions) -> SpeechResult:
-        model = settings.AI_TTS_MODEL
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
+        model = self.model_for("speak")
         kwargs = {"model": model, "voice": voice, "input": text, "response_format": "mp3"}
         # Only the gpt-4o-*-tts family accepts speaking instructions; tts-1 rejects them.
-        if instructions and settings.AI_TTS_SUPPORTS_INSTRUCTIONS:
-            kwargs["instructions"] = instructions
+        if settings.AI_TTS_INSTRUCTIONS and settings.AI_TTS_SUPPORTS_INSTRUCTIONS:
+            kwargs["instructions"] = settings.AI_TTS_INSTRUCTIONS
         response = self._call(self.client.audio.speech.create, **kwargs)
         return SpeechResult(
             audio=response.content,
@@ -107,32 +141,21 @@ class OpenAIProvider:
         )
 
     # --- images ----------------------------------------------------------------------------
-    def image(self, *, prompt, size) -> ImageResult:
-        model = settings.AI_IMAGE_MODEL
-        kwargs = {"model": model, "prompt": prompt, "size": size, "n": 1}
+    def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
+        model = self.model_for("draw")
+        kwargs = {"model": model, "prompt": prompt, "size": settings.AI_IMAGE_SIZE, "n": 1}
         if settings.AI_IMAGE_QUALITY:
             kwargs["quality"] = settings.AI_IMAGE_QUALITY
-        if settings.AI_IMAGE_RESPONSE_FORMAT:
-            # dall-e-* needs response_format=b64_json; GPT image models always answer base64.
-            kwargs["response_format"] = settings.AI_IMAGE_RESPONSE_FORMAT
-        return self._image_result(self._call(self.client.images.generate, **kwargs), model)
-
-    def image_edit(self, *, prompt, reference, size) -> ImageResult:
-        model = settings.AI_IMAGE_MODEL
-        kwargs = {
-            "model": model,
-            "prompt": prompt,
-            "image": _reference_file(reference),
-            "size": size,
-            "n": 1,
-        }
-        if settings.AI_IMAGE_INPUT_FIDELITY:
-            kwargs["input_fidelity"] = settings.AI_IMAGE_INPUT_FIDELITY
-        if settings.AI_IMAGE_QUALITY:
-            kwargs["quality"] = settings.AI_IMAGE_QUALITY
-        return self._image_result(self._call(self.client.images.edit, **kwargs), model)
-
-    def _image_result(self, response, model: str) -> ImageResult:
+        if reference is not None and settings.AI_IMAGE_SUPPORTS_REFERENCE:
+            kwargs["image"] = _reference_file(reference)
+            if settings.AI_IMAGE_INPUT_FIDELITY:
+                kwargs["input_fidelity"] = settings.AI_IMAGE_INPUT_FIDELITY
+            response = self._call(self.client.images.edit, **kwargs)
+        else:
+            if settings.AI_IMAGE_RESPONSE_FORMAT:
+                # dall-e-* needs response_format=b64_json; GPT image models always answer base64.
+                kwargs["response_format"] = settings.AI_IMAGE_RESPONSE_FORMAT
+            response = self._call(self.client.images.generate, **kwargs)
         if not response.data or not response.data[0].b64_json:
             raise PermanentProviderError(
                 "The image API answered without an image.", provider=self.name
@@ -152,8 +175,8 @@ class OpenAIProvider:
         )
 
     # --- moderation ------------------------------------------------------------------------
-    def moderate(self, *, text) -> ModerationResult:
-        model = settings.AI_MODERATION_MODEL
+    def moderate(self, *, text: str) -> ModerationResult:
+        model = self.model_for("moderate")
         response = self._call(self.client.moderations.create, model=model, input=text)
         result = response.results[0]
         categories = [name for name, hit in result.categories.model_dump().items() if hit]
@@ -214,15 +237,8 @@ def _tokens(response) -> Usage:
     )
 
 
-_REFERENCE_TYPES = {
-    "PNG": ("png", "image/png"),
-    "JPEG": ("jpg", "image/jpeg"),
-    "WEBP": ("webp", "image/webp"),
-}
-
-
 def _reference_file(picture: bytes) -> tuple[str, io.BytesIO, str]:
     """The reference picture labelled with its real type (an uploaded avatar may be JPEG/WebP)."""
     with Image.open(io.BytesIO(picture)) as image:
-        extension, mime_type = _REFERENCE_TYPES.get(image.format, ("png", "image/png"))
-    return f"reference.{extension}", io.BytesIO(picture), mime_type
+        mime_type = Image.MIME.get(image.format or "", "image/png")
+    return f"reference.{mime_type.split('/')[1]}", io.BytesIO(picture), mime_type

@@ -8,9 +8,8 @@ gives each scene's word position, from which its timestamp in the narration is c
 import re
 from dataclasses import dataclass
 
-from usage.models import Operation
-
 from . import chain, prompts
+from .base import Operation, ScenesRequest
 
 PROMPT_VERSION = "scenes/v1"
 MAX_OUTPUT_TOKENS = 1500
@@ -58,23 +57,26 @@ def anchor_position(content: str, anchor: str, *, start: int = 0) -> int | None:
     return None
 
 
+def messages(request: ScenesRequest) -> tuple[str, str]:
+    """The system and user prompts for a chat model; the story goes in the data block."""
+    user = prompts.render(
+        "scenes/v1.txt", count=request.count, data=prompts.fence({"story": request.content})
+    )
+    return "You are a careful picture-book art director.", user
+
+
 def scenes_extract(
     *, ctx: chain.CallContext, content: str, count: int, hero_name: str
 ) -> list[Scene]:
-    user = prompts.render("scenes/v1.txt", count=count, data=prompts.fence({"story": content}))
+    """`count` scenes in story order, each placed at its anchor's word (evenly if not found)."""
     result = chain.call(
         ctx=ctx.but(operation=Operation.SCENE_EXTRACTION, prompt_version=PROMPT_VERSION),
-        method="structured",
-        task="scenes",
-        tier="small",
-        system="You are a careful picture-book art director.",
-        user=user,
-        data={"content": content, "count": count, "hero_name": hero_name},
-        schema=SCHEMA,
-        schema_name="scenes",
-        max_output_tokens=MAX_OUTPUT_TOKENS,
+        method="pick_scenes",
+        request=ScenesRequest(content=content, count=count, hero_name=hero_name),
     )
-    raw = [s for s in result.data.get("scenes", []) if str(s.get("description", "")).strip()]
+    raw = [
+        s for s in result.scenes if isinstance(s, dict) and str(s.get("description", "")).strip()
+    ]
     total = max(1, len(content.split()))
     scenes: list[Scene] = []
     cursor = 0

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from usage.models import Operation
-
 from . import chain
 from .audio_files import mp3_duration, mp3_join
+from .base import Operation
 
 # A calm bedtime pace (150 words a minute): the offline voice speaks at it, and pictures are
 # spaced by it until real narration gives the true timing.
@@ -74,13 +73,7 @@ def narration_synthesize(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
         futures = {
             pool.submit(
-                chain.call,
-                ctx=ctx,
-                method="speech",
-                pending=pending,
-                text=piece,
-                voice=voice,
-                instructions=settings.AI_TTS_INSTRUCTIONS,
+                chain.call, ctx=ctx, method="speak", pending=pending, text=piece, voice=voice
             ): index
             for index, piece in enumerate(pieces)
         }

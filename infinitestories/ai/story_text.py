@@ -9,11 +9,9 @@ story is written once more, then the request fails without saving anything.
 import logging
 from dataclasses import dataclass
 
-from usage.models import Operation
-
 from . import chain, moderation, prompts
-from .errors import failed
-from .local_stories import event_phrase
+from .base import HeroBrief, OccasionBrief, Operation, StoryRequest
+from .errors import GeneratedContentFlagged
 
 logger = logging.getLogger("infinitestories.safety")
 
@@ -35,60 +33,59 @@ class StoryDraft:
     prompt_version: str
 
 
-def _hero_data(hero) -> dict:
-    return {
-        "name": hero.name,
-        "age": hero.age,
-        "traits": list(hero.traits or []),
-        "appearance": hero.appearance,
-        "abilities": list(hero.abilities or []),
+def messages(request: StoryRequest) -> tuple[str, str]:
+    """The system and user prompts for a chat model; the family's words go in the data block."""
+    events = prompts.load_json("story/v1/events.json")
+    hero = request.hero
+    data: dict = {
+        "hero": {
+            "name": hero.name,
+            "age": hero.age,
+            "traits": list(hero.traits),
+            "appearance": hero.appearance,
+            "abilities": list(hero.abilities),
+        }
     }
+    occasion = request.occasion
+    if occasion.is_custom:
+        data["custom_event"] = {
+            "title": occasion.title,
+            "description": occasion.description,
+            "prompt": occasion.prompt_seed,
+            "tone": occasion.tone,
+        }
+        guidance = events["custom"]
+    else:
+        event_type = occasion.event_type
+        guidance = events.get(event_type) or f"a special day ({event_type.replace('_', ' ')})."
+    system = prompts.render("story/v1/system.txt", word_count=request.word_count, age=hero.age)
+    user = prompts.render(
+        f"story/v1/{request.language}.txt", event_guidance=guidance, data=prompts.fence(data)
+    )
+    return system, user
 
 
 def story_write(
     *, ctx: chain.CallContext, hero, language: str, event_type: str, custom_event=None
 ) -> StoryDraft:
-    events = prompts.load_json("story/v1/events.json")
-    data = {"hero": _hero_data(hero)}
+    """Write and moderate a story; GeneratedContentFlagged after two flagged drafts."""
+    occasion = OccasionBrief(event_type=event_type)
     if custom_event is not None:
-        data["custom_event"] = {
-            "title": custom_event.title,
-            "description": custom_event.description,
-            "prompt": custom_event.prompt_seed,
-            "tone": custom_event.tone,
-        }
-        guidance = events["custom"]
-    else:
-        guidance = events.get(event_type) or f"a special day ({event_type.replace('_', ' ')})."
-    system = prompts.render("story/v1/system.txt", word_count=WORD_COUNT, age=hero.age)
-    user = prompts.render(
-        f"story/v1/{language}.txt", event_guidance=guidance, data=prompts.fence(data)
-    )
-    local_data = {
-        **_hero_data(hero),
-        "language": language,
-        "event": event_phrase(
-            language=language,
+        occasion = OccasionBrief(
             event_type=event_type,
-            custom_title=custom_event.title if custom_event is not None else "",
-        ),
-    }
+            title=custom_event.title,
+            description=custom_event.description,
+            prompt_seed=custom_event.prompt_seed,
+            tone=custom_event.tone,
+        )
+    request = StoryRequest(
+        hero=HeroBrief.of(hero), occasion=occasion, language=language, word_count=WORD_COUNT
+    )
     ctx = ctx.but(operation=Operation.STORY_GENERATION, prompt_version=PROMPT_VERSION)
     for attempt in (1, 2):
-        result = chain.call(
-            ctx=ctx,
-            method="structured",
-            task="story",
-            tier="story",
-            system=system,
-            user=user,
-            data=local_data,
-            schema=SCHEMA,
-            schema_name="story",
-            max_output_tokens=MAX_OUTPUT_TOKENS,
-        )
-        title = str(result.data.get("title", "")).strip().strip('"#* ')[:200]
-        content = str(result.data.get("content", "")).strip()
+        result = chain.call(ctx=ctx, method="write_story", request=request)
+        title = result.title.strip().strip('"#* ')[:200]
+        content = result.content.strip()
         if not title or not content:
             logger.warning("Story model answered without title or content (attempt %d)", attempt)
             continue
@@ -101,7 +98,6 @@ def story_write(
             attempt,
             ",".join(categories),
         )
-    raise failed(
-        "We could not write a story we were happy with this time. Please try again, "
-        "perhaps with a different occasion."
+    raise GeneratedContentFlagged(
+        "The story model gave no usable story twice.", operation=Operation.STORY_GENERATION
     )

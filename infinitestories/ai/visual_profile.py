@@ -4,9 +4,8 @@ Model: AI_SMALL_MODEL: a short structured extraction. Every illustration prompt 
 profile's canonical_prompt, which is what keeps the hero looking the same from picture to picture.
 """
 
-from usage.models import Operation
-
 from . import chain, prompts
+from .base import HeroBrief, Operation, VisualProfileRequest
 
 PROMPT_VERSION = "visual_profile/v1"
 MAX_OUTPUT_TOKENS = 800
@@ -34,30 +33,34 @@ SCHEMA = {
 }
 
 
-def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) -> dict:
+def messages(request: VisualProfileRequest) -> tuple[str, str]:
+    """The system and user prompts for a chat model; the hero's facts go in the data block."""
+    hero = request.hero
     data = {
         "name": hero.name,
         "age": hero.age,
         "appearance": hero.appearance,
-        "traits": list(hero.traits or []),
-        "avatar_prompt": avatar_prompt,
+        "traits": list(hero.traits),
+        "avatar_prompt": request.avatar_prompt,
     }
+    return (
+        "You are a character designer for children's picture books.",
+        prompts.render("visual_profile/v1.txt", data=prompts.fence(data)),
+    )
+
+
+def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) -> dict:
+    """The profile's fields, each cut to what its column holds."""
     result = chain.call(
         ctx=ctx.but(operation=Operation.VISUAL_PROFILE, prompt_version=PROMPT_VERSION),
-        method="structured",
-        task="visual_profile",
-        tier="small",
-        system="You are a character designer for children's picture books.",
-        user=prompts.render("visual_profile/v1.txt", data=prompts.fence(data)),
-        data=data,
-        schema=SCHEMA,
-        schema_name="visual_profile",
-        max_output_tokens=MAX_OUTPUT_TOKENS,
+        method="describe_hero",
+        request=VisualProfileRequest(hero=HeroBrief.of(hero), avatar_prompt=avatar_prompt),
     )
-    profile = {name: str(result.data.get(name) or "")[:200] for name in FIELDS}
-    profile["canonical_prompt"] = str(result.data.get("canonical_prompt") or "")
-    profile["simplified_prompt"] = str(result.data.get("simplified_prompt") or "")
+    answer = result.profile
+    profile = {name: str(answer.get(name) or "")[:200] for name in FIELDS}
+    profile["canonical_prompt"] = str(answer.get("canonical_prompt") or "")
+    profile["simplified_prompt"] = str(answer.get("simplified_prompt") or "")
     for name in LIST_FIELDS:
-        value = result.data.get(name) or []
+        value = answer.get(name) or []
         profile[name] = [str(v) for v in value][:10] if isinstance(value, list) else []
     return profile

@@ -1,7 +1,7 @@
 """One error shape for every failure: {"error": message, "code": MACHINE_CODE, "details": {...}}.
 
-Services raise ApplicationError; DRF and Django exceptions are translated here; anything else is
-logged and answered as a plain 500 that never carries a traceback.
+Services raise ApplicationError; the AI layer's errors, DRF's and Django's are translated here;
+anything else is logged and answered as a plain 500 that never carries a traceback.
 """
 
 import logging
@@ -17,6 +17,14 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from infinitestories.ai.base import Operation
+from infinitestories.ai.errors import (
+    AIError,
+    FamilyTextFlagged,
+    GeneratedContentFlagged,
+    TransientProviderError,
+)
+
 logger = logging.getLogger(__name__)
 
 # Machine codes the iOS app can switch on (README lists them).
@@ -31,6 +39,9 @@ METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 RATE_LIMITED = "RATE_LIMITED"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+CONTENT_REJECTED = "CONTENT_REJECTED"
+AI_UNAVAILABLE = "AI_UNAVAILABLE"
+AI_FAILED = "AI_FAILED"
 
 
 class ApplicationError(Exception):
@@ -55,6 +66,36 @@ class ApplicationError(Exception):
 class NotFoundError(ApplicationError):
     def __init__(self, message: str = "Not found."):
         super().__init__(NOT_FOUND, message, status=404)
+
+
+# What the family reads when the AI failed for good, by the use case that failed.
+_AI_FAILED_MESSAGES = {
+    Operation.AVATAR_GENERATION: "We could not draw this avatar. Please try a different description.",
+    Operation.VISUAL_PROFILE: "We could not draw this avatar. Please try a different description.",
+    Operation.MODERATION: "We could not check this text right now. Please try again later.",
+}
+_AI_FAILED_DEFAULT = "We could not write this story right now. Please try again."
+_STORY_FLAGGED = (
+    "We could not write a story we were happy with this time. Please try again, "
+    "perhaps with a different occasion."
+)
+_AI_UNAVAILABLE = "Our storyteller is resting right now. Please try again in a few minutes."
+
+
+def ai_error_answer(exc: AIError) -> ApplicationError:
+    """The answer to an AI-layer failure: flagged family text 400, a provider that is down 503
+    (retry later), one that failed for good 502."""
+    if isinstance(exc, FamilyTextFlagged):
+        return ApplicationError(
+            CONTENT_REJECTED, exc.message, status=400, details={"field": ",".join(exc.fields)}
+        )
+    if isinstance(exc, TransientProviderError):
+        return ApplicationError(AI_UNAVAILABLE, _AI_UNAVAILABLE, status=503)
+    if isinstance(exc, GeneratedContentFlagged):
+        return ApplicationError(AI_FAILED, _STORY_FLAGGED, status=502)
+    logger.warning("AI %s failed permanently: %s", exc.operation or "call", exc)
+    message = _AI_FAILED_MESSAGES.get(exc.operation, _AI_FAILED_DEFAULT)
+    return ApplicationError(AI_FAILED, message, status=502)
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -86,6 +127,8 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, AIError):
+        exc = ai_error_answer(exc)
     if isinstance(exc, ApplicationError):
         return Response(
             error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import BearerSession
@@ -31,7 +32,8 @@ def test_staff_open_a_user_with_their_sessions(staff_browser):
     user = UserFactory()
     client_for(user)
 
-    page = staff_browser.get(f"/admin/accounts/user/{user.pk}/change/")
+    # reverse() quotes the id: the admin reads "_3A"-like runs in a raw id as escapes.
+    page = staff_browser.get(reverse("admin:accounts_user_change", args=[user.pk]))
 
     assert page.status_code == 200
     assert b"tests" in page.content  # the session's user agent

@@ -46,7 +46,7 @@ def test_local_narration_length_follows_word_count():
 
 def test_local_pictures_are_real_pngs_that_differ_per_scene():
     provider = chain.get_provider("local")
-    first = provider.image(prompt="a garden", size="1024x1024").image
-    second = provider.image(prompt="a beach", size="1024x1024").image
+    first = provider.draw(prompt="a garden").image
+    second = provider.draw(prompt="a beach").image
     assert Image.open(io.BytesIO(first)).format == "PNG"
     assert first != second

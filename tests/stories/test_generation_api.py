@@ -157,8 +157,13 @@ def test_flagged_generated_story_is_rewritten_once_then_fails_without_saving(
 
     monkeypatch.setattr(
         local_provider.LocalProvider,
-        "_story",
-        lambda self, data: {"title": "T", "content": "blood everywhere"},
+        "write_story",
+        lambda self, request: local_provider.StoryResult(
+            title="T",
+            content="blood everywhere",
+            model="local-1",
+            usage=local_provider.Usage("tokens"),
+        ),
     )
 
     response = auth_client.post(
@@ -338,12 +343,12 @@ def test_edit_helpers_queue_narration_only_when_content_changed(
 
 
 def test_edited_story_content_is_moderated(user):
-    from infinitestories.ai.errors import ContentRejected
+    from infinitestories.ai.errors import FamilyTextFlagged
     from stories import generation
 
     story = StoryFactory(user=user)
     generation.story_edit_check(user=user, story=story, content="A calm night.")
-    with pytest.raises(ContentRejected):
+    with pytest.raises(FamilyTextFlagged):
         generation.story_edit_check(user=user, story=story, content="There was blood.")
 
 

@@ -75,7 +75,7 @@ def test_sweeper_requeues_a_stale_job_and_fails_one_out_of_attempts(
 def test_transient_errors_retry_then_succeed(monkeypatch, django_capture_on_commit_callbacks):
     from infinitestories.ai.local_provider import LocalProvider
 
-    original = LocalProvider.speech
+    original = LocalProvider.speak
     failures = {"left": 2}
 
     def flaky(self, **kwargs):
@@ -84,7 +84,7 @@ def test_transient_errors_retry_then_succeed(monkeypatch, django_capture_on_comm
             raise TransientProviderError("503", provider="local")
         return original(self, **kwargs)
 
-    monkeypatch.setattr(LocalProvider, "speech", flaky)
+    monkeypatch.setattr(LocalProvider, "speak", flaky)
     story = StoryFactory()
     job = generation.audio_request(user=story.user, story=story)  # on_commit not run: no enqueue
 
@@ -109,7 +109,7 @@ def test_permanent_errors_fail_the_job_with_a_message(
     def broken(self, **kwargs):
         raise PermanentProviderError("400 bad voice", provider="local")
 
-    monkeypatch.setattr(LocalProvider, "speech", broken)
+    monkeypatch.setattr(LocalProvider, "speak", broken)
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
         job = generation.audio_request(user=story.user, story=story)
@@ -124,13 +124,13 @@ def test_long_story_is_split_within_the_tts_limit(django_capture_on_commit_callb
     from infinitestories.ai.local_provider import LocalProvider
 
     seen = []
-    original = LocalProvider.speech
+    original = LocalProvider.speak
 
     def spy(self, **kwargs):
         seen.append(len(kwargs["text"]))
         return original(self, **kwargs)
 
-    monkeypatch.setattr(LocalProvider, "speech", spy)
+    monkeypatch.setattr(LocalProvider, "speak", spy)
     content = " ".join(f"Sentence number {i} tells of a calm and happy star." for i in range(300))
     assert len(content) > 3 * 4096
     story = StoryFactory(content=content)
@@ -158,16 +158,16 @@ def test_one_failed_picture_is_retried_without_failing_the_others(
     from infinitestories.ai.errors import PermanentProviderError
     from infinitestories.ai.local_provider import LocalProvider
 
-    original = LocalProvider.image
+    original = LocalProvider.draw
     attempts = {}
 
-    def picky(self, *, prompt, size):
+    def picky(self, *, prompt, reference=None):
         if "Sentence two" in prompt:
             attempts["n"] = attempts.get("n", 0) + 1
             raise PermanentProviderError("500 once too often", provider="local")
-        return original(self, prompt=prompt, size=size)
+        return original(self, prompt=prompt, reference=reference)
 
-    monkeypatch.setattr(LocalProvider, "image", picky)
+    monkeypatch.setattr(LocalProvider, "draw", picky)
     story = StoryFactory(
         content="Sentence one is calm.\n\nSentence two is calm.\n\nSentence three is calm."
     )
@@ -187,16 +187,16 @@ def test_refused_prompt_is_softened_then_made_generic(
     from infinitestories.ai.errors import ContentRefused
     from infinitestories.ai.local_provider import LocalProvider
 
-    original = LocalProvider.image
+    original = LocalProvider.draw
     prompts = []
 
-    def strict(self, *, prompt, size):
+    def strict(self, *, prompt, reference=None):
         prompts.append(prompt)
         if "garden under a friendly starry sky" not in prompt:
             raise ContentRefused("content_policy_violation", provider="local")
-        return original(self, prompt=prompt, size=size)
+        return original(self, prompt=prompt, reference=reference)
 
-    monkeypatch.setattr(LocalProvider, "image", strict)
+    monkeypatch.setattr(LocalProvider, "draw", strict)
     story = StoryFactory(content="The hero was alone and scared in the dark forest.")
     with django_capture_on_commit_callbacks(execute=True):
         generation.illustrations_request(user=story.user, story=story, count=1)
@@ -259,7 +259,7 @@ def test_a_failed_illustrations_job_leaves_no_picture_pending(
     def boom(self, **kwargs):
         raise ValueError("bug in scene extraction")
 
-    monkeypatch.setattr(LocalProvider, "structured", boom)
+    monkeypatch.setattr(LocalProvider, "pick_scenes", boom)
     story = StoryFactory()
     # the task's bug is logged by the worker (here: by the robust on-commit call), not raised
     # to whoever queued the job

@@ -565,7 +565,7 @@ def test_old_narration_stays_when_its_regeneration_fails(
     def tts_refuses(self, **kwargs):
         raise PermanentProviderError("voice retired", provider="local")
 
-    monkeypatch.setattr(LocalProvider, "speech", tts_refuses)
+    monkeypatch.setattr(LocalProvider, "speak", tts_refuses)
     monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
     audio = saved("audio", "mp3")
     story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
