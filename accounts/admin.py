@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
 from infinitestories.admin import DeleteThroughServiceMixin
+from usage.models import StoryQuota
 
 from .models import BearerSession, User
 from .profile_services import user_account_delete
@@ -28,6 +29,15 @@ class BearerSessionInline(admin.TabularInline):
         return False
 
 
+class StoryQuotaInline(admin.StackedInline):
+    """The family's monthly story allowance (staff may raise the limit)."""
+
+    model = StoryQuota
+    can_delete = False
+    fields = ["stories_used", "stories_limit", "period_start"]
+    readonly_fields = ["period_start"]
+
+
 @admin.register(User)
 class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     ordering = ["-created_at"]
@@ -35,8 +45,8 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "email",
         "name",
         "subscription_tier",
-        "monthly_stories_used",
-        "monthly_stories_limit",
+        "story_quota__stories_used",
+        "story_quota__stories_limit",
         "is_staff",
         "is_active",
         "created_at",
@@ -50,23 +60,11 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "updated_at",
         "last_seen_at",
         "last_login",
-        "quota_period_start",
     ]
     fieldsets = [
         (None, {"fields": ["id", "email", "password", "name", "image", "apple_id"]}),
         ("Preferences", {"fields": ["preferred_language", "theme_preference"]}),
-        (
-            "Subscription and quota",
-            {
-                "fields": [
-                    "subscription_tier",
-                    "subscription_expiry",
-                    "monthly_stories_used",
-                    "monthly_stories_limit",
-                    "quota_period_start",
-                ]
-            },
-        ),
+        ("Subscription", {"fields": ["subscription_tier", "subscription_expiry"]}),
         (
             "Access",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -76,7 +74,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
-    inlines = [BearerSessionInline]
+    inlines = [StoryQuotaInline, BearerSessionInline]
     actions = ["revoke_sessions"]
 
     @admin.action(description="Sign out of every device (revoke all sessions)")

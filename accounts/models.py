@@ -4,6 +4,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from infinitestories.ids import PublicIdField
+from usage.models import quota_period_current  # noqa: F401 - migration 0003 names it here
 
 LANGUAGES = [
     ("en", "English"),
@@ -29,11 +30,6 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, email: str) -> "User":
         return self.get(email=normalize_email(email))
-
-
-def quota_period_current():
-    """The first day of the current month (UTC): monthly story quotas count from it."""
-    return timezone.now().date().replace(day=1)
 
 
 def normalize_email(email: str) -> str:
@@ -63,10 +59,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     subscription_tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.FREE)
     subscription_expiry = models.DateTimeField(null=True, blank=True)
-    monthly_stories_used = models.PositiveIntegerField(default=0)
-    monthly_stories_limit = models.PositiveIntegerField(default=10)
-    # The month monthly_stories_used counts; an older one means the count is due for a reset.
-    quota_period_start = models.DateField(default=quota_period_current)
 
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -118,7 +110,3 @@ class BearerSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.user_agent or 'unknown device'})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -4,6 +4,7 @@ from heroes.serializers import HeroOutputSerializer
 from infinitestories.api.fields import StrictCharField
 from media.serializers import FileUploadOutputSerializer
 from stories.serializers import CustomEventOutputSerializer, StoryWithIllustrationsOutputSerializer
+from usage.serializers import StoryQuotaField
 
 from .models import LANGUAGES, User
 from .serializers import LanguageField
@@ -11,6 +12,8 @@ from .serializers import LanguageField
 
 class ProfileOutputSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True)
+    monthly_stories_used = StoryQuotaField("stories_used")
+    monthly_stories_limit = StoryQuotaField("stories_limit")
     preferred_language = LanguageField(choices=LANGUAGES, required=False)
 
     class Meta:

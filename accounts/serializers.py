@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from infinitestories.api.schema import SuccessSerializer  # noqa: F401 (accounts.api uses it)
 from stories.serializers import LanguageField
+from usage.serializers import StoryQuotaField
 
 from .models import LANGUAGES, User
 
@@ -43,6 +44,9 @@ class LoginUserSerializer(serializers.ModelSerializer):
             "monthly_stories_used",
             "monthly_stories_limit",
         ]
+
+    monthly_stories_used = StoryQuotaField("stories_used")
+    monthly_stories_limit = StoryQuotaField("stories_limit")
 
 
 class SessionUserSerializer(serializers.ModelSerializer):

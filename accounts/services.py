@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from infinitestories.api.errors import VALIDATION_ERROR, ApplicationError
-from usage.services import quota_period_roll
 
 from .errors import EMAIL_NOT_VERIFIED, INVALID_CREDENTIALS
 from .models import BearerSession, User, normalize_email
@@ -62,7 +61,6 @@ def session_authenticate(*, token: str) -> BearerSession | None:
     )
     if session is None or not hmac.compare_digest(session.token_hash, digest):
         return None
-    quota_period_roll(user=session.user)
     if now - session.last_used_at >= settings.SESSION_TOKEN_REFRESH_INTERVAL:
         session.last_used_at = now
         session.expires_at = now + settings.SESSION_TOKEN_TTL

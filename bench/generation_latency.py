@@ -59,7 +59,9 @@ import django; django.setup()
 from accounts import services
 from accounts.models import User
 from heroes.models import Hero
-user = User.objects.create_user(email="bench@example.com", password="BenchPass123", monthly_stories_limit=1000)
+from usage.models import StoryQuota
+user = User.objects.create_user(email="bench@example.com", password="BenchPass123")
+StoryQuota.objects.create(user=user, stories_limit=1000)
 hero = Hero.objects.create(user=user, name="Alice", age=7, traits=["brave", "kind"], appearance="curly hair")
 _, token = services.session_create(user=user, ip_address="127.0.0.1", user_agent="bench")
 print(token, hero.pk)

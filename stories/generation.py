@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -24,10 +23,10 @@ from infinitestories.api.errors import ApplicationError, NotFoundError
 from infinitestories.ids import new_id
 from media.selectors import media_exists, media_read
 from media.services import media_delete, media_delete_on_commit, media_save
-from usage.services import quota_period_roll
+from usage.services import story_quota_charge, story_quota_check
 
 from . import jobs
-from .errors import IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS, quota_exceeded
+from .errors import IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS
 from .models import CustomStoryEvent, GenerationJob, IdempotencyRecord, Story, StoryIllustration
 
 logger = logging.getLogger(__name__)
@@ -59,9 +58,7 @@ def story_create(
        requests with one story left save exactly one), save the story, count the custom event's
        use, create the audio / illustration jobs (enqueued on commit).
     """
-    quota_period_roll(user=user)
-    if user.monthly_stories_used >= user.monthly_stories_limit:
-        raise quota_exceeded(user)
+    story_quota_check(user=user)
     story_id = new_id("story")
     ctx = chain.CallContext(
         operation="moderation", user_id=user.pk, story_id=story_id, hero_id=hero.pk
@@ -71,14 +68,8 @@ def story_create(
         ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event
     )
 
-    User = get_user_model()
     with transaction.atomic():
-        charged = User.objects.filter(
-            pk=user.pk, monthly_stories_used__lt=F("monthly_stories_limit")
-        ).update(monthly_stories_used=F("monthly_stories_used") + 1)
-        if not charged:
-            user.refresh_from_db(fields=["monthly_stories_used", "monthly_stories_limit"])
-            raise quota_exceeded(user)
+        story_quota_charge(user=user)
         # Writing took seconds: the family may have deleted the hero or the event meanwhile.
         # Lock them so they stay until the story is saved; gone means 404, nothing charged.
         if not Hero.objects.select_for_update().filter(pk=hero.pk, user=user).exists():
@@ -114,7 +105,6 @@ def story_create(
             created["illustration_generation"] = illustrations_request(
                 user=user, story=story, count=illustration_count, priority=priority
             )
-    user.monthly_stories_used += 1
     return story, created
 
 

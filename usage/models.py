@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -84,3 +85,31 @@ class UsageMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.model} ${self.cost}"
+
+
+def quota_period_current() -> date:
+    """The first day of the current month (UTC): monthly story quotas count from it."""
+    return timezone.now().date().replace(day=1)
+
+
+class StoryQuota(models.Model):
+    """A family's monthly story allowance and how much of this month's is used.
+
+    A user without a row has the default allowance and has used none of it; the row is made by
+    the first charge. A period that is over counts from zero, whether or not the daily reset has
+    run yet (usage.selectors.story_quota).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="story_quota",
+    )
+    stories_used = models.PositiveIntegerField(default=0)
+    stories_limit = models.PositiveIntegerField(default=10)
+    # The month stories_used counts; an older one means the count is due for a reset.
+    period_start = models.DateField(default=quota_period_current)
+
+    def __str__(self) -> str:
+        return f"{self.stories_used}/{self.stories_limit} stories since {self.period_start}"

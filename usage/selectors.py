@@ -4,7 +4,17 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Operation, Price, UsageMetric
+from .models import Operation, Price, StoryQuota, UsageMetric, quota_period_current
+
+
+def story_quota(*, user) -> StoryQuota:
+    """The user's quota as it stands now (unsaved): a period that is over counts from zero, and a
+    user who never made a story has the default allowance."""
+    quota = StoryQuota.objects.filter(user=user).first() or StoryQuota(user=user)
+    start = quota_period_current()
+    if quota.period_start < start:
+        quota.stories_used, quota.period_start = 0, start
+    return quota
 
 
 def price_per_unit(*, vendor: str, model: str, unit: str, at: datetime | None = None) -> Decimal:
@@ -95,8 +105,8 @@ def usage_summary(*, user, period: str) -> dict:
     ).count()
     total_cost = sum((item["cost"] for item in by_op.values()), 0.0)
     total_tokens = sum(item["tokens_used"] or 0 for item in by_op.values())
-    limit = user.monthly_stories_limit
-    used = user.monthly_stories_used
+    quota = story_quota(user=user)
+    limit, used = quota.stories_limit, quota.stories_used
     return {
         "period": period,
         "summary": {

@@ -1,6 +1,9 @@
 """Answer shapes of GET /api/user/usage (usage.selectors.usage_summary), for the OpenAPI schema."""
 
+from django.db import connection
 from rest_framework import serializers
+
+from .selectors import story_quota
 
 
 class UsageTotalsSerializer(serializers.Serializer):
@@ -31,3 +34,17 @@ class UsageOutputSerializer(serializers.Serializer):
     summary = UsageTotalsSerializer()
     breakdown = UsageOperationSerializer(many=True)
     limits = UsageLimitsSerializer()
+
+
+class StoryQuotaField(serializers.IntegerField):
+    """One number of a user's monthly story quota (`stories_used` or `stories_limit`), for an
+    answer that shows the user (profile, login)."""
+
+    def __init__(self, attribute: str):
+        self.attribute = attribute
+        # The range a model's PositiveIntegerField has, as the field was on the user before.
+        _, highest = connection.ops.integer_field_range("PositiveIntegerField")
+        super().__init__(source="*", min_value=0, max_value=highest, required=False)
+
+    def to_representation(self, user) -> int:
+        return getattr(story_quota(user=user), self.attribute)

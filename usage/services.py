@@ -1,11 +1,10 @@
 import logging
 
-from django.contrib.auth import get_user_model
+from django.db.models import Case, F, Q, Value, When
 
-from accounts.models import quota_period_current
-
-from .models import UsageMetric
-from .selectors import usage_cost
+from .errors import quota_exceeded
+from .models import StoryQuota, UsageMetric, quota_period_current
+from .selectors import story_quota, usage_cost
 
 logger = logging.getLogger(__name__)
 
@@ -53,27 +52,45 @@ def usage_record(
 
 
 def monthly_quota_reset() -> int:
-    """Start a new month for every user whose quota period is over.
+    """Start a new month for every quota whose period is over.
 
-    Idempotent, so beat runs it daily: a missed run is caught up the next day. Between runs,
-    quota_period_roll resets a user's own count the moment they use the API.
+    Idempotent, so beat runs it daily: a missed run is caught up the next day. Between runs a
+    period that is over already reads as zero (selectors.story_quota) and is reset by the next
+    charge (story_quota_charge), so no family waits for this job.
     """
     start = quota_period_current()
-    count = (
-        get_user_model()
-        .objects.filter(quota_period_start__lt=start)
-        .update(monthly_stories_used=0, quota_period_start=start)
+    count = StoryQuota.objects.filter(period_start__lt=start).update(
+        stories_used=0, period_start=start
     )
     logger.info("Monthly story quota reset for %d users", count)
     return count
 
 
-def quota_period_roll(*, user) -> None:
-    """Reset this user's monthly count if their period is over (one conditional UPDATE, once)."""
+def story_quota_check(*, user) -> None:
+    """Refuse (429 QUOTA_EXCEEDED) when no story is left this month: the cheap check made before
+    any paid AI call. story_quota_charge is the one that holds under concurrency."""
+    quota = story_quota(user=user)
+    if quota.stories_used >= quota.stories_limit:
+        raise quota_exceeded(stories_used=quota.stories_used, stories_limit=quota.stories_limit)
+
+
+def story_quota_charge(*, user) -> None:
+    """Take one story of this month's quota, in the caller's transaction.
+
+    One conditional UPDATE both starts a new month when the period is over and refuses when the
+    quota is used up, so ten parallel requests with one story left charge exactly one.
+    """
+    StoryQuota.objects.get_or_create(user=user)
     start = quota_period_current()
-    if user.quota_period_start >= start:
-        return
-    get_user_model().objects.filter(pk=user.pk, quota_period_start__lt=start).update(
-        monthly_stories_used=0, quota_period_start=start
+    new_period = Q(period_start__lt=start)
+    charged = (
+        StoryQuota.objects.filter(user=user)
+        .filter((new_period & Q(stories_limit__gt=0)) | Q(stories_used__lt=F("stories_limit")))
+        .update(
+            stories_used=Case(When(new_period, then=Value(1)), default=F("stories_used") + 1),
+            period_start=start,
+        )
     )
-    user.refresh_from_db(fields=["monthly_stories_used", "quota_period_start"])
+    if not charged:
+        quota = story_quota(user=user)
+        raise quota_exceeded(stories_used=quota.stories_used, stories_limit=quota.stories_limit)

@@ -11,6 +11,8 @@ from accounts.models import BearerSession, User
 from accounts.services import token_hash
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import client_for
+from tests.usage.factories import set_quota
+from usage.selectors import story_quota
 
 SIGNUP = {"email": "test@example.com", "password": "SecurePass123!", "name": "Test User"}
 
@@ -112,18 +114,16 @@ def test_client_cannot_set_server_owned_fields_at_signup(client):
 
     assert response.status_code == 201
     user = User.objects.get()
-    assert (user.subscription_tier, user.monthly_stories_limit, user.is_staff) == (
-        "free",
-        10,
-        False,
-    )
+    assert (user.subscription_tier, user.is_staff) == ("free", False)
+    assert story_quota(user=user).stories_limit == 10
 
 
 # --- login, session, logout ------------------------------------------------------------------
 
 
 def test_login_answers_user_with_quota_and_a_new_session(client):
-    user = UserFactory(email="test@example.com", monthly_stories_used=3)
+    user = UserFactory(email="test@example.com")
+    set_quota(user, used=3)
 
     response = login(client, password=PASSWORD)
 

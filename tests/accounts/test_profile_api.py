@@ -3,6 +3,8 @@
 import pytest
 from allauth.account.models import EmailAddress
 
+from usage.selectors import story_quota
+
 PROFILE_KEYS = {
     "id",
     "email",
@@ -83,7 +85,7 @@ def test_patch_cannot_set_server_owned_fields(auth_client, user):
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.subscription_tier == "free"
-    assert user.monthly_stories_limit == 10
+    assert story_quota(user=user).stories_limit == 10
     assert user.subscription_expiry is None
     assert user.email.startswith("parent")
     assert user.is_staff is False

@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from mutagen.mp3 import MP3
 
-from accounts.models import User
 from media.selectors import media_read
 from stories import generation, tasks
 from stories.models import GenerationJob, Story, StoryIllustration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
+from tests.usage.factories import set_quota, stories_used
 from usage.models import UsageMetric
 
 
@@ -127,8 +127,7 @@ def test_story_provider_down_answers_503_and_charges_nothing(
     assert response.json()["code"] == "AI_UNAVAILABLE"
     assert Story.objects.count() == 0
     assert GenerationJob.objects.count() == 0
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
     assert UsageMetric.objects.filter(operation="story_generation", success=False).count() == 1
 
 
@@ -176,8 +175,7 @@ def test_unsafe_generated_story_is_never_saved(openai_provider, auth_client, use
     assert response.status_code == 502
     assert Story.objects.count() == 0
     assert len([c for c in openai_provider.calls("/v1/chat/completions")]) == 2
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
 
 
 def test_unsafe_input_is_rejected(openai_provider, auth_client, user):
@@ -209,7 +207,7 @@ def test_chain_falls_back_to_the_next_provider_and_cools_down(
 ):
     settings.AI_PROVIDER_CHAIN = ["openai", "local"]
     openai_provider.fail("/v1/chat/completions", times=None, status=500)
-    User.objects.filter(pk=user.pk).update(monthly_stories_limit=5)
+    set_quota(user, limit=5)
 
     first = auth_client.post(
         "/api/stories",
@@ -243,8 +241,7 @@ def test_moderation_never_falls_back_to_the_offline_word_list(
     assert response.json()["code"] == "AI_UNAVAILABLE"
     assert not UsageMetric.objects.filter(vendor="local").exists()
     assert Story.objects.count() == 0
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
 
 
 def test_a_permanent_moderation_failure_is_a_clean_502(openai_provider, auth_client, user, hero):
@@ -259,8 +256,7 @@ def test_a_permanent_moderation_failure_is_a_clean_502(openai_provider, auth_cli
     assert response.json()["code"] == "AI_FAILED"
     assert openai_provider.calls("/v1/chat/completions") == []
     assert Story.objects.count() == 0
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
 
 
 def test_an_uploaded_jpeg_avatar_is_sent_as_jpeg_reference(

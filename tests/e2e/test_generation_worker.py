@@ -12,12 +12,12 @@ import pytest
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from accounts.models import User
 from stories import jobs
 from stories.models import GenerationJob, Story, StoryIllustration
 from tests.conftest import S3_BUCKET
 from tests.e2e.conftest import bucket_keys, wait_for
 from tests.heroes.factories import HeroFactory
+from tests.usage.factories import stories_used
 from usage.models import UsageMetric
 from usage.selectors import usage_cost
 
@@ -105,8 +105,7 @@ def test_story_audio_three_illustrations_and_avatar_on_a_real_worker(
         sum(Decimal(len(c.body["input"])) for c in openai_provider.calls("/v1/audio/speech"))
         * Decimal("0.000015")
     ).quantize(Decimal("0.000001"))
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 1
+    assert stories_used(user) == 1
     status = auth_client.get(f"/api/stories/{story_id}/audio/status").json()
     assert status["audioGenerated"] is True and status["audioUrl"]
 
@@ -165,4 +164,4 @@ def test_worker_killed_mid_job_is_swept_and_finished_once(
     # the killed worker's call reached the server but never came back: no row, no file for it
     assert len(openai_provider.calls("/v1/audio/speech")) == 2
     assert UsageMetric.objects.filter(operation="story_generation").count() == 1
-    assert User.objects.get(pk=user.pk).monthly_stories_used == 1
+    assert stories_used(user) == 1

@@ -5,17 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from accounts.models import User
 from stories.models import Story
 from tests.conftest import client_for
 from tests.heroes.factories import HeroFactory
+from tests.usage.factories import set_quota, stories_used
 
 pytestmark = pytest.mark.e2e
 
 
 def test_ten_parallel_posts_with_one_story_left_create_one_story(transactional_db, user):
     assert connection.vendor == "postgresql", "run with DATABASE_URL=postgres://..."
-    User.objects.filter(pk=user.pk).update(monthly_stories_used=9, monthly_stories_limit=10)
+    set_quota(user, used=9, limit=10)
     hero = HeroFactory(user=user)
     clients = [client_for(user) for _ in range(10)]
 
@@ -34,4 +34,4 @@ def test_ten_parallel_posts_with_one_story_left_create_one_story(transactional_d
 
     assert statuses == [201] + [429] * 9
     assert Story.objects.count() == 1
-    assert User.objects.get(pk=user.pk).monthly_stories_used == 10
+    assert stories_used(user) == 10

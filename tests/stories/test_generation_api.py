@@ -4,12 +4,12 @@ import pytest
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from accounts.models import User
 from heroes.models import HeroVisualProfile
 from media.selectors import media_exists, media_read
 from stories.models import GenerationJob, IdempotencyRecord, Story, StoryIllustration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import CustomStoryEventFactory, StoryFactory
+from tests.usage.factories import set_quota, stories_used
 from usage.models import UsageMetric
 
 
@@ -44,8 +44,7 @@ def test_post_story_writes_saves_and_narrates(
     assert body["jobs"]["audioGeneration"]["queued"] is True
     assert body["jobs"]["audioGeneration"]["estimatedCompletionTime"]
     assert story.prompt_version == "story/v1"
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 1
+    assert stories_used(user) == 1
     # the job ran eagerly on commit
     story.refresh_from_db()
     assert story.audio_generated and story.voice_type == "nova"
@@ -104,7 +103,7 @@ def test_validation_errors(auth_client, hero, other_user):
 
 
 def test_quota_exceeded_before_any_ai_call(auth_client, user, hero):
-    User.objects.filter(pk=user.pk).update(monthly_stories_used=10, monthly_stories_limit=10)
+    set_quota(user, used=10, limit=10)
 
     response = auth_client.post(
         "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
@@ -145,8 +144,7 @@ def test_unsafe_hero_is_rejected_kindly_and_nothing_is_charged(auth_client, user
     assert response.json()["code"] == "CONTENT_REJECTED"
     assert "gentle" in response.json()["error"]
     assert Story.objects.count() == 0
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
     assert list(UsageMetric.objects.values_list("operation", flat=True)) == ["moderation"]
 
 
@@ -173,8 +171,7 @@ def test_flagged_generated_story_is_rewritten_once_then_fails_without_saving(
     assert response.status_code == 502
     assert response.json()["code"] == "AI_FAILED"
     assert Story.objects.count() == 0
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
     assert UsageMetric.objects.filter(operation="story_generation").count() == 2
 
 
@@ -189,8 +186,7 @@ def test_idempotency_key_replays_the_first_answer_and_charges_once(
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert Story.objects.count() == 1
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 1
+    assert stories_used(user) == 1
     other = auth_client.post(
         "/api/stories", {**body, "language": "de"}, format="json", HTTP_IDEMPOTENCY_KEY="abc-1"
     )
@@ -252,9 +248,8 @@ def test_other_users_story_is_404_and_nothing_is_queued_or_charged(auth_client, 
     assert not UsageMetric.objects.exists()
     assert not StoryIllustration.objects.exists()
     hero.refresh_from_db()
-    user.refresh_from_db()
     assert hero.avatar_key == ""
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
 
 
 def test_regenerated_audio_replaces_the_old_file_after_saving(
@@ -375,5 +370,4 @@ def test_hero_deleted_while_its_story_is_written_is_404_and_charges_nothing(
     assert response.json()["code"] == "NOT_FOUND"
     assert not Story.objects.exists()
     assert not GenerationJob.objects.exists()
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0

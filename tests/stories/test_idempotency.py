@@ -6,6 +6,7 @@ from stories import generation
 from stories.generation_serializers import StoryCreateInputSerializer
 from stories.models import IdempotencyRecord, Story
 from tests.heroes.factories import HeroFactory
+from tests.usage.factories import stories_used
 
 BODY = {"eventType": "bedtime", "generateAudio": False}
 
@@ -58,8 +59,7 @@ def test_an_abandoned_reservation_is_taken_over_and_charged_once(auth_client, us
     assert replay["Idempotent-Replayed"] == "true"
     assert replay.json() == first.json()
     assert Story.objects.count() == 1
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 1
+    assert stories_used(user) == 1
 
 
 def test_answers_are_kept_a_day_then_purged(user):

@@ -8,6 +8,7 @@ from infinitestories.ai.errors import TransientProviderError
 from stories import generation, jobs, tasks
 from stories.models import GenerationJob, StoryIllustration
 from tests.stories.factories import GenerationJobFactory, StoryFactory
+from tests.usage.factories import stories_used
 from usage.models import UsageMetric
 
 Job = GenerationJob
@@ -300,8 +301,7 @@ def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_
 
     assert first.status_code == 201
     assert retry.json() == first.json()
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 1
+    assert stories_used(user) == 1
     job = Job.objects.get(kind=Job.Kind.AUDIO)
     assert job.status == Job.Status.QUEUED
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from infinitestories.ai.local_stories import EVENTS as OFFLINE_PHRASES
 from stories.events import STORY_EVENT_IDS as PUBLISHED
 from tests.heroes.factories import HeroFactory
+from tests.usage.factories import set_quota, stories_used
 
 
 def test_every_published_event_has_prompt_guidance_and_offline_phrases_in_five_languages():
@@ -26,16 +27,14 @@ def test_a_story_for_an_unpublished_event_type_is_400_and_costs_nothing(auth_cli
 
     assert response.status_code == 400
     assert "story-events" in response.json()["details"]["eventType"]
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 0
+    assert stories_used(user) == 0
     assert not user.stories.exists()
 
 
 def test_every_published_event_type_makes_a_story(auth_client, user, settings):
     settings.RATE_LIMITS = "story_generation=100/h"
     hero = HeroFactory(user=user)
-    user.monthly_stories_limit = len(PUBLISHED)
-    user.save()
+    set_quota(user, limit=len(PUBLISHED))
 
     for event_id in sorted(PUBLISHED):
         response = auth_client.post(

@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.models import User, quota_period_current
 from tests.accounts.factories import UserFactory
-from usage.models import Price, UsageMetric
+from tests.usage.factories import set_quota
+from usage.models import Price, UsageMetric, quota_period_current
 from usage.selectors import usage_cost
 from usage.services import monthly_quota_reset, usage_record
 
@@ -92,7 +92,7 @@ def test_user_usage_endpoint_summarises_the_period(user, auth_client, other_user
         created_at=timezone.now() - timezone.timedelta(days=70)
     )
     _row(other_user, "story_generation")
-    User.objects.filter(pk=user.pk).update(monthly_stories_used=5)
+    set_quota(user, used=5)
 
     body = auth_client.get("/api/user/usage").json()
 
@@ -126,34 +126,33 @@ def _last_month():
 
 
 def test_monthly_reset_starts_a_new_month_for_everyone_whose_month_is_over():
-    old = [UserFactory(monthly_stories_used=n, quota_period_start=_last_month()) for n in (3, 10)]
-    current = UserFactory(monthly_stories_used=4)
+    old = [set_quota(UserFactory(), used=n, period_start=_last_month()) for n in (3, 10)]
+    current = set_quota(UserFactory(), used=4)
 
     assert monthly_quota_reset() == 2
     assert monthly_quota_reset() == 0  # idempotent: beat may run it every day
-    assert [User.objects.get(pk=u.pk).monthly_stories_used for u in old] == [0, 0]
-    assert User.objects.get(pk=current.pk).monthly_stories_used == 4
+    for quota in old:
+        quota.refresh_from_db()
+        assert (quota.stories_used, quota.period_start) == (0, quota_period_current())
+    current.refresh_from_db()
+    assert current.stories_used == 4
 
 
-def test_a_missed_reset_is_caught_up_when_the_family_next_uses_the_app(user, auth_client):
-    User.objects.filter(pk=user.pk).update(
-        monthly_stories_used=10, quota_period_start=_last_month()
-    )
+def test_a_missed_reset_reads_as_a_new_month_at_once(user, auth_client):
+    set_quota(user, used=10, period_start=_last_month())
 
     profile = auth_client.get("/api/user/profile").json()["user"]
+    usage = auth_client.get("/api/user/usage").json()
 
     assert profile["monthlyStoriesUsed"] == 0
-    user.refresh_from_db()
-    assert user.quota_period_start == quota_period_current()
+    assert usage["limits"] == {"storiesUsed": 0, "storiesLimit": 10, "percentage": 0}
 
 
 def test_a_new_month_lets_a_family_at_its_limit_write_again(user, auth_client):
     from tests.heroes.factories import HeroFactory
 
     hero = HeroFactory(user=user)
-    User.objects.filter(pk=user.pk).update(
-        monthly_stories_used=10, quota_period_start=_last_month()
-    )
+    quota = set_quota(user, used=10, period_start=_last_month())
 
     response = auth_client.post(
         "/api/stories",
@@ -162,8 +161,8 @@ def test_a_new_month_lets_a_family_at_its_limit_write_again(user, auth_client):
     )
 
     assert response.status_code == 201
-    user.refresh_from_db()
-    assert user.monthly_stories_used == 1
+    quota.refresh_from_db()
+    assert (quota.stories_used, quota.period_start) == (1, quota_period_current())
 
 
 def test_cost_dashboard_renders_totals(admin_client):

@@ -16,6 +16,7 @@ from heroes.models import Hero
 from media.selectors import media_url
 from stories import generation
 from stories.models import GenerationJob, Story
+from usage.models import StoryQuota
 
 DEMO_EMAIL = "demo-parent@example.com"
 
@@ -31,8 +32,9 @@ class Command(BaseCommand):
         User = get_user_model()
         user, _ = User.objects.get_or_create(email=DEMO_EMAIL, defaults={"name": "Demo Parent"})
         # The demo never runs out of stories.
-        User.objects.filter(pk=user.pk).update(monthly_stories_used=0, monthly_stories_limit=1000)
-        user.refresh_from_db()
+        StoryQuota.objects.update_or_create(
+            user=user, defaults={"stories_used": 0, "stories_limit": 1000}
+        )
         hero, _ = Hero.objects.get_or_create(
             user=user,
             name="Luna",
