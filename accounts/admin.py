@@ -6,7 +6,7 @@ from infinitestories.admin import DeleteThroughServiceMixin
 from usage.models import StoryQuota
 
 from .models import BearerSession, User
-from .profile_services import user_account_delete
+from .services import user_account_delete
 
 
 class BearerSessionInline(admin.TabularInline):

@@ -1,28 +1,37 @@
+"""The account endpoints: auth (signup, login, sessions, password reset, e-mail verification),
+the profile, the export and deleting the account; and the pages e-mailed links open."""
+
 import ipaddress
 
 from allauth.account.models import EmailConfirmation, EmailConfirmationHMAC
 from dj_rest_auth import views as dj_rest_auth_views
 from dj_rest_auth.registration import views as registration_views
+from django.http import HttpResponse
 from django.shortcuts import render
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.ratelimit import client_ip
-from infinitestories.api.schema import error_responses
+from infinitestories.api.schema import SuccessSerializer, error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
 
-from . import services
+from . import selectors, services
 from .serializers import (
+    ExportOutputSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     LoginUserSerializer,
+    ProfileEnvelopeSerializer,
+    ProfileOutputSerializer,
+    ProfileUpdateInputSerializer,
     SessionOutputSerializer,
     SessionUserSerializer,
     SignupInputSerializer,
     SignupOutputSerializer,
     SignupUserSerializer,
-    SuccessSerializer,
     session_body,
 )
 
@@ -93,6 +102,69 @@ class SessionView(AuthenticatedAPIView):
                 "session": session_body(request.auth),
             }
         )
+
+
+# --- The profile, the export, the account
+
+
+class ProfileView(AuthenticatedAPIView):
+    """GET, PATCH /api/user/profile."""
+
+    rate_limits = {"PATCH": ("profile_update",)}
+
+    @extend_schema(responses={200: ProfileEnvelopeSerializer, **error_responses()})
+    def get(self, request):
+        return Response({"user": ProfileOutputSerializer(request.user).data})
+
+    @extend_schema(
+        request=ProfileUpdateInputSerializer,
+        responses={200: ProfileEnvelopeSerializer, **error_responses(400)},
+    )
+    def patch(self, request):
+        data = ProfileUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_profile_update(user=request.user, **data.validated_data)
+        return Response({"user": ProfileOutputSerializer(user).data})
+
+
+class ExportView(AuthenticatedAPIView):
+    """GET /api/user/export: everything the user owns, as a JSON file download."""
+
+    rate_limits = {"GET": ("export",)}
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                ExportOutputSerializer,
+                description="A JSON file (Content-Disposition: attachment; "
+                'filename="infinitestories-export-<UTC timestamp>.json").',
+            ),
+            **error_responses(),
+        }
+    )
+    def get(self, request):
+        data = ExportOutputSerializer(selectors.user_export(user=request.user)).data
+        body = CamelCaseJSONRenderer().render(data)
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = (
+            f'attachment; filename="infinitestories-export-{stamp}.json"'
+        )
+        return response
+
+
+class AccountView(AuthenticatedAPIView):
+    """DELETE /api/user/account: the account, everything it owns, its sessions and its files."""
+
+    rate_limits = {"DELETE": ("delete",)}
+
+    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses()})
+    def delete(self, request):
+        services.user_account_delete(user=request.user)
+        return Response({"success": True})
+
+
+# --- Pages that e-mailed links open
 
 
 def email_confirm_page(request, key: str):

@@ -4,15 +4,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from infinitestories.ids import PublicIdField
+from infinitestories.languages import LANGUAGES
 from usage.models import quota_period_current  # noqa: F401 - migration 0003 names it here
-
-LANGUAGES = [
-    ("en", "English"),
-    ("es", "Spanish"),
-    ("fr", "French"),
-    ("de", "German"),
-    ("it", "Italian"),
-]
 
 
 class UserManager(BaseUserManager):
@@ -66,6 +59,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
+
+    # What the family may change in its profile; tier, limits and e-mail are not.
+    PROFILE_FIELDS = ("name", "preferred_language", "theme_preference")
 
     objects = UserManager()
 

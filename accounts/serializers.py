@@ -1,12 +1,17 @@
+"""Request and answer shapes of the account endpoints: auth, profile, export."""
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from infinitestories.api.schema import SuccessSerializer  # noqa: F401 (accounts.api uses it)
-from stories.serializers import LanguageField
+from heroes.serializers import HeroOutputSerializer
+from infinitestories.api.fields import LanguageField, StrictCharField
+from infinitestories.languages import LANGUAGES
+from media.serializers import FileUploadOutputSerializer
+from stories.serializers import CustomEventOutputSerializer, StoryWithIllustrationsOutputSerializer
 from usage.serializers import StoryQuotaField
 
-from .models import LANGUAGES, User
+from .models import User
 
 
 class SignupInputSerializer(serializers.Serializer):
@@ -82,3 +87,73 @@ class LoginOutputSerializer(serializers.Serializer):
 class SessionOutputSerializer(serializers.Serializer):
     user = SessionUserSerializer()
     session = SessionTokenSerializer()
+
+
+# --- The profile and the export
+
+
+class ProfileOutputSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(read_only=True)
+    monthly_stories_used = StoryQuotaField("stories_used")
+    monthly_stories_limit = StoryQuotaField("stories_limit")
+    preferred_language = LanguageField(choices=LANGUAGES, required=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "email_verified",
+            "name",
+            "preferred_language",
+            "theme_preference",
+            "subscription_tier",
+            "subscription_expiry",
+            "monthly_stories_used",
+            "monthly_stories_limit",
+            "created_at",
+            "updated_at",
+            "last_seen_at",
+        ]
+
+
+class ProfileUpdateInputSerializer(serializers.Serializer):
+    """The only client-writable profile fields. Anything else sent (tier, limits, usage, e-mail,
+    verification) is not a field here and is ignored."""
+
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
+    preferred_language = LanguageField(choices=LANGUAGES, required=False)
+    theme_preference = serializers.ChoiceField(choices=User.Theme.choices, required=False)
+
+
+# --- Answer envelopes (documented with @extend_schema in accounts.api)
+
+
+class ProfileEnvelopeSerializer(serializers.Serializer):
+    user = ProfileOutputSerializer()
+
+
+class ExportSessionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    ip_address = serializers.CharField(allow_null=True)
+    user_agent = serializers.CharField()
+
+
+class ExportOutputSerializer(serializers.Serializer):
+    """GET /api/user/export (accounts.selectors.user_export), sent as a file download."""
+
+    exported_at = serializers.DateTimeField()
+    user = ProfileOutputSerializer()
+    heroes = HeroOutputSerializer(many=True)
+    stories = StoryWithIllustrationsOutputSerializer(many=True)
+    custom_events = CustomEventOutputSerializer(many=True)
+    files = FileUploadOutputSerializer(many=True)
+    sessions = ExportSessionSerializer(many=True)
+    usage = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The user's AI usage rows, every column of the usage log but the user.",
+    )

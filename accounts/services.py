@@ -1,3 +1,5 @@
+"""Account writes: sessions, signup and login, the profile, deleting the account."""
+
 import hashlib
 import hmac
 import secrets
@@ -12,9 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from infinitestories.api.errors import VALIDATION_ERROR, ApplicationError
+from infinitestories.services import model_update
+from media.services import media_delete_on_commit
 
 from .errors import EMAIL_NOT_VERIFIED, INVALID_CREDENTIALS
 from .models import BearerSession, User, normalize_email
+from .selectors import user_storage_keys
 
 DUPLICATE_EMAIL = "An account with this e-mail already exists."
 
@@ -147,3 +152,24 @@ def user_login(*, request, email: str, password: str) -> User:
             status=403,
         )
     return user
+
+
+def user_profile_update(*, user: User, **fields) -> User:
+    """Set the profile fields the family may change (name, language, theme); nothing else."""
+    return model_update(instance=user, fields=User.PROFILE_FIELDS, data=fields)
+
+
+@transaction.atomic
+def user_account_delete(*, user: User) -> None:
+    """Delete the account and everything it owns (PRD 11).
+
+    1. Collect every storage key the user's rows reference.
+    2. Revoke every session (the rows go with the user too; revoking first keeps a concurrent
+       request from using one in between).
+    3. Delete the user: heroes, stories, illustrations, events, uploads, jobs cascade.
+    4. After commit, delete the files (retried tasks), so a rollback never loses a file.
+    """
+    keys = user_storage_keys(user=user)
+    sessions_revoke_all(user=user)
+    user.delete()
+    media_delete_on_commit(keys=keys)

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html
 
 from infinitestories.admin import DeleteThroughServiceMixin
 from media.selectors import media_url
-from stories.models import Story
 
 from .models import Hero, HeroVisualProfile
 from .services import hero_delete
@@ -16,19 +16,6 @@ class HeroVisualProfileInline(admin.StackedInline):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class HeroStoryInline(admin.TabularInline):
-    model = Story
-    extra = 0
-    fields = ["title", "language", "event_type", "audio_generated", "listen_count", "created_at"]
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
-    ordering = ["-created_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Hero)
 class HeroAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = ["name", "age", "user", "story_count", "has_avatar", "created_at"]
@@ -38,6 +25,7 @@ class HeroAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [
         "id",
+        "stories_link",
         "avatar_preview",
         "avatar_key",
         "avatar_prompt",
@@ -45,7 +33,7 @@ class HeroAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [HeroVisualProfileInline, HeroStoryInline]
+    inlines = [HeroVisualProfileInline]
 
     def get_queryset(self, request):
         return (
@@ -55,6 +43,13 @@ class HeroAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     @admin.display(description="stories", ordering="_stories")
     def story_count(self, hero: Hero) -> int:
         return hero._stories
+
+    @admin.display(description="stories")
+    def stories_link(self, hero: Hero) -> str:
+        """The hero's stories, in the stories admin (the stories app depends on heroes, not the
+        other way round)."""
+        url = reverse("admin:stories_story_changelist") + f"?hero__id__exact={hero.pk}"
+        return format_html('<a href="{}">{} stories</a>', url, hero._stories)
 
     @admin.display(description="avatar", boolean=True)
     def has_avatar(self, hero: Hero) -> bool:

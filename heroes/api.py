@@ -14,6 +14,7 @@ from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 from . import selectors, services
 from .models import Hero
 from .serializers import (
+    AvatarInputSerializer,
     HeroDeleteOutputSerializer,
     HeroDetailEnvelopeSerializer,
     HeroDetailInputSerializer,
@@ -100,6 +101,31 @@ class HeroDetailView(OwnedAPIView):
         hero = self.get_hero(hero_id)
         stories_affected = services.hero_delete(hero=hero)
         return Response({"success": True, "stories_affected": stories_affected})
+
+
+class HeroAvatarView(OwnedAPIView):
+    """POST /api/heroes/{heroId}/avatar: draw one (optional customPrompt), or use an upload
+    (storageKey, from POST /api/files/upload)."""
+
+    rate_limits = {"POST": ("avatar_generation",)}
+
+    @extend_schema(
+        request=AvatarInputSerializer,
+        responses={200: HeroEnvelopeSerializer, **error_responses(400, 404, 502, 503)},
+    )
+    def post(self, request, hero_id: str):
+        hero = self.get_owned(Hero.objects.all(), hero_id, "Hero not found.")
+        data = AvatarInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data.get("storage_key"):
+            hero = services.hero_avatar_set_from_upload(
+                user=request.user, hero=hero, storage_key=data.validated_data["storage_key"]
+            )
+        else:
+            hero = services.hero_avatar_generate(
+                user=request.user, hero=hero, custom_prompt=data.validated_data["custom_prompt"]
+            )
+        return Response({"hero": HeroOutputSerializer(hero).data})
 
 
 class HeroTraitsView(AuthenticatedAPIView):

@@ -7,6 +7,9 @@ from infinitestories.ids import PublicIdField
 class Hero(models.Model):
     """A child's hero. Deleting it keeps its stories (their hero becomes null)."""
 
+    # The fields the family writes; the avatar and its prompt are the server's.
+    FAMILY_FIELDS = ("name", "age", "traits", "appearance", "abilities")
+
     id = PublicIdField(prefix="hero")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="heroes"

@@ -34,6 +34,14 @@ class HeroInputSerializer(serializers.Serializer):
         return value
 
 
+class AvatarInputSerializer(serializers.Serializer):
+    """POST /api/heroes/{heroId}/avatar: a storageKey of your own upload, or a customPrompt
+    (optional) to draw one."""
+
+    custom_prompt = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    storage_key = StrictCharField(max_length=255, required=False)
+
+
 class HeroListInputSerializer(SortInputSerializer):
     sort_by = serializers.ChoiceField(choices=["createdAt", "name"], default="createdAt")
 
@@ -134,7 +142,7 @@ class HeroTraitsOutputSerializer(serializers.Serializer):
     traits = serializers.ListField(child=serializers.CharField())
 
 
-# --- Answer envelopes (documented with @extend_schema in heroes.api and heroes.avatar_api)
+# --- Answer envelopes (documented with @extend_schema in heroes.api)
 
 
 class HeroEnvelopeSerializer(serializers.Serializer):

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dj_rest_auth",
     "django_ratelimit",
     "storages",
+    "infinitestories.api",
     "accounts",
     "heroes",
     "stories",
@@ -206,7 +207,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 24 * 3600,
     },
     "purge-idempotency-records": {
-        "task": "stories.tasks.idempotency_records_purge_task",
+        "task": "infinitestories.api.tasks.idempotency_records_purge_task",
         "schedule": 24 * 3600,
     },
 }
@@ -328,9 +329,13 @@ AI_JOB_STALE_AFTER = env.int("AI_JOB_STALE_AFTER", default=120)
 AI_JOB_SWEEP_EVERY = env.int("AI_JOB_SWEEP_EVERY", default=60)
 # A job still queued this long after its last message is sent again (duplicates are harmless).
 AI_JOB_QUEUED_RESEND_AFTER = env.int("AI_JOB_QUEUED_RESEND_AFTER", default=600)
-# Generation jobs go to the queue named by their priority (high, normal, low; stories/jobs.py);
+# Generation jobs go to the queue named by their priority (high, normal, low; stories/services/jobs.py);
 # housekeeping goes to low. The Procfile's worker consumes all three queues.
-CELERY_TASK_ROUTES = {"stories.tasks.*": {"queue": "normal"}, "usage.tasks.*": {"queue": "low"}}
+CELERY_TASK_ROUTES = {
+    "stories.tasks.*": {"queue": "normal"},
+    "usage.tasks.*": {"queue": "low"},
+    "infinitestories.api.tasks.*": {"queue": "low"},
+}
 CELERY_BEAT_SCHEDULE |= {
     "generation-jobs-sweep": {
         "task": "stories.tasks.generation_jobs_sweep_task",

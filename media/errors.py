@@ -1,3 +1,8 @@
-"""Machine codes the media endpoints answer with (besides the shared ones)."""
+"""Machine codes the media endpoints and the upload adoption answer with (README lists them)."""
 
 UPLOAD_SIGNATURE_INVALID = "UPLOAD_SIGNATURE_INVALID"
+UPLOAD_NOT_FOUND = "UPLOAD_NOT_FOUND"
+UPLOAD_MISSING = "UPLOAD_MISSING"
+UPLOAD_ALREADY_USED = "UPLOAD_ALREADY_USED"
+INVALID_IMAGE = "INVALID_IMAGE"
+UPLOAD_TOO_LARGE = "UPLOAD_TOO_LARGE"

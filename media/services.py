@@ -1,5 +1,6 @@
 """Writes to object storage. The only way the project stores or deletes a file."""
 
+import io
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -11,11 +12,20 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from infinitestories.api.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, ApplicationError
 
-from .errors import UPLOAD_SIGNATURE_INVALID
-from .models import ALLOWED_TYPES, FileUpload
+from .errors import (
+    INVALID_IMAGE,
+    UPLOAD_ALREADY_USED,
+    UPLOAD_MISSING,
+    UPLOAD_NOT_FOUND,
+    UPLOAD_SIGNATURE_INVALID,
+    UPLOAD_TOO_LARGE,
+)
+from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload
+from .selectors import media_exists, media_read, media_size
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
 logger = logging.getLogger(__name__)
@@ -148,6 +158,85 @@ def upload_receive(
         default_storage.delete(saved)
         raise ApplicationError(VALIDATION_ERROR, "The upload could not be stored.", status=409)
     return upload
+
+
+def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str) -> str:
+    """Take a picture the user uploaded (POST /api/files/upload) for `entity_id`; return the key
+    of a checked copy. Runs in the caller's transaction, which should save the copy's key.
+
+    1. The key must name the user's own FileUpload in `category`, not used before.
+    2. The object must exist in storage, be no larger than declared (checked before a byte is
+       read), and really be an image of the declared type (Pillow verifies the file).
+    3. The verified bytes are copied under a new key: the upload URL stays valid until it
+       expires, so the object at the upload key could still be replaced after this check; the
+       copy cannot. The upload is marked used and its object deleted after commit.
+    """
+    upload = (
+        FileUpload.objects.select_for_update()
+        .filter(user=user, storage_key=storage_key, category=category)
+        .first()
+    )
+    if upload is None:
+        raise ApplicationError(
+            UPLOAD_NOT_FOUND,
+            f"No {category} upload of yours has this storage key.",
+            details={"storageKey": "Unknown storage key."},
+        )
+    if upload.entity_id:
+        raise ApplicationError(
+            UPLOAD_ALREADY_USED,
+            "This upload has already been used; upload the picture again.",
+            details={"storageKey": "Already used."},
+        )
+    if not media_exists(key=storage_key):
+        raise ApplicationError(
+            UPLOAD_MISSING,
+            "The file has not been uploaded yet.",
+            details={"storageKey": "Nothing is stored under this key."},
+        )
+    if media_size(key=storage_key) > upload.file_size:
+        raise ApplicationError(
+            UPLOAD_TOO_LARGE,
+            "The uploaded file is larger than declared; upload it again.",
+            details={"storageKey": f"At most {upload.file_size} bytes were declared."},
+        )
+    content = media_read(key=storage_key)
+    _check_image(content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category])
+    key = media_save(
+        category=category,
+        content=content,
+        extension=IMAGE_TYPES[upload.mime_type],
+        content_type=upload.mime_type,
+    )
+    FileUpload.objects.filter(pk=upload.pk).update(entity_id=entity_id)
+    media_delete_on_commit(keys=[storage_key])
+    return key
+
+
+def _check_image(*, content: bytes, mime_type: str, max_size: int) -> None:
+    """Refuse bytes that are not a readable image of `mime_type`."""
+    if len(content) > max_size:
+        raise ApplicationError(
+            INVALID_IMAGE,
+            f"The picture is larger than {max_size // (1024 * 1024)} MB.",
+            details={"storageKey": "Too large."},
+        )
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ApplicationError(
+            INVALID_IMAGE,
+            "The uploaded file is not a readable image.",
+            details={"storageKey": "Not an image."},
+        ) from None
+    if Image.MIME.get(image_format or "") != mime_type:
+        raise ApplicationError(
+            INVALID_IMAGE,
+            f"The uploaded file is not a {mime_type} image.",
+            details={"storageKey": f"Declared {mime_type}, found {image_format}."},
+        )
 
 
 # Nothing references an upload until an endpoint adopts it (the avatar takes a checked copy and

@@ -1,12 +1,12 @@
-"""The library's admin (GenerationJob's is in jobs_admin.py, with the generation code)."""
+"""The stories domain's ops console: stories, pictures, custom events, generation jobs."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 
 from infinitestories.admin import DeleteThroughServiceMixin
 
-from . import services
-from .models import CustomStoryEvent, Story, StoryIllustration
+from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .services import custom_events, illustrations, jobs, stories
 
 
 class StoryIllustrationInline(admin.TabularInline):
@@ -75,7 +75,7 @@ class StoryAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
         return story._illustrations
 
     def delete_with_service(self, obj) -> None:
-        services.story_delete(story=obj)
+        stories.story_delete(story=obj)
 
 
 @admin.register(StoryIllustration)
@@ -96,7 +96,7 @@ class StoryIllustrationAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     ]
 
     def delete_with_service(self, obj) -> None:
-        services.illustration_delete(illustration=obj)
+        illustrations.illustration_delete(illustration=obj)
 
 
 @admin.register(CustomStoryEvent)
@@ -118,4 +118,32 @@ class CustomStoryEventAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     readonly_fields = ["id", "usage_count", "last_used_at", "created_at", "updated_at"]
 
     def delete_with_service(self, obj) -> None:
-        services.custom_event_delete(event=obj)
+        custom_events.custom_event_delete(event=obj)
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "priority",
+        "progress",
+        "attempts",
+        "user",
+        "story",
+        "heartbeat_at",
+        "created_at",
+        "error_message",
+    ]
+    list_filter = ["status", "kind", "priority", "created_at"]
+    search_fields = ["id", "user__email", "story__id"]
+    raw_id_fields = ["user", "story"]
+    readonly_fields = ["created_at", "updated_at", "started_at", "finished_at", "heartbeat_at"]
+    date_hierarchy = "created_at"
+    actions = ["requeue"]
+
+    @admin.action(description="Re-queue the selected failed jobs")
+    def requeue(self, request, queryset):
+        count = sum(jobs.job_requeue(job=job) for job in queryset)
+        messages.info(request, f"{count} job(s) re-queued.")

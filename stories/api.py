@@ -1,8 +1,11 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+"""The stories endpoints: the library, new stories, narration, illustrations, custom events."""
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from heroes.models import Hero
+from infinitestories.api import idempotency
 from infinitestories.api.errors import NotFoundError
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
@@ -14,17 +17,27 @@ from infinitestories.api.schema import (
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
-from . import selectors, services
+from . import selectors
 from .events import story_event_list
-from .generation_serializers import JobSummarySerializer
 from .models import CustomStoryEvent, Story, StoryIllustration
 from .serializers import (
+    AudioJobSerializer,
+    AudioRequestInputSerializer,
+    AudioRequestOutputSerializer,
+    AudioStatusOutputSerializer,
     CustomEventEnvelopeSerializer,
     CustomEventInputSerializer,
     CustomEventListEnvelopeSerializer,
     CustomEventListInputSerializer,
     CustomEventOutputSerializer,
+    IllustrationJobSerializer,
     IllustrationOutputSerializer,
+    IllustrationRequestInputSerializer,
+    IllustrationRequestOutputSerializer,
+    IllustrationStatusOutputSerializer,
+    JobSummarySerializer,
+    StoryCreateInputSerializer,
+    StoryCreateOutputSerializer,
     StoryDetailEnvelopeSerializer,
     StoryDetailInputSerializer,
     StoryEventListOutputSerializer,
@@ -38,10 +51,18 @@ from .serializers import (
     StoryUpdateInputSerializer,
     StoryUpdateOutputSerializer,
 )
+from .services import custom_events, illustrations, narration, stories
+
+# --- Stories
 
 
-class StoryListView(OwnedAPIView):
-    """GET /api/stories. (POST /api/stories belongs to the generation issue.)"""
+class StoriesView(OwnedAPIView):
+    """GET /api/stories lists them; POST /api/stories writes a new one.
+
+    The story is written in the request; narration and pictures are jobs.
+    """
+
+    rate_limits = {"POST": ("story_generation",)}
 
     @extend_schema(
         operation_id="stories_list",
@@ -55,6 +76,44 @@ class StoryListView(OwnedAPIView):
         return Response(
             {"stories": StoryListOutputSerializer(rows, many=True).data, "pagination": pagination}
         )
+
+    @extend_schema(
+        request=StoryCreateInputSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={
+            201: StoryCreateOutputSerializer,
+            **error_responses(400, 404, 409, 422, 502, 503),
+        },
+    )
+    @idempotency.idempotent("stories.create")
+    def post(self, request):
+        data = StoryCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
+        hero = self.get_owned(Hero.objects.all(), params["hero_id"], "Hero not found.")
+        custom_event = None
+        if params.get("custom_event_id"):
+            custom_event = self.get_owned(
+                CustomStoryEvent.objects.all(), params["custom_event_id"], "Custom event not found."
+            )
+        story, jobs = stories.story_create(
+            user=request.user,
+            hero=hero,
+            language=params["language"],
+            event_type=params.get("event_type") or ("custom" if custom_event else ""),
+            custom_event=custom_event,
+            generate_audio=params["generate_audio"],
+            generate_illustrations=params["generate_illustrations"],
+            illustration_count=params["illustration_count"],
+            voice=params.get("voice") or "",
+            priority=params["priority"],
+        )
+        story = Story.objects.select_related("hero").get(pk=story.pk)
+        body = {
+            "story": StoryOutputSerializer(story).data,
+            "jobs": {name: JobSummarySerializer(job).data for name, job in jobs.items()},
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class _StoryView(OwnedAPIView):
@@ -87,7 +146,7 @@ class StoryDetailView(_StoryView):
         story = self.get_story(story_id)
         data = StoryUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        story, job = services.story_edit(user=request.user, story=story, **data.validated_data)
+        story, job = stories.story_edit(user=request.user, story=story, **data.validated_data)
         regeneration = JobSummarySerializer(job).data if job is not None else {"queued": False}
         return Response(
             {
@@ -98,7 +157,7 @@ class StoryDetailView(_StoryView):
 
     @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
     def delete(self, request, story_id: str):
-        services.story_delete(story=self.get_story(story_id))
+        stories.story_delete(story=self.get_story(story_id))
         return Response({"success": True})
 
 
@@ -109,14 +168,56 @@ class StoryListenView(_StoryView):
         request=None, responses={200: StoryListenOutputSerializer, **error_responses(404)}
     )
     def post(self, request, story_id: str):
-        story = services.story_listen(story=self.get_story(story_id))
+        story = stories.story_listen(story=self.get_story(story_id))
         return Response(
             {"listen_count": story.listen_count, "last_listened_at": story.last_listened_at}
         )
 
 
-class StoryIllustrationListView(_StoryView):
-    """GET /api/stories/{storyId}/illustrations, with the narration's total duration."""
+# --- Narration
+
+
+class StoryAudioView(_StoryView):
+    """POST /api/stories/{storyId}/audio: queue narration."""
+
+    rate_limits = {"POST": ("audio_generation",)}
+
+    @extend_schema(
+        request=AudioRequestInputSerializer,
+        responses={202: AudioRequestOutputSerializer, **error_responses(400, 404)},
+    )
+    def post(self, request, story_id: str):
+        story = self.get_story(story_id)
+        data = AudioRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = narration.audio_request(
+            user=request.user,
+            story=story,
+            voice=data.validated_data["voice"],
+            priority=data.validated_data["priority"],
+        )
+        return Response({"job": AudioJobSerializer(job).data}, status=202)
+
+
+class StoryAudioStatusView(_StoryView):
+    """GET /api/stories/{storyId}/audio/status."""
+
+    rate_limits = {"GET": ("status_poll",)}
+
+    @extend_schema(responses={200: AudioStatusOutputSerializer, **error_responses(404)})
+    def get(self, request, story_id: str):
+        status = selectors.audio_status(story=self.get_story(story_id))
+        return Response(AudioStatusOutputSerializer(status).data)
+
+
+# --- Illustrations
+
+
+class StoryIllustrationsView(_StoryView):
+    """GET /api/stories/{storyId}/illustrations lists them, with the narration's total
+    duration; POST queues new ones."""
+
+    rate_limits = {"POST": ("illustration_generation",)}
 
     @extend_schema(
         operation_id="stories_illustrations_list",
@@ -124,13 +225,41 @@ class StoryIllustrationListView(_StoryView):
     )
     def get(self, request, story_id: str):
         story = self.get_story(story_id)
-        illustrations = selectors.story_illustrations(story=story)
+        rows = selectors.story_illustrations(story=story)
         return Response(
             {
-                "illustrations": IllustrationOutputSerializer(illustrations, many=True).data,
+                "illustrations": IllustrationOutputSerializer(rows, many=True).data,
                 "total_duration": story.audio_duration,
             }
         )
+
+    @extend_schema(
+        request=IllustrationRequestInputSerializer,
+        responses={202: IllustrationRequestOutputSerializer, **error_responses(400, 404)},
+    )
+    def post(self, request, story_id: str):
+        story = self.get_story(story_id)
+        data = IllustrationRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = illustrations.illustrations_request(
+            user=request.user,
+            story=story,
+            count=data.validated_data["count"],
+            scene_timestamps=data.validated_data.get("scene_timestamps") or None,
+            priority=data.validated_data["priority"],
+        )
+        return Response({"job": IllustrationJobSerializer(job).data}, status=202)
+
+
+class StoryIllustrationsStatusView(_StoryView):
+    """GET /api/stories/{storyId}/illustrations/status."""
+
+    rate_limits = {"GET": ("status_poll",)}
+
+    @extend_schema(responses={200: IllustrationStatusOutputSerializer, **error_responses(404)})
+    def get(self, request, story_id: str):
+        status = selectors.illustrations_status(story=self.get_story(story_id))
+        return Response(IllustrationStatusOutputSerializer(status).data)
 
 
 class StoryIllustrationDetailView(_StoryView):
@@ -138,25 +267,17 @@ class StoryIllustrationDetailView(_StoryView):
 
     rate_limits = {"DELETE": ("illustration_delete",)}
 
-    @extend_schema(
-        request=None,
-        parameters=[
-            OpenApiParameter(
-                "illustration_id",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                pattern="^ill_[A-Za-z0-9]+$",
-            )
-        ],
-        responses={200: SuccessSerializer, **error_responses(404)},
-    )
+    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
     def delete(self, request, story_id: str, illustration_id: str):
         story = self.get_story(story_id)
         illustration = StoryIllustration.objects.filter(story=story, pk=illustration_id).first()
         if illustration is None:
             raise NotFoundError("Illustration not found.")
-        services.illustration_delete(illustration=illustration)
+        illustrations.illustration_delete(illustration=illustration)
         return Response({"success": True})
+
+
+# --- Custom events and built-in event types
 
 
 class CustomEventListView(OwnedAPIView):
@@ -187,7 +308,7 @@ class CustomEventListView(OwnedAPIView):
     def post(self, request):
         data = CustomEventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.custom_event_create(user=request.user, **data.validated_data)
+        event = custom_events.custom_event_create(user=request.user, **data.validated_data)
         return Response(
             {"custom_event": CustomEventOutputSerializer(event).data},
             status=status.HTTP_201_CREATED,
@@ -216,12 +337,12 @@ class CustomEventDetailView(OwnedAPIView):
         event = self.get_event(event_id)
         data = CustomEventInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        event = services.custom_event_update(event=event, **data.validated_data)
+        event = custom_events.custom_event_update(event=event, **data.validated_data)
         return Response({"custom_event": CustomEventOutputSerializer(event).data})
 
     @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
     def delete(self, request, event_id: str):
-        services.custom_event_delete(event=self.get_event(event_id))
+        custom_events.custom_event_delete(event=self.get_event(event_id))
         return Response({"success": True})
 
 

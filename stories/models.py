@@ -2,18 +2,25 @@ from django.conf import settings
 from django.db import models
 
 from infinitestories.ids import PublicIdField
-
-LANGUAGES = [
-    ("en", "English"),
-    ("es", "Spanish"),
-    ("fr", "French"),
-    ("de", "German"),
-    ("it", "Italian"),
-]
+from infinitestories.languages import LANGUAGES
 
 
 class CustomStoryEvent(models.Model):
     """A family's own story occasion ("first lost tooth"), reusable across stories."""
+
+    # What the family writes about the occasion (all of it is moderated and may reach a prompt).
+    TEXT_FIELDS = (
+        "title",
+        "description",
+        "prompt_seed",
+        "keywords",
+        "category",
+        "age_range",
+        "tone",
+        "pictogram_emoji",
+    )
+    # Every field the family may set; the rest (usage, pictogram file, AI flags) is the server's.
+    FAMILY_FIELDS = (*TEXT_FIELDS, "is_favorite")
 
     id = PublicIdField(prefix="evt")
     user = models.ForeignKey(
@@ -130,7 +137,7 @@ class StoryIllustration(models.Model):
 
 
 class GenerationJob(models.Model):
-    """One unit of background work (audio, illustrations, avatar) that the app can poll.
+    """One unit of background work (narration, illustrations) that the app can poll.
 
     The row, not the broker, is the source of truth: a heartbeat shows the worker is alive and a
     sweeper re-queues a processing job whose heartbeat went stale.
@@ -139,7 +146,6 @@ class GenerationJob(models.Model):
     class Kind(models.TextChoices):
         AUDIO = "audio"
         ILLUSTRATIONS = "illustrations"
-        AVATAR = "avatar"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -158,9 +164,6 @@ class GenerationJob(models.Model):
     )
     story = models.ForeignKey(
         Story, on_delete=models.CASCADE, null=True, blank=True, related_name="jobs"
-    )
-    hero = models.ForeignKey(
-        "heroes.Hero", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
@@ -185,26 +188,3 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.id} ({self.status})"
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an Idempotency-Key, replayed to its retries."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=255)
-    endpoint = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "endpoint", "key"], name="idempotency_unique_key"
-            )
-        ]
-        indexes = [models.Index(fields=["created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.endpoint} {self.key}"

@@ -3,7 +3,7 @@
 Retry policy: a TransientProviderError (the provider chain is down after the SDK's own retries)
 retries the task with exponential back-off and jitter; the job's own attempts counter
 (GenerationJob.max_attempts, also used by the sweeper) bounds the total, so max_retries here is
-only a backstop.
+only a backstop. Late acknowledgement and requeue-on-worker-loss are the settings' defaults.
 """
 
 from datetime import timedelta
@@ -12,7 +12,7 @@ from celery import shared_task
 
 from infinitestories.ai.errors import TransientProviderError
 
-from . import generation, jobs
+from .services import illustrations, jobs, narration
 
 RETRY = {
     "autoretry_for": (TransientProviderError,),
@@ -20,19 +20,17 @@ RETRY = {
     "retry_backoff_max": 60,
     "retry_jitter": True,
     "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
 }
 
 
 @shared_task(**RETRY)
 def audio_generate_task(job_id: str) -> None:
-    jobs.job_run(job_id=job_id, work=lambda job: generation.audio_generate(job=job))
+    jobs.job_run(job_id=job_id, work=lambda job: narration.audio_generate(job=job))
 
 
 @shared_task(**RETRY)
 def illustrations_generate_task(job_id: str) -> None:
-    jobs.job_run(job_id=job_id, work=lambda job: generation.illustrations_generate(job=job))
+    jobs.job_run(job_id=job_id, work=lambda job: illustrations.illustrations_generate(job=job))
 
 
 @shared_task
@@ -45,8 +43,3 @@ TASKS = {
     "audio": audio_generate_task,
     "illustrations": illustrations_generate_task,
 }
-
-
-@shared_task
-def idempotency_records_purge_task() -> int:
-    return generation.idempotency_records_purge()

@@ -1,33 +1,38 @@
-from django.urls import path, re_path
+from django.urls import path
 
-from . import api, generation_api
+from . import api
 
-# GET and POST on /api/stories and .../illustrations are one view each: the generation views
-# extend the library's list views with POST.
+# `.../illustrations/status` comes before `.../illustrations/<id>`: the first match wins.
 urlpatterns = [
-    path("stories", generation_api.StoriesView.as_view(), name="story-list"),
+    path("api/stories", api.StoriesView.as_view(), name="story-list"),
+    path("api/stories/<str:story_id>", api.StoryDetailView.as_view(), name="story-detail"),
+    path("api/stories/<str:story_id>/listen", api.StoryListenView.as_view(), name="story-listen"),
+    path("api/stories/<str:story_id>/audio", api.StoryAudioView.as_view(), name="story-audio"),
     path(
-        "stories/<str:story_id>",
-        api.StoryDetailView.as_view(),
-        name="story-detail",
+        "api/stories/<str:story_id>/audio/status",
+        api.StoryAudioStatusView.as_view(),
+        name="story-audio-status",
     ),
-    path("stories/<str:story_id>/listen", api.StoryListenView.as_view(), name="story-listen"),
     path(
-        "stories/<str:story_id>/illustrations",
-        generation_api.StoryIllustrationsView.as_view(),
+        "api/stories/<str:story_id>/illustrations",
+        api.StoryIllustrationsView.as_view(),
         name="story-illustrations",
     ),
-    # Only illustration ids: .../illustrations/status belongs to the generation routes.
-    re_path(
-        r"^stories/(?P<story_id>[^/]+)/illustrations/(?P<illustration_id>ill_[A-Za-z0-9]+)$",
+    path(
+        "api/stories/<str:story_id>/illustrations/status",
+        api.StoryIllustrationsStatusView.as_view(),
+        name="story-illustrations-status",
+    ),
+    path(
+        "api/stories/<str:story_id>/illustrations/<str:illustration_id>",
         api.StoryIllustrationDetailView.as_view(),
         name="story-illustration-detail",
     ),
-    path("custom-events", api.CustomEventListView.as_view(), name="custom-event-list"),
+    path("api/custom-events", api.CustomEventListView.as_view(), name="custom-event-list"),
     path(
-        "custom-events/<str:event_id>",
+        "api/custom-events/<str:event_id>",
         api.CustomEventDetailView.as_view(),
         name="custom-event-detail",
     ),
-    path("story-events", api.StoryEventListView.as_view(), name="story-event-list"),
+    path("api/story-events", api.StoryEventListView.as_view(), name="story-event-list"),
 ]

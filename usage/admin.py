@@ -4,8 +4,6 @@ from django.contrib import admin
 from django.db.models import Avg, Count, Sum
 from django.db.models.functions import TruncDay
 
-import stories.jobs_admin  # noqa: F401 - registers GenerationJob's admin
-
 from .models import Price, UsageMetric
 
 

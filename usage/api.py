@@ -1,18 +1,11 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView
 
 from .selectors import usage_summary
-from .serializers import UsageOutputSerializer
-
-
-class UsageInputSerializer(serializers.Serializer):
-    period = serializers.ChoiceField(
-        choices=["current_month", "last_month", "all_time"], default="current_month"
-    )
+from .serializers import UsageInputSerializer, UsageOutputSerializer
 
 
 class UserUsageView(AuthenticatedAPIView):

@@ -123,3 +123,19 @@ def usage_summary(*, user, period: str) -> dict:
             "percentage": round(100 * used / limit) if limit else 100,
         },
     }
+
+
+def usage_export_rows(*, user) -> list[dict]:
+    """The user's AI usage rows, every column but the user, as JSON-ready values (the export)."""
+    rows = []
+    for row in UsageMetric.objects.filter(user=user).order_by("created_at"):
+        item = {}
+        for field in UsageMetric._meta.concrete_fields:
+            if field.name == "user":
+                continue
+            value = getattr(row, field.attname)
+            item[field.name] = (
+                value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+            )
+        rows.append(item)
+    return rows

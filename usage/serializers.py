@@ -1,9 +1,16 @@
-"""Answer shapes of GET /api/user/usage (usage.selectors.usage_summary), for the OpenAPI schema."""
+"""Request and answer shapes of GET /api/user/usage (usage.selectors.usage_summary), and the
+quota numbers other apps' answers show."""
 
 from django.db import connection
 from rest_framework import serializers
 
 from .selectors import story_quota
+
+PERIODS = ["current_month", "last_month", "all_time"]
+
+
+class UsageInputSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=PERIODS, default="current_month")
 
 
 class UsageTotalsSerializer(serializers.Serializer):
@@ -30,7 +37,7 @@ class UsageLimitsSerializer(serializers.Serializer):
 
 
 class UsageOutputSerializer(serializers.Serializer):
-    period = serializers.ChoiceField(choices=["current_month", "last_month", "all_time"])
+    period = serializers.ChoiceField(choices=PERIODS)
     summary = UsageTotalsSerializer()
     breakdown = UsageOperationSerializer(many=True)
     limits = UsageLimitsSerializer()

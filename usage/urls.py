@@ -2,4 +2,4 @@ from django.urls import path
 
 from .api import UserUsageView
 
-urlpatterns = [path("user/usage", UserUsageView.as_view(), name="user-usage")]
+urlpatterns = [path("api/user/usage", UserUsageView.as_view(), name="user-usage")]

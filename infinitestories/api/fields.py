@@ -3,6 +3,14 @@
 from djangorestframework_camel_case.util import underscoreize
 from rest_framework import serializers
 
+from infinitestories.languages import LANGUAGES
+
+from .schema import named_choice_field
+
+# A language code. Every serializer field holding one (story language, user's preferred
+# language) uses this class, so the schema has one LanguageEnum.
+LanguageField = named_choice_field("LanguageEnum", LANGUAGES)
+
 # Strict JSON fields: a wrong JSON type is a 400, never silently coerced ("7" is not an age).
 
 

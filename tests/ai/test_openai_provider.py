@@ -7,8 +7,9 @@ import pytest
 from mutagen.mp3 import MP3
 
 from media.selectors import media_read
-from stories import generation, tasks
+from stories import tasks
 from stories.models import GenerationJob, Story, StoryIllustration
+from stories.services import illustrations, narration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import set_quota, stories_used
@@ -88,7 +89,7 @@ def test_story_audio_illustrations_and_avatar_through_the_sdk(
 def test_fails_twice_then_answers(openai_provider, monkeypatch):
     story = StoryFactory()
     openai_provider.fail("/v1/audio/speech", times=2, status=500)
-    job = generation.audio_request(user=story.user, story=story)
+    job = narration.audio_request(user=story.user, story=story)
 
     monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
     tasks.audio_generate_task.apply(args=[job.pk], throw=False)
@@ -102,7 +103,7 @@ def test_fails_twice_then_answers(openai_provider, monkeypatch):
 def test_always_failing_audio_fails_the_job_with_a_message(openai_provider, monkeypatch):
     story = StoryFactory()
     openai_provider.fail("/v1/audio/speech", times=None, status=503)
-    job = generation.audio_request(user=story.user, story=story)
+    job = narration.audio_request(user=story.user, story=story)
 
     monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
     tasks.audio_generate_task.apply(args=[job.pk], throw=False)
@@ -153,7 +154,7 @@ def test_long_story_never_sends_more_than_4096_characters(
     story = StoryFactory(content=content)
 
     with django_capture_on_commit_callbacks(execute=True):
-        job = generation.audio_request(user=story.user, story=story)
+        job = narration.audio_request(user=story.user, story=story)
 
     job.refresh_from_db()
     assert job.status == "completed"
@@ -194,7 +195,7 @@ def test_safety_refusal_rewrites_the_picture_gently(
     openai_provider.refuse("/v1/images/generations", times=1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        generation.illustrations_request(user=story.user, story=story, count=1)
+        illustrations.illustrations_request(user=story.user, story=story, count=1)
 
     row = StoryIllustration.objects.get(story=story)
     assert row.generation_status == "completed"
@@ -274,7 +275,7 @@ def test_an_uploaded_jpeg_avatar_is_sent_as_jpeg_reference(
     story = StoryFactory(user=user, hero=HeroFactory(user=user, avatar_key=key))
 
     with django_capture_on_commit_callbacks(execute=True):
-        generation.illustrations_request(user=user, story=story, count=1)
+        illustrations.illustrations_request(user=user, story=story, count=1)
 
     (edit,) = openai_provider.calls("/v1/images/edits")
     assert edit.body["image__content_type"] == "image/jpeg"

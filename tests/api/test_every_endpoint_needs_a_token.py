@@ -22,7 +22,7 @@ PUBLIC = {
 def _operations() -> list[tuple[str, str]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return [
-        (method, re.sub(r"\{[^}]+\}", "ill_x1", path))
+        (method, re.sub(r"\{[^}]+\}", "x1", path))
         for path, item in schema["paths"].items()
         if path not in PUBLIC
         for method in item

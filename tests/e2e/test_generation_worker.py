@@ -12,8 +12,8 @@ import pytest
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from stories import jobs
 from stories.models import GenerationJob, Story, StoryIllustration
+from stories.services import jobs
 from tests.conftest import S3_BUCKET
 from tests.e2e.conftest import bucket_keys, wait_for
 from tests.heroes.factories import HeroFactory

@@ -13,7 +13,8 @@ from tests.fuzz.envelope import assert_envelope
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 @pytest.mark.parametrize(
-    "path", ["/api/nope", "/api/heroes/hero_x/nope", "/api/stories/story_x/illustrations/not-an-id"]
+    "path",
+    ["/api/nope", "/api/heroes/hero_x/nope", "/api/stories/story_x/illustrations/ill_x/nope"],
 )
 def test_unsafe_method_on_unknown_api_path_is_404_envelope(user, method, path):
     api = APIClient(enforce_csrf_checks=True)

@@ -226,7 +226,7 @@ def test_an_object_larger_than_declared_is_refused_before_it_is_read(user, monke
     FileUpload.objects.filter(pk=upload.pk).update(file_size=10)
     hero = HeroFactory(user=user, avatar_key="")
     read = []
-    monkeypatch.setattr("heroes.services.media_read", lambda **kw: read.append(kw))
+    monkeypatch.setattr("media.services.media_read", lambda **kw: read.append(kw))
 
     with pytest.raises(ApplicationError) as refused:
         hero_avatar_set_from_upload(user=user, hero=hero, storage_key=upload.storage_key)

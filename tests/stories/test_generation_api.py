@@ -5,8 +5,9 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from heroes.models import HeroVisualProfile
+from infinitestories.api.models import IdempotencyRecord
 from media.selectors import media_exists, media_read
-from stories.models import GenerationJob, IdempotencyRecord, Story, StoryIllustration
+from stories.models import GenerationJob, Story, StoryIllustration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import CustomStoryEventFactory, StoryFactory
 from tests.usage.factories import set_quota, stories_used
@@ -316,21 +317,17 @@ def test_illustrations_use_avatar_and_profile(
     assert all(profile.canonical_prompt in r.prompt for r in rows)
 
 
-def test_edit_helpers_queue_narration_only_when_content_changed(
+def test_an_edit_queues_narration_only_when_the_content_changed(
     user, django_capture_on_commit_callbacks
 ):
-    from stories import generation
+    from stories.services.stories import story_edit
 
     story = StoryFactory(user=user, voice_type="echo")
-    assert (
-        generation.story_audio_after_edit(
-            user=user, story=story, content_changed=False, regenerate_audio=True
-        )
-        is None
-    )
+    _, unchanged = story_edit(user=user, story=story, title="New title", regenerate_audio=True)
+    assert unchanged is None
     with django_capture_on_commit_callbacks(execute=True):
-        job = generation.story_audio_after_edit(
-            user=user, story=story, content_changed=True, regenerate_audio=True
+        _, job = story_edit(
+            user=user, story=story, content="A calm new night.", regenerate_audio=True
         )
     job.refresh_from_db()
     story.refresh_from_db()
@@ -339,12 +336,14 @@ def test_edit_helpers_queue_narration_only_when_content_changed(
 
 def test_edited_story_content_is_moderated(user):
     from infinitestories.ai.errors import FamilyTextFlagged
-    from stories import generation
+    from stories.services.stories import story_edit
 
     story = StoryFactory(user=user)
-    generation.story_edit_check(user=user, story=story, content="A calm night.")
+    story_edit(user=user, story=story, content="A calm night.")
     with pytest.raises(FamilyTextFlagged):
-        generation.story_edit_check(user=user, story=story, content="There was blood.")
+        story_edit(user=user, story=story, content="There was blood.")
+    story.refresh_from_db()
+    assert story.content == "A calm night."
 
 
 def test_hero_deleted_while_its_story_is_written_is_404_and_charges_nothing(

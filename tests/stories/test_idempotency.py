@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from stories import generation
-from stories.generation_serializers import StoryCreateInputSerializer
-from stories.models import IdempotencyRecord, Story
+from infinitestories.api import idempotency
+from infinitestories.api.models import IdempotencyRecord
+from stories.models import Story
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import stories_used
 
@@ -13,15 +13,12 @@ BODY = {"eventType": "bedtime", "generateAudio": False}
 
 def _reserve(user, hero, key, *, minutes_ago: float) -> IdempotencyRecord:
     """A reservation left by a request that never finished (its worker was killed)."""
-    body = StoryCreateInputSerializer(
-        data={"hero_id": hero.pk, "event_type": "bedtime", "generate_audio": False}
-    )
-    body.is_valid(raise_exception=True)
+    body = {"hero_id": hero.pk, "event_type": "bedtime", "generate_audio": False}
     record = IdempotencyRecord.objects.create(
         user=user,
         endpoint="stories.create",
         key=key,
-        request_hash=generation.request_fingerprint(body.validated_data),
+        request_hash=idempotency.request_fingerprint(body),
     )
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         created_at=timezone.now() - timedelta(minutes=minutes_ago)
@@ -67,6 +64,6 @@ def test_answers_are_kept_a_day_then_purged(user):
     old = _reserve(user, hero, "old", minutes_ago=25 * 60)
     recent = _reserve(user, hero, "recent", minutes_ago=60)
 
-    assert generation.idempotency_records_purge() == 1
+    assert idempotency.idempotency_records_purge() == 1
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()

@@ -5,8 +5,9 @@ from django.utils import timezone
 
 from infinitestories.ai import speech
 from infinitestories.ai.errors import TransientProviderError
-from stories import generation, jobs, tasks
+from stories import tasks
 from stories.models import GenerationJob, StoryIllustration
+from stories.services import illustrations, jobs, narration
 from tests.stories.factories import GenerationJobFactory, StoryFactory
 from tests.usage.factories import stories_used
 from usage.models import UsageMetric
@@ -25,7 +26,7 @@ def test_a_claimed_job_cannot_be_claimed_again():
 def test_a_redelivered_task_finds_the_work_done(django_capture_on_commit_callbacks):
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        job = generation.audio_request(user=story.user, story=story)
+        job = narration.audio_request(user=story.user, story=story)
     story.refresh_from_db()
     key = story.audio_key
     calls = UsageMetric.objects.count()
@@ -87,7 +88,7 @@ def test_transient_errors_retry_then_succeed(monkeypatch, django_capture_on_comm
 
     monkeypatch.setattr(LocalProvider, "speak", flaky)
     story = StoryFactory()
-    job = generation.audio_request(user=story.user, story=story)  # on_commit not run: no enqueue
+    job = narration.audio_request(user=story.user, story=story)  # on_commit not run: no enqueue
 
     # Eager apply runs Celery's retries in-process (without their countdown) when it does not
     # propagate the Retry it raises.
@@ -113,7 +114,7 @@ def test_permanent_errors_fail_the_job_with_a_message(
     monkeypatch.setattr(LocalProvider, "speak", broken)
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        job = generation.audio_request(user=story.user, story=story)
+        job = narration.audio_request(user=story.user, story=story)
     job.refresh_from_db()
     story.refresh_from_db()
     assert (job.status, job.attempts) == ("failed", 1)
@@ -136,7 +137,7 @@ def test_long_story_is_split_within_the_tts_limit(django_capture_on_commit_callb
     assert len(content) > 3 * 4096
     story = StoryFactory(content=content)
     with django_capture_on_commit_callbacks(execute=True):
-        generation.audio_request(user=story.user, story=story)
+        narration.audio_request(user=story.user, story=story)
 
     assert len(seen) >= 4 and max(seen) <= speech.TTS_INPUT_LIMIT
     story.refresh_from_db()
@@ -173,7 +174,7 @@ def test_one_failed_picture_is_retried_without_failing_the_others(
         content="Sentence one is calm.\n\nSentence two is calm.\n\nSentence three is calm."
     )
     with django_capture_on_commit_callbacks(execute=True):
-        job = generation.illustrations_request(user=story.user, story=story, count=3)
+        job = illustrations.illustrations_request(user=story.user, story=story, count=3)
 
     rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
     assert [r.generation_status for r in rows] == ["completed", "failed", "completed"]
@@ -200,7 +201,7 @@ def test_refused_prompt_is_softened_then_made_generic(
     monkeypatch.setattr(LocalProvider, "draw", strict)
     story = StoryFactory(content="The hero was alone and scared in the dark forest.")
     with django_capture_on_commit_callbacks(execute=True):
-        generation.illustrations_request(user=story.user, story=story, count=1)
+        illustrations.illustrations_request(user=story.user, story=story, count=1)
 
     row = StoryIllustration.objects.get(story=story)
     assert row.generation_status == "completed"
@@ -214,9 +215,9 @@ def test_timestamps_follow_the_audio_when_it_arrives(django_capture_on_commit_ca
     content = "\n\n".join(f"Paragraph {i} " + "calm words " * 20 for i in range(6))
     story = StoryFactory(content=content)
     with django_capture_on_commit_callbacks(execute=True):
-        generation.illustrations_request(user=story.user, story=story, count=3)
+        illustrations.illustrations_request(user=story.user, story=story, count=3)
         even = [r.timestamp for r in StoryIllustration.objects.filter(story=story)]
-        generation.audio_request(user=story.user, story=story)
+        narration.audio_request(user=story.user, story=story)
     story.refresh_from_db()
     rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
     total = len(content.split())
@@ -235,7 +236,7 @@ def test_priority_picks_the_queue(priority, monkeypatch, django_capture_on_commi
     )
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        generation.audio_request(user=story.user, story=story, priority=priority)
+        narration.audio_request(user=story.user, story=story, priority=priority)
     assert sent == [priority]
 
 
@@ -246,7 +247,7 @@ def test_nothing_is_enqueued_when_the_transaction_rolls_back(monkeypatch):
     monkeypatch.setattr(tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(1))
     story = StoryFactory()
     with pytest.raises(RuntimeError), transaction.atomic():
-        generation.audio_request(user=story.user, story=story)
+        narration.audio_request(user=story.user, story=story)
         raise RuntimeError
     assert sent == []
     assert not Job.objects.filter(story=story).exists()
@@ -265,7 +266,7 @@ def test_a_failed_illustrations_job_leaves_no_picture_pending(
     # the task's bug is logged by the worker (here: by the robust on-commit call), not raised
     # to whoever queued the job
     with django_capture_on_commit_callbacks(execute=True):
-        generation.illustrations_request(user=story.user, story=story, count=2)
+        illustrations.illustrations_request(user=story.user, story=story, count=2)
     job = Job.objects.get(story=story)
     assert job.status == "failed"
     assert set(
@@ -325,7 +326,7 @@ def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypat
     from media import services as media_services
 
     story = StoryFactory()
-    job = generation.audio_request(user=story.user, story=story)
+    job = narration.audio_request(user=story.user, story=story)
     saved_keys = []
     save = media_services.media_save
 
@@ -335,10 +336,10 @@ def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypat
         story.delete()  # the family deletes the story while its narration is being stored
         return key
 
-    monkeypatch.setattr(generation, "media_save", save_then_story_deleted)
+    monkeypatch.setattr(narration, "media_save", save_then_story_deleted)
     claimed = jobs.job_claim(job_id=job.pk)
 
-    generation.audio_generate(job=claimed)
+    narration.audio_generate(job=claimed)
 
     assert len(saved_keys) == 1
     assert not media_selectors.media_exists(key=saved_keys[0])

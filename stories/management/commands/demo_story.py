@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from heroes.avatar import hero_avatar_generate
 from heroes.models import Hero
+from heroes.services import hero_avatar_generate
 from media.selectors import media_url
-from stories import generation
 from stories.models import GenerationJob, Story
+from stories.services.stories import story_create
 from usage.models import StoryQuota
 
 DEMO_EMAIL = "demo-parent@example.com"
@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
         # Enqueued tasks run in-process on the embedded default, right after the commit.
         with transaction.atomic():
-            story, _jobs = generation.story_create(
+            story, _jobs = story_create(
                 user=user,
                 hero=hero,
                 language=language,

@@ -25,14 +25,13 @@ from infinitestories.ai.errors import (
 )
 from infinitestories.api.errors import ApplicationError
 
-from .models import GenerationJob
+from ..models import GenerationJob, StoryIllustration
 
 logger = logging.getLogger(__name__)
 
 Job = GenerationJob
-QUEUES = {"high": "high", "normal": "normal", "low": "low"}
 # Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
-ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120, Job.Kind.AVATAR: 30}
+ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120}
 FAILED_MESSAGE = "We could not finish this right now. Please try again in a little while."
 
 
@@ -40,8 +39,7 @@ def job_create(
     *,
     user,
     kind: str,
-    story=None,
-    hero=None,
+    story,
     priority: str = Job.Priority.NORMAL,
     params: dict | None = None,
 ) -> GenerationJob:
@@ -50,7 +48,6 @@ def job_create(
         user=user,
         kind=kind,
         story=story,
-        hero=hero,
         priority=priority,
         params=params or {},
         estimated_completion_at=timezone.now() + timedelta(seconds=ESTIMATED_SECONDS[kind]),
@@ -59,16 +56,14 @@ def job_create(
     return job
 
 
-def job_enqueue(*, job: GenerationJob, countdown: int | None = None) -> None:
-    from .tasks import TASKS
+def job_enqueue(*, job: GenerationJob) -> None:
+    """Send the job's task to the queue named by its priority (high, normal, low)."""
+    from ..tasks import TASKS
 
     task = TASKS[job.kind]
-    queue = QUEUES.get(job.priority, "normal")
     # robust: a broker hiccup after commit is logged, not turned into an error for a request whose
     # work is saved; the sweeper sends the message again (jobs_sweep).
-    transaction.on_commit(
-        lambda: task.apply_async(args=[job.pk], queue=queue, countdown=countdown), robust=True
-    )
+    transaction.on_commit(lambda: task.apply_async(args=[job.pk], queue=job.priority), robust=True)
 
 
 def job_claim(*, job_id: str) -> GenerationJob | None:
@@ -83,7 +78,7 @@ def job_claim(*, job_id: str) -> GenerationJob | None:
     )
     if not claimed:
         return None
-    return Job.objects.select_related("story", "hero", "user").get(pk=job_id)
+    return Job.objects.select_related("story", "user").get(pk=job_id)
 
 
 def job_heartbeat(*, job_id: str) -> bool:
@@ -132,8 +127,6 @@ def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
     """A failed illustrations job leaves no picture pending or generating (never stuck)."""
     if job.kind != Job.Kind.ILLUSTRATIONS:
         return
-    from .models import StoryIllustration
-
     StoryIllustration.objects.filter(
         pk__in=job.params.get("illustration_ids") or [],
         generation_status__in=[

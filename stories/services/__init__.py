@@ -1,0 +1,8 @@
+"""Writes and flows of the stories domain, one module per flow:
+
+- stories: write a story for a hero (in the request), edit, delete, count a listen;
+- narration: queue and make a story's narration;
+- illustrations: queue, draw and place a story's pictures, delete one;
+- custom_events: a family's own occasions;
+- jobs: the GenerationJob lifecycle (claim, heartbeat, settle, sweep) the tasks run on.
+"""

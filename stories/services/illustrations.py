@@ -1,0 +1,241 @@
+"""Illustrations: queue pictures for a story, draw them (the illustrations task runs
+`illustrations_generate`), place them on the narration's timeline, delete one."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from infinitestories.ai import chain, images, scenes
+from infinitestories.ai.base import Operation
+from infinitestories.ai.errors import ContentRefused, PermanentProviderError, TransientProviderError
+from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
+from media.selectors import media_exists, media_read
+from media.services import media_delete, media_delete_on_commit, media_save
+
+from ..models import GenerationJob, Story, StoryIllustration
+from . import jobs
+
+Job = GenerationJob
+
+
+def illustrations_request(
+    *,
+    user,
+    story: Story,
+    count: int = 3,
+    scene_timestamps: list[float] | None = None,
+    priority: str = Job.Priority.NORMAL,
+) -> GenerationJob:
+    """Create `count` pending illustrations and the job that draws them."""
+    with transaction.atomic():
+        start = (
+            StoryIllustration.objects.filter(story=story)
+            .order_by("-display_order")
+            .values_list("display_order", flat=True)
+            .first()
+        )
+        start = 0 if start is None else start + 1
+        rows = [
+            StoryIllustration.objects.create(story=story, display_order=start + i)
+            for i in range(count)
+        ]
+        params = {"illustration_ids": [row.pk for row in rows]}
+        if scene_timestamps:
+            params["timestamps"] = [float(t) for t in scene_timestamps][:count]
+        return jobs.job_create(
+            user=user, kind=Job.Kind.ILLUSTRATIONS, story=story, priority=priority, params=params
+        )
+
+
+def _estimated_duration(story: Story) -> float:
+    return story.audio_duration or len(story.content.split()) * NARRATION_SECONDS_PER_WORD
+
+
+def _place(
+    *, story: Story, rows: list[StoryIllustration], positions: dict, explicit: list[float] | None
+) -> None:
+    """Timestamps: given ones, else word position x audio duration, else even spacing."""
+    total_words = max(1, len(story.content.split()))
+    length = _estimated_duration(story)
+    count = len(rows)
+    stamps: list[float] = []
+    for i, row in enumerate(rows):
+        if explicit and i < len(explicit):
+            stamps.append(explicit[i])
+        elif story.audio_duration and row.pk in positions:
+            stamps.append(positions[row.pk] / total_words * story.audio_duration)
+        else:
+            stamps.append(i * length / count)
+    for i, row in enumerate(rows):
+        end = stamps[i + 1] if i + 1 < count else length
+        row.timestamp = round(stamps[i], 2)
+        row.duration = round(max(0.0, end - stamps[i]), 2)
+
+
+def illustration_timestamps_recompute(*, story: Story) -> None:
+    """Narration arrived (or changed): move each scene to its word's moment in the audio."""
+    for job in Job.objects.filter(story=story, kind=Job.Kind.ILLUSTRATIONS).exclude(
+        params__has_key="timestamps"
+    ):
+        ids = job.params.get("illustration_ids") or []
+        rows = list(StoryIllustration.objects.filter(pk__in=ids).order_by("display_order"))
+        if not rows:
+            continue
+        _place(story=story, rows=rows, positions=job.params.get("positions") or {}, explicit=None)
+        StoryIllustration.objects.bulk_update(rows, ["timestamp", "duration"])
+
+
+def _profile_text(hero) -> str:
+    profile = getattr(hero, "visual_profile", None) if hero is not None else None
+    if profile is not None and profile.canonical_prompt:
+        return profile.canonical_prompt
+    if hero is None:
+        return "a friendly child"
+    return f"a {hero.age}-year-old child, {hero.appearance}"
+
+
+def illustrations_generate(*, job: GenerationJob) -> None:
+    """Draw the job's illustrations (run by the illustrations task; safe to run again).
+
+    1. Extract scenes once (structured output) and place timestamps; kept on the rows and job.
+    2. Draw every picture not yet drawn concurrently, from the hero's canonical profile and, where
+       the model takes references, the avatar. A refused prompt is softened, then made generic.
+    3. Save each picture as it lands (main thread); a failed picture is retried once on its own.
+    4. Settle: all drawn -> completed; some failed -> completed with a note (failed rows say why);
+       all failed -> failed. Transient failures with attempts left re-raise for the task retry,
+       which redraws only the missing pictures.
+    """
+    story = (
+        Story.objects.select_related("hero", "hero__visual_profile").filter(pk=job.story_id).first()
+    )
+    if story is None:
+        jobs.job_fail(job=job, message="The story was deleted.")
+        return
+    ids = job.params.get("illustration_ids") or []
+    rows = list(StoryIllustration.objects.filter(pk__in=ids).order_by("display_order"))
+    if not rows:
+        jobs.job_complete(job=job)
+        return
+    hero = story.hero
+    ctx = chain.CallContext(
+        operation=Operation.IMAGE_GENERATION,
+        user_id=job.user_id,
+        story_id=story.pk,
+        hero_id=hero.pk if hero else "",
+        job_id=job.pk,
+    )
+    if any(not row.scene_description for row in rows):
+        found = scenes.scenes_extract(
+            ctx=ctx,
+            content=story.content,
+            count=len(rows),
+            hero_name=hero.name if hero else "The hero",
+        )
+        positions = {}
+        for row, scene in zip(rows, found, strict=True):
+            row.scene_description = scene.description
+            positions[row.pk] = scene.word_index
+        _place(story=story, rows=rows, positions=positions, explicit=job.params.get("timestamps"))
+        StoryIllustration.objects.bulk_update(rows, ["scene_description", "timestamp", "duration"])
+        jobs.job_params_update(job=job, positions=positions)
+    jobs.job_progress(job=job, progress=15)
+
+    todo = [row for row in rows if row.generation_status != StoryIllustration.Status.COMPLETED]
+    profile = _profile_text(hero)
+    reference = None
+    if hero is not None and hero.avatar_key and media_exists(key=hero.avatar_key):
+        reference = media_read(key=hero.avatar_key)
+    StoryIllustration.objects.filter(pk__in=[r.pk for r in todo]).update(
+        generation_status=StoryIllustration.Status.GENERATING
+    )
+    pending: list = []
+    transient: list[Exception] = []
+    done = len(rows) - len(todo)
+
+    def draw(row: StoryIllustration):
+        return images.illustration_draw(
+            ctx=ctx,
+            profile=profile,
+            scene=row.scene_description,
+            reference=reference,
+            pending=pending,
+        )
+
+    workers = max(1, min(settings.AI_IMAGE_CONCURRENCY, len(todo)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool:
+        futures = {pool.submit(draw, row): row for row in todo}
+        retries = {}
+        while futures:
+            future = next(iter(futures))
+            row = futures.pop(future)
+            try:
+                drawing = future.result()
+            except (TransientProviderError, PermanentProviderError) as exc:
+                chain.flush(pending)
+                if row.pk not in retries and not isinstance(exc, ContentRefused):
+                    retries[row.pk] = True
+                    row.retry_count += 1
+                    StoryIllustration.objects.filter(pk=row.pk).update(retry_count=row.retry_count)
+                    futures[pool.submit(draw, row)] = row
+                    continue
+                if isinstance(exc, TransientProviderError):
+                    transient.append(exc)
+                status = StoryIllustration.Status.FAILED
+                StoryIllustration.objects.filter(pk=row.pk).update(
+                    generation_status=status,
+                    error_message="This picture could not be drawn. Please try again later.",
+                )
+                continue
+            chain.flush(pending)
+            key = media_save(
+                category="illustration",
+                content=drawing.image.image,
+                extension="png",
+                content_type="image/png",
+            )
+            stored = StoryIllustration.objects.filter(pk=row.pk).update(
+                image_key=key,
+                prompt=drawing.prompt,
+                generation_id=drawing.image.generation_id,
+                generation_status=StoryIllustration.Status.COMPLETED,
+                error_message="",
+                updated_at=timezone.now(),
+            )
+            if not stored:  # the picture (or its story) was deleted meanwhile: drop the file
+                media_delete(key=key)
+                continue
+            done += 1
+            jobs.job_progress(job=job, progress=15 + 85 * done // len(rows))
+    chain.flush(pending)
+    failed_count = len(rows) - done
+    if transient and job.attempts < job.max_attempts:
+        raise transient[0]
+    if failed_count == len(rows):
+        jobs.job_fail(job=job, message="The pictures could not be drawn. Please try again later.")
+    elif failed_count:
+        jobs.job_complete(
+            job=job, message=f"{failed_count} of {len(rows)} pictures could not be drawn."
+        )
+    else:
+        jobs.job_complete(job=job)
+
+
+@transaction.atomic
+def illustration_delete(*, illustration: StoryIllustration) -> None:
+    """Delete one illustration and close the gap: the rest keep their order, numbered 0..n-1."""
+    story_id, key = illustration.story_id, illustration.image_key
+    # Lock the story's illustrations so two deletions do not renumber over each other.
+    remaining = list(
+        StoryIllustration.objects.select_for_update()
+        .filter(story_id=story_id)
+        .exclude(pk=illustration.pk)
+        .order_by("display_order", "created_at")
+    )
+    illustration.delete()
+    for position, item in enumerate(remaining):
+        if item.display_order != position:
+            item.display_order = position
+            item.save(update_fields=["display_order", "updated_at"])
+    media_delete_on_commit(keys=[key])

@@ -1,0 +1,158 @@
+"""Stories: write one for a hero (in the request), edit, delete, count a listen."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from heroes.models import Hero
+from infinitestories.ai import chain, moderation, story_text
+from infinitestories.ai.base import Operation
+from infinitestories.api.errors import NotFoundError
+from infinitestories.ids import new_id
+from infinitestories.services import model_update
+from media.services import media_delete_on_commit
+from usage.services import story_quota_charge, story_quota_check
+
+from ..models import CustomStoryEvent, GenerationJob, Story
+from . import illustrations, narration
+
+Job = GenerationJob
+
+
+def story_create(
+    *,
+    user,
+    hero,
+    language: str,
+    event_type: str = "",
+    custom_event: CustomStoryEvent | None = None,
+    generate_audio: bool = True,
+    generate_illustrations: bool = False,
+    illustration_count: int = 3,
+    voice: str = "",
+    priority: str = Job.Priority.NORMAL,
+) -> tuple[Story, dict[str, GenerationJob]]:
+    """Write a story for `hero` and save it, charging one story of the monthly quota.
+
+    1. Check the quota (cheap, before any AI call).
+    2. Moderate the family's text (hero, custom event): 400 CONTENT_REJECTED if flagged.
+    3. Write the story (moderated; rewritten once if flagged, else the request fails).
+    4. In one transaction: take one story of the quota with a conditional UPDATE (so ten parallel
+       requests with one story left save exactly one), save the story, count the custom event's
+       use, create the audio / illustration jobs (enqueued on commit).
+    """
+    story_quota_check(user=user)
+    story_id = new_id("story")
+    ctx = chain.CallContext(
+        operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
+    )
+    moderation.family_text_check(ctx=ctx, hero=hero, custom_event=custom_event)
+    draft = story_text.story_write(
+        ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event
+    )
+
+    with transaction.atomic():
+        story_quota_charge(user=user)
+        # Writing took seconds: the family may have deleted the hero or the event meanwhile.
+        # Lock them so they stay until the story is saved; gone means 404, nothing charged.
+        if not Hero.objects.select_for_update().filter(pk=hero.pk, user=user).exists():
+            raise NotFoundError("Hero not found.")
+        if custom_event is not None and not (
+            CustomStoryEvent.objects.select_for_update()
+            .filter(pk=custom_event.pk, user=user)
+            .exists()
+        ):
+            raise NotFoundError("Custom event not found.")
+        story = Story.objects.create(
+            id=story_id,
+            user=user,
+            hero=hero,
+            title=draft.title,
+            content=draft.content,
+            language=language,
+            event_type=event_type,
+            custom_event=custom_event,
+            custom_event_prompt=custom_event.prompt_seed if custom_event is not None else "",
+            prompt_version=draft.prompt_version,
+        )
+        if custom_event is not None:
+            CustomStoryEvent.objects.filter(pk=custom_event.pk).update(
+                usage_count=F("usage_count") + 1, last_used_at=timezone.now()
+            )
+        created: dict[str, GenerationJob] = {}
+        if generate_audio:
+            created["audio_generation"] = narration.audio_request(
+                user=user, story=story, voice=voice, priority=priority
+            )
+        if generate_illustrations:
+            created["illustration_generation"] = illustrations.illustrations_request(
+                user=user, story=story, count=illustration_count, priority=priority
+            )
+    return story, created
+
+
+def story_edit(
+    *,
+    user,
+    story: Story,
+    title: str | None = None,
+    content: str | None = None,
+    is_favorite: bool | None = None,
+    regenerate_audio: bool = False,
+) -> tuple[Story, GenerationJob | None]:
+    """PATCH /api/stories/{storyId}.
+
+    1. Moderate the text the family changed (400 CONTENT_REJECTED) before anything is written.
+    2. Save the fields. New content makes the narration stale: the story stops claiming
+       narrated audio at once (the old file would not match the text).
+    3. New content with regenerateAudio: queue narration of the new text (enqueued after commit);
+       the old file stays until the new one is saved (narration.audio_generate). New content
+       without it: the old file is deleted after commit (PRD 6.3: "Old audio file marked for
+       deletion").
+    Returns the story and the narration job, if one was queued.
+    """
+    changed: dict = {}
+    if title is not None and title != story.title:
+        changed["title"] = title
+    if is_favorite is not None and is_favorite != story.is_favorite:
+        changed["is_favorite"] = is_favorite
+    content_changed = content is not None and content != story.content
+    if content_changed:
+        changed |= {"content": content, "audio_generated": False}
+        if not regenerate_audio:
+            changed |= {"audio_key": "", "audio_duration": None, "audio_generated_at": None}
+    edited_text = {name: changed[name] for name in ("title", "content") if name in changed}
+    if edited_text:
+        ctx = chain.CallContext(operation=Operation.MODERATION, user_id=user.pk, story_id=story.pk)
+        moderation.user_text_check(ctx=ctx, texts=edited_text, what="the story")
+    old_audio_key = story.audio_key
+    with transaction.atomic():
+        model_update(instance=story, fields=changed, data=changed)
+        if not (content_changed and regenerate_audio):
+            if content_changed:
+                media_delete_on_commit(keys=[old_audio_key])
+            return story, None
+        job = narration.audio_request(
+            user=user, story=story, voice=story.voice_type, priority=Job.Priority.NORMAL
+        )
+    return story, job
+
+
+@transaction.atomic
+def story_delete(*, story: Story) -> None:
+    """Delete the story and its illustrations; their files go after commit."""
+    keys = [story.audio_key, *story.illustrations.values_list("image_key", flat=True)]
+    story.delete()
+    media_delete_on_commit(keys=keys)
+
+
+def story_listen(*, story: Story) -> Story:
+    """Count one listen atomically in the database (concurrent listens all count)."""
+    now = timezone.now()
+    counted = Story.objects.filter(pk=story.pk).update(
+        listen_count=F("listen_count") + 1, last_listened_at=now
+    )
+    if not counted:  # deleted meanwhile
+        raise NotFoundError("Story not found.")
+    story.refresh_from_db(fields=["listen_count", "last_listened_at"])
+    return story
