@@ -8,20 +8,22 @@ from usage.models import StoryQuota
 from .models import BearerSession, User
 from .services import user_account_delete
 
+# What staff see of a signed-in device, wherever sessions are listed.
+SESSION_COLUMNS = [
+    "user_agent",
+    "ip_address",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+]
+
 
 class BearerSessionInline(admin.TabularInline):
     model = BearerSession
     extra = 0
     can_delete = False
-    fields = [
-        "id",
-        "user_agent",
-        "ip_address",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ]
+    fields = ["id", *SESSION_COLUMNS]
     readonly_fields = fields
     ordering = ["-last_used_at"]
 
@@ -108,30 +110,11 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 @admin.register(BearerSession)
 class BearerSessionAdmin(admin.ModelAdmin):
-    list_display = [
-        "id",
-        "user",
-        "user_agent",
-        "ip_address",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ]
+    list_display = ["id", "user", *SESSION_COLUMNS]
     list_filter = [SessionStateFilter, "created_at"]
     search_fields = ["id", "user__email", "ip_address", "user_agent"]
     list_select_related = ["user"]
-    readonly_fields = [
-        "id",
-        "user",
-        "token_hash",
-        "ip_address",
-        "user_agent",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ]
+    readonly_fields = ["id", "user", "token_hash", *SESSION_COLUMNS]
     exclude: list[str] = []
     actions = ["revoke"]
 

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from infinitestories.ai import visual_profile
 from infinitestories.api.fields import (
     SortInputSerializer,
     StrictCharField,
@@ -57,21 +58,7 @@ class VisualProfileOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HeroVisualProfile
-        fields = [
-            "hair_color",
-            "hair_style",
-            "eye_color",
-            "skin_tone",
-            "body_type",
-            "height",
-            "clothing_style",
-            "color_palette",
-            "accessories",
-            "art_style",
-            "canonical_prompt",
-            "simplified_prompt",
-            "updated_at",
-        ]
+        fields = [*visual_profile.FIELDS, "updated_at"]
 
 
 # What every hero answer shows, list row or detail.

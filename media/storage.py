@@ -19,7 +19,6 @@ FOLDERS: dict[str, str] = {
 }
 
 _EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
-KEY_PATTERN = re.compile(r"^(avatars|audio|illustrations|pictograms)/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
 
 
 def key_new(*, category: str, extension: str) -> str:

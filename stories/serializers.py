@@ -198,14 +198,7 @@ class CustomEventOutputSerializer(serializers.ModelSerializer):
         model = CustomStoryEvent
         fields = [
             "id",
-            "title",
-            "description",
-            "prompt_seed",
-            "keywords",
-            "category",
-            "age_range",
-            "tone",
-            "pictogram_emoji",
+            *CustomStoryEvent.TEXT_FIELDS,
             "pictogram_url",
             "usage_count",
             "last_used_at",

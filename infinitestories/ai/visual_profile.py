@@ -9,6 +9,7 @@ from .base import HeroBrief, Operation, VisualProfileRequest
 
 PROMPT_VERSION = "visual_profile/v1"
 MAX_OUTPUT_TOKENS = 800
+# The profile's fields, in the order they are shown; the list ones hold short strings.
 FIELDS = [
     "hair_color",
     "hair_style",
@@ -17,18 +18,24 @@ FIELDS = [
     "body_type",
     "height",
     "clothing_style",
+    "color_palette",
+    "accessories",
     "art_style",
     "canonical_prompt",
     "simplified_prompt",
 ]
-LIST_FIELDS = ["color_palette", "accessories"]
+LIST_FIELDS = {"color_palette", "accessories"}
+# The prompts are whole sentences; every other text is a few words.
+LONG_FIELDS = {"canonical_prompt", "simplified_prompt"}
 SCHEMA = {
     "type": "object",
     "properties": {
-        **{name: {"type": "string"} for name in FIELDS},
-        **{name: {"type": "array", "items": {"type": "string"}} for name in LIST_FIELDS},
+        name: {"type": "array", "items": {"type": "string"}}
+        if name in LIST_FIELDS
+        else {"type": "string"}
+        for name in FIELDS
     },
-    "required": FIELDS + LIST_FIELDS,
+    "required": FIELDS,
     "additionalProperties": False,
 }
 
@@ -56,11 +63,13 @@ def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) 
         method="describe_hero",
         request=VisualProfileRequest(hero=HeroBrief.of(hero), avatar_prompt=avatar_prompt),
     )
-    answer = result.profile
-    profile = {name: str(answer.get(name) or "")[:200] for name in FIELDS}
-    profile["canonical_prompt"] = str(answer.get("canonical_prompt") or "")
-    profile["simplified_prompt"] = str(answer.get("simplified_prompt") or "")
-    for name in LIST_FIELDS:
-        value = answer.get(name) or []
-        profile[name] = [str(v) for v in value][:10] if isinstance(value, list) else []
+    profile: dict = {}
+    for name in FIELDS:
+        value = result.profile.get(name)
+        if name in LIST_FIELDS:
+            profile[name] = [str(v) for v in value][:10] if isinstance(value, list) else []
+        elif name in LONG_FIELDS:
+            profile[name] = str(value or "")
+        else:
+            profile[name] = str(value or "")[:200]
     return profile
