@@ -15,6 +15,7 @@ from media.services import (
     media_save,
     upload_adopt_image,
 )
+from usage.services import ai_work_admit
 
 from .models import Hero, HeroVisualProfile
 
@@ -69,12 +70,14 @@ def hero_delete(*, hero: Hero) -> int:
 def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     """Draw the hero's avatar and extract its canonical visual profile (PRD 6.2).
 
-    1. Moderate the family's text (hero fields and customPrompt): 400 CONTENT_REJECTED if flagged.
-    2. Build the avatar prompt (term-filtered) and draw it.
-    3. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
-    4. In one transaction: point the hero at the new picture, update or create its
+    1. Ask usage.ai_work_admit whether this user may start the work (before any AI call).
+    2. Moderate the family's text (hero fields and customPrompt): 400 CONTENT_REJECTED if flagged.
+    3. Build the avatar prompt (term-filtered) and draw it.
+    4. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
+    5. In one transaction: point the hero at the new picture, update or create its
        HeroVisualProfile, delete the previous avatar file after commit.
     """
+    ai_work_admit(user=user, operation=Operation.AVATAR_GENERATION)
     ctx = CallContext(operation=Operation.MODERATION, user_id=user.pk, hero_id=hero.pk)
     family_text_check(
         ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"

@@ -2,6 +2,8 @@ import logging
 
 from django.db.models import Case, F, Q, Value, When
 
+from infinitestories.ai.base import Operation
+
 from .errors import quota_exceeded
 from .models import StoryQuota, UsageMetric, quota_period_current
 from .selectors import story_quota, usage_cost
@@ -64,6 +66,18 @@ def monthly_quota_reset() -> int:
     )
     logger.info("Monthly story quota reset for %d users", count)
     return count
+
+
+def ai_work_admit(*, user, operation: str, units: int = 1) -> None:
+    """The one door to paid AI work. Every path that starts an AI operation (a story, narration,
+    pictures, an avatar), whichever endpoint it comes from, asks here first, before any AI call;
+    a refusal raises, with nothing queued or charged. `operation` names the work (an
+    infinitestories.ai.base.Operation) and `units` how much of it (pictures for images).
+
+    Every rule that limits AI work belongs here: meter the operation, not the endpoint.
+    """
+    if operation == Operation.STORY_GENERATION:
+        story_quota_check(user=user)
 
 
 def story_quota_check(*, user) -> None:

@@ -13,6 +13,7 @@ from infinitestories.ai.errors import ContentRefused, PermanentProviderError, Tr
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
 from media.selectors import media_exists, media_read
 from media.services import media_delete, media_delete_on_commit, media_save
+from usage.services import ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
 from . import jobs
@@ -29,6 +30,7 @@ def illustrations_request(
     priority: str = Job.Priority.NORMAL,
 ) -> GenerationJob:
     """Create `count` pending illustrations and the job that draws them."""
+    ai_work_admit(user=user, operation=Operation.IMAGE_GENERATION, units=count)
     with transaction.atomic():
         start = (
             StoryIllustration.objects.filter(story=story)

@@ -10,6 +10,7 @@ from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
 from media.selectors import media_exists
 from media.services import media_delete, media_delete_on_commit, media_save
+from usage.services import ai_work_admit
 
 from ..models import GenerationJob, Story
 from . import jobs
@@ -36,6 +37,7 @@ def audio_request(
     active = _active_job(story=story)
     if active is not None and active.params.get("voice") == voice:
         return active
+    ai_work_admit(user=user, operation=Operation.AUDIO_SYNTHESIS)
     return jobs.job_create(
         user=user, kind=Job.Kind.AUDIO, story=story, priority=priority, params={"voice": voice}
     )

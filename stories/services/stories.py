@@ -11,7 +11,7 @@ from infinitestories.api.errors import NotFoundError
 from infinitestories.ids import new_id
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
-from usage.services import story_quota_charge, story_quota_check
+from usage.services import ai_work_admit, story_quota_charge
 
 from ..models import CustomStoryEvent, GenerationJob, Story
 from . import illustrations, narration
@@ -34,14 +34,15 @@ def story_create(
 ) -> tuple[Story, dict[str, GenerationJob]]:
     """Write a story for `hero` and save it, charging one story of the monthly quota.
 
-    1. Check the quota (cheap, before any AI call).
+    1. Admit the work (usage.ai_work_admit: the monthly quota and every other limit), before
+       any AI call.
     2. Moderate the family's text (hero, custom event): 400 CONTENT_REJECTED if flagged.
     3. Write the story (moderated; rewritten once if flagged, else the request fails).
     4. In one transaction: take one story of the quota with a conditional UPDATE (so ten parallel
        requests with one story left save exactly one), save the story, count the custom event's
        use, create the audio / illustration jobs (enqueued on commit).
     """
-    story_quota_check(user=user)
+    ai_work_admit(user=user, operation=Operation.STORY_GENERATION)
     story_id = new_id("story")
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
