@@ -5,7 +5,7 @@ tasks, local files, console e-mail, the offline AI provider. Each integration is
 own variable. Production (DJANGO_DEBUG off) refuses to boot without DJANGO_SECRET_KEY.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -312,6 +312,48 @@ AI_TTS_INSTRUCTIONS = env.str(
 )
 AI_TTS_CONCURRENCY = env.int("AI_TTS_CONCURRENCY", default=4)
 AI_DEFAULT_VOICE = env.str("AI_DEFAULT_VOICE", default="nova")
+# OpenAI's speech endpoint takes at most 4096 characters a request.
+AI_TTS_INPUT_LIMIT = env.int("AI_TTS_INPUT_LIMIT", default=4096)
+# Narration vendors in order (openai, elevenlabs, local). Empty: AI_PROVIDER_CHAIN, with ElevenLabs
+# (when its key is set) as the fallback until OpenAI's speech models shut down, and first from
+# that day on (infinitestories.ai.chain.speech_provider_names).
+AI_TTS_PROVIDER_CHAIN = env.list("AI_TTS_PROVIDER_CHAIN", default=[])
+if not DEBUG and "local" in AI_TTS_PROVIDER_CHAIN and len(AI_TTS_PROVIDER_CHAIN) > 1:
+    raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN may not fall back to 'local' in production.")
+if set(AI_TTS_PROVIDER_CHAIN) - {"openai", "elevenlabs", "local"}:
+    raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN names openai, elevenlabs or local.")
+# The stored copy of OpenAI's text-to-speech guide: tts-1, tts-1-hd and gpt-4o-mini-tts (dated
+# snapshots included) shut down on this day, with no replacement on /v1/audio/speech.
+AI_OPENAI_TTS_SHUTDOWN = date.fromisoformat(env.str("AI_OPENAI_TTS_SHUTDOWN", default="2027-01-06"))
+# Read-along timings for a vendor without alignment (OpenAI): transcribe the narration with word
+# timestamps (only whisper-1 gives them). Off: estimate them from the text.
+AI_TTS_TRANSCRIBE = env.bool("AI_TTS_TRANSCRIBE", default=True)
+AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
+# ElevenLabs narrates with timestamps (character alignment): a second vendor that outlives
+# OpenAI's speech models. Multilingual v2 speaks our five languages and takes 10,000 characters
+# a request; pieces of 5,000 also fit eleven_v3 and narrate sooner (they run concurrently).
+ELEVENLABS_API_KEY = env.str("ELEVENLABS_API_KEY", default="")
+ELEVENLABS_BASE_URL = env.str("ELEVENLABS_BASE_URL", default="https://api.elevenlabs.io")
+ELEVENLABS_TTS_MODEL = env.str("ELEVENLABS_TTS_MODEL", default="eleven_multilingual_v2")
+ELEVENLABS_OUTPUT_FORMAT = env.str("ELEVENLABS_OUTPUT_FORMAT", default="mp3_44100_128")
+ELEVENLABS_TTS_INPUT_LIMIT = env.int("ELEVENLABS_TTS_INPUT_LIMIT", default=5000)
+# The voice table: each of the PRD's voice names as each vendor's voice. ElevenLabs' are premade
+# voices of its default library chosen to match OpenAI's (bright, soft and warm women, a neutral
+# voice, a storyteller, a man, a deep man). Override with ELEVENLABS_VOICES="nova=<id>,onyx=<id>".
+_PRD_VOICES = ["nova", "shimmer", "coral", "alloy", "fable", "echo", "onyx"]
+AI_TTS_VOICES = {
+    "openai": {name: name for name in _PRD_VOICES},
+    "elevenlabs": {
+        "nova": "FGY2WhTYpPnrIDTdsKH5",  # Laura
+        "shimmer": "EXAVITQu4vr4xnSDxMaL",  # Sarah
+        "coral": "XrExE9yKIg1WjnnlVkGX",  # Matilda
+        "alloy": "Xb7hH8MSUJpSbSDYk0k2",  # Alice
+        "fable": "JBFqnCBsd6RMkjVDRZzb",  # George
+        "echo": "TX3LPaxmHKxFdv7VOQHJ",  # Liam
+        "onyx": "onwK4e9ZLuTAKqWW03F9",  # Daniel
+        **env.dict("ELEVENLABS_VOICES", default={}),
+    },
+}
 AI_IMAGE_MODEL = env.str("AI_IMAGE_MODEL", default="gpt-image-2")
 AI_IMAGE_SIZE = env.str("AI_IMAGE_SIZE", default="1024x1024")
 AI_IMAGE_QUALITY = env.str("AI_IMAGE_QUALITY", default="medium")

@@ -1,6 +1,8 @@
 """The stories endpoints: the library, new stories, narration, illustrations, custom events."""
 
-from drf_spectacular.utils import extend_schema
+import hashlib
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -18,6 +20,7 @@ from infinitestories.api.schema import (
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
 from . import selectors
+from .errors import audio_not_generated
 from .events import story_event_list
 from .models import CustomStoryEvent, Story, StoryIllustration
 from .serializers import (
@@ -25,6 +28,7 @@ from .serializers import (
     AudioRequestInputSerializer,
     AudioRequestOutputSerializer,
     AudioStatusOutputSerializer,
+    AudioTimingsOutputSerializer,
     CustomEventEnvelopeSerializer,
     CustomEventInputSerializer,
     CustomEventListEnvelopeSerializer,
@@ -208,6 +212,35 @@ class StoryAudioStatusView(_StoryView):
     def get(self, request, story_id: str):
         status = selectors.audio_status(story=self.get_story(story_id))
         return Response(AudioStatusOutputSerializer(status).data)
+
+
+class StoryAudioTimingsView(_StoryView):
+    """GET /api/stories/{storyId}/audio/timings: when each word is spoken, for read-along.
+
+    One story's words are a few thousand at most: no pagination. The answer changes only when
+    new narration replaces the file, so it carries an ETag of the file and must be revalidated
+    (`no-cache`): a client that sends If-None-Match gets 304 without the words.
+    """
+
+    @extend_schema(
+        responses={
+            200: AudioTimingsOutputSerializer,
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+            **error_responses(404),
+        },
+        description="404 AUDIO_NOT_GENERATED until the story's current text is narrated.",
+    )
+    def get(self, request, story_id: str):
+        story = self.get_story(story_id)
+        answer = selectors.narration_timings_answer(story=story)
+        if answer is None:
+            raise audio_not_generated()
+        etag = '"' + hashlib.sha256(story.audio_key.encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if etag in request.headers.get("If-None-Match", ""):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        # Already in the documented shape: a few thousand words need no serializer pass.
+        return Response(answer, headers=headers)
 
 
 # --- Illustrations

@@ -103,6 +103,34 @@ class Story(models.Model):
         return self.title
 
 
+class NarrationTimings(models.Model):
+    """Read-along: when each spoken word of one narration file starts and ends.
+
+    Kept per audio file, written as soon as the file is saved (so a narration re-run after a
+    crash finds both); the story's current timings are those of its `audio_key`, and the older
+    ones are deleted when new narration replaces them. In their own table, so story lists never
+    load a few thousand words per row.
+    """
+
+    class Source(models.TextChoices):
+        VENDOR = "vendor"
+        TRANSCRIPTION = "transcription"
+        ESTIMATED = "estimated"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="narration_timings")
+    audio_key = models.CharField(max_length=255, unique=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # [{"text": "Once", "start": 0.0, "end": 0.31}, ...] in the order spoken, seconds.
+    words = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "narration timings"
+
+    def __str__(self) -> str:
+        return f"{self.story_id}: {len(self.words)} words ({self.source})"
+
+
 class StoryIllustration(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -1,9 +1,11 @@
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from infinitestories.ai import timings
 from media.selectors import media_url
 
-from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .models import CustomStoryEvent, GenerationJob, NarrationTimings, Story, StoryIllustration
 
 _ACTIVE = (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
 
@@ -120,3 +122,41 @@ def illustrations_status(*, story: Story) -> dict:
         "illustrations": rows,
         "estimated_completion_time": eta,
     }
+
+
+def narration_timings(*, story: Story) -> NarrationTimings | None:
+    """The word timings of the story's current narration; None while it has none (never narrated,
+    or its text changed since). Narration made before timings existed gets estimated ones."""
+    if not (story.audio_generated and story.audio_key):
+        return None
+    found = NarrationTimings.objects.filter(story=story, audio_key=story.audio_key).first()
+    if found is None and story.audio_duration:
+        text = f"{story.title}.\n\n{story.content}"
+        words = timings.words_estimated(text=text, duration=story.audio_duration)
+        found = NarrationTimings(
+            story=story,
+            audio_key=story.audio_key,
+            source=NarrationTimings.Source.ESTIMATED,
+            words=[word.as_dict() for word in words],
+        )
+    return found
+
+
+# A narration's words never change (new narration is a new file), so its answer is cached by file.
+TIMINGS_CACHE_SECONDS = 24 * 3600
+
+
+def narration_timings_answer(*, story: Story) -> dict | None:
+    """GET .../audio/timings: {"words", "source"} of the current narration, from the shared cache
+    when another request (or process) already read it; None without narration."""
+    if not (story.audio_generated and story.audio_key):
+        return None
+    key = f"timings:{story.audio_key}"
+    answer = cache.get(key)
+    if answer is None:
+        found = narration_timings(story=story)
+        if found is None:
+            return None
+        answer = {"words": found.words, "source": found.source}
+        cache.set(key, answer, timeout=TIMINGS_CACHE_SECONDS)
+    return answer

@@ -411,6 +411,27 @@ class AudioStatusOutputSerializer(serializers.Serializer):
     job = AudioJobStatusSerializer(required=False)
 
 
+class WordTimingSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The word as written, without surrounding punctuation.")
+    start = serializers.FloatField(help_text="Seconds from the start of the narration.")
+    end = serializers.FloatField(help_text="Seconds; never before `start`.")
+
+
+TIMINGS_SOURCES = ["vendor", "transcription", "estimated"]
+TimingsSourceField = named_choice_field("TimingsSourceEnum", TIMINGS_SOURCES)
+
+
+class AudioTimingsOutputSerializer(serializers.Serializer):
+    """Read-along: every spoken word of the title and content, in order, with its times."""
+
+    words = WordTimingSerializer(many=True)
+    source = TimingsSourceField(
+        choices=TIMINGS_SOURCES,
+        help_text="vendor: the speech vendor's own alignment; transcription: the narration "
+        "transcribed with word timestamps; estimated: from the text and the audio's duration.",
+    )
+
+
 class IllustrationJobSerializer(AudioJobSerializer):
     illustration_count = serializers.SerializerMethodField()
 

@@ -14,6 +14,11 @@ urlpatterns = [
         name="story-audio-status",
     ),
     path(
+        "api/stories/<str:story_id>/audio/timings",
+        api.StoryAudioTimingsView.as_view(),
+        name="story-audio-timings",
+    ),
+    path(
         "api/stories/<str:story_id>/illustrations",
         api.StoryIllustrationsView.as_view(),
         name="story-illustrations",

@@ -21,6 +21,7 @@ class Price(models.Model):
         OUTPUT_TOKEN = "output_token"  # noqa: S105 - a unit name
         CHARACTER = "character"
         IMAGE = "image"
+        SECOND = "second"  # of audio transcribed
 
     vendor = models.CharField(max_length=30, default="openai")
     model = models.CharField(max_length=100)

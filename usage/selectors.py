@@ -37,7 +37,8 @@ def price_per_unit(*, vendor: str, model: str, unit: str, at: datetime | None = 
 def usage_cost(
     *, vendor: str, model: str, unit: str, input_units: int, output_units: int
 ) -> Decimal:
-    """Tokens are priced per input and output token; characters and images per unit."""
+    """Tokens are priced per input and output token; characters, images and seconds of audio
+    transcribed per unit."""
     if unit == "tokens":
         cost = input_units * price_per_unit(
             vendor=vendor, model=model, unit=Price.Unit.INPUT_TOKEN
@@ -46,6 +47,8 @@ def usage_cost(
         cost = input_units * price_per_unit(vendor=vendor, model=model, unit=Price.Unit.CHARACTER)
     elif unit == "images":
         cost = output_units * price_per_unit(vendor=vendor, model=model, unit=Price.Unit.IMAGE)
+    elif unit == "seconds":
+        cost = input_units * price_per_unit(vendor=vendor, model=model, unit=Price.Unit.SECOND)
     else:
         cost = Decimal(0)
     return cost.quantize(Decimal("0.000001"))

@@ -18,6 +18,8 @@ class Operation(models.TextChoices):
 
     STORY_GENERATION = "story_generation"
     AUDIO_SYNTHESIS = "audio_synthesis"
+    # Word timings for read-along, where the speech vendor gives none (a transcription pass).
+    AUDIO_TRANSCRIPTION = "audio_transcription"
     IMAGE_GENERATION = "image_generation"
     AVATAR_GENERATION = "avatar_generation"
     SCENE_EXTRACTION = "scene_extraction"
@@ -27,7 +29,7 @@ class Operation(models.TextChoices):
 
 @dataclass
 class Usage:
-    unit: str  # "tokens" | "characters" | "images"
+    unit: str  # "tokens" | "characters" | "images" | "seconds" (of audio transcribed)
     input_units: int = 0
     output_units: int = 0
     reported: bool = False
@@ -123,6 +125,15 @@ class SpeechResult:
     audio: bytes
     model: str
     usage: Usage
+    # Word timings from the vendor's own alignment of the text (timings.Word), when it gives one.
+    words: list | None = None
+
+
+@dataclass
+class TranscriptionResult:
+    words: list[tuple[str, float, float]]  # (word as heard, start, end) in seconds
+    model: str
+    usage: Usage
 
 
 @dataclass
@@ -154,7 +165,14 @@ class Provider(Protocol):
 
     def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult: ...
 
-    def speak(self, *, text: str, voice: str) -> SpeechResult: ...
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
+        """MP3 of `text`, at most `input_limit` characters, in one of the PRD's voices.
+
+        A speaking provider also says where its word timings come from (`speech_timings`:
+        timings.VENDOR, TRANSCRIPTION or ESTIMATED); one that can transcribe has
+        `transcribe(*, audio) -> TranscriptionResult`.
+        """
+        ...
 
     def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
         """A picture from `prompt`; drawn from `reference` where the model takes one."""

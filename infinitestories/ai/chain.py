@@ -1,6 +1,7 @@
 """The provider chain and the metering wrapper: every AI call in the code base goes through `call`.
 
-`call` tries the configured providers in order (AI_PROVIDER_CHAIN). A provider that fails with a
+`call` tries the configured providers in order (AI_PROVIDER_CHAIN; narration has its own chain,
+`speech_provider_names`). A provider that fails with a
 transient error (after the SDK's own retries) is skipped for AI_PROVIDER_COOLDOWN seconds, a flag
 kept in the shared cache so every web and worker process skips it, and the next one answers.
 Each attempt is metered, success or failure, through the usage sink that AI_USAGE_SINK names
@@ -14,6 +15,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .errors import ProviderError, TransientProviderError
@@ -46,6 +48,10 @@ def _provider(name: str, fingerprint: tuple):
         from .local_provider import LocalProvider
 
         return LocalProvider()
+    if name == "elevenlabs":
+        from .elevenlabs_provider import ElevenLabsProvider
+
+        return ElevenLabsProvider()
     raise ValueError(f"Unknown AI provider {name!r}")
 
 
@@ -56,12 +62,39 @@ def get_provider(name: str):
         settings.OPENAI_API_KEY,
         settings.AI_REQUEST_TIMEOUT,
         settings.AI_MAX_RETRIES,
+        settings.AI_TTS_INPUT_LIMIT,
+        settings.ELEVENLABS_API_KEY,
+        settings.ELEVENLABS_BASE_URL,
+        settings.ELEVENLABS_TTS_INPUT_LIMIT,
     )
     return _provider(name, fingerprint)
 
 
 def provider_names() -> list[str]:
     return list(settings.AI_PROVIDER_CHAIN) or [settings.AI_PROVIDER]
+
+
+def speech_provider_names() -> list[str]:
+    """The vendors that narrate, in order: AI_TTS_PROVIDER_CHAIN when set.
+
+    Otherwise it follows AI_PROVIDER_CHAIN, with ElevenLabs (when ELEVENLABS_API_KEY is set) as
+    the fallback until OpenAI's speech models shut down (AI_OPENAI_TTS_SHUTDOWN, 2027-01-06) and
+    alone from that day on. Decided at each call, so running servers switch on the day itself.
+    """
+    if settings.AI_TTS_PROVIDER_CHAIN:
+        return list(settings.AI_TTS_PROVIDER_CHAIN)
+    names = provider_names()
+    if not settings.ELEVENLABS_API_KEY:
+        return names
+    if timezone.now().date() >= settings.AI_OPENAI_TTS_SHUTDOWN:
+        names = [name for name in names if name != "openai"]
+        return ["elevenlabs", *names]
+    return [*names, "elevenlabs"]
+
+
+def usable(names: list[str]) -> list[str]:
+    """The providers not cooling down, in order; all of them when every one is."""
+    return [name for name in names if not is_cooling_down(name)] or names
 
 
 def _cooldown_key(name: str) -> str:
@@ -76,12 +109,20 @@ def _sink():
     return import_string(settings.AI_USAGE_SINK)
 
 
-def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs):
+def call(
+    *,
+    ctx: CallContext,
+    method: str,
+    pending: list | None = None,
+    providers: list[str] | None = None,
+    **kwargs,
+):
     """Run `method` on the first healthy provider; meter every attempt.
 
     With `pending` (a list), usage rows are collected instead of written, so that calls made in
-    worker threads leave the database to the calling thread (`flush`). An error raised names the
-    operation that failed, for the message the family sees.
+    worker threads leave the database to the calling thread (`flush`). `providers` replaces the
+    chain (narration pins each story to one vendor). An error raised names the operation that
+    failed, for the message the family sees.
     """
 
     def record(**row):
@@ -98,13 +139,12 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
         else:
             _sink()(**row)
 
-    names = provider_names()
+    names = providers or provider_names()
     if method == "moderate" and names[0] != "local":
         # The offline word list is for development; it never stands in for real moderation.
         names = [name for name in names if name != "local"]
-    healthy = [name for name in names if not is_cooling_down(name)]
     last_error: TransientProviderError | None = None
-    for name in healthy or names:
+    for name in usable(names):
         provider = get_provider(name)
         started = time.monotonic()
         try:

@@ -9,6 +9,7 @@ PNGs that differ per prompt.
 import hashlib
 import re
 
+from . import timings
 from .audio_files import silent_mp3
 from .base import (
     ImageResult,
@@ -24,7 +25,7 @@ from .base import (
 )
 from .local_media import picture
 from .local_stories import event_phrase, write_story
-from .speech import NARRATION_SECONDS_PER_WORD
+from .speech import NARRATION_SECONDS_PER_WORD, TTS_INPUT_LIMIT
 
 # A deliberately small list: the offline moderation is for development and tests, not a filter.
 _FLAGGED = re.compile(
@@ -43,6 +44,9 @@ def _tokens(*texts: str) -> int:
 class LocalProvider:
     name = "local"
     model = "local-1"
+    # Its voice is silence as long as the text takes to read: timings are estimated from the text.
+    speech_timings = timings.ESTIMATED
+    input_limit = TTS_INPUT_LIMIT
 
     def model_for(self, method: str) -> str:
         return self.model

@@ -16,7 +16,7 @@ import openai
 from django.conf import settings
 from PIL import Image
 
-from . import scenes, story_text, visual_profile
+from . import scenes, story_text, timings, visual_profile
 from .base import (
     ImageResult,
     ModerationResult,
@@ -25,6 +25,7 @@ from .base import (
     SpeechResult,
     StoryRequest,
     StoryResult,
+    TranscriptionResult,
     Usage,
     VisualProfileRequest,
     VisualProfileResult,
@@ -39,6 +40,8 @@ _SAFETY_CODES = {"content_policy_violation", "moderation_blocked", "safety_viola
 
 class OpenAIProvider:
     name = "openai"
+    # The speech endpoint returns audio only: read-along timings come from a transcription.
+    speech_timings = timings.TRANSCRIPTION
 
     def __init__(self) -> None:
         self.client = openai.OpenAI(
@@ -49,6 +52,7 @@ class OpenAIProvider:
             # The SDK retries 429, 5xx and timeouts with back-off, never 400/401/403.
             max_retries=settings.AI_MAX_RETRIES,
         )
+        self.input_limit = settings.AI_TTS_INPUT_LIMIT
 
     def model_for(self, method: str) -> str:
         return {
@@ -58,6 +62,7 @@ class OpenAIProvider:
             "speak": settings.AI_TTS_MODEL,
             "draw": settings.AI_IMAGE_MODEL,
             "moderate": settings.AI_MODERATION_MODEL,
+            "transcribe": settings.AI_TRANSCRIPTION_MODEL,
         }[method]
 
     # --- text ------------------------------------------------------------------------------
@@ -129,6 +134,8 @@ class OpenAIProvider:
     # --- speech ----------------------------------------------------------------------------
     def speak(self, *, text: str, voice: str) -> SpeechResult:
         model = self.model_for("speak")
+        voices = settings.AI_TTS_VOICES[self.name]
+        voice = voices.get(voice) or voices[settings.AI_DEFAULT_VOICE]
         kwargs = {"model": model, "voice": voice, "input": text, "response_format": "mp3"}
         # Only the gpt-4o-*-tts family accepts speaking instructions; tts-1 rejects them.
         if settings.AI_TTS_INSTRUCTIONS and settings.AI_TTS_SUPPORTS_INSTRUCTIONS:
@@ -138,6 +145,23 @@ class OpenAIProvider:
             audio=response.content,
             model=model,
             usage=Usage(unit="characters", input_units=len(text)),
+        )
+
+    def transcribe(self, *, audio: bytes) -> TranscriptionResult:
+        """Words heard in `audio` with their times (only whisper-1 gives word timestamps)."""
+        model = self.model_for("transcribe")
+        response = self._call(
+            self.client.audio.transcriptions.create,
+            model=model,
+            file=("narration.mp3", audio, "audio/mpeg"),
+            response_format="verbose_json",
+            timestamp_granularities=["word"],
+        )
+        words = [(w.word, float(w.start), float(w.end)) for w in (response.words or [])]
+        # Billed per second of audio.
+        seconds = max(1, round(float(getattr(response, "duration", 0) or 0)))
+        return TranscriptionResult(
+            words=words, model=model, usage=Usage(unit="seconds", input_units=seconds)
         )
 
     # --- images ----------------------------------------------------------------------------

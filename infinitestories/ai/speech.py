@@ -1,26 +1,35 @@
-"""Use case: narrate a story as one MP3.
+"""Use case: narrate a story as one MP3, with the time of every word for read-along.
 
-Model: AI_TTS_MODEL with a voice from the PRD's list and, where the model takes them, calm bedtime
-speaking instructions (AI_TTS_INSTRUCTIONS). The speech API takes at most 4096 characters a
-request, so the text is split on sentence boundaries, pieces are synthesised concurrently
+Vendors: the speech chain (chain.speech_provider_names: OpenAI's AI_TTS_MODEL, ElevenLabs'
+ELEVENLABS_TTS_MODEL, the offline voice), each with a voice for every name of the PRD's list.
+A speech API takes a limited number of characters a request (4096 for OpenAI), so the text is
+split on sentence boundaries within the vendor's limit, pieces are synthesised concurrently
 (AI_TTS_CONCURRENCY threads: a 10-minute story is ~8 pieces), then joined and measured.
+Word timings come from the vendor's alignment, else a transcription, else an estimate
+(infinitestories.ai.timings), joined across pieces by their measured durations.
 """
 
+import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import chain
+from . import chain, timings
 from .audio_files import mp3_duration, mp3_join
 from .base import Operation
+from .errors import ProviderError, TransientProviderError
+
+logger = logging.getLogger(__name__)
 
 # A calm bedtime pace (150 words a minute): the offline voice speaks at it, and pictures are
 # spaced by it until real narration gives the true timing.
 NARRATION_SECONDS_PER_WORD = 0.4
 
 PROMPT_VERSION = "speech/v1"
+TRANSCRIPTION_VERSION = "transcription/v1"
+# OpenAI's speech endpoint limit; each vendor has its own (`input_limit` on the provider).
 TTS_INPUT_LIMIT = 4096
 VOICES = ["nova", "echo", "alloy", "fable", "onyx", "shimmer", "coral"]
 
@@ -58,35 +67,123 @@ class Narration:
     audio: bytes
     duration: float
     pieces: int
+    vendor: str
+    # Read-along: one {"text", "start", "end"} per spoken word, and where the times came from.
+    words: list[dict] = field(default_factory=list)
+    timings_source: str = timings.ESTIMATED
+
+
+@dataclass
+class _Piece:
+    audio: bytes
+    duration: float
+    words: list[timings.Word]
+    source: str
 
 
 def narration_synthesize(
     *, ctx: chain.CallContext, text: str, voice: str, on_piece=None
 ) -> Narration:
-    """Synthesise `text`; `on_piece(done, total)` is called in the calling thread as pieces land."""
-    pieces = split_text(text)
+    """Narrate `text` with the first speech vendor that can (chain.speech_provider_names).
+
+    One story, one voice: every piece is spoken by the same vendor. When a vendor fails part-way
+    (after its own retries), the pieces it made are dropped and the next vendor narrates the whole
+    text, cut within its own limit. `on_piece(done, total)` is called in the calling thread as
+    pieces land.
+    """
     ctx = ctx.but(operation=Operation.AUDIO_SYNTHESIS, prompt_version=PROMPT_VERSION)
+    errors: list[ProviderError] = []
+    for name in chain.usable(chain.speech_provider_names()):
+        try:
+            return _narrate_with(name, ctx=ctx, text=text, voice=voice, on_piece=on_piece)
+        except ProviderError as exc:
+            logger.warning("Narration by %s failed (%s); trying the next vendor", name, exc)
+            errors.append(exc)
+    transient = [e for e in errors if isinstance(e, TransientProviderError)]
+    raise (transient or errors)[0]
+
+
+def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narration:
+    provider = chain.get_provider(name)
+    pieces = split_text(text, limit=provider.input_limit)
     pending: list = []
-    results: dict[int, bytes] = {}
+    results: dict[int, _Piece] = {}
     error: BaseException | None = None
     workers = max(1, min(settings.AI_TTS_CONCURRENCY, len(pieces)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
         futures = {
             pool.submit(
-                chain.call, ctx=ctx, method="speak", pending=pending, text=piece, voice=voice
+                _speak_piece, provider, ctx=ctx, text=piece, voice=voice, pending=pending
             ): index
             for index, piece in enumerate(pieces)
         }
         for future in futures:
             try:
-                results[futures[future]] = future.result().audio
+                results[futures[future]] = future.result()
             except BaseException as exc:  # re-raised below, after the usage rows are written
-                error = error or exc
+                if error is None:
+                    error = exc
+                    for other in futures:  # pieces not started yet are not worth paying for
+                        other.cancel()
             chain.flush(pending)
             if on_piece is not None and error is None:
                 on_piece(len(results), len(pieces))
     chain.flush(pending)
     if error is not None:
         raise error
-    audio = mp3_join([results[i] for i in range(len(pieces))])
-    return Narration(audio=audio, duration=mp3_duration(audio), pieces=len(pieces))
+    ordered = [results[i] for i in range(len(pieces))]
+    audio = mp3_join([piece.audio for piece in ordered])
+    duration = mp3_duration(audio)
+    words = timings.words_join([(p.words, p.duration) for p in ordered], duration=duration)
+    return Narration(
+        audio=audio,
+        duration=duration,
+        pieces=len(pieces),
+        vendor=name,
+        words=[word.as_dict() for word in words],
+        timings_source=timings.source_weakest([p.source for p in ordered]),
+    )
+
+
+def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Piece:
+    """One piece's audio and word timings: the vendor's own, else a transcription, else an
+    estimate. Read-along never fails a narration: a failed transcription is an estimate."""
+    result = chain.call(
+        ctx=ctx, method="speak", pending=pending, providers=[provider.name], text=text, voice=voice
+    )
+    duration = mp3_duration(result.audio)
+    if result.words is not None:
+        return _Piece(result.audio, duration, result.words, timings.VENDOR)
+    if provider.speech_timings == timings.TRANSCRIPTION:
+        heard = _transcribe(ctx=ctx, audio=result.audio, pending=pending)
+        if heard is not None:
+            words = timings.words_from_transcript(text=text, transcript=heard, duration=duration)
+            return _Piece(result.audio, duration, words, timings.TRANSCRIPTION)
+    words = timings.words_estimated(text=text, duration=duration)
+    return _Piece(result.audio, duration, words, timings.ESTIMATED)
+
+
+def _transcribe(*, ctx, audio: bytes, pending: list) -> list | None:
+    if not settings.AI_TTS_TRANSCRIBE:
+        return None
+    names = [
+        name
+        for name in chain.provider_names()
+        if callable(getattr(chain.get_provider(name), "transcribe", None))
+    ]
+    if not names:
+        return None
+    try:
+        result = chain.call(
+            ctx=ctx.but(
+                operation=Operation.AUDIO_TRANSCRIPTION, prompt_version=TRANSCRIPTION_VERSION
+            ),
+            method="transcribe",
+            pending=pending,
+            providers=names,
+            audio=audio,
+        )
+    except ProviderError as exc:
+        logger.warning("Transcription for word timings failed (%s); estimating them", exc)
+        return None
+    return result.words or None

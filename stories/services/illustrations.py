@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from infinitestories.ai import chain, images, scenes
+from infinitestories.ai import chain, images, scenes, timings
 from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import ContentRefused, PermanentProviderError, TransientProviderError
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
@@ -16,6 +16,7 @@ from media.services import media_delete, media_delete_on_commit, media_save
 from usage.services import ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
+from ..selectors import narration_timings
 from . import jobs
 
 Job = GenerationJob
@@ -55,24 +56,42 @@ def _estimated_duration(story: Story) -> float:
     return story.audio_duration or len(story.content.split()) * NARRATION_SECONDS_PER_WORD
 
 
+def _first_word_start(*, story: Story, words: list[dict], position: int) -> float | None:
+    """When the narration speaks the scene's first word: `position` counts the content's
+    whitespace tokens; the timings count spoken words of the title, then of the content."""
+    tokens = story.content.split()
+    index = len(timings.spoken_words(story.title)) + len(
+        timings.spoken_words(" ".join(tokens[:position]))
+    )
+    return words[index]["start"] if index < len(words) else None
+
+
 def _place(
     *, story: Story, rows: list[StoryIllustration], positions: dict, explicit: list[float] | None
 ) -> None:
-    """Timestamps: given ones, else word position x audio duration, else even spacing."""
+    """Timestamps: given ones; else when the narration speaks the scene's first word (its word
+    timings); else word position x audio duration; else even spacing."""
     total_words = max(1, len(story.content.split()))
     length = _estimated_duration(story)
+    found = narration_timings(story=story) if story.audio_duration else None
+    words = found.words if found is not None else []
     count = len(rows)
     stamps: list[float] = []
     for i, row in enumerate(rows):
+        spoken = None
+        if words and row.pk in positions:
+            spoken = _first_word_start(story=story, words=words, position=positions[row.pk])
         if explicit and i < len(explicit):
             stamps.append(explicit[i])
+        elif spoken is not None:
+            stamps.append(spoken)
         elif story.audio_duration and row.pk in positions:
             stamps.append(positions[row.pk] / total_words * story.audio_duration)
         else:
             stamps.append(i * length / count)
     for i, row in enumerate(rows):
         end = stamps[i + 1] if i + 1 < count else length
-        row.timestamp = round(stamps[i], 2)
+        row.timestamp = round(stamps[i], 3)
         row.duration = round(max(0.0, end - stamps[i]), 2)
 
 

@@ -12,7 +12,7 @@ from media.selectors import media_exists
 from media.services import media_delete, media_delete_on_commit, media_save
 from usage.services import ai_work_admit
 
-from ..models import GenerationJob, Story
+from ..models import GenerationJob, NarrationTimings, Story
 from . import jobs
 from .illustrations import illustration_timestamps_recompute
 
@@ -46,10 +46,13 @@ def audio_request(
 def audio_generate(*, job: GenerationJob) -> None:
     """Narrate the story (run by the audio task; safe to run again).
 
-    1. Synthesise the text in pieces within the TTS limit, concurrently, and join them.
-    2. Save the MP3 and remember its key on the job, so a re-run after a crash reuses the file.
-    3. In one transaction: point the story at the new file (duration, voice, time), schedule the
-       old file's deletion after commit, recompute illustration timestamps, complete the job.
+    1. Synthesise the text in pieces within the vendor's limit, concurrently, and join them; the
+       word timings come with it.
+    2. Save the MP3 and its word timings, and remember its key on the job, so a re-run after a
+       crash reuses both.
+    3. In one transaction: point the story at the new file (duration, voice, time), drop the old
+       timings and schedule the old file's deletion after commit, recompute illustration
+       timestamps (from the words' times), complete the job.
     """
     story = Story.objects.filter(pk=job.story_id).first()
     if story is None:
@@ -78,6 +81,7 @@ def audio_generate(*, job: GenerationJob) -> None:
         key = media_save(
             category="audio", content=narration.audio, extension="mp3", content_type="audio/mpeg"
         )
+        _timings_keep(story=story, key=key, narration=narration)
         duration = narration.duration
         jobs.job_params_update(
             job=job, output_key=key, duration=duration, content_hash=content_hash
@@ -98,6 +102,17 @@ def audio_generate(*, job: GenerationJob) -> None:
         )
         if old_key and old_key != key:
             media_delete_on_commit(keys=[old_key])
-        story.audio_duration = duration
+        NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
+        story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
         illustration_timestamps_recompute(story=story)
         jobs.job_complete(job=job)
+
+
+def _timings_keep(*, story: Story, key: str, narration: speech.Narration) -> None:
+    """Store the new file's word timings next to it (the story's current ones only once the
+    story points at the file); nothing for a story deleted meanwhile."""
+    with transaction.atomic():
+        if Story.objects.select_for_update().filter(pk=story.pk).exists():
+            NarrationTimings.objects.create(
+                story=story, audio_key=key, source=narration.timings_source, words=narration.words
+            )

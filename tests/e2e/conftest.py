@@ -1,5 +1,5 @@
 """Real-worker fixtures: a Celery worker subprocess on Redis, the test's PostgreSQL database,
-moto's S3 server and the fake OpenAI server. Needs DATABASE_URL (PostgreSQL) and REDIS_URL; CI
+moto's S3 server and the fake OpenAI and ElevenLabs servers. Needs DATABASE_URL (PostgreSQL) and REDIS_URL; CI
 sets both. Without them, deselect these tests with `-m "not e2e"` (they never skip)."""
 
 import os
@@ -15,7 +15,12 @@ from django.db import connection
 
 from infinitestories.celery import app as celery_app
 from tests.conftest import S3_BUCKET
-from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.fakes.fixtures import (  # noqa: F401
+    elevenlabs_provider,
+    fake_elevenlabs,
+    fake_openai,
+    openai_provider,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,8 +106,9 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     import redis
     from django.apps import apps
 
-    # transactional_db empties every table between tests, the seeded price list too
+    # transactional_db empties every table between tests, the seeded price lists too
     importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
+    importlib.import_module("usage.migrations.0005_seed_speech_prices").seed(apps, None)
 
     broker = redis.Redis.from_url(django_settings.REDIS_URL)
     broker.delete("high", "normal", "low", "unacked", "unacked_index")
@@ -135,8 +141,9 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     env.pop("RATE_LIMITS", None)
     workers: list[Worker] = []
 
-    def start_worker() -> Worker:
-        worker = Worker(env, tmp_path / f"worker{len(workers)}.log")
+    def start_worker(**overrides: str) -> Worker:
+        """A worker on the environment above; `overrides` adds or changes variables."""
+        worker = Worker({**env, **overrides}, tmp_path / f"worker{len(workers)}.log")
         workers.append(worker)
         return worker
 

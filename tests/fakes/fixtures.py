@@ -1,9 +1,10 @@
-"""Fixtures for tests that talk to the fake OpenAI server (import them into a test module)."""
+"""Fixtures for tests that talk to the fake vendor servers (import them into a test module)."""
 
 import pytest
 
 from infinitestories.ai import chain
 
+from .elevenlabs_server import FakeElevenLabs
 from .openai_server import FakeOpenAI
 
 
@@ -26,4 +27,25 @@ def openai_provider(fake_openai, settings):
     settings.AI_REQUEST_TIMEOUT = 10.0
     chain._provider.cache_clear()
     yield fake_openai
+    chain._provider.cache_clear()
+
+
+@pytest.fixture
+def fake_elevenlabs():
+    server = FakeElevenLabs().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def elevenlabs_provider(fake_elevenlabs, settings):
+    """Narration by ElevenLabs alone: the official SDK pointed at the fake server, no SDK
+    retries, short timeouts."""
+    settings.ELEVENLABS_API_KEY = "xi-test"
+    settings.ELEVENLABS_BASE_URL = fake_elevenlabs.base_url
+    settings.AI_TTS_PROVIDER_CHAIN = ["elevenlabs"]
+    settings.AI_MAX_RETRIES = 0
+    settings.AI_REQUEST_TIMEOUT = 10.0
+    chain._provider.cache_clear()
+    yield fake_elevenlabs
     chain._provider.cache_clear()

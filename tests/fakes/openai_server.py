@@ -3,10 +3,12 @@
 openai 3.x talks through httpx2, which respx cannot intercept, so the boundary is real HTTP:
 point OPENAI_BASE_URL at `server.base_url`. It implements what the app calls:
 /v1/chat/completions (plain and response_format json_schema), /v1/audio/speech (MP3 whose length
-follows the text), /v1/images/generations and /v1/images/edits (b64_json PNG), /v1/moderations.
+follows the text), /v1/audio/transcriptions (verbose_json with word timestamps, as whisper-1),
+/v1/images/generations and /v1/images/edits (b64_json PNG), /v1/moderations.
 
 Faults are programmable per path prefix: `fail(path, times=2, status=500)` answers that status N
-times then recovers; `fail(path, times=None)` always fails; `refuse(path, times=1)` answers a
+times then recovers; `fail(path, times=None)` always fails; `fail(path, times=None, after=1)`
+answers once, then fails; `refuse(path, times=1)` answers a
 400 content_policy_violation; `delay[path] = seconds` slows answers. Every request is recorded.
 """
 
@@ -20,10 +22,11 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from infinitestories.ai.audio_files import silent_mp3
 from infinitestories.ai.local_media import picture
 from infinitestories.ai.local_stories import write_story
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
+
+from .audio import speech_mp3, spoken_text
 
 TTS_LIMIT = 4096
 FLAG_WORDS = {"blood", "knife", "gun", "kill", "flagme"}
@@ -41,6 +44,7 @@ class Fault:
     status: int
     times: int | None  # None: always
     code: str = "server_error"
+    after: int = 0  # answers this many requests before failing
 
 
 @dataclass
@@ -56,11 +60,14 @@ class FakeOpenAI:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"fake": self})
+        handler = type("Handler", (self._handler_base(),), {"fake": self})
         self.httpd = ThreadingHTTPServer((self.host, 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _handler_base(self) -> type:
+        return _Handler
 
     @property
     def base_url(self) -> str:
@@ -74,8 +81,12 @@ class FakeOpenAI:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def fail(self, path: str, *, times: int | None = 1, status: int = 500) -> None:
-        self.faults[path] = Fault(status=status, times=times)
+    def fail(
+        self, path: str, *, times: int | None = 1, status: int = 500, after: int = 0, code: str = ""
+    ) -> None:
+        self.faults[path] = Fault(
+            status=status, times=times, after=after, code=code or "server_error"
+        )
 
     def refuse(self, path: str, *, times: int | None = 1) -> None:
         self.faults[path] = Fault(status=400, times=times, code="content_policy_violation")
@@ -88,6 +99,9 @@ class FakeOpenAI:
         with self._lock:
             for prefix, fault in self.faults.items():
                 if path.startswith(prefix):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     if fault.times is None:
                         return fault
                     if fault.times > 0:
@@ -113,7 +127,7 @@ def _tokens(text: str) -> int:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    fake: FakeOpenAI
+    fake: "FakeOpenAI"
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):  # quiet
@@ -164,24 +178,31 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.fake._fault_for(path)
         if fault is not None:
             recorded.status = fault.status
-            error = {"message": "fake failure", "type": "server_error", "code": fault.code}
-            if fault.code == "content_policy_violation":
-                error.update(
-                    type="invalid_request_error",
-                    message="Your request was rejected by the safety system.",
-                )
-            return self._json(fault.status, {"error": error})
-        handler = {
-            "/v1/chat/completions": self._chat,
-            "/v1/audio/speech": self._speech,
-            "/v1/images/generations": self._image,
-            "/v1/images/edits": self._image,
-            "/v1/moderations": self._moderation,
-        }.get(path)
+            return self._json(fault.status, self._fault_body(fault))
+        handler = self._route(path)
         if handler is None:
             recorded.status = 404
             return self._json(404, {"error": {"message": "unknown path", "code": "not_found"}})
         recorded.status = handler(path, body)
+
+    def _fault_body(self, fault: Fault) -> dict:
+        error = {"message": "fake failure", "type": "server_error", "code": fault.code}
+        if fault.code == "content_policy_violation":
+            error.update(
+                type="invalid_request_error",
+                message="Your request was rejected by the safety system.",
+            )
+        return {"error": error}
+
+    def _route(self, path: str):
+        return {
+            "/v1/chat/completions": self._chat,
+            "/v1/audio/speech": self._speech,
+            "/v1/audio/transcriptions": self._transcription,
+            "/v1/images/generations": self._image,
+            "/v1/images/edits": self._image,
+            "/v1/moderations": self._moderation,
+        }.get(path)
 
     # --- endpoints ----------------------------------------------------------------------------
     def _chat(self, path: str, body: dict) -> int:
@@ -267,7 +288,34 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": {"message": "input too long", "code": "string_above_max_length"}}
             )
             return 400
-        self._send(200, silent_mp3(len(text.split()) * SECONDS_PER_WORD), "audio/mpeg")
+        self._send(200, speech_mp3(text, seconds_per_word=SECONDS_PER_WORD), "audio/mpeg")
+        return 200
+
+    def _transcription(self, path: str, body: dict) -> int:
+        """As whisper-1 with verbose_json and word granularity: the words heard (the text the
+        fake voice tagged its MP3 with), without punctuation, SECONDS_PER_WORD apart."""
+        audio = (body.get("file") or [b""])[0]
+        text = spoken_text(audio)
+        heard = [re.sub(r"[^\w'-]+", "", token) for token in text.split()]
+        words = [
+            {
+                "word": word,
+                "start": round(i * SECONDS_PER_WORD, 3),
+                "end": round((i + 0.75) * SECONDS_PER_WORD, 3),
+            }
+            for i, word in enumerate(heard)
+            if word
+        ]
+        self._json(
+            200,
+            {
+                "task": "transcribe",
+                "language": "english",
+                "duration": round(len(text.split()) * SECONDS_PER_WORD, 2),
+                "text": " ".join(heard),
+                "words": words,
+            },
+        )
         return 200
 
     def _image(self, path: str, body: dict) -> int:

@@ -75,7 +75,10 @@ def test_post_story_with_illustrations_draws_three_timed_pictures(
     assert all(r.generation_status == "completed" and media_exists(key=r.image_key) for r in rows)
     assert all(Image.open(io.BytesIO(media_read(key=r.image_key))).format == "PNG" for r in rows)
     stamps = [r.timestamp for r in rows]
-    assert stamps == sorted(stamps) and stamps[0] == 0
+    # the first scene opens the story: its picture shows when the content's first word is spoken
+    words = story.narration_timings.get().words
+    title_words = len(story.title.split())
+    assert stamps == sorted(stamps) and stamps[0] == words[title_words]["start"] > 0
     assert stamps[-1] < story.audio_duration
     status = auth_client.get(f"/api/stories/{story.pk}/illustrations/status").json()
     assert status["status"] == "completed"

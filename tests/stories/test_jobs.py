@@ -6,7 +6,7 @@ from django.utils import timezone
 from infinitestories.ai import speech
 from infinitestories.ai.errors import TransientProviderError
 from stories import tasks
-from stories.models import GenerationJob, StoryIllustration
+from stories.models import GenerationJob, NarrationTimings, StoryIllustration
 from stories.services import illustrations, jobs, narration
 from tests.stories.factories import GenerationJobFactory, StoryFactory
 from tests.usage.factories import stories_used
@@ -211,20 +211,30 @@ def test_refused_prompt_is_softened_then_made_generic(
     assert not any(" alone " in p or "scared" in p for p in prompts)
 
 
-def test_timestamps_follow_the_audio_when_it_arrives(django_capture_on_commit_callbacks):
-    content = "\n\n".join(f"Paragraph {i} " + "calm words " * 20 for i in range(6))
-    story = StoryFactory(content=content)
+def test_each_illustration_starts_when_its_scenes_first_word_is_spoken(
+    django_capture_on_commit_callbacks,
+):
+    # given pictures ordered before narration exists (spaced evenly until it does)
+    content = "\n\n".join(f"Paragraph {i}: " + "calm words, " * 20 for i in range(6))
+    story = StoryFactory(title="The Quiet Night", content=content)
     with django_capture_on_commit_callbacks(execute=True):
         illustrations.illustrations_request(user=story.user, story=story, count=3)
         even = [r.timestamp for r in StoryIllustration.objects.filter(story=story)]
+        # when the narration arrives
         narration.audio_request(user=story.user, story=story)
+
+    # then each picture starts exactly when the narration speaks its scene's first word
     story.refresh_from_db()
     rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
-    total = len(content.split())
-    job = Job.objects.get(story=story, kind="illustrations")
+    words = NarrationTimings.objects.get(story=story).words
+    tokens = content.split()
+    positions = Job.objects.get(story=story, kind="illustrations").params["positions"]
     for row in rows:
-        expected = job.params["positions"][row.pk] / total * story.audio_duration
-        assert row.timestamp == pytest.approx(expected, abs=0.01)
+        first = tokens[positions[row.pk]]
+        index = 3 + sum(1 for t in tokens[: positions[row.pk]] if any(c.isalnum() for c in t))
+        assert words[index]["text"] == first.strip(",.:")
+        assert row.timestamp == words[index]["start"]
+    assert rows[0].timestamp > 0  # the title is read first
     assert even[0] == 0
 
 
