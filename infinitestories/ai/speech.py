@@ -11,6 +11,7 @@ Word timings come from the vendor's alignment, else a transcription, else an est
 
 import logging
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -73,6 +74,10 @@ class Narration:
     timings_source: str = timings.ESTIMATED
 
 
+class _Skipped(Exception):
+    """A piece not sent because another piece already failed."""
+
+
 @dataclass
 class _Piece:
     audio: bytes
@@ -109,22 +114,28 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
     pending: list = []
     results: dict[int, _Piece] = {}
     error: BaseException | None = None
+    failed = threading.Event()
+
+    def speak(piece: str) -> _Piece:
+        # Once a piece failed this vendor will not be used: pieces not sent yet are not paid for.
+        if failed.is_set():
+            raise _Skipped
+        try:
+            return _speak_piece(provider, ctx=ctx, text=piece, voice=voice, pending=pending)
+        except BaseException:
+            failed.set()
+            raise
+
     workers = max(1, min(settings.AI_TTS_CONCURRENCY, len(pieces)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
-        futures = {
-            pool.submit(
-                _speak_piece, provider, ctx=ctx, text=piece, voice=voice, pending=pending
-            ): index
-            for index, piece in enumerate(pieces)
-        }
+        futures = {pool.submit(speak, piece): index for index, piece in enumerate(pieces)}
         for future in futures:
             try:
                 results[futures[future]] = future.result()
+            except _Skipped:
+                pass
             except BaseException as exc:  # re-raised below, after the usage rows are written
-                if error is None:
-                    error = exc
-                    for other in futures:  # pieces not started yet are not worth paying for
-                        other.cancel()
+                error = error or exc
             chain.flush(pending)
             if on_piece is not None and error is None:
                 on_piece(len(results), len(pieces))

@@ -1,3 +1,8 @@
-"""Fake OpenAI fixtures for the AI tests."""
+"""Fake vendor fixtures for the AI tests."""
 
-from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.fakes.fixtures import (  # noqa: F401
+    elevenlabs_provider,
+    fake_elevenlabs,
+    fake_openai,
+    openai_provider,
+)

@@ -37,6 +37,7 @@ class Recorded:
     path: str
     body: dict
     status: int = 200
+    query: str = ""
 
 
 @dataclass
@@ -109,9 +110,9 @@ class FakeOpenAI:
                         return fault
         return None
 
-    def _record(self, path: str, body: dict) -> Recorded:
+    def _record(self, path: str, body: dict, query: str = "") -> Recorded:
         """Recorded on arrival (status 0 until answered), so a test can see a call in flight."""
-        record = Recorded(path=path, body=body, status=0)
+        record = Recorded(path=path, body=body, status=0, query=query)
         with self._lock:
             self.requests.append(record)
         return record
@@ -166,11 +167,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload).encode())
 
     def do_POST(self):
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         body, _ = self._read()
         recorded = self.fake._record(
             path,
             {k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()},
+            query,
         )
         for prefix, seconds in self.fake.delay.items():
             if path.startswith(prefix):
