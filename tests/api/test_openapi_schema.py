@@ -108,3 +108,14 @@ def test_delete_answers_success(schema):
         assert answer(schema, path, "delete", "200")["properties"] == {
             "success": {"type": "boolean"}
         }, path
+
+
+def test_audio_timings_document_words_source_and_404(schema):
+    path = "/api/stories/{story_id}/audio/timings"
+    timings = answer(schema, path, "get", "200")
+    assert set(timings["properties"]) == {"words", "source"}
+    word = resolve(schema, timings["properties"]["words"]["items"])
+    assert set(word["properties"]) == {"text", "start", "end"}
+    source = resolve(schema, timings["properties"]["source"])
+    assert source["enum"] == ["vendor", "transcription", "estimated"]
+    assert {"304", "401", "404"} <= set(schema["paths"][path]["get"]["responses"])
