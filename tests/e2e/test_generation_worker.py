@@ -88,6 +88,7 @@ def test_story_audio_three_illustrations_and_avatar_on_a_real_worker(
         "visual_profile": 1,
         "story_generation": 1,
         "audio_synthesis": 1,
+        "audio_transcription": 1,  # word timings for read-along
         "scene_extraction": 1,
         "image_generation": 3,
     }
