@@ -5,7 +5,7 @@ from django.db.models import Count
 
 from infinitestories.admin import DeleteThroughServiceMixin
 
-from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .models import CustomStoryEvent, GenerationJob, NarrationTimings, Story, StoryIllustration
 from .services import custom_events, illustrations, jobs, stories
 
 
@@ -26,6 +26,24 @@ class StoryIllustrationInline(admin.TabularInline):
     show_change_link = True
     # Delete from the illustration's own page, which removes its file and closes the order.
     can_delete = False
+
+
+class NarrationTimingsInline(admin.TabularInline):
+    """Where the read-along times of the narration came from, read-only (the pipeline writes
+    them with each narration)."""
+
+    model = NarrationTimings
+    extra = 0
+    fields = ["audio_key", "source", "word_count", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="words")
+    def word_count(self, timings: NarrationTimings) -> int:
+        return len(timings.words)
 
 
 @admin.register(Story)
@@ -60,7 +78,7 @@ class StoryAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [StoryIllustrationInline]
+    inlines = [NarrationTimingsInline, StoryIllustrationInline]
 
     def get_queryset(self, request):
         return (

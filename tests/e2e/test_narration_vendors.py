@@ -30,11 +30,11 @@ def elevenlabs_env(server, **more: str) -> dict:
     }
 
 
-def narrated_story(auth_client, user, s3) -> tuple[Story, bytes]:
+def narrated_story(auth_client, user, s3, **more) -> tuple[Story, bytes]:
     """POST a story, wait for its narration job, and read its MP3 from the bucket."""
     hero = HeroFactory(user=user, name="Alice")
     created = auth_client.post(
-        "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
+        "/api/stories", {"heroId": hero.pk, "eventType": "bedtime", **more}, format="json"
     )
     assert created.status_code == 201, created.json()
     story_id = created.json()["story"]["id"]
@@ -71,7 +71,7 @@ def test_a_story_narrated_by_elevenlabs(
 ):
     e2e(**elevenlabs_env(fake_elevenlabs, AI_TTS_PROVIDER_CHAIN="elevenlabs"))
 
-    story, mp3 = narrated_story(auth_client, user, s3_storage)
+    story, mp3 = narrated_story(auth_client, user, s3_storage, generateIllustrations=True)
 
     # a real MP3, as long as the fake ElevenLabs voice takes to read the text, measured
     duration = MP3(io.BytesIO(mp3)).info.length
@@ -87,6 +87,19 @@ def test_a_story_narrated_by_elevenlabs(
     }
     characters = sum(len(c.body["text"]) for c in fake_elevenlabs.calls("/v1/text-to-speech/"))
     assert sum(r.cost for r in rows) == pytest.approx(Decimal(characters) * Decimal("0.0001"))
+    # each picture shows when the vendor's timings say its scene's first word is spoken
+    job = wait_for(
+        lambda: GenerationJob.objects.filter(
+            story=story, kind="illustrations", status="completed"
+        ).first(),
+        message="the pictures",
+    )
+    tokens = story.content.split()
+    title_words = len(timings.spoken_words(story.title))
+    for picture in story.illustrations.order_by("display_order"):
+        position = job.params["positions"][picture.pk]
+        index = title_words + len(timings.spoken_words(" ".join(tokens[:position])))
+        assert picture.timestamp == words[index]["start"]
 
 
 def test_a_story_narrated_by_openai_with_transcribed_timings(

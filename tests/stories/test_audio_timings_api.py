@@ -144,3 +144,21 @@ def test_another_users_story_is_404_not_found(
 
     assert response.status_code == 404 and response.json()["code"] == "NOT_FOUND"
     assert other_client.get("/api/stories/story_nope/audio/timings").status_code == 404
+
+
+def test_staff_see_where_a_narrations_word_times_came_from(
+    story, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.accounts.factories import UserFactory
+
+    story = narrate(story, django_capture_on_commit_callbacks)
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = staff.get(reverse("admin:stories_story_change", args=[story.pk])).content.decode()
+
+    assert story.audio_key in page and "estimated" in page
+    assert f">{len(spoken(story))}<" in page.replace("\n", "").replace(" ", "")
