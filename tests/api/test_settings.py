@@ -38,6 +38,9 @@ def test_production_boots_with_its_required_settings():
         ({"AI_PROVIDER_CHAIN": "openai,local"}, "may not fall back to 'local'"),
         ({"ACCOUNT_EMAIL_VERIFICATION": "mandatroy"}, "ACCOUNT_EMAIL_VERIFICATION must be"),
         ({"AI_PROVIDER": "gpt"}, "AI_PROVIDER must be"),
+        ({"AI_TTS_PROVIDER_CHAIN": "elevenlabs,local"}, "may not fall back to 'local'"),
+        ({"AI_TTS_PROVIDER_CHAIN": "elevenlabs,azure"}, "names openai, elevenlabs or local"),
+        ({"AI_OPENAI_TTS_SHUTDOWN": "6 Jan 2027"}, "Invalid isoformat string"),
     ],
 )
 def test_misconfigured_production_refuses_to_boot(overrides, message):
