@@ -337,6 +337,9 @@ ELEVENLABS_BASE_URL = env.str("ELEVENLABS_BASE_URL", default="https://api.eleven
 ELEVENLABS_TTS_MODEL = env.str("ELEVENLABS_TTS_MODEL", default="eleven_multilingual_v2")
 ELEVENLABS_OUTPUT_FORMAT = env.str("ELEVENLABS_OUTPUT_FORMAT", default="mp3_44100_128")
 ELEVENLABS_TTS_INPUT_LIMIT = env.int("ELEVENLABS_TTS_INPUT_LIMIT", default=5000)
+# false: zero-retention mode (no history kept of the story text, which names a child); ElevenLabs
+# offers it on enterprise plans only and refuses it on others, so it is opt-in.
+ELEVENLABS_ENABLE_LOGGING = env.bool("ELEVENLABS_ENABLE_LOGGING", default=True)
 # The voice table: each of the PRD's voice names as each vendor's voice. ElevenLabs' are premade
 # voices of its default library chosen to match OpenAI's (bright, soft and warm women, a neutral
 # voice, a storyteller, a man, a deep man). Override with ELEVENLABS_VOICES="nova=<id>,onyx=<id>".

@@ -1,9 +1,9 @@
 """The provider chain and the metering wrapper: every AI call in the code base goes through `call`.
 
 `call` tries the configured providers in order (AI_PROVIDER_CHAIN; narration has its own chain,
-`speech_provider_names`). A provider that fails with a
-transient error (after the SDK's own retries) is skipped for AI_PROVIDER_COOLDOWN seconds, a flag
-kept in the shared cache so every web and worker process skips it, and the next one answers.
+`speech_provider_names`). A provider that fails with a transient error (after the SDK's own
+retries) is skipped for AI_PROVIDER_COOLDOWN seconds, a flag kept in the shared cache so every
+web and worker process skips it, and the next one answers.
 Each attempt is metered, success or failure, through the usage sink that AI_USAGE_SINK names
 (the usage app's recorder): the AI layer knows no domain app.
 """

@@ -54,6 +54,8 @@ class ElevenLabsProvider:
                 text=text,
                 model_id=model,
                 output_format=settings.ELEVENLABS_OUTPUT_FORMAT,
+                # False asks for zero retention (the text names a child); enterprise plans only.
+                enable_logging=settings.ELEVENLABS_ENABLE_LOGGING,
                 request_options={"max_retries": settings.AI_MAX_RETRIES},
             )
         except httpx.TransportError as exc:  # timeouts and connection errors

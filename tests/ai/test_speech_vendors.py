@@ -59,6 +59,7 @@ def test_elevenlabs_narrates_in_pieces_within_its_limit_with_its_own_word_timing
     assert {c.path for c in calls} == {f"/v1/text-to-speech/{fable}/with-timestamps"}
     assert {c.body["model_id"] for c in calls} == {"eleven_multilingual_v2"}
     assert {parse_qs(c.query)["output_format"][0] for c in calls} == {"mp3_44100_128"}
+    assert {parse_qs(c.query)["enable_logging"][0] for c in calls} == {"true"}
     # a real MP3 as long as the fake voice takes, and vendor timings joined across pieces
     assert narration.vendor == "elevenlabs" and narration.pieces == 3
     assert narration.duration == pytest.approx(len(TEXT.split()) * ELEVEN_PACE, rel=0.02)
