@@ -10,6 +10,7 @@ Word timings come from the vendor's alignment, else a transcription, else an est
 """
 
 import logging
+import math
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -145,7 +146,9 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
     ordered = [results[i] for i in range(len(pieces))]
     audio = mp3_join([piece.audio for piece in ordered])
     duration = mp3_duration(audio)
-    words = timings.words_join([(p.words, p.duration) for p in ordered], duration=duration)
+    # Stories keep their duration to the centisecond: no word may end after the rounded figure.
+    within = math.floor(duration * 100) / 100
+    words = timings.words_join([(p.words, p.duration) for p in ordered], duration=within)
     return Narration(
         audio=audio,
         duration=duration,

@@ -15,6 +15,7 @@ from heroes.models import Hero
 from heroes.services import hero_avatar_generate
 from media.selectors import media_url
 from stories.models import GenerationJob, Story
+from stories.selectors import narration_timings
 from stories.services.stories import story_create
 from usage.models import StoryQuota
 
@@ -72,6 +73,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Narration ({story.audio_duration:.1f} s, voice {story.voice_type}): "
                 + self._where(story.audio_key)
+            )
+            timings = narration_timings(story=story)
+            self.stdout.write(
+                f"Read-along: {len(timings.words)} words ({timings.source}), "
+                f"GET /api/stories/{story.pk}/audio/timings"
             )
         else:
             self.stdout.write("Narration: queued (start a worker: make worker)")
