@@ -120,3 +120,12 @@ def illustrations_status(*, story: Story) -> dict:
         "illustrations": rows,
         "estimated_completion_time": eta,
     }
+
+
+def job_status_counts(*, statuses: list[str]) -> dict[str, int]:
+    """How many generation jobs are in each of `statuses` (the admin dashboard's jobs panel)."""
+    rows = (
+        GenerationJob.objects.filter(status__in=statuses).values("status").annotate(n=Count("id"))
+    )
+    counts = {row["status"]: row["n"] for row in rows}
+    return {status: counts.get(status, 0) for status in statuses}
