@@ -423,7 +423,7 @@ def cost_dashboard(*, now: datetime | None = None) -> dict:
         "spent_month": spent_month,
         "reserved": reserved,
         "budget": budget,
-        "budget_percent": round(100 * spent_month / budget, 1) if budget else None,
+        "budget_percent": round(float(100 * spent_month / budget), 1) if budget else None,
         "by_operation": by_operation,
         "by_model": by_model,
         "top_users": top_users,
