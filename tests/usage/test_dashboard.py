@@ -89,7 +89,7 @@ def family(now):
 
 
 def test_dashboard_figures_equal_hand_computed_sums(family, now, settings):
-    alice, bob = family
+
     settings.MONTHLY_BUDGET_USD = D("10")
 
     figures = cost_dashboard(now=now)
