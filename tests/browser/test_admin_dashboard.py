@@ -19,7 +19,9 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "admi
 
 
 def test_staff_sign_in_and_see_the_dashboards_charts(live_server, transactional_db):
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (.ci/run does: apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        "install Debian's chromium (.ci/run does: apt-get install chromium)"
+    )
     staff = UserFactory(email="ops@example.com", is_staff=True, is_superuser=True)
     family = UserFactory(email="family@example.com")
     for days, cost in [(0, "0.12"), (1, "0.30"), (3, "0.08")]:
