@@ -62,7 +62,8 @@ def main() -> None:
         story = Story.objects.latest("created_at")
         rows = UsageMetric.objects.filter(story_id=story.pk)
         parts = [
-            rows.filter(operation__in=operations).aggregate(total=Sum("cost"))["total"] or Decimal(0)
+            rows.filter(operation__in=operations).aggregate(total=Sum("cost"))["total"]
+            or Decimal(0)
             for _, operations in PARTS
         ]
         avatar = UsageMetric.objects.filter(story_id="").aggregate(total=Sum("cost"))["total"]

@@ -14,21 +14,11 @@ from stories.models import GenerationJob, Story
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
 from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
-from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
-from tests.usage.factories import put_on_plan
+from tests.usage.factories import post_story, put_on_plan
 from usage.models import BudgetAlert, CostReservation, RuntimeSettings, SpendCounter, UsageMetric
 from usage.selectors import GLOBAL_SCOPE, seconds_until_next_month, seconds_until_tomorrow
 from usage.services import usage_record
-
-
-@pytest.fixture
-def hero(user):
-    return HeroFactory(user=user, name="Alice")
-
-
-def story_body(hero, **more) -> dict:
-    return {"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False, **more}
 
 
 def month_counter(scope: str) -> SpendCounter:
@@ -44,7 +34,7 @@ def test_over_the_daily_ceiling_is_429_naming_it_and_charges_nothing(auth_client
     # given a plan whose daily allowance is less than one story's estimate (about $0.02)
     put_on_plan(user, code="thrifty", daily_cost_ceiling=Decimal("0.01"))
 
-    response = auth_client.post("/api/stories", story_body(hero), format="json")
+    response = post_story(auth_client, hero)
 
     assert response.status_code == 429
     body = response.json()
@@ -61,7 +51,7 @@ def test_over_the_daily_ceiling_is_429_naming_it_and_charges_nothing(auth_client
 def test_over_the_monthly_ceiling_is_429_until_the_month_turns(auth_client, user, hero):
     put_on_plan(user, code="monthly", monthly_cost_ceiling=Decimal("0.01"))
 
-    response = auth_client.post("/api/stories", story_body(hero), format="json")
+    response = post_story(auth_client, hero)
 
     assert response.status_code == 429
     assert response.json()["details"]["limit"] == "monthly_cost"
@@ -71,12 +61,12 @@ def test_over_the_monthly_ceiling_is_429_until_the_month_turns(auth_client, user
 def test_a_refused_reservation_gives_back_the_rate_limit_unit(auth_client, user, hero, settings):
     settings.RATE_LIMITS = "story_generation=1/h"
     plan = put_on_plan(user, code="thrifty", daily_cost_ceiling=Decimal("0.01"))
-    assert auth_client.post("/api/stories", story_body(hero), format="json").status_code == 429
+    assert post_story(auth_client, hero).status_code == 429
 
     plan.daily_cost_ceiling = Decimal("0.50")
     plan.save()
 
-    assert auth_client.post("/api/stories", story_body(hero), format="json").status_code == 201
+    assert post_story(auth_client, hero).status_code == 201
 
 
 def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
@@ -88,9 +78,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
 ):
     # when a story is written and its narration queued (not yet run)
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = auth_client.post(
-            "/api/stories", story_body(hero, generateAudio=True), format="json"
-        )
+        response = post_story(auth_client, hero, generateAudio=True)
     assert response.status_code == 201
     # then the story's reservation is settled, the narration's still held
     held = CostReservation.objects.get(settled_at__isnull=True)
@@ -187,7 +175,7 @@ def test_an_exhausted_budget_refuses_new_ai_work_but_the_library_keeps_working(
     story = StoryFactory(user=user, hero=hero)
 
     refused = [
-        auth_client.post("/api/stories", story_body(hero), format="json"),
+        post_story(auth_client, hero),
         auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json"),
         auth_client.post(f"/api/stories/{story.pk}/illustrations", {"count": 1}, format="json"),
         auth_client.post(f"/api/heroes/{hero.pk}/avatar", {}, format="json"),
@@ -210,7 +198,7 @@ def test_staff_raising_the_budget_lets_work_through_at_once(
 ):
     settings.MONTHLY_BUDGET_USD = Decimal("100")
     spend_this_month("100")
-    assert auth_client.post("/api/stories", story_body(hero), format="json").status_code == 503
+    assert post_story(auth_client, hero).status_code == 503
 
     admin_client.get("/admin/usage/runtimesettings/")
     with django_capture_on_commit_callbacks(execute=True):
@@ -227,7 +215,7 @@ def test_staff_raising_the_budget_lets_work_through_at_once(
 
     assert saved.status_code == 302
     assert RuntimeSettings.objects.get(pk=1).monthly_budget == Decimal("150.00")
-    assert auth_client.post("/api/stories", story_body(hero), format="json").status_code == 201
+    assert post_story(auth_client, hero).status_code == 201
 
 
 def record_cost(tokens: int) -> None:

@@ -4,21 +4,10 @@ family may choose (usage.ai_work_admit)."""
 import pytest
 
 from stories.models import GenerationJob, Story, StoryIllustration
-from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
-from tests.usage.factories import put_on_plan, set_quota
+from tests.usage.factories import post_story, put_on_plan, set_quota
 from usage.models import Plan, UsageMetric
 from usage.selectors import seconds_until_next_month
-
-
-@pytest.fixture
-def hero(user):
-    return HeroFactory(user=user, name="Alice")
-
-
-@pytest.fixture
-def story(user, hero):
-    return StoryFactory(user=user, hero=hero)
 
 
 def patch_new_text(api, story, n: int, captured):
@@ -202,22 +191,8 @@ def test_seeded_plans_follow_the_subscription_tier(user, other_user, auth_client
 
 def test_changing_a_plan_applies_to_the_next_request(auth_client, user, hero):
     plan = put_on_plan(user, code="tiny", stories_per_month=1)
-    assert (
-        auth_client.post(
-            "/api/stories",
-            {"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False},
-            format="json",
-        ).status_code
-        == 201
-    )
-    assert (
-        auth_client.post(
-            "/api/stories",
-            {"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False},
-            format="json",
-        ).status_code
-        == 429
-    )
+    assert post_story(auth_client, hero).status_code == 201
+    assert post_story(auth_client, hero).status_code == 429
 
     plan.stories_per_month = 2
     plan.save()

@@ -3,18 +3,11 @@ language; the usage endpoint and the profile show the same banner state."""
 
 import datetime
 
-import pytest
 from django.core import mail
 
-from tests.heroes.factories import HeroFactory
 from tests.usage.factories import put_on_plan, set_quota
 from usage.models import QuotaResetRun, StoryQuota, quota_period_current
 from usage.services import monthly_quota_reset
-
-
-@pytest.fixture
-def hero(user):
-    return HeroFactory(user=user, name="Alice")
 
 
 def write_story(api, hero, captured):

@@ -9,7 +9,6 @@ from accounts import services as account_services
 from accounts.models import User
 from stories.models import GenerationJob, Story, StoryIllustration
 from stories.services import narration
-from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 from tests.usage.second_process import SecondProcess
 from usage.models import AccountStanding, CostReservation, RuntimeSettings, UsageMetric
@@ -21,16 +20,6 @@ SWITCHES_ON = {
     "illustrations_enabled": "on",
     "avatars_enabled": "on",
 }
-
-
-@pytest.fixture
-def hero(user):
-    return HeroFactory(user=user, name="Alice")
-
-
-@pytest.fixture
-def story(user, hero):
-    return StoryFactory(user=user, hero=hero)
 
 
 def switch(captured, **values) -> None:
