@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import cost_reservations_release_stale, monthly_quota_reset
+from .services import cost_reservations_release_stale, monthly_quota_reset, spend_counters_purge
 
 
 @shared_task
@@ -11,3 +11,8 @@ def monthly_quota_reset_task() -> int:
 @shared_task
 def cost_reservations_release_stale_task() -> int:
     return cost_reservations_release_stale()
+
+
+@shared_task
+def spend_counters_purge_task() -> int:
+    return spend_counters_purge()

@@ -16,6 +16,7 @@ def test_every_beat_job_names_a_registered_task():
         "stories.tasks.generation_jobs_sweep_task",
         "usage.tasks.monthly_quota_reset_task",
         "usage.tasks.cost_reservations_release_stale_task",
+        "usage.tasks.spend_counters_purge_task",
     }
     assert scheduled <= set(app.tasks)
 

@@ -1,6 +1,7 @@
 """Spend ceilings with reserve-then-settle, the global monthly budget and its e-mails."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from threading import Barrier
 
@@ -271,3 +272,54 @@ def test_a_jump_past_two_thresholds_sends_both_once(settings, django_capture_on_
         record_cost(4_000)
 
     assert [m.subject.split()[4] for m in mail.outbox] == ["50%", "80%"]
+
+
+def test_a_reservation_nobody_settled_is_released_after_its_ttl(user, settings):
+    from usage.models import Plan
+    from usage.services import cost_reservations_release_stale
+    from usage.services.spend import cost_reserve
+
+    settings.COST_RESERVATION_TTL = 3600
+    plan = Plan.objects.get(code="free")
+    old = cost_reserve(
+        user=user,
+        operation="audio_synthesis",
+        amount=Decimal("0.05"),
+        plan=plan,
+        budget=Decimal("10"),
+    )
+    fresh = cost_reserve(
+        user=user,
+        operation="audio_synthesis",
+        amount=Decimal("0.02"),
+        plan=plan,
+        budget=Decimal("10"),
+    )
+    CostReservation.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    assert cost_reservations_release_stale() == 1
+
+    assert CostReservation.objects.get(pk=old.pk).settled_at is not None
+    assert CostReservation.objects.get(pk=fresh.pk).settled_at is None
+    assert month_counter(user.pk).reserved == Decimal("0.02")
+    assert month_counter(GLOBAL_SCOPE).reserved == Decimal("0.02")
+
+
+def test_old_spend_counters_are_purged_and_current_ones_kept(user):
+    from usage.services import spend_counters_purge
+
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    for period, start in [
+        ("day", today),
+        ("day", today - timedelta(days=8)),
+        ("month", month),
+        ("month", month - timedelta(days=400)),
+    ]:
+        SpendCounter.objects.create(scope=user.pk, period=period, start=start, spent=Decimal("1"))
+
+    assert spend_counters_purge() == 2
+    assert sorted(SpendCounter.objects.values_list("period", "start")) == [
+        ("day", today),
+        ("month", month),
+    ]

@@ -15,6 +15,7 @@ SCHEDULE = {
     # Idempotent, so a run missed on the 1st is caught up the next day.
     "monthly-quota-reset": ("usage.tasks.monthly_quota_reset_task", (0, 5)),
     "release-stale-cost-reservations": ("usage.tasks.cost_reservations_release_stale_task", 600),
+    "purge-old-spend-counters": ("usage.tasks.spend_counters_purge_task", EVERY_DAY),
     "purge-dead-sessions": ("accounts.tasks.sessions_purge_expired_task", EVERY_DAY),
     "purge-unused-uploads": ("media.tasks.uploads_purge_unused_task", EVERY_DAY),
     "purge-idempotency-records": (

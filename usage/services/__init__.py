@@ -16,7 +16,7 @@ from .admission import (
 )
 from .controls import runtime_settings_save, standing_block, standing_save, standing_unblock
 from .quota import monthly_quota_reset, story_quota_charge
-from .spend import cost_reservations_release_stale, usage_record
+from .spend import cost_reservations_release_stale, spend_counters_purge, usage_record
 
 __all__ = [
     "Admission",
@@ -27,6 +27,7 @@ __all__ = [
     "cost_reservations_release_stale",
     "monthly_quota_reset",
     "runtime_settings_save",
+    "spend_counters_purge",
     "standing_block",
     "standing_save",
     "standing_unblock",

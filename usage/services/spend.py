@@ -176,3 +176,16 @@ def cost_reservations_release_stale() -> int:
     if released:
         logger.warning("Released %d stale cost reservations", released)
     return released
+
+
+def spend_counters_purge() -> int:
+    """Delete daily counters older than a week and monthly ones older than a year (beat, daily):
+    ceilings only read today's and this month's; the usage log keeps the history."""
+    today = timezone.localdate()
+    old = SpendCounter.objects.filter(period=DAY, start__lt=today - timedelta(days=7)) | (
+        SpendCounter.objects.filter(
+            period=MONTH, start__lt=today.replace(day=1) - timedelta(days=366)
+        )
+    )
+    deleted, _ = old.delete()
+    return deleted
