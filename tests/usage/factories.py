@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import factory
 
-from usage.models import AccountStanding, Plan, StoryQuota
+from usage.models import AccountStanding, Plan, StoryQuota, UsageMetric
 from usage.selectors import story_quota
 
 
@@ -21,6 +21,21 @@ class PlanFactory(factory.django.DjangoModelFactory):
     pictures_per_story = 3
     daily_cost_ceiling = Decimal("0.50")
     monthly_cost_ceiling = Decimal("1.50")
+
+
+class UsageMetricFactory(factory.django.DjangoModelFactory):
+    """One AI call in the usage log (cost given as is, not priced)."""
+
+    class Meta:
+        model = UsageMetric
+
+    operation = "story_generation"
+    vendor = "openai"
+    model = "gpt-5.4"
+    unit = "tokens"
+    cost = Decimal("0.01")
+    latency_ms = 1000
+    success = True
 
 
 def put_on_plan(user, **plan_fields) -> Plan:

@@ -17,6 +17,7 @@ from stories.models import GenerationJob
 from tests.accounts.factories import UserFactory
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
+from tests.usage.factories import UsageMetricFactory
 from usage.models import Plan, UsageMetric
 from usage.selectors import cost_dashboard, user_spend
 
@@ -34,9 +35,8 @@ def family(now):
     alice, bob = UserFactory(email="alice@example.com"), UserFactory(email="bob@example.com")
 
     def row(op, model, cost, latency, *, at, user, story="", success=True):
-        return UsageMetric.objects.create(
+        return UsageMetricFactory(
             operation=op,
-            vendor="openai",
             model=model,
             cost=D(cost),
             latency_ms=latency,
@@ -142,9 +142,7 @@ def test_dashboard_figures_equal_hand_computed_sums(family, now, settings):
 
 def test_the_admin_index_is_the_dashboard_with_real_charts(admin_client):
     alice = UserFactory()
-    UsageMetric.objects.create(
-        operation="story_generation", vendor="openai", model="gpt-5.4", cost=D("0.02"), user=alice
-    )
+    UsageMetricFactory(cost=D("0.02"), user=alice)
     story = StoryFactory()
     for status in ["queued", "queued", "processing", "failed"]:
         GenerationJob.objects.create(user=story.user, story=story, kind="audio", status=status)
