@@ -166,8 +166,11 @@ def usage_cost(
 
 # Typical sizes of each use case's calls, priced with the price table at the configured models.
 STORY_INPUT_TOKENS = 1_500
-STORY_OUTPUT_TOKENS = story_text.WORD_COUNT * 2  # words -> tokens, with room for a rewrite's share
-# A story of WORD_COUNT words is about this many characters to narrate.
+# About 800 tokens for the story (1.3 a word), with room for part of the one rewrite a flagged
+# story gets; a real cost above the estimate still counts in full when it is recorded.
+STORY_OUTPUT_TOKENS = story_text.WORD_COUNT * 2
+# A story of WORD_COUNT words is about this many characters to narrate (the text's length is
+# known, and used, when narration is asked for an existing story).
 STORY_CHARACTERS = story_text.WORD_COUNT * 7
 SCENES_TOKENS = (2_000, scenes.MAX_OUTPUT_TOKENS // 3)
 PROFILE_TOKENS = (1_000, visual_profile.MAX_OUTPUT_TOKENS)
