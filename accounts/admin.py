@@ -1,12 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from heroes.models import Hero
 from infinitestories.admin import DeleteThroughServiceMixin
-from usage.models import StoryQuota
+from stories.models import Story
+from usage.models import AccountStanding, StoryQuota
+from usage.selectors import plan_for, story_quota, user_spend
+from usage.services import standing_save
 
 from .models import BearerSession, User
-from .services import user_account_delete
+from .services import user_account_delete, user_tier_audit
 
 # What staff see of a signed-in device, wherever sessions are listed.
 SESSION_COLUMNS = [
@@ -32,12 +38,31 @@ class BearerSessionInline(admin.TabularInline):
 
 
 class StoryQuotaInline(admin.StackedInline):
-    """The family's monthly story allowance (staff may raise the limit)."""
+    """This month's stories (the allowance is the plan's)."""
 
     model = StoryQuota
     can_delete = False
-    fields = ["stories_used", "stories_limit", "period_start"]
-    readonly_fields = ["period_start"]
+    fields = ["stories_used", "period_start", "warned_near_limit_for", "warned_at_limit_for"]
+    readonly_fields = ["period_start", "warned_near_limit_for", "warned_at_limit_for"]
+
+
+class AccountStandingInline(admin.StackedInline):
+    """The family's plan (empty: its tier's), a block with its reason, the review flag. Every
+    change is audited (Audit log)."""
+
+    model = AccountStanding
+    can_delete = False
+    verbose_name_plural = "plan, block and review"
+    fields = [
+        "plan",
+        "blocked",
+        "block_reason",
+        "blocked_at",
+        "flagged_for_review",
+        "flag_reason",
+        "flagged_at",
+    ]
+    readonly_fields = ["blocked_at", "flagged_at"]
 
 
 @admin.register(User)
@@ -48,13 +73,23 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "name",
         "subscription_tier",
         "story_quota__stories_used",
-        "story_quota__stories_limit",
+        "standing__blocked",
+        "standing__flagged_for_review",
         "is_staff",
         "is_active",
         "created_at",
         "last_seen_at",
     ]
-    list_filter = ["subscription_tier", "preferred_language", "is_staff", "is_active", "created_at"]
+    list_filter = [
+        ("standing__flagged_for_review", admin.BooleanFieldListFilter),
+        ("standing__blocked", admin.BooleanFieldListFilter),
+        "subscription_tier",
+        "standing__plan",
+        "preferred_language",
+        "is_staff",
+        "is_active",
+        "created_at",
+    ]
     search_fields = ["email", "name", "id", "apple_id"]
     readonly_fields = [
         "id",
@@ -62,11 +97,30 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "updated_at",
         "last_seen_at",
         "last_login",
+        "plan_in_force",
+        "stories_this_month",
+        "spend_this_month",
+        "spend_all_time",
+        "heroes_link",
+        "stories_link",
     ]
     fieldsets = [
         (None, {"fields": ["id", "email", "password", "name", "image", "apple_id"]}),
         ("Preferences", {"fields": ["preferred_language", "theme_preference"]}),
-        ("Subscription", {"fields": ["subscription_tier", "subscription_expiry"]}),
+        (
+            "Subscription and usage",
+            {
+                "fields": [
+                    "subscription_tier",
+                    "subscription_expiry",
+                    "plan_in_force",
+                    "stories_this_month",
+                    "spend_this_month",
+                    "spend_all_time",
+                ]
+            },
+        ),
+        ("Library", {"fields": ["heroes_link", "stories_link"]}),
         (
             "Access",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -76,8 +130,56 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
-    inlines = [StoryQuotaInline, BearerSessionInline]
+    inlines = [AccountStandingInline, StoryQuotaInline, BearerSessionInline]
     actions = ["revoke_sessions"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("standing", "story_quota")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "subscription_tier" in form.changed_data:
+            user_tier_audit(user=obj, before=form.initial["subscription_tier"], actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AccountStanding:
+            return super().save_formset(request, form, formset, change)
+        for standing in formset.save(commit=False):
+            standing_save(instance=standing)
+        return None
+
+    @admin.display(description="plan in force")
+    def plan_in_force(self, user: User) -> str:
+        return str(plan_for(user=user)) if user.pk else "—"
+
+    @admin.display(description="stories this month")
+    def stories_this_month(self, user: User) -> str:
+        if not user.pk:
+            return "—"
+        quota = story_quota(user=user)
+        return f"{quota.stories_used} of {quota.stories_limit}"
+
+    @admin.display(description="AI spend this month (USD)")
+    def spend_this_month(self, user: User) -> str:
+        return f"{user_spend(user_id=user.pk)['this_month']:.4f}" if user.pk else "—"
+
+    @admin.display(description="AI spend all time (USD)")
+    def spend_all_time(self, user: User) -> str:
+        return f"{user_spend(user_id=user.pk)['all_time']:.4f}" if user.pk else "—"
+
+    @admin.display(description="heroes")
+    def heroes_link(self, user: User) -> str:
+        url = reverse("admin:heroes_hero_changelist") + f"?user__id__exact={user.pk}"
+        return format_html(
+            '<a href="{}">{} heroes</a>', url, Hero.objects.filter(user=user).count()
+        )
+
+    @admin.display(description="stories")
+    def stories_link(self, user: User) -> str:
+        url = reverse("admin:stories_story_changelist") + f"?user__id__exact={user.pk}"
+        return format_html(
+            '<a href="{}">{} stories</a>', url, Story.objects.filter(user=user).count()
+        )
 
     @admin.action(description="Sign out of every device (revoke all sessions)")
     def revoke_sessions(self, request, queryset):

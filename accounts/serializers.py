@@ -9,7 +9,7 @@ from infinitestories.api.fields import LanguageField, StrictCharField
 from infinitestories.languages import LANGUAGES
 from media.serializers import FileUploadOutputSerializer
 from stories.serializers import CustomEventOutputSerializer, StoryWithIllustrationsOutputSerializer
-from usage.serializers import StoryQuotaField
+from usage.serializers import StoryQuotaField, UsageAlertField
 
 from .models import User
 
@@ -96,6 +96,7 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True)
     monthly_stories_used = StoryQuotaField("stories_used")
     monthly_stories_limit = StoryQuotaField("stories_limit")
+    usage_alert = UsageAlertField()
     preferred_language = LanguageField(choices=LANGUAGES, required=False)
 
     class Meta:
@@ -111,6 +112,7 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
             "subscription_expiry",
             "monthly_stories_used",
             "monthly_stories_limit",
+            "usage_alert",
             "created_at",
             "updated_at",
             "last_seen_at",

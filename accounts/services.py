@@ -6,6 +6,7 @@ import secrets
 
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -154,6 +155,17 @@ def user_login(*, request, email: str, password: str) -> User:
     return user
 
 
+def user_tier_audit(*, user: User, before: str, actor: User) -> None:
+    """Record staff's change of a family's subscription tier in the audit log (who, when,
+    before/after), beside the plan, switch and block changes django-auditlog records."""
+    LogEntry.objects.log_create(
+        user,
+        action=LogEntry.Action.UPDATE,
+        changes={"subscription_tier": [before, user.subscription_tier]},
+        actor=actor,
+    )
+
+
 def user_profile_update(*, user: User, **fields) -> User:
     """Set the profile fields the family may change (name, language, theme); nothing else."""
     return model_update(instance=user, fields=User.PROFILE_FIELDS, data=fields)
@@ -166,10 +178,15 @@ def user_account_delete(*, user: User) -> None:
     1. Collect every storage key the user's rows reference.
     2. Revoke every session (the rows go with the user too; revoking first keeps a concurrent
        request from using one in between).
-    3. Delete the user: heroes, stories, illustrations, events, uploads, jobs cascade.
-    4. After commit, delete the files (retried tasks), so a rollback never loses a file.
+    3. Delete the user: heroes, stories, illustrations, events, uploads, jobs cascade. The AI
+       usage rows stay, anonymised (user emptied), so cost totals never shrink.
+    4. Audit entries about the user (staff changed their tier or standing) keep the change but
+       name the user by id, not by e-mail.
+    5. After commit, delete the files (retried tasks), so a rollback never loses a file.
     """
     keys = user_storage_keys(user=user)
+    user_id = user.pk
     sessions_revoke_all(user=user)
     user.delete()
+    LogEntry.objects.filter(object_pk=user_id).update(object_repr=user_id)
     media_delete_on_commit(keys=keys)

@@ -59,9 +59,8 @@ import django; django.setup()
 from accounts import services
 from accounts.models import User
 from heroes.models import Hero
-from usage.models import StoryQuota
-user = User.objects.create_user(email="bench@example.com", password="BenchPass123")
-StoryQuota.objects.create(user=user, stories_limit=1000)
+# Premium: enough stories and allowance for every run.
+user = User.objects.create_user(email="bench@example.com", password="BenchPass123", subscription_tier="premium")
 hero = Hero.objects.create(user=user, name="Alice", age=7, traits=["brave", "kind"], appearance="curly hair")
 _, token = services.session_create(user=user, ip_address="127.0.0.1", user_agent="bench")
 print(token, hero.pk)

@@ -107,11 +107,9 @@ class HeroAvatarView(OwnedAPIView):
     """POST /api/heroes/{heroId}/avatar: draw one (optional customPrompt), or use an upload
     (storageKey, from POST /api/files/upload)."""
 
-    rate_limits = {"POST": ("avatar_generation",)}
-
     @extend_schema(
         request=AvatarInputSerializer,
-        responses={200: HeroEnvelopeSerializer, **error_responses(400, 404, 502, 503)},
+        responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404, 502, 503)},
     )
     def post(self, request, hero_id: str):
         hero = self.get_owned(Hero.objects.all(), hero_id, "Hero not found.")

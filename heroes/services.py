@@ -15,7 +15,7 @@ from media.services import (
     media_save,
     upload_adopt_image,
 )
-from usage.services import ai_work_admit
+from usage.services import ai_work_admit, ai_work_settle
 
 from .models import Hero, HeroVisualProfile
 
@@ -76,8 +76,17 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     4. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
     5. In one transaction: point the hero at the new picture, update or create its
        HeroVisualProfile, delete the previous avatar file after commit.
+    6. Whatever happened, release the cost reserved at admission (the calls' real cost is
+       recorded as they are made).
     """
-    ai_work_admit(user=user, operation=Operation.AVATAR_GENERATION)
+    admission = ai_work_admit(user=user, operation=Operation.AVATAR_GENERATION)
+    try:
+        return _avatar_draw_and_save(user=user, hero=hero, custom_prompt=custom_prompt)
+    finally:
+        ai_work_settle(reservation_id=admission.reservation_id)
+
+
+def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
     ctx = CallContext(operation=Operation.MODERATION, user_id=user.pk, hero_id=hero.pk)
     family_text_check(
         ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"

@@ -6,6 +6,7 @@ own variable. Production (DJANGO_DEBUG off) refuses to boot without DJANGO_SECRE
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "dj_rest_auth",
     "django_ratelimit",
+    "django_celery_beat",
+    "auditlog",
     "storages",
     "infinitestories.api",
     "accounts",
@@ -61,8 +64,12 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "infinitestories.api.middleware.api_paths",
+    # Staff's maintenance switch: writes under /api/ answer 503 while it is on.
+    "usage.middleware.maintenance_mode",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the staff member behind each audited change made in the admin.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -168,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "InfiniteStories API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the usage banner's states, shown by the profile and GET /api/user/usage.
+    "ENUM_NAME_OVERRIDES": {"UsageAlertEnum": "usage.serializers.ALERTS"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
@@ -197,20 +206,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "normal"
-CELERY_BEAT_SCHEDULE: dict = {
-    "purge-dead-sessions": {
-        "task": "accounts.tasks.sessions_purge_expired_task",
-        "schedule": 24 * 3600,
-    },
-    "purge-unused-uploads": {
-        "task": "media.tasks.uploads_purge_unused_task",
-        "schedule": 24 * 3600,
-    },
-    "purge-idempotency-records": {
-        "task": "infinitestories.api.tasks.idempotency_records_purge_task",
-        "schedule": 24 * 3600,
-    },
-}
+# The schedule lives in the database (django-celery-beat): seeded by a migration
+# (usage/migrations/0009_seed_beat_schedule.py), shown and edited in the admin (Periodic tasks), and
+# its last-run state survives a restart on a platform without a disk.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Files -----------------------------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
@@ -279,8 +278,6 @@ LOGGING = {
 }
 
 # --- AI ----------------------------------------------------------------------------------------
-from celery.schedules import crontab  # noqa: E402
-
 # The offline provider is the default; an OpenAI key switches to OpenAI unless AI_PROVIDER says.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 # Any OpenAI-compatible endpoint (a proxy, another vendor, the tests' fake server).
@@ -371,7 +368,6 @@ AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-la
 # silent for AI_JOB_STALE_AFTER seconds (far below the broker's 1-hour visibility timeout).
 AI_JOB_HEARTBEAT = env.int("AI_JOB_HEARTBEAT", default=10)
 AI_JOB_STALE_AFTER = env.int("AI_JOB_STALE_AFTER", default=120)
-AI_JOB_SWEEP_EVERY = env.int("AI_JOB_SWEEP_EVERY", default=60)
 # A job still queued this long after its last message is sent again (duplicates are harmless).
 AI_JOB_QUEUED_RESEND_AFTER = env.int("AI_JOB_QUEUED_RESEND_AFTER", default=600)
 # Generation jobs go to the queue named by their priority (high, normal, low; stories/services/jobs.py);
@@ -381,14 +377,25 @@ CELERY_TASK_ROUTES = {
     "usage.tasks.*": {"queue": "low"},
     "infinitestories.api.tasks.*": {"queue": "low"},
 }
-CELERY_BEAT_SCHEDULE |= {
-    "generation-jobs-sweep": {
-        "task": "stories.tasks.generation_jobs_sweep_task",
-        "schedule": AI_JOB_SWEEP_EVERY,
-    },
-    "monthly-quota-reset": {
-        "task": "usage.tasks.monthly_quota_reset_task",
-        # Daily just after midnight UTC: idempotent, so a run missed on the 1st is caught up.
-        "schedule": crontab(minute=5, hour=0),
-    },
-}
+
+# --- Cost control (usage/: plans, ceilings, budget, switches; README "Plans, ceilings, budget") ----
+# The global AI budget a month, in USD; staff may override it in the admin (Runtime switches).
+MONTHLY_BUDGET_USD = Decimal(env.str("MONTHLY_BUDGET_USD", default="500"))
+# Voices only plans with "premium voices" may choose.
+AI_PREMIUM_VOICES = env.list("AI_PREMIUM_VOICES", default=["fable", "onyx", "shimmer", "coral"])
+# Runtime switches are cached this long in the shared cache; a save in the admin drops the cache.
+RUNTIME_SETTINGS_CACHE_SECONDS = env.int("RUNTIME_SETTINGS_CACHE_SECONDS", default=5)
+# A user refused this many times within the window (seconds) is flagged for staff review.
+REVIEW_FLAG_REFUSALS = env.int("REVIEW_FLAG_REFUSALS", default=10)
+REVIEW_FLAG_WINDOW = env.int("REVIEW_FLAG_WINDOW", default=600)
+# A reservation not settled by then (its worker died with it) is released by the beat job.
+COST_RESERVATION_TTL = env.int("COST_RESERVATION_TTL", default=2 * 3600)
+
+# Staff changes that leave an audit entry (who, when, before/after): django-auditlog. The user's
+# subscription tier is audited by accounts (updates only: no entry per signup).
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "usage.Plan",
+    "usage.RuntimeSettings",
+    "usage.AccountStanding",
+    "usage.Price",
+)

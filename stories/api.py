@@ -63,10 +63,9 @@ from .services import custom_events, illustrations, narration, stories
 class StoriesView(OwnedAPIView):
     """GET /api/stories lists them; POST /api/stories writes a new one.
 
-    The story is written in the request; narration and pictures are jobs.
+    The story is written in the request; narration and pictures are jobs. AI limits, plans and
+    ceilings are applied by the service (usage.ai_work_admit), whatever endpoint starts the work.
     """
-
-    rate_limits = {"POST": ("story_generation",)}
 
     @extend_schema(
         operation_id="stories_list",
@@ -86,7 +85,7 @@ class StoriesView(OwnedAPIView):
         parameters=[idempotency.PARAMETER],
         responses={
             201: StoryCreateOutputSerializer,
-            **error_responses(400, 404, 409, 422, 502, 503),
+            **error_responses(400, 403, 404, 409, 422, 502, 503),
         },
     )
     @idempotency.idempotent("stories.create")
@@ -144,7 +143,10 @@ class StoryDetailView(_StoryView):
 
     @extend_schema(
         request=StoryUpdateInputSerializer,
-        responses={200: StoryUpdateOutputSerializer, **error_responses(400, 404, 502, 503)},
+        responses={
+            200: StoryUpdateOutputSerializer,
+            **error_responses(400, 403, 404, 502, 503),
+        },
     )
     def patch(self, request, story_id: str):
         story = self.get_story(story_id)
@@ -184,11 +186,9 @@ class StoryListenView(_StoryView):
 class StoryAudioView(_StoryView):
     """POST /api/stories/{storyId}/audio: queue narration."""
 
-    rate_limits = {"POST": ("audio_generation",)}
-
     @extend_schema(
         request=AudioRequestInputSerializer,
-        responses={202: AudioRequestOutputSerializer, **error_responses(400, 404)},
+        responses={202: AudioRequestOutputSerializer, **error_responses(400, 403, 404, 503)},
     )
     def post(self, request, story_id: str):
         story = self.get_story(story_id)
@@ -250,8 +250,6 @@ class StoryIllustrationsView(_StoryView):
     """GET /api/stories/{storyId}/illustrations lists them, with the narration's total
     duration; POST queues new ones."""
 
-    rate_limits = {"POST": ("illustration_generation",)}
-
     @extend_schema(
         operation_id="stories_illustrations_list",
         responses={200: StoryIllustrationListOutputSerializer, **error_responses(404)},
@@ -268,7 +266,10 @@ class StoryIllustrationsView(_StoryView):
 
     @extend_schema(
         request=IllustrationRequestInputSerializer,
-        responses={202: IllustrationRequestOutputSerializer, **error_responses(400, 404)},
+        responses={
+            202: IllustrationRequestOutputSerializer,
+            **error_responses(400, 403, 404, 503),
+        },
     )
     def post(self, request, story_id: str):
         story = self.get_story(story_id)

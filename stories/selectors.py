@@ -160,3 +160,12 @@ def narration_timings_answer(*, story: Story) -> dict | None:
         answer = {"words": found.words, "source": found.source}
         cache.set(key, answer, timeout=TIMINGS_CACHE_SECONDS)
     return answer
+
+
+def job_status_counts(*, statuses: list[str]) -> dict[str, int]:
+    """How many generation jobs are in each of `statuses` (the admin dashboard's jobs panel)."""
+    rows = (
+        GenerationJob.objects.filter(status__in=statuses).values("status").annotate(n=Count("id"))
+    )
+    counts = {row["status"]: row["n"] for row in rows}
+    return {status: counts.get(status, 0) for status in statuses}

@@ -1,14 +1,90 @@
-"""Machine codes the usage rules answer with (README lists them)."""
+"""Machine codes the usage rules answer with (README "Error codes" lists them)."""
+
+from decimal import Decimal
 
 from infinitestories.api.errors import ApplicationError
 
 QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+NOT_IN_PLAN = "NOT_IN_PLAN"
+ACCOUNT_BLOCKED = "ACCOUNT_BLOCKED"
+AI_DISABLED = "AI_DISABLED"
+FEATURE_DISABLED = "FEATURE_DISABLED"
+AI_BUDGET_EXHAUSTED = "AI_BUDGET_EXHAUSTED"
+MAINTENANCE = "MAINTENANCE"
+
+# Refusals that mean "this user keeps hitting a limit" (counted to flag them for review).
+LIMIT_CODES = {QUOTA_EXCEEDED, "RATE_LIMITED"}
 
 
-def quota_exceeded(*, stories_used: int, stories_limit: int) -> ApplicationError:
+def _retry_after(seconds: int) -> dict[str, str]:
+    return {"Retry-After": str(max(int(seconds), 1))}
+
+
+def quota_exceeded(*, stories_used: int, stories_limit: int, retry_after: int) -> ApplicationError:
     return ApplicationError(
         QUOTA_EXCEEDED,
         "You have used all your stories for this month. New stories unlock on the 1st.",
         status=429,
-        details={"storiesUsed": stories_used, "storiesLimit": stories_limit},
+        details={
+            "limit": "monthly_stories",
+            "storiesUsed": stories_used,
+            "storiesLimit": stories_limit,
+            "retryAfter": retry_after,
+        },
+        headers=_retry_after(retry_after),
+    )
+
+
+def cost_ceiling_reached(*, limit: str, ceiling: Decimal, retry_after: int) -> ApplicationError:
+    """`limit` is "daily_cost" or "monthly_cost": the plan's ceiling that this work would pass."""
+    when = "tomorrow" if limit == "daily_cost" else "on the 1st"
+    return ApplicationError(
+        QUOTA_EXCEEDED,
+        f"You have reached your plan's AI allowance for now. It refills {when}.",
+        status=429,
+        details={"limit": limit, "ceilingUsd": float(ceiling), "retryAfter": retry_after},
+        headers=_retry_after(retry_after),
+    )
+
+
+def not_in_plan(*, feature: str, allowed=None) -> ApplicationError:
+    details = {"feature": feature}
+    if allowed is not None:
+        details["allowed"] = allowed
+    return ApplicationError(
+        NOT_IN_PLAN, "Your plan does not include this. Upgrade to use it.", 403, details
+    )
+
+
+def account_blocked() -> ApplicationError:
+    return ApplicationError(
+        ACCOUNT_BLOCKED,
+        "Story making is paused for this account. Please contact support.",
+        status=403,
+    )
+
+
+def ai_disabled() -> ApplicationError:
+    return ApplicationError(
+        AI_DISABLED,
+        "Our storyteller is taking a short break. Please try again a little later.",
+        status=503,
+    )
+
+
+def feature_disabled(*, feature: str) -> ApplicationError:
+    return ApplicationError(
+        FEATURE_DISABLED,
+        "This is switched off for a moment. Please try again a little later.",
+        status=503,
+        details={"feature": feature},
+    )
+
+
+def budget_exhausted(*, retry_after: int) -> ApplicationError:
+    return ApplicationError(
+        AI_BUDGET_EXHAUSTED,
+        "Our storyteller has told all the stories it can this month. Please try again later.",
+        status=503,
+        headers=_retry_after(retry_after),
     )

@@ -51,9 +51,10 @@ class UsageMetric(models.Model):
     """One AI call, successful or not: what it cost, how long it took, what it was for."""
 
     id = PublicIdField(prefix="use")
+    # SET_NULL: the cost record outlives the account (anonymised), so totals never shrink.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="usage_metrics",
@@ -93,12 +94,202 @@ def quota_period_current() -> date:
     return timezone.now().date().replace(day=1)
 
 
-class StoryQuota(models.Model):
-    """A family's monthly story allowance and how much of this month's is used.
+class Plan(models.Model):
+    """What a family may do and spend: staff edit plans in the admin and a change applies to the
+    next request, without a deploy.
 
-    A user without a row has the default allowance and has used none of it; the row is made by
-    the first charge. A period that is over counts from zero, whether or not the daily reset has
-    run yet (usage.selectors.story_quota).
+    A user's plan is the one staff assigned (AccountStanding.plan) or else the plan whose `code` is
+    their subscription tier (free, premium), or else the free plan's defaults (these field
+    defaults). Image quality and size are per plan because pictures are most of a story's cost.
+    """
+
+    class ImageQuality(models.TextChoices):
+        LOW = "low"
+        MEDIUM = "medium"
+        HIGH = "high"
+
+    class ImageSize(models.TextChoices):
+        SQUARE = "1024x1024"
+        PORTRAIT = "1024x1536"
+        LANDSCAPE = "1536x1024"
+
+    code = models.SlugField(
+        max_length=30,
+        unique=True,
+        help_text="Users whose subscription tier has this name get this plan unless staff "
+        "assign another.",
+    )
+    name = models.CharField(max_length=100)
+    stories_per_month = models.PositiveIntegerField(default=10)
+    pictures_per_story = models.PositiveSmallIntegerField(default=3)
+    image_quality = models.CharField(
+        max_length=10, choices=ImageQuality.choices, default=ImageQuality.LOW
+    )
+    image_size = models.CharField(
+        max_length=10, choices=ImageSize.choices, default=ImageSize.SQUARE
+    )
+    daily_cost_ceiling = models.DecimalField(
+        "daily AI cost ceiling (USD)", max_digits=8, decimal_places=2, default=Decimal("0.50")
+    )
+    monthly_cost_ceiling = models.DecimalField(
+        "monthly AI cost ceiling (USD)", max_digits=8, decimal_places=2, default=Decimal("1.50")
+    )
+    illustrations = models.BooleanField("illustrations allowed", default=True)
+    premium_voices = models.BooleanField("premium voices allowed", default=False)
+    high_priority = models.BooleanField("high priority allowed", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["monthly_cost_ceiling", "code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class AccountStanding(models.Model):
+    """A family's standing with us: the plan staff assigned, a block, a flag for review.
+
+    A user without a row has the plan of their tier, is not blocked and not flagged.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="standing",
+    )
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Empty: the plan named after the user's subscription tier.",
+    )
+    blocked = models.BooleanField(default=False, help_text="Refuse this user's AI requests.")
+    block_reason = models.CharField(max_length=300, blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    flagged_for_review = models.BooleanField(default=False)
+    flag_reason = models.CharField(max_length=300, blank=True)
+    flagged_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"standing of {self.user_id}"
+
+
+class RuntimeSettings(models.Model):
+    """The switches staff flip in the admin, read by every process within seconds (cached in the
+    shared cache, dropped on save). One row (pk 1)."""
+
+    ai_enabled = models.BooleanField(
+        "AI on", default=True, help_text="Off: every new AI request answers 503 AI_DISABLED."
+    )
+    maintenance_mode = models.BooleanField(
+        default=False, help_text="On: writes under /api/ answer 503 MAINTENANCE; reads work."
+    )
+    audio_enabled = models.BooleanField("narration on", default=True)
+    illustrations_enabled = models.BooleanField("illustrations on", default=True)
+    avatars_enabled = models.BooleanField("avatars on", default=True)
+    monthly_budget = models.DecimalField(
+        "monthly AI budget (USD)",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Empty: MONTHLY_BUDGET_USD from the environment.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "runtime switches and budget"
+        verbose_name_plural = "runtime switches and budget"
+
+    def __str__(self) -> str:
+        return "Runtime switches and budget"
+
+
+class SpendCounter(models.Model):
+    """Money spent and reserved in one period, for one user or for everyone ("global").
+
+    Reservations are conditional UPDATEs on these rows, so parallel requests cannot pass a
+    ceiling together; the usage sink adds each call's real cost to `spent`.
+    """
+
+    class Period(models.TextChoices):
+        DAY = "day"
+        MONTH = "month"
+
+    scope = models.CharField(max_length=60)  # "global" or a user id
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()
+    spent = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    reserved = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "period", "start"], name="spend_counter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.period} {self.start}: ${self.spent} + ${self.reserved}"
+
+
+class CostReservation(models.Model):
+    """The estimated cost of one piece of admitted AI work, held until the work ends."""
+
+    id = PublicIdField(prefix="rsv")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    operation = models.CharField(max_length=30, choices=Operation.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=6)
+    # The periods whose counters hold it (a reservation made before midnight is released there).
+    day = models.DateField()
+    month = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.operation} ${self.amount}"
+
+
+class BudgetAlert(models.Model):
+    """One e-mail to staff per threshold of the global monthly budget per month."""
+
+    month = models.DateField()
+    threshold = models.PositiveSmallIntegerField()  # percent
+    spent = models.DecimalField(max_digits=14, decimal_places=6)
+    budget = models.DecimalField(max_digits=10, decimal_places=2)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "threshold"], name="budget_alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold}% of ${self.budget} in {self.month:%Y-%m}"
+
+
+class QuotaResetRun(models.Model):
+    """One run of the monthly quota reset (beat, daily): when, and how many families it reset."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    users_reset = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ran_at:%Y-%m-%d %H:%M}: {self.users_reset} reset"
+
+
+class StoryQuota(models.Model):
+    """How many stories a family wrote this month (its plan says how many it may).
+
+    A user without a row has written none; the row is made by the first charge. A period that is
+    over counts from zero, whether or not the daily reset has run yet (usage.selectors.story_quota).
     """
 
     user = models.OneToOneField(
@@ -108,9 +299,11 @@ class StoryQuota(models.Model):
         related_name="story_quota",
     )
     stories_used = models.PositiveIntegerField(default=0)
-    stories_limit = models.PositiveIntegerField(default=10)
     # The month stories_used counts; an older one means the count is due for a reset.
     period_start = models.DateField(default=quota_period_current)
+    # The month the 80 % and 100 % e-mails were last sent for (each once a month).
+    warned_near_limit_for = models.DateField(null=True, blank=True)
+    warned_at_limit_for = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.stories_used}/{self.stories_limit} stories since {self.period_start}"
+        return f"{self.stories_used} stories since {self.period_start}"

@@ -1,20 +1,131 @@
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Operation, Price, StoryQuota, UsageMetric, quota_period_current
+from infinitestories.ai import images, scenes, story_text, visual_profile
+
+from .models import (
+    AccountStanding,
+    Operation,
+    Plan,
+    Price,
+    RuntimeSettings,
+    SpendCounter,
+    StoryQuota,
+    UsageMetric,
+    quota_period_current,
+)
+
+GLOBAL_SCOPE = "global"
+RUNTIME_SETTINGS_CACHE_KEY = "usage:runtime-settings"
 
 
-def story_quota(*, user) -> StoryQuota:
-    """The user's quota as it stands now (unsaved): a period that is over counts from zero, and a
-    user who never made a story has the default allowance."""
-    quota = StoryQuota.objects.filter(user=user).first() or StoryQuota(user=user)
+# --- Time -----------------------------------------------------------------------------------------
+
+
+def next_month_start(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def seconds_until_next_month() -> int:
+    """Until 00:00 UTC on the 1st: when monthly quotas and ceilings start again (Retry-After)."""
+    now = timezone.now()
+    start = next_month_start(now.date())
+    turn = datetime(start.year, start.month, start.day, tzinfo=now.tzinfo)
+    return max(int((turn - now).total_seconds()), 1)
+
+
+def seconds_until_tomorrow() -> int:
+    now = timezone.now()
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(int((tomorrow - now).total_seconds()), 1)
+
+
+# --- Plans, standing, switches --------------------------------------------------------------------
+
+
+def account_standing(*, user) -> AccountStanding:
+    """The user's standing (unsaved when staff never touched it: no plan of its own, no block)."""
+    return AccountStanding.objects.filter(user=user).first() or AccountStanding(user=user)
+
+
+def plan_for(*, user, standing: AccountStanding | None = None) -> Plan:
+    """The plan staff assigned, else the plan named after the subscription tier, else the free
+    plan, else the free plan's defaults (an empty table, as in a flushed test database)."""
+    standing = standing or account_standing(user=user)
+    if standing.plan_id:
+        return standing.plan
+    plans = {
+        plan.code: plan for plan in Plan.objects.filter(code__in=[user.subscription_tier, "free"])
+    }
+    return plans.get(user.subscription_tier) or plans.get("free") or Plan(code="free", name="Free")
+
+
+def runtime_settings() -> RuntimeSettings:
+    """Staff's switches as every process sees them: from the shared cache, refreshed from the
+    database every RUNTIME_SETTINGS_CACHE_SECONDS and at once after a save."""
+    current = cache.get(RUNTIME_SETTINGS_CACHE_KEY)
+    if current is None:
+        current = RuntimeSettings.objects.filter(pk=1).first() or RuntimeSettings(pk=1)
+        cache.set(RUNTIME_SETTINGS_CACHE_KEY, current, settings.RUNTIME_SETTINGS_CACHE_SECONDS)
+    return current
+
+
+def monthly_budget() -> Decimal:
+    """The global AI budget this month: staff's figure in the admin, else MONTHLY_BUDGET_USD."""
+    override = runtime_settings().monthly_budget
+    return Decimal(override if override is not None else settings.MONTHLY_BUDGET_USD)
+
+
+def spend(*, scope: str, period: str, start: date) -> SpendCounter:
+    """Spent and reserved in one period (unsaved zeros when nothing was)."""
+    return SpendCounter.objects.filter(scope=scope, period=period, start=start).first() or (
+        SpendCounter(scope=scope, period=period, start=start)
+    )
+
+
+# --- The monthly story quota ----------------------------------------------------------------------
+
+NEAR_LIMIT_PERCENT = 80
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """This month's stories against the plan's allowance, as the app shows it."""
+
+    stories_used: int
+    stories_limit: int
+    period_start: date
+
+    @property
+    def percentage(self) -> int:
+        if not self.stories_limit:
+            return 100
+        return round(100 * self.stories_used / self.stories_limit)
+
+    @property
+    def alert(self) -> str | None:
+        """What the app's banner says: "at_limit", "near_limit" (80 % or more) or nothing."""
+        if self.stories_used >= self.stories_limit:
+            return "at_limit"
+        if self.stories_used * 100 >= NEAR_LIMIT_PERCENT * self.stories_limit:
+            return "near_limit"
+        return None
+
+
+def story_quota(*, user, plan: Plan | None = None) -> QuotaState:
+    """The user's quota as it stands now: a period that is over counts from zero, a user who
+    never made a story has used none, and the plan sets the allowance."""
+    row = StoryQuota.objects.filter(user=user).first()
     start = quota_period_current()
-    if quota.period_start < start:
-        quota.stories_used, quota.period_start = 0, start
-    return quota
+    used = row.stories_used if row is not None and row.period_start >= start else 0
+    plan = plan or plan_for(user=user)
+    return QuotaState(stories_used=used, stories_limit=plan.stories_per_month, period_start=start)
 
 
 def price_per_unit(*, vendor: str, model: str, unit: str, at: datetime | None = None) -> Decimal:
@@ -52,6 +163,70 @@ def usage_cost(
     else:
         cost = Decimal(0)
     return cost.quantize(Decimal("0.000001"))
+
+
+# --- What admitted work is expected to cost (reserved against ceilings until it ends) -------------
+
+# Typical sizes of each use case's calls, priced with the price table at the configured models.
+STORY_INPUT_TOKENS = 1_500
+# About 800 tokens for the story (1.3 a word), with room for part of the one rewrite a flagged
+# story gets; a real cost above the estimate still counts in full when it is recorded.
+STORY_OUTPUT_TOKENS = story_text.WORD_COUNT * 2
+# A story of WORD_COUNT words is about this many characters to narrate (the text's length is
+# known, and used, when narration is asked for an existing story).
+STORY_CHARACTERS = story_text.WORD_COUNT * 7
+SCENES_TOKENS = (2_000, scenes.MAX_OUTPUT_TOKENS // 3)
+PROFILE_TOKENS = (1_000, visual_profile.MAX_OUTPUT_TOKENS)
+IMAGE_PROMPT_TOKENS = 300
+
+
+def _tokens_cost(model: str, input_tokens: int, output_tokens: int) -> Decimal:
+    return usage_cost(
+        vendor="openai",
+        model=model,
+        unit="tokens",
+        input_units=input_tokens,
+        output_units=output_tokens,
+    )
+
+
+def _picture_cost(*, quality: str, size: str, reference: bool) -> Decimal:
+    model = settings.AI_IMAGE_MODEL
+    # An unknown quality or size is estimated as the dearest picture.
+    output = images.IMAGE_OUTPUT_TOKENS.get(
+        (quality, size), max(images.IMAGE_OUTPUT_TOKENS.values())
+    )
+    by_tokens = _tokens_cost(
+        model, IMAGE_PROMPT_TOKENS + (images.REFERENCE_IMAGE_TOKENS if reference else 0), output
+    )
+    by_image = usage_cost(
+        vendor="openai", model=model, unit="images", input_units=0, output_units=1
+    )
+    return by_tokens or by_image
+
+
+def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int = 0) -> Decimal:
+    """What admitted work should cost, from the price table (0 for the offline provider's models,
+    which have no price). `units` counts pictures; `characters` the text to narrate."""
+    if operation == Operation.STORY_GENERATION:
+        return _tokens_cost(settings.AI_STORY_MODEL, STORY_INPUT_TOKENS, STORY_OUTPUT_TOKENS)
+    if operation == Operation.AUDIO_SYNTHESIS:
+        return usage_cost(
+            vendor="openai",
+            model=settings.AI_TTS_MODEL,
+            unit="characters",
+            input_units=characters or STORY_CHARACTERS,
+            output_units=0,
+        )
+    if operation == Operation.IMAGE_GENERATION:
+        picture = _picture_cost(quality=plan.image_quality, size=plan.image_size, reference=True)
+        return units * picture + _tokens_cost(settings.AI_SMALL_MODEL, *SCENES_TOKENS)
+    if operation == Operation.AVATAR_GENERATION:
+        picture = _picture_cost(
+            quality=settings.AI_IMAGE_QUALITY, size=settings.AI_IMAGE_SIZE, reference=False
+        )
+        return picture + _tokens_cost(settings.AI_SMALL_MODEL, *PROFILE_TOKENS)
+    return Decimal(0)
 
 
 def _period_start(period: str) -> tuple[datetime | None, datetime | None]:
@@ -109,7 +284,6 @@ def usage_summary(*, user, period: str) -> dict:
     total_cost = sum((item["cost"] for item in by_op.values()), 0.0)
     total_tokens = sum(item["tokens_used"] or 0 for item in by_op.values())
     quota = story_quota(user=user)
-    limit, used = quota.stories_limit, quota.stories_used
     return {
         "period": period,
         "summary": {
@@ -121,9 +295,10 @@ def usage_summary(*, user, period: str) -> dict:
         },
         "breakdown": list(by_op.values()),
         "limits": {
-            "stories_used": used,
-            "stories_limit": limit,
-            "percentage": round(100 * used / limit) if limit else 100,
+            "stories_used": quota.stories_used,
+            "stories_limit": quota.stories_limit,
+            "percentage": quota.percentage,
+            "alert": quota.alert,
         },
     }
 
@@ -142,3 +317,130 @@ def usage_export_rows(*, user) -> list[dict]:
             )
         rows.append(item)
     return rows
+
+
+# --- Staff's figures (the admin's user page and the dashboard) ------------------------------------
+
+
+def user_spend(*, user_id: str) -> dict[str, Decimal]:
+    """What one user's AI calls cost this month and in all (from the usage log)."""
+    month = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    totals = UsageMetric.objects.filter(user_id=user_id).aggregate(
+        all_time=Sum("cost"), this_month=Sum("cost", filter=Q(created_at__gte=month))
+    )
+    return {name: value or Decimal(0) for name, value in totals.items()}
+
+
+# The dashboard's window for AI health (error rate, latency) and for its daily charts.
+HEALTH_DAYS = 7
+CHART_DAYS = 30
+
+
+def _percentile(values: list[int], fraction: float) -> int | None:
+    """Nearest-rank percentile: the smallest value with at least `fraction` of values at or below
+    it (p50 of [10, 20, 30, 40] is 20)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * int(fraction * 100) // 100))  # ceil without floats
+    return ordered[rank - 1]
+
+
+def cost_dashboard(*, now: datetime | None = None) -> dict:
+    """Every figure of the admin's operations and cost dashboard, from the usage log.
+
+    Spend today and this month against the budget (with what running work holds reserved);
+    this month's spend by operation, by model and the top users; the last HEALTH_DAYS days' error
+    rate and p50/p95 latency per operation; the last CHART_DAYS days' spend and new stories per
+    day (a story is counted on the day it was first written, deleted or not).
+    """
+    now = now or timezone.now()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = today.replace(day=1)
+    month_rows = UsageMetric.objects.filter(created_at__gte=month, created_at__lte=now)
+    spent_today = UsageMetric.objects.filter(created_at__gte=today, created_at__lte=now).aggregate(
+        total=Sum("cost")
+    )["total"] or Decimal(0)
+    spent_month = month_rows.aggregate(total=Sum("cost"))["total"] or Decimal(0)
+    budget = monthly_budget()
+    reserved = spend(
+        scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month.date()
+    ).reserved
+
+    by_operation = list(
+        month_rows.values("operation")
+        .annotate(calls=Count("id"), cost=Sum("cost"))
+        .order_by("-cost", "operation")
+    )
+    by_model = list(
+        month_rows.exclude(model="")
+        .values("vendor", "model")
+        .annotate(calls=Count("id"), cost=Sum("cost"))
+        .order_by("-cost", "model")
+    )
+    top_users = list(
+        month_rows.filter(user__isnull=False)
+        .values("user_id", "user__email")
+        .annotate(calls=Count("id"), cost=Sum("cost"))
+        .order_by("-cost", "user_id")[:10]
+    )
+
+    health_rows = UsageMetric.objects.filter(
+        created_at__gte=now - timedelta(days=HEALTH_DAYS), created_at__lte=now
+    ).values_list("operation", "success", "latency_ms")
+    per_operation: dict[str, dict] = {}
+    for operation, success, latency in health_rows:
+        item = per_operation.setdefault(operation, {"calls": 0, "errors": 0, "latencies": []})
+        item["calls"] += 1
+        item["errors"] += 0 if success else 1
+        item["latencies"].append(latency)
+    health = [
+        {
+            "operation": operation,
+            "calls": item["calls"],
+            "errors": item["errors"],
+            "error_rate": round(100 * item["errors"] / item["calls"], 1),
+            "p50_ms": _percentile(item["latencies"], 0.50),
+            "p95_ms": _percentile(item["latencies"], 0.95),
+        }
+        for operation, item in sorted(per_operation.items())
+    ]
+
+    first_day = (today - timedelta(days=CHART_DAYS - 1)).date()
+    days = [first_day + timedelta(days=n) for n in range(CHART_DAYS)]
+    window = UsageMetric.objects.filter(created_at__date__gte=first_day, created_at__lte=now)
+    spend_by_day = {
+        row["created_at__date"]: row["total"]
+        for row in window.values("created_at__date").annotate(total=Sum("cost"))
+    }
+    first_written = (
+        UsageMetric.objects.filter(operation=Operation.STORY_GENERATION, success=True)
+        .exclude(story_id="")
+        .values("story_id")
+        .annotate(first=Min("created_at"))
+    )
+    stories_by_day: dict[date, int] = {}
+    for row in first_written.filter(first__date__gte=first_day, first__lte=now):
+        day = timezone.localdate(row["first"])
+        stories_by_day[day] = stories_by_day.get(day, 0) + 1
+    return {
+        "now": now,
+        "spent_today": spent_today,
+        "spent_month": spent_month,
+        "reserved": reserved,
+        "budget": budget,
+        "budget_percent": round(float(100 * spent_month / budget), 1) if budget else None,
+        "by_operation": by_operation,
+        "by_model": by_model,
+        "top_users": top_users,
+        "health": health,
+        "health_days": HEALTH_DAYS,
+        "daily": [
+            {
+                "day": day,
+                "spend": spend_by_day.get(day) or Decimal(0),
+                "stories": stories_by_day.get(day, 0),
+            }
+            for day in days
+        ],
+    }

@@ -30,10 +30,19 @@ class UsageOperationSerializer(serializers.Serializer):
     )
 
 
+ALERTS = ["near_limit", "at_limit"]
+
+
 class UsageLimitsSerializer(serializers.Serializer):
     stories_used = serializers.IntegerField()
     stories_limit = serializers.IntegerField()
     percentage = serializers.IntegerField()
+    alert = serializers.ChoiceField(
+        choices=ALERTS,
+        allow_null=True,
+        help_text="For the app's banner: near_limit from 80 % of the month's stories, at_limit "
+        "at 100 %, else null. The profile's usageAlert says the same.",
+    )
 
 
 class UsageOutputSerializer(serializers.Serializer):
@@ -44,8 +53,8 @@ class UsageOutputSerializer(serializers.Serializer):
 
 
 class StoryQuotaField(serializers.IntegerField):
-    """One number of a user's monthly story quota (`stories_used` or `stories_limit`), for an
-    answer that shows the user (profile, login)."""
+    """One number of a user's monthly story quota (`stories_used` or `stories_limit`, the latter
+    from the user's plan), for an answer that shows the user (profile, login)."""
 
     def __init__(self, attribute: str):
         self.attribute = attribute
@@ -54,4 +63,22 @@ class StoryQuotaField(serializers.IntegerField):
         super().__init__(source="*", min_value=0, max_value=highest, required=False)
 
     def to_representation(self, user) -> int:
-        return getattr(story_quota(user=user), self.attribute)
+        return getattr(_quota_of(self, user), self.attribute)
+
+
+class UsageAlertField(serializers.ChoiceField):
+    """The profile's banner state, the same as GET /api/user/usage's `limits.alert`."""
+
+    def __init__(self):
+        super().__init__(choices=ALERTS, source="*", allow_null=True, read_only=True)
+
+    def to_representation(self, user) -> str | None:
+        return _quota_of(self, user).alert
+
+
+def _quota_of(field: serializers.Field, user):
+    """The user's quota, read once per answer however many of its fields the answer shows."""
+    states = field.root.__dict__.setdefault("_story_quotas", {})
+    if user.pk not in states:
+        states[user.pk] = story_quota(user=user)
+    return states[user.pk]

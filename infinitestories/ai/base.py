@@ -174,8 +174,11 @@ class Provider(Protocol):
         """
         ...
 
-    def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
-        """A picture from `prompt`; drawn from `reference` where the model takes one."""
+    def draw(
+        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
+    ) -> ImageResult:
+        """A picture from `prompt`; drawn from `reference` where the model takes one. Empty
+        `quality` and `size` mean the configured defaults (AI_IMAGE_QUALITY, AI_IMAGE_SIZE)."""
         ...
 
     def moderate(self, *, text: str) -> ModerationResult: ...

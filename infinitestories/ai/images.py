@@ -17,6 +17,22 @@ from .safety import filter_prompt
 
 logger = logging.getLogger("infinitestories.safety")
 
+# Output tokens of one picture from a GPT image model, by quality and size (OpenAI's image
+# generation guide): what a picture costs, at the model's price per output token.
+IMAGE_OUTPUT_TOKENS = {
+    ("low", "1024x1024"): 272,
+    ("low", "1024x1536"): 408,
+    ("low", "1536x1024"): 400,
+    ("medium", "1024x1024"): 1056,
+    ("medium", "1024x1536"): 1584,
+    ("medium", "1536x1024"): 1568,
+    ("high", "1024x1024"): 4160,
+    ("high", "1024x1536"): 6240,
+    ("high", "1536x1024"): 6208,
+}
+# Input tokens of a picture sent as the reference (the avatar, 1024x1024): 85 + 4 tiles x 170.
+REFERENCE_IMAGE_TOKENS = 765
+
 AVATAR_PROMPT_VERSION = "avatar/v1"
 ILLUSTRATION_PROMPT_VERSION = "illustration/v1"
 
@@ -60,15 +76,29 @@ def illustration_prompt(*, profile: str, scene: str, variant: str = "original") 
 
 
 def illustration_draw(
-    *, ctx: chain.CallContext, profile: str, scene: str, reference: bytes | None, pending: list
+    *,
+    ctx: chain.CallContext,
+    profile: str,
+    scene: str,
+    reference: bytes | None,
+    pending: list,
+    quality: str = "",
+    size: str = "",
 ) -> Drawing:
-    """Draw one illustration (thread-safe: usage rows go to `pending`)."""
+    """Draw one illustration (thread-safe: usage rows go to `pending`). `quality` and `size`
+    come from the family's plan; empty means AI_IMAGE_QUALITY and AI_IMAGE_SIZE."""
     ctx = ctx.but(operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION)
     for variant in ("original", "gentle", "generic"):
         prompt = illustration_prompt(profile=profile, scene=scene, variant=variant)
         try:
             image = chain.call(
-                ctx=ctx, method="draw", pending=pending, prompt=prompt, reference=reference
+                ctx=ctx,
+                method="draw",
+                pending=pending,
+                prompt=prompt,
+                reference=reference,
+                quality=quality,
+                size=size,
             )
             return Drawing(image=image, prompt=prompt, variant=variant)
         except ContentRefused as exc:

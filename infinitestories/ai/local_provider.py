@@ -138,7 +138,9 @@ class LocalProvider:
             usage=Usage("characters", input_units=len(text)),
         )
 
-    def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
+    def draw(
+        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
+    ) -> ImageResult:
         return ImageResult(
             image=picture(prompt, reference=reference),
             model=self.model,

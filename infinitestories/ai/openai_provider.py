@@ -165,11 +165,13 @@ class OpenAIProvider:
         )
 
     # --- images ----------------------------------------------------------------------------
-    def draw(self, *, prompt: str, reference: bytes | None = None) -> ImageResult:
+    def draw(
+        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
+    ) -> ImageResult:
         model = self.model_for("draw")
-        kwargs = {"model": model, "prompt": prompt, "size": settings.AI_IMAGE_SIZE, "n": 1}
-        if settings.AI_IMAGE_QUALITY:
-            kwargs["quality"] = settings.AI_IMAGE_QUALITY
+        kwargs = {"model": model, "prompt": prompt, "size": size or settings.AI_IMAGE_SIZE, "n": 1}
+        if quality or settings.AI_IMAGE_QUALITY:
+            kwargs["quality"] = quality or settings.AI_IMAGE_QUALITY
         if reference is not None and settings.AI_IMAGE_SUPPORTS_REFERENCE:
             kwargs["image"] = _reference_file(reference)
             if settings.AI_IMAGE_INPUT_FIDELITY:

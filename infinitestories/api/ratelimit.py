@@ -5,10 +5,13 @@ comma-separated `name=rate` pairs, for example `signup=100/h,api=1000/m`. Counti
 django-ratelimit's fixed window in the cache, so it holds across gunicorn workers and hosts.
 """
 
+import contextlib
+import time
 from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.core.cache import cache as shared_cache
 from django.core.exceptions import ImproperlyConfigured
 from django_ratelimit.core import _split_rate, get_usage
 
@@ -25,6 +28,8 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "hero_update": ("20/m", "user"),
     "delete": ("10/m", "user"),
     "story_update": ("20/m", "user"),
+    # AI work, counted by usage.ai_work_admit whatever endpoint starts it (units_charge):
+    # stories, narrations, pictures (not requests), avatars.
     "story_generation": ("10/h", "user"),
     "audio_generation": ("20/h", "user"),
     "illustration_generation": ("5/h", "user"),
@@ -116,3 +121,53 @@ def hit(request, name: str) -> Usage:
             headers={"Retry-After": str(reset_in), **state.headers},
         )
     return state
+
+
+# --- Service-level counting: AI work metered by what it makes, whatever endpoint started it ------
+
+
+def _limited(rule: Policy, usage: Usage) -> ApplicationError:
+    return ApplicationError(
+        RATE_LIMITED,
+        "Too many requests. Please wait a little and try again.",
+        status=429,
+        details={"limit": rule.name, "retryAfter": usage.reset_in},
+        headers={"Retry-After": str(usage.reset_in), **usage.headers},
+    )
+
+
+def _units_key(rule: Policy, key: str, now: int) -> tuple[str, int]:
+    """The cache key of the fixed window `now` falls in, and the seconds left in it."""
+    _, period = _split_rate(rule.rate)
+    start = now - now % period
+    return f"rlu:{rule.name}:{key}:{start}", start + period - now
+
+
+def units_charge(*, name: str, key: str, units: int) -> Usage:
+    """Count `units` (narrations, pictures) against the named limit for `key` (a user id).
+
+    One atomic INCRBY in the shared cache, so parallel requests in any process cannot pass the
+    limit together; when the units would pass it they are taken back at once and 429
+    RATE_LIMITED is raised, so a refused request leaves the count as it was.
+    """
+    rule = policy(name)
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return Usage(limit=0, remaining=0, reset_in=0)
+    limit, _ = _split_rate(rule.rate)
+    cache_key, reset_in = _units_key(rule, key, int(time.time()))
+    shared_cache.add(cache_key, 0, reset_in + 1)
+    count = shared_cache.incr(cache_key, units)
+    usage = Usage(limit=limit, remaining=max(limit - count, 0), reset_in=max(reset_in, 1))
+    if count > limit:
+        shared_cache.decr(cache_key, units)
+        raise _limited(rule, Usage(limit, max(limit - count + units, 0), usage.reset_in))
+    return usage
+
+
+def units_refund(*, name: str, key: str, units: int) -> None:
+    """Give back units counted for work that never started (a later check refused it)."""
+    rule = policy(name)
+    cache_key, _ = _units_key(rule, key, int(time.time()))
+    # ValueError: the window turned meanwhile, nothing left to give back.
+    with contextlib.suppress(ValueError):
+        shared_cache.decr(cache_key, units)

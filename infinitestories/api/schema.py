@@ -32,15 +32,16 @@ class ErrorSerializer(serializers.Serializer):
 _ERROR_DESCRIPTIONS = {
     400: "Invalid request: VALIDATION_ERROR (details has a message per field) or MALFORMED_JSON.",
     401: "UNAUTHORIZED: no bearer token, or an expired or revoked one.",
-    403: "FORBIDDEN.",
+    403: "FORBIDDEN; on AI work also ACCOUNT_BLOCKED, or NOT_IN_PLAN (details.feature).",
     404: "NOT_FOUND: no such object, or it belongs to another user.",
     409: "The request conflicts with the object's state.",
     413: "PAYLOAD_TOO_LARGE.",
     415: "UNSUPPORTED_MEDIA_TYPE.",
     422: "The request cannot be processed as sent.",
-    429: "RATE_LIMITED (Retry-After header; details.retryAfter), or QUOTA_EXCEEDED.",
+    429: "RATE_LIMITED or QUOTA_EXCEEDED (details.limit names it; Retry-After header).",
     502: "AI_FAILED: the AI provider failed.",
-    503: "AI_UNAVAILABLE: the AI provider is unavailable; retry later.",
+    503: "AI_UNAVAILABLE, AI_DISABLED, FEATURE_DISABLED, AI_BUDGET_EXHAUSTED or MAINTENANCE: "
+    "retry later.",
 }
 
 

@@ -13,7 +13,7 @@ from infinitestories.ai.errors import ContentRefused, PermanentProviderError, Tr
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
 from media.selectors import media_exists, media_read
 from media.services import media_delete, media_delete_on_commit, media_save
-from usage.services import ai_work_admit
+from usage.services import Admission, ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
 from ..selectors import narration_timings
@@ -29,9 +29,24 @@ def illustrations_request(
     count: int = 3,
     scene_timestamps: list[float] | None = None,
     priority: str = Job.Priority.NORMAL,
+    admission: Admission | None = None,
 ) -> GenerationJob:
-    """Create `count` pending illustrations and the job that draws them."""
-    ai_work_admit(user=user, operation=Operation.IMAGE_GENERATION, units=count)
+    """Create `count` pending illustrations and the job that draws them.
+
+    The pictures are admitted here (usage.ai_work_admit counts pictures, not requests, and the
+    plan caps them per story) unless the caller admitted them already (`admission`); the plan
+    also sets their quality and size, kept on the job with its cost reservation.
+    """
+    if admission is None:
+        admission = ai_work_admit(
+            user=user,
+            operation=Operation.IMAGE_GENERATION,
+            units=count,
+            priority=priority,
+            pictures_on_story=story.illustrations.exclude(
+                generation_status=StoryIllustration.Status.FAILED
+            ).count(),
+        )
     with transaction.atomic():
         start = (
             StoryIllustration.objects.filter(story=story)
@@ -44,7 +59,12 @@ def illustrations_request(
             StoryIllustration.objects.create(story=story, display_order=start + i)
             for i in range(count)
         ]
-        params = {"illustration_ids": [row.pk for row in rows]}
+        params = {
+            "illustration_ids": [row.pk for row in rows],
+            "reservation_id": admission.reservation_id,
+            "image_quality": admission.image_quality,
+            "image_size": admission.image_size,
+        }
         if scene_timestamps:
             params["timestamps"] = [float(t) for t in scene_timestamps][:count]
         return jobs.job_create(
@@ -182,6 +202,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             scene=row.scene_description,
             reference=reference,
             pending=pending,
+            quality=job.params.get("image_quality", ""),
+            size=job.params.get("image_size", ""),
         )
 
     workers = max(1, min(settings.AI_IMAGE_CONCURRENCY, len(todo)))

@@ -18,12 +18,14 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import (
     FamilyTextFlagged,
     PermanentProviderError,
     TransientProviderError,
 )
 from infinitestories.api.errors import ApplicationError
+from usage.services import ai_work_may_run, ai_work_settle
 
 from ..models import GenerationJob, StoryIllustration
 
@@ -33,6 +35,11 @@ Job = GenerationJob
 # Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
 ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120}
 FAILED_MESSAGE = "We could not finish this right now. Please try again in a little while."
+# The AI operation a job's work is admitted as (its switches, its cost reservation).
+OPERATION = {
+    Job.Kind.AUDIO: Operation.AUDIO_SYNTHESIS,
+    Job.Kind.ILLUSTRATIONS: Operation.IMAGE_GENERATION,
+}
 
 
 def job_create(
@@ -101,6 +108,11 @@ def job_params_update(*, job: GenerationJob, **values) -> None:
     Job.objects.filter(pk=job.pk).update(params=job.params)
 
 
+def _job_settle(*, job: GenerationJob) -> None:
+    """The job's work is over: release the cost it reserved when it was admitted."""
+    ai_work_settle(reservation_id=job.params.get("reservation_id", ""))
+
+
 def job_complete(*, job: GenerationJob, message: str = "") -> None:
     now = timezone.now()
     Job.objects.filter(pk=job.pk).update(
@@ -112,6 +124,7 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
         updated_at=now,
     )
     job.status = Job.Status.COMPLETED
+    _job_settle(job=job)
 
 
 def job_fail(*, job: GenerationJob, message: str) -> None:
@@ -121,6 +134,7 @@ def job_fail(*, job: GenerationJob, message: str) -> None:
     )
     job.status = Job.Status.FAILED
     _illustrations_settle(job=job, message=message)
+    _job_settle(job=job)
 
 
 def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
@@ -168,6 +182,9 @@ def heartbeat(*, job_id: str, every: float | None = None):
 def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     """What every generation task does: claim, work with a heartbeat, settle the job.
 
+    A job whose AI (or feature) staff switched off after it was queued fails at once with the
+    switch's message. Settling a job (completed or failed) releases its cost reservation.
+
     Transient provider errors release the job and re-raise for Celery's retry (with back-off and
     jitter) until the job runs out of attempts; permanent ones fail it with a message the app can
     show. Anything unexpected fails it too, and is re-raised so it is logged, never swallowed.
@@ -175,6 +192,10 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     job = job_claim(job_id=job_id)
     if job is None:
         logger.info("Job %s is gone, done or taken; nothing to do", job_id)
+        return
+    refusal = ai_work_may_run(operation=OPERATION[job.kind])
+    if refusal is not None:  # staff switched AI or this feature off since it was queued
+        job_fail(job=job, message=refusal.message)
         return
     try:
         with heartbeat(job_id=job.pk):
@@ -226,6 +247,7 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 )
                 if changed:
                     _illustrations_settle(job=job, message=FAILED_MESSAGE)
+                    _job_settle(job=job)
                     failed += 1
                 continue
             changed = Job.objects.filter(

@@ -10,7 +10,7 @@ from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
 from media.selectors import media_exists
 from media.services import media_delete, media_delete_on_commit, media_save
-from usage.services import ai_work_admit
+from usage.services import Admission, ai_work_admit, ai_work_release
 
 from ..models import GenerationJob, NarrationTimings, Story
 from . import jobs
@@ -30,16 +30,39 @@ def _active_job(*, story: Story) -> GenerationJob | None:
 
 
 def audio_request(
-    *, user, story: Story, voice: str = "", priority: str = Job.Priority.NORMAL
+    *,
+    user,
+    story: Story,
+    voice: str = "",
+    priority: str = Job.Priority.NORMAL,
+    admission: Admission | None = None,
 ) -> GenerationJob:
-    """Queue narration of the story's current text (an active audio job is reused)."""
+    """Queue narration of the story's current text (an active audio job is reused).
+
+    The work is admitted here (usage.ai_work_admit: limits, plan, ceilings), unless the caller
+    admitted it already (`admission`, story_create does so before writing the story); the job
+    carries its cost reservation, settled when the job ends.
+    """
     voice = voice or settings.AI_DEFAULT_VOICE
     active = _active_job(story=story)
     if active is not None and active.params.get("voice") == voice:
+        if admission is not None:
+            ai_work_release(admission=admission)
         return active
-    ai_work_admit(user=user, operation=Operation.AUDIO_SYNTHESIS)
+    if admission is None:
+        admission = ai_work_admit(
+            user=user,
+            operation=Operation.AUDIO_SYNTHESIS,
+            characters=len(story.title) + len(story.content),
+            voice=voice,
+            priority=priority,
+        )
     return jobs.job_create(
-        user=user, kind=Job.Kind.AUDIO, story=story, priority=priority, params={"voice": voice}
+        user=user,
+        kind=Job.Kind.AUDIO,
+        story=story,
+        priority=priority,
+        params={"voice": voice, "reservation_id": admission.reservation_id},
     )
 
 

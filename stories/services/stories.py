@@ -11,7 +11,7 @@ from infinitestories.api.errors import NotFoundError
 from infinitestories.ids import new_id
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
-from usage.services import ai_work_admit, story_quota_charge
+from usage.services import ai_work_admit, ai_work_release, ai_work_settle, story_quota_charge
 
 from ..models import CustomStoryEvent, GenerationJob, Story
 from . import illustrations, narration
@@ -34,15 +34,62 @@ def story_create(
 ) -> tuple[Story, dict[str, GenerationJob]]:
     """Write a story for `hero` and save it, charging one story of the monthly quota.
 
-    1. Admit the work (usage.ai_work_admit: the monthly quota and every other limit), before
-       any AI call.
+    1. Admit all the work asked for, before any AI call (usage.ai_work_admit: the story, and the
+       narration and pictures that will follow, so a story is never written and then refused for
+       its narration or pictures).
     2. Moderate the family's text (hero, custom event): 400 CONTENT_REJECTED if flagged.
     3. Write the story (moderated; rewritten once if flagged, else the request fails).
     4. In one transaction: take one story of the quota with a conditional UPDATE (so ten parallel
        requests with one story left save exactly one), save the story, count the custom event's
-       use, create the audio / illustration jobs (enqueued on commit).
+       use, create the audio / illustration jobs (enqueued on commit, carrying their admission).
+    5. The story's own cost reservation is settled whatever happened; the narration's and
+       pictures' are given back if the story was not saved (their jobs settle them otherwise).
     """
-    ai_work_admit(user=user, operation=Operation.STORY_GENERATION)
+    story_work = ai_work_admit(user=user, operation=Operation.STORY_GENERATION, priority=priority)
+    follow_up = {}
+    try:
+        if generate_audio:
+            follow_up["audio"] = ai_work_admit(
+                user=user, operation=Operation.AUDIO_SYNTHESIS, voice=voice, priority=priority
+            )
+        if generate_illustrations:
+            follow_up["illustrations"] = ai_work_admit(
+                user=user,
+                operation=Operation.IMAGE_GENERATION,
+                units=illustration_count,
+                priority=priority,
+            )
+        return _story_write_and_save(
+            user=user,
+            hero=hero,
+            language=language,
+            event_type=event_type,
+            custom_event=custom_event,
+            illustration_count=illustration_count,
+            voice=voice,
+            priority=priority,
+            follow_up=follow_up,
+        )
+    except BaseException:
+        for admission in follow_up.values():
+            ai_work_release(admission=admission)
+        raise
+    finally:
+        ai_work_settle(reservation_id=story_work.reservation_id)
+
+
+def _story_write_and_save(
+    *,
+    user,
+    hero,
+    language: str,
+    event_type: str,
+    custom_event: CustomStoryEvent | None,
+    illustration_count: int,
+    voice: str,
+    priority: str,
+    follow_up: dict,
+) -> tuple[Story, dict[str, GenerationJob]]:
     story_id = new_id("story")
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
@@ -81,13 +128,17 @@ def story_create(
                 usage_count=F("usage_count") + 1, last_used_at=timezone.now()
             )
         created: dict[str, GenerationJob] = {}
-        if generate_audio:
+        if "audio" in follow_up:
             created["audio_generation"] = narration.audio_request(
-                user=user, story=story, voice=voice, priority=priority
+                user=user, story=story, voice=voice, priority=priority, admission=follow_up["audio"]
             )
-        if generate_illustrations:
+        if "illustrations" in follow_up:
             created["illustration_generation"] = illustrations.illustrations_request(
-                user=user, story=story, count=illustration_count, priority=priority
+                user=user,
+                story=story,
+                count=illustration_count,
+                priority=priority,
+                admission=follow_up["illustrations"],
             )
     return story, created
 

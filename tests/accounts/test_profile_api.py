@@ -16,6 +16,7 @@ PROFILE_KEYS = {
     "subscriptionExpiry",
     "monthlyStoriesUsed",
     "monthlyStoriesLimit",
+    "usageAlert",
     "createdAt",
     "updatedAt",
     "lastSeenAt",
@@ -35,6 +36,7 @@ def test_profile_shows_the_user(auth_client, user):
         10,
         0,
     )
+    assert body["usageAlert"] is None
     assert body["emailVerified"] is False
 
 

@@ -37,14 +37,14 @@ def test_story_audio_illustrations_and_avatar_through_the_sdk(
                 "heroId": hero.pk,
                 "eventType": "bedtime",
                 "generateIllustrations": True,
-                "voice": "fable",
+                "voice": "echo",
             },
             format="json",
         )
 
     assert response.status_code == 201, response.json()
     story = Story.objects.get(pk=response.json()["story"]["id"])
-    assert story.audio_generated and story.voice_type == "fable"
+    assert story.audio_generated and story.voice_type == "echo"
     assert MP3(io.BytesIO(media_read(key=story.audio_key))).info.length == pytest.approx(
         story.audio_duration, abs=0.1
     )
@@ -60,7 +60,7 @@ def test_story_audio_illustrations_and_avatar_through_the_sdk(
     assert story_call.body["model"] == "gpt-5.4"
     assert "max_completion_tokens" in story_call.body
     speech = openai_provider.calls("/v1/audio/speech")
-    assert speech[0].body["voice"] == "fable" and speech[0].body["instructions"]
+    assert speech[0].body["voice"] == "echo" and speech[0].body["instructions"]
     assert speech[0].body["model"] == "gpt-4o-mini-tts-2025-12-15"
     edits = openai_provider.calls("/v1/images/edits")
     assert len(edits) == 3  # drawn from the avatar as reference

@@ -1,12 +1,13 @@
-from django.conf import settings
+from django_celery_beat.models import PeriodicTask
 
 from infinitestories.celery import app
 
 
 def test_every_beat_job_names_a_registered_task():
+    # given the schedule the migration seeded into django-celery-beat's tables
     app.loader.import_default_modules()
 
-    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    scheduled = set(PeriodicTask.objects.values_list("task", flat=True))
 
     assert scheduled == {
         "accounts.tasks.sessions_purge_expired_task",
@@ -14,8 +15,21 @@ def test_every_beat_job_names_a_registered_task():
         "infinitestories.api.tasks.idempotency_records_purge_task",
         "stories.tasks.generation_jobs_sweep_task",
         "usage.tasks.monthly_quota_reset_task",
+        "usage.tasks.cost_reservations_release_stale_task",
+        "usage.tasks.spend_counters_purge_task",
     }
     assert scheduled <= set(app.tasks)
+
+
+def test_beat_reads_its_schedule_from_the_database():
+    assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    reset = PeriodicTask.objects.get(name="monthly-quota-reset")
+    assert (reset.crontab.hour, reset.crontab.minute, str(reset.crontab.timezone)) == (
+        "0",
+        "5",
+        "UTC",
+    )
+    assert PeriodicTask.objects.get(name="generation-jobs-sweep").interval.every == 60
 
 
 def test_tasks_are_json_only_and_survive_a_worker_crash():

@@ -22,6 +22,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from infinitestories.ai.images import IMAGE_OUTPUT_TOKENS, REFERENCE_IMAGE_TOKENS
 from infinitestories.ai.local_media import picture
 from infinitestories.ai.local_stories import write_story
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
@@ -328,16 +329,25 @@ class _Handler(BaseHTTPRequestHandler):
             else None
         )
         png = picture(prompt, reference=reference)
+        # Tokens as the real API counts them: the picture's by quality and size, the reference's.
+        quality, size = body.get("quality") or "medium", body.get("size") or "1024x1024"
+        output = IMAGE_OUTPUT_TOKENS.get(
+            (quality, size), IMAGE_OUTPUT_TOKENS[("medium", "1024x1024")]
+        )
+        image_in = REFERENCE_IMAGE_TOKENS if reference is not None else 0
         self._json(
             200,
             {
                 "created": int(time.time()),
                 "data": [{"b64_json": base64.b64encode(png).decode()}],
                 "usage": {
-                    "input_tokens": _tokens(prompt),
-                    "output_tokens": 1056,
-                    "total_tokens": _tokens(prompt) + 1056,
-                    "input_tokens_details": {"text_tokens": _tokens(prompt), "image_tokens": 0},
+                    "input_tokens": _tokens(prompt) + image_in,
+                    "output_tokens": output,
+                    "total_tokens": _tokens(prompt) + image_in + output,
+                    "input_tokens_details": {
+                        "text_tokens": _tokens(prompt),
+                        "image_tokens": image_in,
+                    },
                 },
             },
         )

@@ -210,6 +210,9 @@ def test_failed_request_releases_its_idempotency_key(auth_client, user):
 
 
 def test_audio_request_and_status(auth_client, user, django_capture_on_commit_callbacks):
+    # a premium voice at high priority: the premium plan includes both
+    user.subscription_tier = "premium"
+    user.save()
     story = StoryFactory(user=user)
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post(
@@ -265,7 +268,7 @@ def test_regenerated_audio_replaces_the_old_file_after_saving(
     story.refresh_from_db()
     old_key = story.audio_key
     with django_capture_on_commit_callbacks(execute=True):
-        auth_client.post(f"/api/stories/{story.pk}/audio", {"voice": "onyx"}, format="json")
+        auth_client.post(f"/api/stories/{story.pk}/audio", {"voice": "echo"}, format="json")
     story.refresh_from_db()
     assert story.audio_key != old_key
     assert media_exists(key=story.audio_key)

@@ -163,7 +163,7 @@ def test_one_failed_picture_is_retried_without_failing_the_others(
     original = LocalProvider.draw
     attempts = {}
 
-    def picky(self, *, prompt, reference=None):
+    def picky(self, *, prompt, reference=None, **options):
         if "Sentence two" in prompt:
             attempts["n"] = attempts.get("n", 0) + 1
             raise PermanentProviderError("500 once too often", provider="local")
@@ -192,7 +192,7 @@ def test_refused_prompt_is_softened_then_made_generic(
     original = LocalProvider.draw
     prompts = []
 
-    def strict(self, *, prompt, reference=None):
+    def strict(self, *, prompt, reference=None, **options):
         prompts.append(prompt)
         if "garden under a friendly starry sky" not in prompt:
             raise ContentRefused("content_policy_violation", provider="local")
@@ -244,7 +244,7 @@ def test_priority_picks_the_queue(priority, monkeypatch, django_capture_on_commi
     monkeypatch.setattr(
         tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(kwargs["queue"])
     )
-    story = StoryFactory()
+    story = StoryFactory(user__subscription_tier="premium")  # high priority is a premium feature
     with django_capture_on_commit_callbacks(execute=True):
         narration.audio_request(user=story.user, story=story, priority=priority)
     assert sent == [priority]

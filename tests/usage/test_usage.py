@@ -111,7 +111,12 @@ def test_user_usage_endpoint_summarises_the_period(user, auth_client, other_user
     }
     audio = next(b for b in body["breakdown"] if b["operation"] == "audio_synthesis")
     assert audio["tokensUsed"] is None
-    assert body["limits"] == {"storiesUsed": 5, "storiesLimit": 10, "percentage": 50}
+    assert body["limits"] == {
+        "storiesUsed": 5,
+        "storiesLimit": 10,
+        "percentage": 50,
+        "alert": None,
+    }
     all_time = auth_client.get("/api/user/usage?period=all_time").json()
     assert all_time["summary"]["storiesGenerated"] == 2
     assert auth_client.get("/api/user/usage?period=forever").status_code == 400
@@ -145,7 +150,12 @@ def test_a_missed_reset_reads_as_a_new_month_at_once(user, auth_client):
     usage = auth_client.get("/api/user/usage").json()
 
     assert profile["monthlyStoriesUsed"] == 0
-    assert usage["limits"] == {"storiesUsed": 0, "storiesLimit": 10, "percentage": 0}
+    assert usage["limits"] == {
+        "storiesUsed": 0,
+        "storiesLimit": 10,
+        "percentage": 0,
+        "alert": None,
+    }
 
 
 def test_a_new_month_lets_a_family_at_its_limit_write_again(user, auth_client):

@@ -17,7 +17,7 @@ from media.selectors import media_url
 from stories.models import GenerationJob, Story
 from stories.selectors import narration_timings
 from stories.services.stories import story_create
-from usage.models import StoryQuota
+from usage.models import AccountStanding, Plan, StoryQuota
 
 DEMO_EMAIL = "demo-parent@example.com"
 
@@ -28,14 +28,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--language", default="en", choices=["en", "es", "fr", "de", "it"])
         parser.add_argument("--event", default="bedtime")
+        parser.add_argument(
+            "--plan", default="free", help="the plan the demo family is on (its picture quality)"
+        )
 
-    def handle(self, *args, language: str, event: str, **options):
+    def handle(self, *args, language: str, event: str, plan: str, **options):
         User = get_user_model()
         user, _ = User.objects.get_or_create(email=DEMO_EMAIL, defaults={"name": "Demo Parent"})
-        # The demo never runs out of stories.
-        StoryQuota.objects.update_or_create(
-            user=user, defaults={"stories_used": 0, "stories_limit": 1000}
+        AccountStanding.objects.update_or_create(
+            user=user, defaults={"plan": Plan.objects.filter(code=plan).first()}
         )
+        # The demo never runs out of stories (its plan's cost ceilings still apply).
+        StoryQuota.objects.update_or_create(user=user, defaults={"stories_used": 0})
         hero, _ = Hero.objects.get_or_create(
             user=user,
             name="Luna",

@@ -1,0 +1,73 @@
+"""E-mails about money and limits: staff hear of the global budget once per threshold per month,
+a family of its monthly stories once at 80 % and once at 100 % (in its own language)."""
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+
+from .. import messages
+from ..models import BudgetAlert, SpendCounter
+from ..selectors import GLOBAL_SCOPE, QuotaState, monthly_budget, spend
+
+logger = logging.getLogger(__name__)
+
+BUDGET_THRESHOLDS = (50, 80, 95, 100)
+
+
+def budget_alerts_send(*, month: date) -> list[int]:
+    """E-mail staff for each threshold of the monthly budget that spending has reached and that
+    was not yet announced this month (a unique row per month and threshold, so each goes once,
+    whatever the number of processes). Returns the thresholds announced now."""
+    budget = monthly_budget()
+    spent = spend(scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month).spent
+    if budget <= 0 or spent * 100 < BUDGET_THRESHOLDS[0] * budget:
+        return []
+    reached = [t for t in BUDGET_THRESHOLDS if spent * 100 >= t * budget]
+    announced = set(BudgetAlert.objects.filter(month=month).values_list("threshold", flat=True))
+    sent = []
+    for threshold in reached:
+        if threshold in announced:
+            continue
+        _, created = BudgetAlert.objects.get_or_create(
+            month=month, threshold=threshold, defaults={"spent": spent, "budget": budget}
+        )
+        if created:
+            sent.append(threshold)
+            transaction.on_commit(
+                lambda t=threshold: _budget_mail(
+                    month=month, threshold=t, spent=spent, budget=budget
+                ),
+                robust=True,
+            )
+    return sent
+
+
+def _budget_mail(*, month: date, threshold: int, spent: Decimal, budget: Decimal) -> None:
+    staff = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not staff:
+        logger.warning("AI spend reached %d%% of the budget, and no staff to tell", threshold)
+        return
+    subject, body = messages.budget_alert(
+        month=month, threshold=threshold, spent=spent, budget=budget
+    )
+    send_mail(subject, body, None, staff)
+
+
+def story_quota_mail(*, user, state: QuotaState, kind: str) -> None:
+    """The family's e-mail: "near_limit" (80 %) or "at_limit" (100 %), in its language."""
+    subject, body = messages.stories_alert(
+        language=user.preferred_language,
+        kind=kind,
+        used=state.stories_used,
+        limit=state.stories_limit,
+    )
+    send_mail(subject, body, None, [user.email])

@@ -1,0 +1,27 @@
+"""{% cost_dashboard %}: the admin index's spend, budget and AI health panels, with charts."""
+
+from django import template
+
+from ..charts import bar_chart
+from ..selectors import cost_dashboard as dashboard_figures
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/usage/dashboard.html")
+def cost_dashboard() -> dict:
+    figures = dashboard_figures()
+    labels = [f"{row['day']:%m-%d}" for row in figures["daily"]]
+    figures["spend_chart"] = bar_chart(
+        title="AI spend per day (USD)",
+        labels=labels,
+        values=[float(row["spend"]) for row in figures["daily"]],
+        css_class="chart-daily-spend",
+    )
+    figures["stories_chart"] = bar_chart(
+        title="New stories per day",
+        labels=labels,
+        values=[row["stories"] for row in figures["daily"]],
+        css_class="chart-daily-stories",
+    )
+    return figures
