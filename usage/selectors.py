@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from infinitestories.ai import images, scenes, story_text, visual_profile
+from infinitestories.ai import chain, images, scenes, story_text, visual_profile
 
 from .models import (
     AccountStanding,
@@ -211,9 +211,12 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
     if operation == Operation.STORY_GENERATION:
         return _tokens_cost(settings.AI_STORY_MODEL, STORY_INPUT_TOKENS, STORY_OUTPUT_TOKENS)
     if operation == Operation.AUDIO_SYNTHESIS:
+        # Priced at the vendor that narrates first today (the speech chain changes on its own
+        # when OpenAI's speech models retire).
+        narrator = chain.get_provider(chain.speech_provider_names()[0])
         return usage_cost(
-            vendor="openai",
-            model=settings.AI_TTS_MODEL,
+            vendor=narrator.name,
+            model=narrator.model_for("speak"),
             unit="characters",
             input_units=characters or STORY_CHARACTERS,
             output_units=0,

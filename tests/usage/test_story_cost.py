@@ -84,3 +84,21 @@ def test_premium_pictures_cost_more_than_free_ones(
     assert pictures(premium) > 3 * pictures(free)
     qualities = {c.body["quality"] for c in openai_provider.calls("/v1/images/")}
     assert qualities == {"low", "medium"}
+
+
+def test_narration_is_reserved_at_the_price_of_the_vendor_that_narrates(settings):
+    from infinitestories.ai.base import Operation
+    from usage.models import Plan
+    from usage.selectors import cost_estimate
+
+    plan = Plan.objects.get(code="free")
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.ELEVENLABS_API_KEY = "el-test"
+
+    settings.AI_TTS_PROVIDER_CHAIN = ["openai"]
+    openai = cost_estimate(operation=Operation.AUDIO_SYNTHESIS, plan=plan, characters=10_000)
+    settings.AI_TTS_PROVIDER_CHAIN = ["elevenlabs", "openai"]
+    elevenlabs = cost_estimate(operation=Operation.AUDIO_SYNTHESIS, plan=plan, characters=10_000)
+
+    # Seeded list prices: gpt-4o-mini-tts $15, eleven_multilingual_v2 $100 per million characters.
+    assert (openai, elevenlabs) == (Decimal("0.150000"), Decimal("1.000000"))
