@@ -72,7 +72,8 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
 
     1. Ask usage.ai_work_admit whether this user may start the work (before any AI call).
     2. Moderate the family's text (hero fields and customPrompt): 400 CONTENT_REJECTED if flagged.
-    3. Build the avatar prompt (term-filtered) and draw it.
+    3. Draw it from the avatar prompt (term-filtered, the name hidden); a refused prompt or a
+       flagged picture is drawn once more from gentler words.
     4. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
     5. In one transaction: point the hero at the new picture, update or create its
        HeroVisualProfile, delete the previous avatar file after commit.
@@ -82,18 +83,18 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     family_text_check(
         ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"
     )
-    prompt = images.avatar_prompt(hero=hero, custom_prompt=custom_prompt)
-    drawing = images.avatar_draw(ctx=ctx, prompt=prompt)
+    drawing = images.avatar_draw(ctx=ctx, hero=hero, custom_prompt=custom_prompt)
+    prompt = drawing.prompt
     profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
     key = media_save(
-        category="avatar", content=drawing.image, extension="png", content_type="image/png"
+        category="avatar", content=drawing.image.image, extension="png", content_type="image/png"
     )
     with transaction.atomic():
         hero = Hero.objects.select_for_update().get(pk=hero.pk)
         old_key = hero.avatar_key
         hero.avatar_key = key
         hero.avatar_prompt = prompt
-        hero.avatar_generation_id = drawing.generation_id or ""
+        hero.avatar_generation_id = drawing.image.generation_id or ""
         hero.save(
             update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
         )

@@ -322,6 +322,9 @@ AI_IMAGE_SUPPORTS_REFERENCE = env.bool("AI_IMAGE_SUPPORTS_REFERENCE", default=Tr
 AI_IMAGE_INPUT_FIDELITY = env.str("AI_IMAGE_INPUT_FIDELITY", default="high")
 AI_IMAGE_CONCURRENCY = env.int("AI_IMAGE_CONCURRENCY", default=5)
 AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-latest")
+# Key of the per-user safety identifier sent to AI vendors (an HMAC of the user id). Its own
+# variable so that rotating DJANGO_SECRET_KEY does not give every family a new identifier.
+AI_SAFETY_IDENTIFIER_KEY = env.str("AI_SAFETY_IDENTIFIER_KEY", default="") or SECRET_KEY
 # Jobs: a worker beats every AI_JOB_HEARTBEAT seconds; the sweeper re-queues a processing job
 # silent for AI_JOB_STALE_AFTER seconds (far below the broker's 1-hour visibility timeout).
 AI_JOB_HEARTBEAT = env.int("AI_JOB_HEARTBEAT", default=10)

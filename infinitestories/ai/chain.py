@@ -17,6 +17,7 @@ from django.core.cache import cache as shared_cache
 from django.utils.module_loading import import_string
 
 from .errors import ProviderError, TransientProviderError
+from .privacy import safety_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ class CallContext:
 
     def but(self, **changes) -> "CallContext":
         return replace(self, **changes)
+
+    @property
+    def safety_identifier(self) -> str:
+        """What vendors know the user by: a keyed hash, never the e-mail or the id."""
+        return safety_identifier(self.user_id)
 
 
 @cache
@@ -72,6 +78,9 @@ def is_cooling_down(name: str) -> bool:
     return bool(shared_cache.get(_cooldown_key(name)))
 
 
+MODERATION_METHODS = ("moderate", "moderate_image")
+
+
 def _sink():
     return import_string(settings.AI_USAGE_SINK)
 
@@ -99,7 +108,7 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
             _sink()(**row)
 
     names = provider_names()
-    if method == "moderate" and names[0] != "local":
+    if method in MODERATION_METHODS and names[0] != "local":
         # The offline word list is for development; it never stands in for real moderation.
         names = [name for name in names if name != "local"]
     healthy = [name for name in names if not is_cooling_down(name)]
@@ -108,7 +117,10 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
         provider = get_provider(name)
         started = time.monotonic()
         try:
-            result = getattr(provider, method)(**kwargs)
+            given = kwargs
+            if getattr(provider, "sends_safety_identifier", False):
+                given = {**kwargs, "safety_identifier": ctx.safety_identifier}
+            result = getattr(provider, method)(**given)
         except Exception as exc:
             spoken = kwargs.get("text", "") if method == "speak" else ""
             record(

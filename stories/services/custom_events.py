@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from heroes.selectors import hero_names
 from infinitestories.ai.base import Operation
 from infinitestories.ai.chain import CallContext
 from infinitestories.ai.moderation import family_text_check
@@ -12,8 +13,12 @@ from ..models import CustomStoryEvent
 
 
 def _moderate(event: CustomStoryEvent) -> None:
+    """Moderate the event's text, with the family's hero names hidden from the vendor (an event
+    is often the hero's own: "Alice's first lost tooth")."""
     ctx = CallContext(operation=Operation.MODERATION, user_id=event.user_id)
-    family_text_check(ctx=ctx, custom_event=event, what="the story idea")
+    family_text_check(
+        ctx=ctx, custom_event=event, what="the story idea", names=hero_names(user=event.user)
+    )
 
 
 def custom_event_create(*, user, **fields) -> CustomStoryEvent:

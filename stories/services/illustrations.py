@@ -133,7 +133,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             ctx=ctx,
             content=story.content,
             count=len(rows),
-            hero_name=hero.name if hero else "The hero",
+            hero_name=hero.name if hero else "",
+            language=story.language,
         )
         positions = {}
         for row, scene in zip(rows, found, strict=True):
@@ -161,6 +162,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             ctx=ctx,
             profile=profile,
             scene=row.scene_description,
+            hero_name=hero.name if hero else "",
             reference=reference,
             pending=pending,
         )

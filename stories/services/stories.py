@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from heroes.models import Hero
+from heroes.selectors import hero_names
 from infinitestories.ai import chain, moderation, story_text
 from infinitestories.ai.base import Operation
 from infinitestories.api.errors import NotFoundError
@@ -125,7 +126,9 @@ def story_edit(
     edited_text = {name: changed[name] for name in ("title", "content") if name in changed}
     if edited_text:
         ctx = chain.CallContext(operation=Operation.MODERATION, user_id=user.pk, story_id=story.pk)
-        moderation.user_text_check(ctx=ctx, texts=edited_text, what="the story")
+        moderation.user_text_check(
+            ctx=ctx, texts=edited_text, what="the story", names=hero_names(user=user)
+        )
     old_audio_key = story.audio_key
     with transaction.atomic():
         model_update(instance=story, fields=changed, data=changed)

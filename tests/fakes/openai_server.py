@@ -7,7 +7,11 @@ follows the text), /v1/images/generations and /v1/images/edits (b64_json PNG), /
 
 Faults are programmable per path prefix: `fail(path, times=2, status=500)` answers that status N
 times then recovers; `fail(path, times=None)` always fails; `refuse(path, times=1)` answers a
-400 content_policy_violation; `delay[path] = seconds` slows answers. Every request is recorded.
+400 content_policy_violation; `delay[path] = seconds` slows answers. Moderation flags text with
+one of `flag_words`, and pictures (image_url parts, as omni-moderation takes them) on command:
+`flag_images(times=1)`. Every request is recorded, its raw body too (`Recorded.raw`), so a test
+can search everything that left the app. The story the chat model writes is in the language the
+prompt asks for, about the hero the DATA block names.
 """
 
 import base64
@@ -26,6 +30,7 @@ from infinitestories.ai.local_stories import write_story
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 
 TTS_LIMIT = 4096
+LANGUAGES = {"English": "en", "Spanish": "es", "French": "fr", "German": "de", "Italian": "it"}
 FLAG_WORDS = {"blood", "knife", "gun", "kill", "flagme"}
 
 
@@ -34,6 +39,7 @@ class Recorded:
     path: str
     body: dict
     status: int = 200
+    raw: bytes = b""
 
 
 @dataclass
@@ -53,6 +59,8 @@ class FakeOpenAI:
     story: dict | None = None
     story_paragraphs: int | None = None
     flag_words: set[str] = field(default_factory=lambda: set(FLAG_WORDS))
+    # How many pictures moderation flags from now on (None: every one).
+    images_to_flag: int | None = 0
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -80,6 +88,19 @@ class FakeOpenAI:
     def refuse(self, path: str, *, times: int | None = 1) -> None:
         self.faults[path] = Fault(status=400, times=times, code="content_policy_violation")
 
+    def flag_images(self, *, times: int | None = 1) -> None:
+        with self._lock:
+            self.images_to_flag = times
+
+    def _flag_image(self) -> bool:
+        with self._lock:
+            if self.images_to_flag is None:
+                return True
+            if self.images_to_flag > 0:
+                self.images_to_flag -= 1
+                return True
+            return False
+
     def calls(self, path: str) -> list[Recorded]:
         with self._lock:
             return [r for r in self.requests if r.path.startswith(path)]
@@ -95,9 +116,9 @@ class FakeOpenAI:
                         return fault
         return None
 
-    def _record(self, path: str, body: dict) -> Recorded:
+    def _record(self, path: str, body: dict, raw: bytes) -> Recorded:
         """Recorded on arrival (status 0 until answered), so a test can see a call in flight."""
-        record = Recorded(path=path, body=body, status=0)
+        record = Recorded(path=path, body=body, status=0, raw=raw)
         with self._lock:
             self.requests.append(record)
         return record
@@ -153,10 +174,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?")[0]
-        body, _ = self._read()
+        body, raw = self._read()
         recorded = self.fake._record(
             path,
             {k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()},
+            raw,
         )
         for prefix, seconds in self.fake.delay.items():
             if path.startswith(prefix):
@@ -194,8 +216,9 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = self.fake.story
             else:
                 hero = data.get("hero", {})
+                asked = re.search(r"in (English|Spanish|French|German|Italian)", prompt)
                 title, content = write_story(
-                    language="en",
+                    language=LANGUAGES[asked.group(1)] if asked else "en",
                     name=hero.get("name", "Hero"),
                     age=hero.get("age", 7),
                     traits=hero.get("traits", []),
@@ -294,10 +317,15 @@ class _Handler(BaseHTTPRequestHandler):
         return 200
 
     def _moderation(self, path: str, body: dict) -> int:
-        text = body.get("input", "")
-        text = text if isinstance(text, str) else " ".join(map(str, text))
-        words = set(re.findall(r"\w+", text.lower()))
-        flagged = bool(words & self.fake.flag_words)
+        given = body.get("input", "")
+        parts = [given] if isinstance(given, str) else list(given)
+        texts = [p if isinstance(p, str) else p.get("text", "") for p in parts]
+        images = [p["image_url"]["url"] for p in parts if isinstance(p, dict) and "image_url" in p]
+        if any(not url.startswith("data:image/") for url in images):
+            self._json(400, {"error": {"message": "bad image_url", "code": "invalid_image"}})
+            return 400
+        words = set(re.findall(r"\w+", " ".join(texts).lower()))
+        flagged = bool(words & self.fake.flag_words) or any(self.fake._flag_image() for _ in images)
         categories = {"violence": flagged, "sexual": False, "self-harm": False, "harassment": False}
         self._json(
             200,
