@@ -12,7 +12,7 @@ from media.models import FileUpload
 from media.services import (
     media_delete,
     media_delete_on_commit,
-    media_save,
+    picture_save,
     upload_adopt_image,
 )
 from usage.services import ai_work_admit
@@ -74,7 +74,8 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     2. Moderate the family's text (hero fields and customPrompt): 400 CONTENT_REJECTED if flagged.
     3. Draw it from the avatar prompt (term-filtered, the name hidden); a refused prompt or a
        flagged picture is drawn once more from gentler words.
-    4. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
+    4. Extract the visual profile (structured output) from the hero and the prompt; save the
+       picture without metadata (media.services.picture_save).
     5. In one transaction: point the hero at the new picture, update or create its
        HeroVisualProfile, delete the previous avatar file after commit.
     """
@@ -86,9 +87,7 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     drawing = images.avatar_draw(ctx=ctx, hero=hero, custom_prompt=custom_prompt)
     prompt = drawing.prompt
     profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
-    key = media_save(
-        category="avatar", content=drawing.image.image, extension="png", content_type="image/png"
-    )
+    key = picture_save(category="avatar", content=drawing.image.image)
     with transaction.atomic():
         hero = Hero.objects.select_for_update().get(pk=hero.pk)
         old_key = hero.avatar_key
