@@ -15,6 +15,7 @@ prompt asks for, about the hero the DATA block names.
 """
 
 import base64
+import io
 import json
 import re
 import threading
@@ -23,6 +24,9 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from PIL import ExifTags, Image
+from PIL.PngImagePlugin import PngInfo
 
 from infinitestories.ai.audio_files import silent_mp3
 from infinitestories.ai.local_media import picture
@@ -124,6 +128,24 @@ class FakeOpenAI:
         return record
 
 
+def _with_vendor_metadata(png: bytes) -> bytes:
+    """Like real image APIs, the fake signs its pictures (text chunks, EXIF): the app must not
+    keep any of it."""
+    info = PngInfo()
+    info.add_text("Software", "fake-openai image model")
+    info.add_text("c2pa", "content credentials manifest")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "fake-openai"
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).save(out, format="PNG", pnginfo=info, exif=exif)
+    return out.getvalue()
+
+
+def _files(value) -> bool:
+    """A multipart field's uploaded files (recorded as a count, not their bytes)."""
+    return isinstance(value, list) and bool(value) and isinstance(value[0], bytes)
+
+
 def _data_block(text: str) -> dict:
     match = re.search(r"<DATA>\n(.*)\n</DATA>", text, re.S)
     return json.loads(match.group(1)) if match else {}
@@ -177,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
         body, raw = self._read()
         recorded = self.fake._record(
             path,
-            {k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()},
+            {k: (f"<{len(v)} file(s)>" if _files(v) else v) for k, v in body.items()},
             raw,
         )
         for prefix, seconds in self.fake.delay.items():
@@ -300,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path.endswith("edits")
             else None
         )
-        png = picture(prompt, reference=reference)
+        png = _with_vendor_metadata(picture(prompt, reference=reference))
         self._json(
             200,
             {
