@@ -21,6 +21,8 @@ from .models import Hero, HeroVisualProfile
 
 
 def _moderate(hero: Hero) -> None:
+    """Moderation is AI processing too: it needs the parent's consent (ai_work_admit)."""
+    ai_work_admit(user=hero.user, operation=Operation.MODERATION)
     ctx = CallContext(operation=Operation.MODERATION, user_id=hero.user_id, hero_id=hero.pk)
     family_text_check(ctx=ctx, hero=hero, what="the hero")
 
@@ -109,6 +111,7 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
     copy of it (media.services.upload_adopt_image); the previous avatar goes after commit."""
     if hero.user_id != user.pk:
         raise NotFoundError("Hero not found.")
+    ai_work_admit(user=user, operation=Operation.MODERATION)  # the picture is moderated
     avatar_key = upload_adopt_image(
         user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR, entity_id=hero.pk
     )

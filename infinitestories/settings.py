@@ -148,6 +148,12 @@ ACCOUNT_RATE_LIMITS = False
 # dj-rest-auth serves password reset and e-mail verification only; its login view is not routed,
 # so its own login style (it insists on one) never applies: our bearer sessions do.
 REST_AUTH = {"TOKEN_MODEL": None, "SESSION_LOGIN": True}
+# Parental consent (COPPA): no AI processing of a family's data until a parent has consented to
+# the current version of the policy (403 CONSENT_REQUIRED). A new version asks everyone again.
+PARENTAL_CONSENT_REQUIRED = env.bool("PARENTAL_CONSENT_REQUIRED", default=True)
+PARENTAL_CONSENT_POLICY_VERSION = env.str("PARENTAL_CONSENT_POLICY_VERSION", default="2026-06-01")
+# The AI vendors the policy names: what a parent agrees we disclose the family's data to.
+PARENTAL_CONSENT_VENDORS = env.list("PARENTAL_CONSENT_VENDORS", default=["OpenAI"])
 # Bearer sessions: 30 days after last use; the expiry slides at most once a day.
 SESSION_TOKEN_TTL = timedelta(days=30)
 SESSION_TOKEN_REFRESH_INTERVAL = timedelta(days=1)

@@ -1,10 +1,11 @@
 import logging
 
+from django.conf import settings
 from django.db.models import Case, F, Q, Value, When
 
 from infinitestories.ai.base import Operation
 
-from .errors import quota_exceeded
+from .errors import consent_required, quota_exceeded
 from .models import StoryQuota, UsageMetric, quota_period_current
 from .selectors import story_quota, usage_cost
 
@@ -76,8 +77,19 @@ def ai_work_admit(*, user, operation: str, units: int = 1) -> None:
 
     Every rule that limits AI work belongs here: meter the operation, not the endpoint.
     """
+    ai_consent_check(user=user)
     if operation == Operation.STORY_GENERATION:
         story_quota_check(user=user)
+
+
+def ai_consent_check(*, user) -> None:
+    """Refuse (403 CONSENT_REQUIRED) any AI processing of a family's data until a parent has
+    consented to the current policy (PARENTAL_CONSENT_POLICY_VERSION), and after a withdrawal.
+    Read from the user row, which accounts keeps in step with the consent history."""
+    if not settings.PARENTAL_CONSENT_REQUIRED:
+        return
+    if user.parental_consent_version != settings.PARENTAL_CONSENT_POLICY_VERSION:
+        raise consent_required()
 
 
 def story_quota_check(*, user) -> None:

@@ -8,6 +8,7 @@ from infinitestories.ai.chain import CallContext
 from infinitestories.ai.moderation import family_text_check
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
+from usage.services import ai_work_admit
 
 from ..models import CustomStoryEvent
 
@@ -15,6 +16,7 @@ from ..models import CustomStoryEvent
 def _moderate(event: CustomStoryEvent) -> None:
     """Moderate the event's text, with the family's hero names hidden from the vendor (an event
     is often the hero's own: "Alice's first lost tooth")."""
+    ai_work_admit(user=event.user, operation=Operation.MODERATION)
     ctx = CallContext(operation=Operation.MODERATION, user_id=event.user_id)
     family_text_check(
         ctx=ctx, custom_event=event, what="the story idea", names=hero_names(user=event.user)

@@ -24,6 +24,7 @@ from infinitestories.ai.errors import (
     TransientProviderError,
 )
 from infinitestories.api.errors import ApplicationError
+from usage.services import ai_consent_check
 
 from ..models import GenerationJob, StoryIllustration
 
@@ -136,6 +137,17 @@ def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
     ).update(generation_status=StoryIllustration.Status.FAILED, error_message=message[:500])
 
 
+def generation_jobs_cancel(*, user, message: str) -> int:
+    """Fail every job of the user still waiting or running (a parent withdrew consent), with
+    `message` for the app; their pictures pending stop too. Returns how many."""
+    active = Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING])
+    cancelled = 0
+    for job in active:
+        job_fail(job=job, message=message)
+        cancelled += 1
+    return cancelled
+
+
 def job_release(*, job: GenerationJob, message: str) -> None:
     """processing -> queued, so the retry (or the sweeper) can claim it again."""
     Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
@@ -177,6 +189,8 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
         logger.info("Job %s is gone, done or taken; nothing to do", job_id)
         return
     try:
+        # A parent may have withdrawn consent since the job was queued: nothing more goes out.
+        ai_consent_check(user=job.user)
         with heartbeat(job_id=job.pk):
             work(job)
     except (TransientProviderError, SoftTimeLimitExceeded) as exc:

@@ -104,7 +104,8 @@ def story_edit(
 ) -> tuple[Story, GenerationJob | None]:
     """PATCH /api/stories/{storyId}.
 
-    1. Moderate the text the family changed (400 CONTENT_REJECTED) before anything is written.
+    1. Moderate the text the family changed (400 CONTENT_REJECTED) before anything is written;
+       moderation is AI work, so it needs the parent's consent (ai_work_admit).
     2. Save the fields. New content makes the narration stale: the story stops claiming
        narrated audio at once (the old file would not match the text).
     3. New content with regenerateAudio: queue narration of the new text (enqueued after commit);
@@ -125,6 +126,7 @@ def story_edit(
             changed |= {"audio_key": "", "audio_duration": None, "audio_generated_at": None}
     edited_text = {name: changed[name] for name in ("title", "content") if name in changed}
     if edited_text:
+        ai_work_admit(user=user, operation=Operation.MODERATION)
         ctx = chain.CallContext(operation=Operation.MODERATION, user_id=user.pk, story_id=story.pk)
         moderation.user_text_check(
             ctx=ctx, texts=edited_text, what="the story", names=hero_names(user=user)

@@ -2,6 +2,7 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 
 from usage.selectors import story_quota
 
@@ -16,6 +17,7 @@ PROFILE_KEYS = {
     "subscriptionExpiry",
     "monthlyStoriesUsed",
     "monthlyStoriesLimit",
+    "parentalConsent",
     "createdAt",
     "updatedAt",
     "lastSeenAt",
@@ -36,6 +38,10 @@ def test_profile_shows_the_user(auth_client, user):
         0,
     )
     assert body["emailVerified"] is False
+    consent = body["parentalConsent"]
+    assert consent["policyVersion"] == settings.PARENTAL_CONSENT_POLICY_VERSION
+    assert consent["isCurrent"] is True
+    assert consent["aiProcessing"] is consent["thirdPartyDisclosure"] is True
 
 
 def test_profile_shows_verified_email(auth_client, user):
@@ -75,6 +81,7 @@ def test_patch_cannot_set_server_owned_fields(auth_client, user):
             "monthlyStoriesUsed": 0,
             "subscriptionExpiry": "2099-01-01T00:00:00Z",
             "emailVerified": True,
+            "parentalConsent": None,
             "email": "new@example.com",
             "isStaff": True,
             "name": "Still allowed",
@@ -91,6 +98,7 @@ def test_patch_cannot_set_server_owned_fields(auth_client, user):
     assert user.is_staff is False
     assert not EmailAddress.objects.filter(user=user, verified=True).exists()
     assert user.name == "Still allowed"
+    assert user.parental_consent_version == settings.PARENTAL_CONSENT_POLICY_VERSION
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.services import consent_record
 from heroes.models import Hero
 from heroes.services import hero_avatar_generate
 from media.selectors import media_url
@@ -31,10 +32,20 @@ class Command(BaseCommand):
     def handle(self, *args, language: str, event: str, **options):
         User = get_user_model()
         user, _ = User.objects.get_or_create(email=DEMO_EMAIL, defaults={"name": "Demo Parent"})
-        # The demo never runs out of stories.
+        # The demo never runs out of stories; whoever runs it stands as the consenting parent.
         StoryQuota.objects.update_or_create(
             user=user, defaults={"stories_used": 0, "stories_limit": 1000}
         )
+        consent_record(
+            user=user,
+            policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION,
+            ai_processing=True,
+            third_party_disclosure=True,
+            app_version="demo_story",
+            ip_address=None,
+            user_agent="manage.py demo_story",
+        )
+        user.refresh_from_db()
         hero, _ = Hero.objects.get_or_create(
             user=user,
             name="Luna",
