@@ -345,7 +345,18 @@ CELERY_TASK_ROUTES = {
     "usage.tasks.*": {"queue": "low"},
     "infinitestories.api.tasks.*": {"queue": "low"},
 }
+# Retention (README "What we keep"): days before a beat job deletes what has served its purpose.
+RETENTION_FAILED_JOB_DAYS = env.int("RETENTION_FAILED_JOB_DAYS", default=30)
+RETENTION_MODERATION_DAYS = env.int("RETENTION_MODERATION_DAYS", default=90)
 CELERY_BEAT_SCHEDULE |= {
+    "purge-failed-generation-jobs": {
+        "task": "stories.tasks.failed_jobs_purge_task",
+        "schedule": crontab(minute=20, hour=3),
+    },
+    "purge-moderation-records": {
+        "task": "usage.tasks.moderation_records_purge_task",
+        "schedule": crontab(minute=25, hour=3),
+    },
     "generation-jobs-sweep": {
         "task": "stories.tasks.generation_jobs_sweep_task",
         "schedule": AI_JOB_SWEEP_EVERY,

@@ -1,7 +1,9 @@
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
 
 from infinitestories.ai.base import Operation
 
@@ -52,6 +54,18 @@ def usage_record(
         hero_id=hero_id or "",
         job_id=job_id or "",
     )
+
+
+def moderation_records_purge() -> int:
+    """Delete the log of moderation calls older than RETENTION_MODERATION_DAYS (a daily beat
+    job). They cost nothing and show when the family's text and pictures were checked; past
+    that they answer no question a family or staff asks. Their hits are in the application log,
+    without the text."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_MODERATION_DAYS)
+    deleted, _ = UsageMetric.objects.filter(
+        operation=Operation.MODERATION, created_at__lt=cutoff
+    ).delete()
+    return deleted
 
 
 def monthly_quota_reset() -> int:

@@ -268,6 +268,16 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
     return requeued, failed
 
 
+def failed_jobs_purge() -> int:
+    """Delete failed jobs older than RETENTION_FAILED_JOB_DAYS, with their parameters and error
+    (a daily beat job): past that, the app no longer shows them and staff no longer re-queue
+    them. Completed jobs stay with their story (their scene positions time the pictures to the
+    narration) and go with it."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_FAILED_JOB_DAYS)
+    deleted, _ = Job.objects.filter(status=Job.Status.FAILED, updated_at__lt=cutoff).delete()
+    return deleted
+
+
 def job_requeue(*, job: GenerationJob) -> bool:
     """Give a failed job a fresh set of attempts (staff, from the admin). False if not failed."""
     with transaction.atomic():

@@ -14,6 +14,8 @@ def test_every_beat_job_names_a_registered_task():
         "infinitestories.api.tasks.idempotency_records_purge_task",
         "stories.tasks.generation_jobs_sweep_task",
         "usage.tasks.monthly_quota_reset_task",
+        "stories.tasks.failed_jobs_purge_task",
+        "usage.tasks.moderation_records_purge_task",
     }
     assert scheduled <= set(app.tasks)
 
