@@ -18,6 +18,12 @@ MAX_SIDE = 2048
 QUALITY = 90
 
 _SRGB = ImageCms.createProfile("sRGB")
+# What Pillow reports about a picture that is not metadata: container and codec facts.
+_NOT_METADATA = {
+    "jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "progressive", "progression",
+    "adobe", "adobe_transform", "loop", "background", "duration", "transparency", "gamma",
+    "srgb", "chromaticity", "aspect", "interlace", "lossless",
+}  # fmt: skip
 
 
 class PictureError(ValueError):
@@ -86,3 +92,16 @@ def _srgb(image: Image.Image, *, has_alpha: bool) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken or unusual profile: keep the colours as they are
     return image.convert(mode)
+
+
+def picture_metadata(content: bytes) -> set[str]:
+    """The kinds of metadata a stored picture carries (empty for one we cleaned). Telling them
+    apart avoids encoding a clean JPEG again, which would only lose quality."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            found = set(image.info) - _NOT_METADATA
+            if image.getexif():
+                found.add("exif")
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return set()
+    return found

@@ -28,7 +28,7 @@ from .errors import (
     UPLOAD_TOO_LARGE,
 )
 from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload
-from .pictures import PictureError, picture_clean
+from .pictures import PictureError, picture_clean, picture_metadata
 from .selectors import media_exists, media_read, media_size
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
@@ -57,6 +57,22 @@ def picture_save(*, category: str, content: bytes) -> str:
         extension=IMAGE_TYPES[picture.mime_type],
         content_type=picture.mime_type,
     )
+
+
+def picture_restore_clean(*, key: str, category: str) -> str | None:
+    """For a picture stored before pictures were cleaned: when the one at `key` carries
+    metadata, save it clean under a new key and return that key (the caller points its row at
+    it and deletes the old file after commit); None when it is clean, missing or unreadable."""
+    if not media_exists(key=key):
+        return None
+    content = media_read(key=key)
+    if not picture_metadata(content):
+        return None
+    try:
+        return picture_save(category=category, content=content)
+    except PictureError:
+        logger.warning("Stored picture %s could not be read; left as it is", key)
+        return None
 
 
 def media_delete_on_commit(*, keys: Iterable[str]) -> None:
