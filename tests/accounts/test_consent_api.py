@@ -7,14 +7,12 @@ from django.urls import reverse
 
 from accounts.models import ParentalConsent, User
 from heroes.models import Hero
-from media.models import FileUpload
-from media.services import media_save
 from stories.models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
 from stories.services import illustrations, narration
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
 from tests.heroes.factories import HeroFactory
-from tests.media.photos import phone_jpeg
+from tests.media.photos import phone_jpeg, uploaded
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import stories_used
 from usage.models import UsageMetric
@@ -185,16 +183,7 @@ def ai_paths(parent, api) -> dict:
     """Every endpoint that makes an AI vendor process the family's data, as the app calls it."""
     hero = HeroFactory(user=parent, name="Alice")
     story = StoryFactory(user=parent, hero=hero)
-    content = phone_jpeg()
-    key = media_save(category="avatar", content=content, extension="jpg", content_type="image/jpeg")
-    FileUpload.objects.create(
-        user=parent,
-        file_name="me.jpg",
-        file_size=len(content),
-        mime_type="image/jpeg",
-        storage_key=key,
-        category="avatar",
-    )
+    key = uploaded(parent, phone_jpeg(), mime_type="image/jpeg").storage_key
     hero_body = {"name": "Bob", "age": 6, "traits": ["brave"], "appearance": "red hair"}
     event_body = {"title": "Zoo", "promptSeed": "a day at the zoo", "category": "adventure"}
     return {

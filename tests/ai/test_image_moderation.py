@@ -11,13 +11,12 @@ from PIL import Image
 
 from heroes.models import Hero, HeroVisualProfile
 from infinitestories.ai.privacy import safety_identifier
-from media.models import FileUpload
 from media.selectors import media_exists, media_read
 from media.services import media_save
 from stories.models import GenerationJob, StoryIllustration
 from stories.services import illustrations
 from tests.heroes.factories import HeroFactory
-from tests.media.photos import assert_bare, phone_jpeg
+from tests.media.photos import assert_bare, phone_jpeg, uploaded
 from tests.stories.factories import StoryFactory
 from usage.models import UsageMetric
 
@@ -32,19 +31,6 @@ def moderated_pictures(fake) -> list[bytes]:
     return pictures
 
 
-def uploaded_avatar(user) -> FileUpload:
-    content = phone_jpeg()
-    key = media_save(category="avatar", content=content, extension="jpg", content_type="image/jpeg")
-    return FileUpload.objects.create(
-        user=user,
-        file_name="me.jpg",
-        file_size=len(content),
-        mime_type="image/jpeg",
-        storage_key=key,
-        category="avatar",
-    )
-
-
 # --- uploads -------------------------------------------------------------------------------------
 
 
@@ -52,7 +38,7 @@ def test_an_uploaded_avatar_is_moderated_without_its_metadata_and_kept(
     openai_provider, auth_client, user
 ):
     hero = HeroFactory(user=user)
-    upload = uploaded_avatar(user)
+    upload = uploaded(user, phone_jpeg(), mime_type="image/jpeg")
 
     response = auth_client.post(
         f"/api/heroes/{hero.pk}/avatar", {"storageKey": upload.storage_key}, format="json"
@@ -71,7 +57,7 @@ def test_a_flagged_upload_is_content_rejected_and_nothing_changes(
     # given a hero with an avatar, and moderation that will flag the next picture
     old = media_save(category="avatar", content=b"old", extension="png", content_type="image/png")
     hero = HeroFactory(user=user, avatar_key=old)
-    upload = uploaded_avatar(user)
+    upload = uploaded(user, phone_jpeg(), mime_type="image/jpeg")
     openai_provider.flag_images(times=1)
 
     # when the family picks the upload as the avatar

@@ -52,6 +52,15 @@ class Fault:
     times: int | None  # None: always
     code: str = "server_error"
 
+    def take(self) -> bool:
+        """Whether it strikes now (counting one use). Called under the fake's lock."""
+        if self.times is None:
+            return True
+        if self.times > 0:
+            self.times -= 1
+            return True
+        return False
+
 
 @dataclass
 class FakeOpenAI:
@@ -63,8 +72,8 @@ class FakeOpenAI:
     story: dict | None = None
     story_paragraphs: int | None = None
     flag_words: set[str] = field(default_factory=lambda: set(FLAG_WORDS))
-    # How many pictures moderation flags from now on (None: every one).
-    images_to_flag: int | None = 0
+    # Moderation flags this many pictures from now on (flag_images).
+    image_flags: Fault = field(default_factory=lambda: Fault(status=200, times=0, code="flagged"))
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -93,17 +102,13 @@ class FakeOpenAI:
         self.faults[path] = Fault(status=400, times=times, code="content_policy_violation")
 
     def flag_images(self, *, times: int | None = 1) -> None:
+        """Flag the next `times` pictures moderation sees (None: every one)."""
         with self._lock:
-            self.images_to_flag = times
+            self.image_flags = Fault(status=200, times=times, code="flagged")
 
     def _flag_image(self) -> bool:
         with self._lock:
-            if self.images_to_flag is None:
-                return True
-            if self.images_to_flag > 0:
-                self.images_to_flag -= 1
-                return True
-            return False
+            return self.image_flags.take()
 
     def calls(self, path: str) -> list[Recorded]:
         with self._lock:
@@ -112,12 +117,8 @@ class FakeOpenAI:
     def _fault_for(self, path: str) -> Fault | None:
         with self._lock:
             for prefix, fault in self.faults.items():
-                if path.startswith(prefix):
-                    if fault.times is None:
-                        return fault
-                    if fault.times > 0:
-                        fault.times -= 1
-                        return fault
+                if path.startswith(prefix) and fault.take():
+                    return fault
         return None
 
     def _record(self, path: str, body: dict, raw: bytes) -> Recorded:

@@ -13,6 +13,7 @@ from media import selectors as media_selectors
 from media import services as media_services
 from media.models import FileUpload
 from tests.heroes.factories import HeroFactory
+from tests.media.photos import uploaded
 
 
 def image_bytes(fmt: str) -> bytes:
@@ -25,21 +26,6 @@ def pixels(content: bytes) -> tuple[str, tuple[int, int], bytes]:
     """What a picture shows (format, size, RGB pixels): stored pictures are encoded again."""
     with Image.open(io.BytesIO(content)) as image:
         return image.format, image.size, image.convert("RGB").tobytes()
-
-
-def uploaded(user, *, content: bytes, mime_type: str = "image/png", category: str = "avatar"):
-    """An upload the user reserved, with `content` stored under its key."""
-    key = media_services.media_save(
-        category=category, content=content, extension="png", content_type=mime_type
-    )
-    return FileUpload.objects.create(
-        user=user,
-        file_name="me.png",
-        file_size=len(content),
-        mime_type=mime_type,
-        storage_key=key,
-        category=category,
-    )
 
 
 def test_a_real_png_upload_becomes_the_avatar_and_the_old_file_goes(

@@ -4,6 +4,9 @@ import io
 
 from PIL import ExifTags, Image, ImageCms
 
+from media.models import IMAGE_TYPES, FileUpload
+from media.services import media_save
+
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
@@ -40,3 +43,23 @@ def assert_bare(content: bytes) -> Image.Image:
     assert b"Exif\x00\x00" not in content
     assert b"Alice" not in content and b"PhoneMaker" not in content
     return image
+
+
+def uploaded(
+    user, content: bytes, *, mime_type: str = "image/png", category: str = "avatar"
+) -> FileUpload:
+    """An upload the user reserved, with `content` stored under its key (as if PUT)."""
+    key = media_save(
+        category=category,
+        content=content,
+        extension=IMAGE_TYPES.get(mime_type, "png"),
+        content_type=mime_type,
+    )
+    return FileUpload.objects.create(
+        user=user,
+        file_name="me.png",
+        file_size=len(content),
+        mime_type=mime_type,
+        storage_key=key,
+        category=category,
+    )
