@@ -82,7 +82,7 @@ class StoriesView(OwnedAPIView):
         parameters=[idempotency.PARAMETER],
         responses={
             201: StoryCreateOutputSerializer,
-            **error_responses(400, 404, 409, 422, 502, 503),
+            **error_responses(400, 403, 404, 409, 422, 502, 503),
         },
     )
     @idempotency.idempotent("stories.create")
@@ -140,7 +140,7 @@ class StoryDetailView(_StoryView):
 
     @extend_schema(
         request=StoryUpdateInputSerializer,
-        responses={200: StoryUpdateOutputSerializer, **error_responses(400, 404, 502, 503)},
+        responses={200: StoryUpdateOutputSerializer, **error_responses(400, 403, 404, 502, 503)},
     )
     def patch(self, request, story_id: str):
         story = self.get_story(story_id)
@@ -184,7 +184,7 @@ class StoryAudioView(_StoryView):
 
     @extend_schema(
         request=AudioRequestInputSerializer,
-        responses={202: AudioRequestOutputSerializer, **error_responses(400, 404)},
+        responses={202: AudioRequestOutputSerializer, **error_responses(400, 403, 404)},
     )
     def post(self, request, story_id: str):
         story = self.get_story(story_id)
@@ -235,7 +235,7 @@ class StoryIllustrationsView(_StoryView):
 
     @extend_schema(
         request=IllustrationRequestInputSerializer,
-        responses={202: IllustrationRequestOutputSerializer, **error_responses(400, 404)},
+        responses={202: IllustrationRequestOutputSerializer, **error_responses(400, 403, 404)},
     )
     def post(self, request, story_id: str):
         story = self.get_story(story_id)
@@ -303,7 +303,7 @@ class CustomEventListView(OwnedAPIView):
 
     @extend_schema(
         request=CustomEventInputSerializer,
-        responses={201: CustomEventEnvelopeSerializer, **error_responses(400)},
+        responses={201: CustomEventEnvelopeSerializer, **error_responses(400, 403)},
     )
     def post(self, request):
         data = CustomEventInputSerializer(data=request.data)
@@ -331,7 +331,7 @@ class CustomEventDetailView(OwnedAPIView):
 
     @extend_schema(
         request=CustomEventInputSerializer(partial=True),
-        responses={200: CustomEventEnvelopeSerializer, **error_responses(400, 404)},
+        responses={200: CustomEventEnvelopeSerializer, **error_responses(400, 403, 404)},
     )
     def patch(self, request, event_id: str):
         event = self.get_event(event_id)
