@@ -173,10 +173,10 @@ class ModerationResult:
 class Provider(Protocol):
     name: str
 
-    # A provider whose vendor tracks abuse per end user sets `sends_safety_identifier = True`;
-    # chain.call then passes every method `safety_identifier=`, the user's keyed hash
-    # (privacy.safety_identifier; empty for work done for nobody in particular).
-    sends_safety_identifier: bool = False
+    # The methods whose vendor API tracks abuse per end user: chain.call passes them
+    # `safety_identifier=`, the user's keyed hash (privacy.safety_identifier; empty for work
+    # done for nobody in particular). Other methods never receive it.
+    identified_methods: frozenset[str] = frozenset()
 
     def model_for(self, method: str) -> str:
         """The model a method uses (metered on failures too, when no answer names it)."""

@@ -118,7 +118,7 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
         started = time.monotonic()
         try:
             given = kwargs
-            if getattr(provider, "sends_safety_identifier", False):
+            if method in getattr(provider, "identified_methods", ()):
                 given = {**kwargs, "safety_identifier": ctx.safety_identifier}
             result = getattr(provider, method)(**given)
         except Exception as exc:

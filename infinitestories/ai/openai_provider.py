@@ -41,7 +41,9 @@ _SAFETY_CODES = {"content_policy_violation", "moderation_blocked", "safety_viola
 
 class OpenAIProvider:
     name = "openai"
-    sends_safety_identifier = True
+    # The methods whose API has a `safety_identifier` field (chat and images): chain.call passes
+    # them the user's keyed hash. Moderation, speech and transcription have no such field.
+    identified_methods = frozenset({"write_story", "pick_scenes", "describe_hero", "draw"})
 
     def __init__(self) -> None:
         self.client = openai.OpenAI(
@@ -154,8 +156,7 @@ class OpenAIProvider:
         return parsed, response.model or model, _tokens(response)
 
     # --- speech ----------------------------------------------------------------------------
-    def speak(self, *, text: str, voice: str, safety_identifier: str = "") -> SpeechResult:
-        # The speech endpoint has no safety_identifier; it gets the text to speak and nothing else.
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
         model = self.model_for("speak")
         kwargs = {"model": model, "voice": voice, "input": text, "response_format": "mp3"}
         # Only the gpt-4o-*-tts family accepts speaking instructions; tts-1 rejects them.
@@ -211,10 +212,10 @@ class OpenAIProvider:
         )
 
     # --- moderation ------------------------------------------------------------------------
-    def moderate(self, *, text: str, safety_identifier: str = "") -> ModerationResult:
+    def moderate(self, *, text: str) -> ModerationResult:
         return self._moderation(text, Usage(unit="characters", input_units=len(text)))
 
-    def moderate_image(self, *, image: bytes, safety_identifier: str = "") -> ModerationResult:
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
         # omni-moderation classifies pictures given as an image_url part (a data: URL here).
         _, _, mime_type = _reference_file(image)
         url = f"data:{mime_type};base64,{base64.b64encode(image).decode()}"
