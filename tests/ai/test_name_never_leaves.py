@@ -132,7 +132,7 @@ def test_the_heros_name_reaches_no_vendor_but_the_narration_and_every_story_keep
     # every kind of call the app makes went out
     sent = openai_provider.requests
     paths = {request.path for request in sent}
-    assert paths == {
+    assert paths >= {
         "/v1/moderations",
         "/v1/chat/completions",
         "/v1/images/generations",
