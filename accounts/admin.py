@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
@@ -11,7 +12,7 @@ from usage.models import AccountStanding, StoryQuota
 from usage.selectors import plan_for, story_quota, user_spend
 from usage.services import standing_save
 
-from .models import BearerSession, User
+from .models import BearerSession, ParentalConsent, User
 from .services import user_account_delete, user_tier_audit
 
 # What staff see of a signed-in device, wherever sessions are listed.
@@ -35,6 +36,59 @@ class BearerSessionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+# What staff see of a parent's consent, wherever consents are listed.
+CONSENT_COLUMNS = [
+    "policy_version",
+    "ai_processing",
+    "third_party_disclosure",
+    "vendors",
+    "consented_at",
+    "app_version",
+    "ip_address",
+    "withdrawn_at",
+]
+
+
+class ParentalConsentInline(admin.TabularInline):
+    """The consent history on the user's page: read-only proof (only the parent gives or
+    withdraws consent). Not an admin page of its own, so that deleting a user (which deletes
+    their history) needs no permission on consents, and no consent is ever deleted alone."""
+
+    model = ParentalConsent
+    extra = 0
+    can_delete = False
+    fields = CONSENT_COLUMNS
+    readonly_fields = fields
+    ordering = ["-consented_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ConsentStateFilter(admin.SimpleListFilter):
+    title = "parental consent"
+    parameter_name = "consent"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("current", "To the current policy"),
+            ("outdated", "To an older policy"),
+            ("none", "None"),
+        ]
+
+    def queryset(self, request, queryset):
+        current = settings.PARENTAL_CONSENT_POLICY_VERSION
+        if self.value() == "current":
+            return queryset.filter(parental_consent_version=current)
+        if self.value() == "outdated":
+            return queryset.exclude(parental_consent_version="").exclude(
+                parental_consent_version=current
+            )
+        if self.value() == "none":
+            return queryset.filter(parental_consent_version="")
+        return queryset
 
 
 class StoryQuotaInline(admin.StackedInline):
@@ -75,6 +129,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "story_quota__stories_used",
         "standing__blocked",
         "standing__flagged_for_review",
+        "parental_consent_version",
         "is_staff",
         "is_active",
         "created_at",
@@ -83,6 +138,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     list_filter = [
         ("standing__flagged_for_review", admin.BooleanFieldListFilter),
         ("standing__blocked", admin.BooleanFieldListFilter),
+        ConsentStateFilter,
         "subscription_tier",
         "standing__plan",
         "preferred_language",
@@ -103,6 +159,8 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "spend_all_time",
         "heroes_link",
         "stories_link",
+        "parental_consent_version",
+        "parental_consent_at",
     ]
     fieldsets = [
         (None, {"fields": ["id", "email", "password", "name", "image", "apple_id"]}),
@@ -121,6 +179,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
             },
         ),
         ("Library", {"fields": ["heroes_link", "stories_link"]}),
+        ("Parental consent", {"fields": ["parental_consent_version", "parental_consent_at"]}),
         (
             "Access",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -130,7 +189,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
-    inlines = [AccountStandingInline, StoryQuotaInline, BearerSessionInline]
+    inlines = [ParentalConsentInline, AccountStandingInline, StoryQuotaInline, BearerSessionInline]
     actions = ["revoke_sessions"]
 
     def get_queryset(self, request):

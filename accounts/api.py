@@ -20,6 +20,8 @@ from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateL
 
 from . import selectors, services
 from .serializers import (
+    ConsentEnvelopeSerializer,
+    ConsentInputSerializer,
     ExportOutputSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
@@ -32,6 +34,7 @@ from .serializers import (
     SignupInputSerializer,
     SignupOutputSerializer,
     SignupUserSerializer,
+    consent_body,
     session_body,
 )
 
@@ -125,6 +128,41 @@ class ProfileView(AuthenticatedAPIView):
         data.is_valid(raise_exception=True)
         user = services.user_profile_update(user=request.user, **data.validated_data)
         return Response({"user": ProfileOutputSerializer(user).data})
+
+
+class ConsentView(AuthenticatedAPIView):
+    """GET, POST, DELETE /api/user/consent: a parent's consent to AI processing and to disclosure
+    to the AI vendors the policy names. Without it, AI work answers 403 CONSENT_REQUIRED."""
+
+    rate_limits = {"POST": ("profile_update",), "DELETE": ("profile_update",)}
+
+    @extend_schema(responses={200: ConsentEnvelopeSerializer, **error_responses()})
+    def get(self, request):
+        return Response(consent_body(request.user))
+
+    @extend_schema(
+        request=ConsentInputSerializer,
+        responses={
+            200: OpenApiResponse(ConsentEnvelopeSerializer, description="Already in force."),
+            201: ConsentEnvelopeSerializer,
+            **error_responses(400),
+        },
+    )
+    def post(self, request):
+        data = ConsentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, created = services.consent_record(
+            user=request.user, **data.validated_data, **_client(request)
+        )
+        return Response(
+            consent_body(request.user),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={200: ConsentEnvelopeSerializer, **error_responses()})
+    def delete(self, request):
+        services.consent_withdraw(user=request.user)
+        return Response(consent_body(request.user))
 
 
 class ExportView(AuthenticatedAPIView):

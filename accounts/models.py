@@ -60,6 +60,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     updated_at = models.DateTimeField(auto_now=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
 
+    # The policy version the parent's consent in force covers (empty: none, or withdrawn). Kept
+    # here, in step with the ParentalConsent history (accounts.services), so that the one door
+    # to AI work (usage.services.ai_work_admit) reads it from the user it already has.
+    parental_consent_version = models.CharField(max_length=40, blank=True, editable=False)
+    parental_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     # What the family may change in its profile; tier, limits and e-mail are not.
     PROFILE_FIELDS = ("name", "preferred_language", "theme_preference")
 
@@ -106,3 +112,29 @@ class BearerSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.user_agent or 'unknown device'})"
+
+
+class ParentalConsent(models.Model):
+    """A parent's consent to a version of our policy, and its withdrawal: the record a regulator
+    asks for (COPPA: verifiable parental consent, separate consent to disclosure to third
+    parties). Rows are never edited but to note the withdrawal; a new consent is a new row."""
+
+    id = PublicIdField(prefix="consent")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="parental_consents")
+    policy_version = models.CharField(max_length=40)
+    ai_processing = models.BooleanField()
+    third_party_disclosure = models.BooleanField()
+    # The AI vendors the policy named at the time: what the parent agreed we disclose to.
+    vendors = models.JSONField(default=list)
+    consented_at = models.DateTimeField(default=timezone.now)
+    app_version = models.CharField(max_length=50, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-consented_at"])]
+
+    def __str__(self) -> str:
+        state = "withdrawn" if self.withdrawn_at else "given"
+        return f"Consent to policy {self.policy_version} ({state})"

@@ -8,7 +8,7 @@ from media.models import FileUpload
 from stories.models import CustomStoryEvent, Story, StoryIllustration
 from usage.selectors import usage_export_rows
 
-from .models import BearerSession, User
+from .models import BearerSession, ParentalConsent, User
 
 
 def user_export(*, user: User) -> dict:
@@ -29,6 +29,7 @@ def user_export(*, user: User) -> dict:
         "custom_events": CustomStoryEvent.objects.filter(user=user).order_by("created_at"),
         "files": FileUpload.objects.filter(user=user).order_by("created_at"),
         "sessions": BearerSession.objects.filter(user=user).order_by("created_at"),
+        "parental_consents": ParentalConsent.objects.filter(user=user).order_by("consented_at"),
         "usage": usage_export_rows(user=user),
     }
 
@@ -44,3 +45,12 @@ def user_storage_keys(*, user: User) -> set[str]:
     keys |= set(FileUpload.objects.filter(user=user).values_list("storage_key", flat=True))
     keys.discard("")
     return keys
+
+
+def consent_current(*, user: User) -> ParentalConsent | None:
+    """The parent's consent in force (the latest not withdrawn), whichever policy it was to."""
+    return (
+        ParentalConsent.objects.filter(user=user, withdrawn_at__isnull=True)
+        .order_by("-consented_at", "-id")
+        .first()
+    )

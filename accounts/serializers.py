@@ -1,23 +1,86 @@
 """Request and answer shapes of the account endpoints: auth, profile, export."""
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from heroes.serializers import HeroOutputSerializer
-from infinitestories.api.fields import LanguageField, StrictCharField
+from infinitestories.api.fields import LanguageField, StrictBooleanField, StrictCharField
 from infinitestories.languages import LANGUAGES
 from media.serializers import FileUploadOutputSerializer
 from stories.serializers import CustomEventOutputSerializer, StoryWithIllustrationsOutputSerializer
 from usage.serializers import StoryQuotaField, UsageAlertField
 
-from .models import User
+from .models import ParentalConsent, User
+from .selectors import consent_current
+
+# --- Parental consent
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    """A parent's consent: to the current policy version, to AI processing and to disclosure to
+    the AI vendors the policy names (both must be true; accounts.services checks)."""
+
+    policy_version = StrictCharField(max_length=40)
+    ai_processing = StrictBooleanField()
+    third_party_disclosure = StrictBooleanField()
+    app_version = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class ConsentOutputSerializer(serializers.ModelSerializer):
+    is_current = serializers.SerializerMethodField(
+        help_text="False when the policy changed since: ask the parent again."
+    )
+
+    class Meta:
+        model = ParentalConsent
+        fields = [
+            "id",
+            "policy_version",
+            "is_current",
+            "ai_processing",
+            "third_party_disclosure",
+            "vendors",
+            "consented_at",
+            "app_version",
+        ]
+
+    def get_is_current(self, consent: ParentalConsent) -> bool:
+        return consent.policy_version == settings.PARENTAL_CONSENT_POLICY_VERSION
+
+
+class ConsentEnvelopeSerializer(serializers.Serializer):
+    """GET, POST, DELETE /api/user/consent."""
+
+    consent = ConsentOutputSerializer(allow_null=True)
+    current_policy_version = serializers.CharField()
+
+
+def consent_body(user) -> dict:
+    consent = consent_current(user=user)
+    return {
+        "consent": ConsentOutputSerializer(consent).data if consent is not None else None,
+        "current_policy_version": settings.PARENTAL_CONSENT_POLICY_VERSION,
+    }
+
+
+class ConsentExportSerializer(ConsentOutputSerializer):
+    """The whole history, with what we recorded of where each consent came from."""
+
+    class Meta(ConsentOutputSerializer.Meta):
+        fields = [*ConsentOutputSerializer.Meta.fields, "ip_address", "user_agent", "withdrawn_at"]
+
+
+# --- Auth
 
 
 class SignupInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    parental_consent = ConsentInputSerializer(required=False)
 
     def validate_password(self, value: str) -> str:
         try:
@@ -94,6 +157,7 @@ class SessionOutputSerializer(serializers.Serializer):
 
 class ProfileOutputSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True)
+    parental_consent = serializers.SerializerMethodField()
     monthly_stories_used = StoryQuotaField("stories_used")
     monthly_stories_limit = StoryQuotaField("stories_limit")
     usage_alert = UsageAlertField()
@@ -113,10 +177,16 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
             "monthly_stories_used",
             "monthly_stories_limit",
             "usage_alert",
+            "parental_consent",
             "created_at",
             "updated_at",
             "last_seen_at",
         ]
+
+    @extend_schema_field(ConsentOutputSerializer(allow_null=True))
+    def get_parental_consent(self, user: User) -> dict | None:
+        consent = consent_current(user=user)
+        return ConsentOutputSerializer(consent).data if consent is not None else None
 
 
 class ProfileUpdateInputSerializer(serializers.Serializer):
@@ -155,6 +225,7 @@ class ExportOutputSerializer(serializers.Serializer):
     custom_events = CustomEventOutputSerializer(many=True)
     files = FileUploadOutputSerializer(many=True)
     sessions = ExportSessionSerializer(many=True)
+    parental_consents = ConsentExportSerializer(many=True)
     usage = serializers.ListField(
         child=serializers.DictField(),
         help_text="The user's AI usage rows, every column of the usage log but the user.",

@@ -17,10 +17,11 @@ from django.utils import timezone
 from infinitestories.api.errors import VALIDATION_ERROR, ApplicationError
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
+from stories.services.jobs import generation_jobs_cancel
 
 from .errors import EMAIL_NOT_VERIFIED, INVALID_CREDENTIALS
-from .models import BearerSession, User, normalize_email
-from .selectors import user_storage_keys
+from .models import BearerSession, ParentalConsent, User, normalize_email
+from .selectors import consent_current, user_storage_keys
 
 DUPLICATE_EMAIL = "An account with this e-mail already exists."
 
@@ -105,17 +106,27 @@ def _duplicate_email() -> ApplicationError:
 
 @transaction.atomic
 def user_signup(
-    *, request, email: str, password: str, name: str = "", ip_address: str | None, user_agent: str
+    *,
+    request,
+    email: str,
+    password: str,
+    name: str = "",
+    parental_consent: dict | None = None,
+    ip_address: str | None,
+    user_agent: str,
 ) -> tuple[User, tuple[BearerSession, str] | None]:
     """Create an account and, unless verification is mandatory, its first session (one commit).
 
-    1. Normalise the e-mail and refuse one already taken (any case).
+    1. Normalise the e-mail and refuse one already taken (any case); check the parental
+       consent, when the signup carries one, before anything is written.
     2. Check the password with Django's validators (length, uppercase, digit, common).
-    3. Create the user and allauth's e-mail address; send the verification e-mail after commit
-       unless verification is off.
+    3. Create the user and allauth's e-mail address, and record the consent; send the
+       verification e-mail after commit unless verification is off.
     4. Open a session, returned with its token, or None when the e-mail must be verified first.
     """
     email = normalize_email(email)
+    if parental_consent is not None:
+        _consent_check(**parental_consent, nested_in="parental_consent")
     if User.objects.filter(email__iexact=email).exists():
         raise _duplicate_email()
     try:
@@ -132,6 +143,8 @@ def user_signup(
     except IntegrityError:  # a concurrent signup with the same e-mail won the race
         raise _duplicate_email() from None
     setup_user_email(request, user, [])
+    if parental_consent is not None:
+        consent_record(user=user, **parental_consent, ip_address=ip_address, user_agent=user_agent)
     if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
         address = EmailAddress.objects.get_primary(user)
         # robust: a mail server hiccup must not turn a created account into an error.
@@ -139,6 +152,100 @@ def user_signup(
     if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
         return user, None
     return user, session_create(user=user, ip_address=ip_address, user_agent=user_agent)
+
+
+# --- Parental consent ------------------------------------------------------------------------
+
+WITHDRAWN_MESSAGE = "A parent withdrew consent to AI processing, so this was stopped."
+
+
+def _consent_check(
+    *,
+    policy_version: str,
+    ai_processing: bool,
+    third_party_disclosure: bool,
+    app_version: str = "",
+    nested_in: str = "",
+) -> None:
+    """400 VALIDATION_ERROR unless this is consent to the current policy, both parts given."""
+    errors = {}
+    current = settings.PARENTAL_CONSENT_POLICY_VERSION
+    if policy_version != current:
+        errors["policy_version"] = f"Consent is to the current policy, version {current}."
+    given = {"ai_processing": ai_processing, "third_party_disclosure": third_party_disclosure}
+    for part, agreed in given.items():
+        if not agreed:
+            errors[part] = "Stories are made with AI vendors: both consents are needed."
+    if errors:
+        raise ApplicationError(
+            VALIDATION_ERROR,
+            "The request has invalid fields.",
+            details={nested_in: errors} if nested_in else errors,
+        )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    user: User,
+    policy_version: str,
+    ai_processing: bool,
+    third_party_disclosure: bool,
+    app_version: str = "",
+    ip_address: str | None,
+    user_agent: str,
+) -> tuple[ParentalConsent, bool]:
+    """Record a parent's consent to the current policy: to AI processing and to disclosure to
+    the AI vendors it names. Returns (consent, created): consent already in force for this
+    version is returned as it is, so a retried request records nothing twice.
+
+    The user row keeps the version consented to, which the one door to AI work reads
+    (usage.services.ai_consent_check).
+    """
+    _consent_check(
+        policy_version=policy_version,
+        ai_processing=ai_processing,
+        third_party_disclosure=third_party_disclosure,
+    )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    current = consent_current(user=user)
+    if current is not None and current.policy_version == policy_version:
+        return current, False
+    now = timezone.now()
+    consent = ParentalConsent.objects.create(
+        user=user,
+        policy_version=policy_version,
+        ai_processing=ai_processing,
+        third_party_disclosure=third_party_disclosure,
+        vendors=list(settings.PARENTAL_CONSENT_VENDORS),
+        consented_at=now,
+        app_version=app_version.replace("\x00", "")[:50],
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "").replace("\x00", "")[:255],
+    )
+    User.objects.filter(pk=user.pk).update(
+        parental_consent_version=policy_version, parental_consent_at=now
+    )
+    return consent, True
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User) -> int:
+    """Withdraw the parent's consent: no AI processing from now on.
+
+    1. Note the withdrawal on every consent in force (the history is kept as proof).
+    2. Clear the version on the user row: the one door to AI work answers 403 CONSENT_REQUIRED.
+    3. Stop the family's narration and picture jobs still waiting or running, with a message
+       the app shows. Their library (stories, heroes, files) is untouched.
+    Returns how many consents were withdrawn (0 when none was in force: nothing to do).
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    withdrawn = ParentalConsent.objects.filter(user=user, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    User.objects.filter(pk=user.pk).update(parental_consent_version="", parental_consent_at=None)
+    generation_jobs_cancel(user=user, message=WITHDRAWN_MESSAGE)
+    return withdrawn
 
 
 def user_login(*, request, email: str, password: str) -> User:

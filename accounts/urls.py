@@ -20,6 +20,7 @@ urlpatterns = [
         name="auth-email-resend",
     ),
     path("api/user/profile", api.ProfileView.as_view(), name="user-profile"),
+    path("api/user/consent", api.ConsentView.as_view(), name="user-consent"),
     path("api/user/export", api.ExportView.as_view(), name="user-export"),
     path("api/user/account", api.AccountView.as_view(), name="user-account"),
     # The pages e-mailed links open (allauth and dj-rest-auth reverse these names).

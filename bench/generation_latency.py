@@ -61,6 +61,8 @@ from accounts.models import User
 from heroes.models import Hero
 # Premium: enough stories and allowance for every run.
 user = User.objects.create_user(email="bench@example.com", password="BenchPass123", subscription_tier="premium")
+from django.conf import settings
+services.consent_record(user=user, policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION, ai_processing=True, third_party_disclosure=True, ip_address=None, user_agent="bench")
 hero = Hero.objects.create(user=user, name="Alice", age=7, traits=["brave", "kind"], appearance="curly hair")
 _, token = services.session_create(user=user, ip_address="127.0.0.1", user_agent="bench")
 print(token, hero.pk)

@@ -49,7 +49,7 @@ class HeroListView(OwnedAPIView):
 
     @extend_schema(
         request=HeroInputSerializer,
-        responses={201: HeroEnvelopeSerializer, **error_responses(400)},
+        responses={201: HeroEnvelopeSerializer, **error_responses(400, 403)},
     )
     def post(self, request):
         data = HeroInputSerializer(data=request.data)
@@ -84,7 +84,7 @@ class HeroDetailView(OwnedAPIView):
 
     @extend_schema(
         request=HeroInputSerializer(partial=True),
-        responses={200: HeroEnvelopeSerializer, **error_responses(400, 404)},
+        responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404)},
     )
     def patch(self, request, hero_id: str):
         hero = self.get_hero(hero_id)

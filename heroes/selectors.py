@@ -20,3 +20,9 @@ def hero_recent_stories(*, hero: Hero, limit: int) -> list:
     return list(
         hero.stories.order_by("-created_at", "-id").only("id", "title", "created_at")[:limit]
     )
+
+
+def hero_names(*, user) -> list[str]:
+    """The names of the user's heroes: what the family's free text may mention and no AI vendor
+    may read (the AI layer hides them)."""
+    return list(Hero.objects.filter(user=user).values_list("name", flat=True).distinct())

@@ -12,15 +12,17 @@ from media.models import FileUpload
 from media.services import (
     media_delete,
     media_delete_on_commit,
-    media_save,
+    picture_save,
     upload_adopt_image,
 )
-from usage.services import ai_work_admit, ai_work_settle
+from usage.services import ai_consent_check, ai_work_admit, ai_work_settle
 
 from .models import Hero, HeroVisualProfile
 
 
 def _moderate(hero: Hero) -> None:
+    """Moderation is AI processing too: it needs the parent's consent (ai_consent_check)."""
+    ai_consent_check(user=hero.user)
     ctx = CallContext(operation=Operation.MODERATION, user_id=hero.user_id, hero_id=hero.pk)
     family_text_check(ctx=ctx, hero=hero, what="the hero")
 
@@ -72,8 +74,10 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
 
     1. Ask usage.ai_work_admit whether this user may start the work (before any AI call).
     2. Moderate the family's text (hero fields and customPrompt): 400 CONTENT_REJECTED if flagged.
-    3. Build the avatar prompt (term-filtered) and draw it.
-    4. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
+    3. Draw it from the avatar prompt (term-filtered, the name hidden); a refused prompt or a
+       flagged picture is drawn once more from gentler words.
+    4. Extract the visual profile (structured output) from the hero and the prompt; save the
+       picture without metadata (media.services.picture_save).
     5. In one transaction: point the hero at the new picture, update or create its
        HeroVisualProfile, delete the previous avatar file after commit.
     6. Whatever happened, release the cost reserved at admission (the calls' real cost is
@@ -91,18 +95,16 @@ def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
     family_text_check(
         ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"
     )
-    prompt = images.avatar_prompt(hero=hero, custom_prompt=custom_prompt)
-    drawing = images.avatar_draw(ctx=ctx, prompt=prompt)
+    drawing = images.avatar_draw(ctx=ctx, hero=hero, custom_prompt=custom_prompt)
+    prompt = drawing.prompt
     profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
-    key = media_save(
-        category="avatar", content=drawing.image, extension="png", content_type="image/png"
-    )
+    key = picture_save(category="avatar", content=drawing.image.image)
     with transaction.atomic():
         hero = Hero.objects.select_for_update().get(pk=hero.pk)
         old_key = hero.avatar_key
         hero.avatar_key = key
         hero.avatar_prompt = prompt
-        hero.avatar_generation_id = drawing.generation_id or ""
+        hero.avatar_generation_id = drawing.image.generation_id or ""
         hero.save(
             update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
         )
@@ -118,6 +120,7 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
     copy of it (media.services.upload_adopt_image); the previous avatar goes after commit."""
     if hero.user_id != user.pk:
         raise NotFoundError("Hero not found.")
+    ai_consent_check(user=user)  # the picture is moderated
     avatar_key = upload_adopt_image(
         user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR, entity_id=hero.pk
     )

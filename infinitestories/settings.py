@@ -155,6 +155,13 @@ ACCOUNT_RATE_LIMITS = False
 # dj-rest-auth serves password reset and e-mail verification only; its login view is not routed,
 # so its own login style (it insists on one) never applies: our bearer sessions do.
 REST_AUTH = {"TOKEN_MODEL": None, "SESSION_LOGIN": True}
+# Parental consent (COPPA): no AI processing of a family's data until a parent has consented to
+# the current version of the policy (403 CONSENT_REQUIRED). A new version asks everyone again.
+PARENTAL_CONSENT_REQUIRED = env.bool("PARENTAL_CONSENT_REQUIRED", default=True)
+PARENTAL_CONSENT_POLICY_VERSION = env.str("PARENTAL_CONSENT_POLICY_VERSION", default="2026-12-01")
+# The AI vendors the policy names: what a parent agrees we disclose the family's data to. Every
+# vendor the chains may call is named (ElevenLabs narrates when OpenAI's speech retires).
+PARENTAL_CONSENT_VENDORS = env.list("PARENTAL_CONSENT_VENDORS", default=["OpenAI", "ElevenLabs"])
 # Bearer sessions: 30 days after last use; the expiry slides at most once a day.
 SESSION_TOKEN_TTL = timedelta(days=30)
 SESSION_TOKEN_REFRESH_INTERVAL = timedelta(days=1)
@@ -364,6 +371,9 @@ AI_IMAGE_SUPPORTS_REFERENCE = env.bool("AI_IMAGE_SUPPORTS_REFERENCE", default=Tr
 AI_IMAGE_INPUT_FIDELITY = env.str("AI_IMAGE_INPUT_FIDELITY", default="high")
 AI_IMAGE_CONCURRENCY = env.int("AI_IMAGE_CONCURRENCY", default=5)
 AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-latest")
+# Key of the per-user safety identifier sent to AI vendors (an HMAC of the user id). Its own
+# variable so that rotating DJANGO_SECRET_KEY does not give every family a new identifier.
+AI_SAFETY_IDENTIFIER_KEY = env.str("AI_SAFETY_IDENTIFIER_KEY", default="") or SECRET_KEY
 # Jobs: a worker beats every AI_JOB_HEARTBEAT seconds; the sweeper re-queues a processing job
 # silent for AI_JOB_STALE_AFTER seconds (far below the broker's 1-hour visibility timeout).
 AI_JOB_HEARTBEAT = env.int("AI_JOB_HEARTBEAT", default=10)
@@ -399,3 +409,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "usage.AccountStanding",
     "usage.Price",
 )
+
+# Retention (README "What we keep"): days before a beat job deletes what has served its purpose.
+RETENTION_FAILED_JOB_DAYS = env.int("RETENTION_FAILED_JOB_DAYS", default=30)
+RETENTION_MODERATION_DAYS = env.int("RETENTION_MODERATION_DAYS", default=90)

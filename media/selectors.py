@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from .pictures import PictureError, picture_clean
 from .storage import is_s3
 
 
@@ -32,3 +33,15 @@ def media_exists(*, key: str) -> bool:
 
 def media_size(*, key: str) -> int:
     return default_storage.size(key)
+
+
+def picture_read(*, key: str) -> bytes | None:
+    """A stored picture with nothing but its pixels (for a vendor: a reference to draw from),
+    or None when there is none we can read. Pictures are stored clean; this also holds for any
+    stored before that was so."""
+    if not media_exists(key=key):
+        return None
+    try:
+        return picture_clean(media_read(key=key)).content
+    except PictureError:
+        return None

@@ -14,6 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from infinitestories.ai.base import Operation
+from infinitestories.ai.chain import CallContext
+from infinitestories.ai.moderation import family_picture_check
 from infinitestories.api.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, ApplicationError
 
 from .errors import (
@@ -25,6 +28,7 @@ from .errors import (
     UPLOAD_TOO_LARGE,
 )
 from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload
+from .pictures import PictureError, picture_clean, picture_metadata
 from .selectors import media_exists, media_read, media_size
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
@@ -41,6 +45,34 @@ def media_save(*, category: str, content: bytes, extension: str, content_type: s
     if saved != key:  # a random 128-bit name never collides; if it did, the caller gets the truth
         logger.warning("Storage saved %s as %s", key, saved)
     return saved
+
+
+def picture_save(*, category: str, content: bytes) -> str:
+    """Save a picture with nothing but its pixels (media.pictures: no EXIF, GPS, ICC profile,
+    comments or vendor metadata survive) and return the key. For every picture we keep."""
+    picture = picture_clean(content)
+    return media_save(
+        category=category,
+        content=picture.content,
+        extension=IMAGE_TYPES[picture.mime_type],
+        content_type=picture.mime_type,
+    )
+
+
+def picture_restore_clean(*, key: str, category: str) -> str | None:
+    """For a picture stored before pictures were cleaned: when the one at `key` carries
+    metadata, save it clean under a new key and return that key (the caller points its row at
+    it and deletes the old file after commit); None when it is clean, missing or unreadable."""
+    if not media_exists(key=key):
+        return None
+    content = media_read(key=key)
+    if not picture_metadata(content):
+        return None
+    try:
+        return picture_save(category=category, content=content)
+    except PictureError:
+        logger.warning("Stored picture %s could not be read; left as it is", key)
+        return None
 
 
 def media_delete_on_commit(*, keys: Iterable[str]) -> None:
@@ -167,9 +199,12 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
     1. The key must name the user's own FileUpload in `category`, not used before.
     2. The object must exist in storage, be no larger than declared (checked before a byte is
        read), and really be an image of the declared type (Pillow verifies the file).
-    3. The verified bytes are copied under a new key: the upload URL stays valid until it
-       expires, so the object at the upload key could still be replaced after this check; the
-       copy cannot. The upload is marked used and its object deleted after commit.
+    3. The picture is decoded and encoded again (media.pictures): no EXIF, GPS position, ICC
+       profile or comment survives, before anything else sees it.
+    4. The clean picture goes through image moderation: 400 CONTENT_REJECTED if flagged.
+    5. It is saved under a new key: the upload URL stays valid until it expires, so the object
+       at the upload key could still be replaced after this check; the copy cannot. The upload
+       is marked used and its object deleted after commit.
     """
     upload = (
         FileUpload.objects.select_for_update()
@@ -202,11 +237,22 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
         )
     content = media_read(key=storage_key)
     _check_image(content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category])
+    try:
+        picture = picture_clean(content)
+    except PictureError as exc:
+        raise ApplicationError(
+            INVALID_IMAGE, str(exc), details={"storageKey": "Not a picture we can use."}
+        ) from None
+    family_picture_check(
+        ctx=CallContext(operation=Operation.MODERATION, user_id=user.pk),
+        image=picture.content,
+        field="storageKey",
+    )
     key = media_save(
         category=category,
-        content=content,
-        extension=IMAGE_TYPES[upload.mime_type],
-        content_type=upload.mime_type,
+        content=picture.content,
+        extension=IMAGE_TYPES[picture.mime_type],
+        content_type=picture.mime_type,
     )
     FileUpload.objects.filter(pk=upload.pk).update(entity_id=entity_id)
     media_delete_on_commit(keys=[storage_key])

@@ -337,7 +337,7 @@ class CustomEventListView(OwnedAPIView):
 
     @extend_schema(
         request=CustomEventInputSerializer,
-        responses={201: CustomEventEnvelopeSerializer, **error_responses(400)},
+        responses={201: CustomEventEnvelopeSerializer, **error_responses(400, 403)},
     )
     def post(self, request):
         data = CustomEventInputSerializer(data=request.data)
@@ -365,7 +365,7 @@ class CustomEventDetailView(OwnedAPIView):
 
     @extend_schema(
         request=CustomEventInputSerializer(partial=True),
-        responses={200: CustomEventEnvelopeSerializer, **error_responses(400, 404)},
+        responses={200: CustomEventEnvelopeSerializer, **error_responses(400, 403, 404)},
     )
     def patch(self, request, event_id: str):
         event = self.get_event(event_id)

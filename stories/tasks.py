@@ -39,6 +39,11 @@ def generation_jobs_sweep_task(stale_after_seconds: int | None = None) -> list[i
     return list(jobs.jobs_sweep(stale_after=stale_after))
 
 
+@shared_task
+def failed_jobs_purge_task() -> int:
+    return jobs.failed_jobs_purge()
+
+
 TASKS = {
     "audio": audio_generate_task,
     "illustrations": illustrations_generate_task,

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django.conf import settings
+
 from infinitestories.api.errors import ApplicationError
 
 QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
@@ -11,6 +13,8 @@ AI_DISABLED = "AI_DISABLED"
 FEATURE_DISABLED = "FEATURE_DISABLED"
 AI_BUDGET_EXHAUSTED = "AI_BUDGET_EXHAUSTED"
 MAINTENANCE = "MAINTENANCE"
+
+CONSENT_REQUIRED = "CONSENT_REQUIRED"
 
 # Refusals that mean "this user keeps hitting a limit" (counted to flag them for review).
 LIMIT_CODES = {QUOTA_EXCEEDED, "RATE_LIMITED"}
@@ -87,4 +91,13 @@ def budget_exhausted(*, retry_after: int) -> ApplicationError:
         "Our storyteller has told all the stories it can this month. Please try again later.",
         status=503,
         headers=_retry_after(retry_after),
+    )
+
+
+def consent_required() -> ApplicationError:
+    return ApplicationError(
+        CONSENT_REQUIRED,
+        "A parent needs to agree to how we use AI before stories, pictures or narration can be made.",
+        status=403,
+        details={"current_policy_version": settings.PARENTAL_CONSENT_POLICY_VERSION},
     )

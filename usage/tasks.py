@@ -1,6 +1,11 @@
 from celery import shared_task
 
-from .services import cost_reservations_release_stale, monthly_quota_reset, spend_counters_purge
+from .services import (
+    cost_reservations_release_stale,
+    moderation_records_purge,
+    monthly_quota_reset,
+    spend_counters_purge,
+)
 
 
 @shared_task
@@ -16,3 +21,9 @@ def cost_reservations_release_stale_task() -> int:
 @shared_task
 def spend_counters_purge_task() -> int:
     return spend_counters_purge()
+
+
+@shared_task
+def moderation_records_purge_task() -> int:
+    """Daily: forget moderation calls older than RETENTION_MODERATION_DAYS."""
+    return moderation_records_purge()

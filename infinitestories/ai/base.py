@@ -7,7 +7,8 @@ the units used. `Usage.reported` says whether the units came from the vendor's o
 (tokens) or were counted by us (characters, images).
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from django.db import models
@@ -58,6 +59,21 @@ class HeroBrief:
             abilities=tuple(hero.abilities or ()),
         )
 
+    def texts(self) -> list[str]:
+        """Everything the family wrote about the hero."""
+        return [self.name, self.appearance, *self.traits, *self.abilities]
+
+    def pseudonymised(self, *, placeholder: str, hide: Callable[[str], str]) -> "HeroBrief":
+        """The same hero as a vendor may see it: called `placeholder`, the name hidden
+        everywhere else (privacy.Pseudonym)."""
+        return replace(
+            self,
+            name=placeholder,
+            appearance=hide(self.appearance),
+            traits=tuple(map(hide, self.traits)),
+            abilities=tuple(map(hide, self.abilities)),
+        )
+
 
 @dataclass(frozen=True)
 class OccasionBrief:
@@ -72,6 +88,19 @@ class OccasionBrief:
     @property
     def is_custom(self) -> bool:
         return bool(self.prompt_seed)
+
+    def texts(self) -> list[str]:
+        return [self.title, self.description, self.prompt_seed, self.tone]
+
+    def pseudonymised(self, *, hide: Callable[[str], str]) -> "OccasionBrief":
+        """The occasion with the hero's name hidden from the family's words."""
+        return replace(
+            self,
+            title=hide(self.title),
+            description=hide(self.description),
+            prompt_seed=hide(self.prompt_seed),
+            tone=hide(self.tone),
+        )
 
 
 @dataclass(frozen=True)
@@ -155,6 +184,11 @@ class ModerationResult:
 class Provider(Protocol):
     name: str
 
+    # The methods whose vendor API tracks abuse per end user: chain.call passes them
+    # `safety_identifier=`, the user's keyed hash (privacy.safety_identifier; empty for work
+    # done for nobody in particular). Other methods never receive it.
+    identified_methods: frozenset[str] = frozenset()
+
     def model_for(self, method: str) -> str:
         """The model a method uses (metered on failures too, when no answer names it)."""
         ...
@@ -182,3 +216,7 @@ class Provider(Protocol):
         ...
 
     def moderate(self, *, text: str) -> ModerationResult: ...
+
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
+        """Moderation of a picture (an uploaded avatar, a drawn one)."""
+        ...

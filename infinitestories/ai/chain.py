@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .errors import ProviderError, TransientProviderError
+from .privacy import safety_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ class CallContext:
 
     def but(self, **changes) -> "CallContext":
         return replace(self, **changes)
+
+    @property
+    def safety_identifier(self) -> str:
+        """What vendors know the user by: a keyed hash, never the e-mail or the id."""
+        return safety_identifier(self.user_id)
 
 
 @cache
@@ -105,6 +111,9 @@ def is_cooling_down(name: str) -> bool:
     return bool(shared_cache.get(_cooldown_key(name)))
 
 
+MODERATION_METHODS = ("moderate", "moderate_image")
+
+
 def _sink():
     return import_string(settings.AI_USAGE_SINK)
 
@@ -140,7 +149,7 @@ def call(
             _sink()(**row)
 
     names = providers or provider_names()
-    if method == "moderate" and names[0] != "local":
+    if method in MODERATION_METHODS and names[0] != "local":
         # The offline word list is for development; it never stands in for real moderation.
         names = [name for name in names if name != "local"]
     last_error: TransientProviderError | None = None
@@ -148,7 +157,10 @@ def call(
         provider = get_provider(name)
         started = time.monotonic()
         try:
-            result = getattr(provider, method)(**kwargs)
+            given = kwargs
+            if method in getattr(provider, "identified_methods", ()):
+                given = {**kwargs, "safety_identifier": ctx.safety_identifier}
+            result = getattr(provider, method)(**given)
         except Exception as exc:
             spoken = kwargs.get("text", "") if method == "speak" else ""
             record(

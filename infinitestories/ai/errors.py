@@ -46,3 +46,7 @@ class FamilyTextFlagged(AIError):
         super().__init__(message, operation="moderation")
         self.fields = fields
         self.categories = categories
+
+
+class FamilyImageFlagged(FamilyTextFlagged):
+    """Moderation flagged a picture the family gave us (an uploaded avatar)."""

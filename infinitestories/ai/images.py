@@ -2,17 +2,20 @@
 
 Model: AI_IMAGE_MODEL. Consistency comes from the hero's canonical visual profile at the start of
 every prompt and, where the model accepts reference pictures (GPT image models' images.edit), from
-the avatar itself as the reference (input_fidelity high). Every prompt passes the term filter. When
-the API refuses a prompt on safety grounds it is rewritten once in gentler terms, then replaced by
-a generic scene.
+the avatar itself as the reference (input_fidelity high). Every prompt passes the term filter, and
+the hero's name is hidden from it (privacy.Pseudonym). Every picture drawn is moderated before it
+is kept. When the API refuses a prompt on safety grounds, or moderation flags the picture, it is
+drawn again from gentler words, then (illustrations) from a generic scene.
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import chain, prompts
+from . import chain, moderation, prompts
 from .base import ImageResult, Operation
 from .errors import ContentRefused
+from .privacy import Pseudonym
 from .safety import filter_prompt
 
 logger = logging.getLogger("infinitestories.safety")
@@ -35,18 +38,21 @@ REFERENCE_IMAGE_TOKENS = 765
 
 AVATAR_PROMPT_VERSION = "avatar/v1"
 ILLUSTRATION_PROMPT_VERSION = "illustration/v1"
+AVATAR_VARIANTS = ("original", "gentle")
+ILLUSTRATION_VARIANTS = ("original", "gentle", "generic")
 
 
 @dataclass
 class Drawing:
     image: ImageResult
-    prompt: str
+    prompt: str  # as stored: with the hero's real name, where the family wrote it
     variant: str  # "original" | "gentle" | "generic"
 
 
-def avatar_prompt(*, hero, custom_prompt: str = "") -> str:
+def avatar_prompt(*, hero, custom_prompt: str = "", variant: str = "original") -> str:
+    template = {"original": "avatar/v1.txt", "gentle": "avatar/v1-gentle.txt"}[variant]
     text = prompts.render(
-        "avatar/v1.txt",
+        template,
         age=hero.age,
         appearance=hero.appearance,
         traits=", ".join(hero.traits or []) or "kind",
@@ -57,11 +63,15 @@ def avatar_prompt(*, hero, custom_prompt: str = "") -> str:
     return filter_prompt(text, context=f"avatar of hero {hero.pk}")[0]
 
 
-def avatar_draw(*, ctx: chain.CallContext, prompt: str) -> ImageResult:
-    return chain.call(
+def avatar_draw(*, ctx: chain.CallContext, hero, custom_prompt: str = "") -> Drawing:
+    """Draw the hero's avatar: the family's wishes first, gentler words if refused or flagged."""
+    return _draw_safely(
         ctx=ctx.but(operation=Operation.AVATAR_GENERATION, prompt_version=AVATAR_PROMPT_VERSION),
-        method="draw",
-        prompt=prompt,
+        hero_name=hero.name,
+        variants=[
+            (variant, avatar_prompt(hero=hero, custom_prompt=custom_prompt, variant=variant))
+            for variant in AVATAR_VARIANTS
+        ],
     )
 
 
@@ -80,6 +90,7 @@ def illustration_draw(
     ctx: chain.CallContext,
     profile: str,
     scene: str,
+    hero_name: str,
     reference: bytes | None,
     pending: list,
     quality: str = "",
@@ -87,22 +98,59 @@ def illustration_draw(
 ) -> Drawing:
     """Draw one illustration (thread-safe: usage rows go to `pending`). `quality` and `size`
     come from the family's plan; empty means AI_IMAGE_QUALITY and AI_IMAGE_SIZE."""
-    ctx = ctx.but(operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION)
-    for variant in ("original", "gentle", "generic"):
-        prompt = illustration_prompt(profile=profile, scene=scene, variant=variant)
+    return _draw_safely(
+        ctx=ctx.but(
+            operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION
+        ),
+        hero_name=hero_name,
+        variants=[
+            (variant, illustration_prompt(profile=profile, scene=scene, variant=variant))
+            for variant in ILLUSTRATION_VARIANTS
+        ],
+        reference=reference,
+        pending=pending,
+        quality=quality,
+        size=size,
+    )
+
+
+def _draw_safely(
+    *,
+    ctx: chain.CallContext,
+    hero_name: str,
+    variants: Iterable[tuple[str, str]],
+    reference: bytes | None = None,
+    pending: list | None = None,
+    quality: str = "",
+    size: str = "",
+) -> Drawing:
+    """Draw from each (variant, prompt) in turn until a picture passes moderation; a refused
+    prompt or a flagged picture moves on to the next, gentler one. ContentRefused at the end."""
+    variants = list(variants)
+    pseudonym = Pseudonym.choose(hero_name, texts=[prompt for _, prompt in variants])
+    for variant, prompt in variants:
         try:
             image = chain.call(
                 ctx=ctx,
                 method="draw",
                 pending=pending,
-                prompt=prompt,
+                prompt=pseudonym.hide(prompt),
                 reference=reference,
                 quality=quality,
                 size=size,
             )
-            return Drawing(image=image, prompt=prompt, variant=variant)
         except ContentRefused as exc:
             logger.warning("Image prompt refused on safety grounds (%s variant): %s", variant, exc)
-            if variant == "generic":
+            if variant == variants[-1][0]:
                 raise
-    raise AssertionError("unreachable")
+            continue
+        categories = moderation.image_moderation_check(ctx=ctx, image=image.image, pending=pending)
+        if not categories:
+            return Drawing(image=image, prompt=prompt, variant=variant)
+        logger.warning(
+            "Drawn picture flagged by moderation (user %s, %s variant): %s",
+            ctx.user_id,
+            variant,
+            ",".join(categories),
+        )
+    raise ContentRefused("Every picture drawn was flagged by moderation.", operation=ctx.operation)

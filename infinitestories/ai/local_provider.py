@@ -156,3 +156,10 @@ class LocalProvider:
             usage=Usage("characters", input_units=len(text)),
             categories=["violence"] if hits else [],
         )
+
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
+        # Offline there is nothing to look at pictures with: development only, never a fallback
+        # for real moderation (chain.call).
+        return ModerationResult(
+            flagged=False, model=self.model, usage=Usage("images", input_units=1)
+        )

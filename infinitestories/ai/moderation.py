@@ -1,37 +1,81 @@
-"""Moderation of user text and generated stories (use case: moderation).
+"""Moderation of user text, generated stories and pictures (use case: moderation).
 
-Model: AI_MODERATION_MODEL (omni-moderation: free, fast, multilingual). Flagged user text raises
-FamilyTextFlagged with a kind message (answered as 400 CONTENT_REJECTED); every hit is logged
-with its reason.
+Model: AI_MODERATION_MODEL (omni-moderation: free, fast, multilingual, and it classifies images
+too). Flagged user text raises FamilyTextFlagged with a kind message (answered as 400
+CONTENT_REJECTED); every hit is logged with its reason, never with the text.
+
+The hero's name never goes to the vendor: it is hidden in every text sent (privacy.hide_names)
+and checked by our own five-language term filter instead (safety.name_check).
 """
 
 import logging
+from collections.abc import Iterable
 
 from . import chain
 from .base import Operation
-from .errors import FamilyTextFlagged
+from .errors import FamilyImageFlagged, FamilyTextFlagged
+from .privacy import hide_names
+from .safety import name_check
 
 logger = logging.getLogger("infinitestories.safety")
 
 KIND_MESSAGE = "Let's keep stories gentle and kind. Please rephrase {what} without words that could upset a child."
+NAME_MESSAGE = "Let's give the hero a gentle name. Please choose a name without words that could upset a child."
+PICTURE_MESSAGE = "We can't use this picture. Please choose another one."
 
 
-def moderation_check(*, ctx: chain.CallContext, text: str) -> list[str]:
+def moderation_check(
+    *, ctx: chain.CallContext, text: str, pending: list | None = None
+) -> list[str]:
     """Returns the flagged categories (empty when the text is fine)."""
     if not text.strip():
         return []
-    result = chain.call(ctx=ctx.but(operation=Operation.MODERATION), method="moderate", text=text)
+    result = chain.call(
+        ctx=ctx.but(operation=Operation.MODERATION), method="moderate", pending=pending, text=text
+    )
     return result.categories or (["flagged"] if result.flagged else [])
 
 
+def image_moderation_check(
+    *, ctx: chain.CallContext, image: bytes, pending: list | None = None
+) -> list[str]:
+    """The flagged categories of a picture (empty when it is fine)."""
+    result = chain.call(
+        ctx=ctx.but(operation=Operation.MODERATION),
+        method="moderate_image",
+        pending=pending,
+        image=image,
+    )
+    return result.categories or (["flagged"] if result.flagged else [])
+
+
+def family_picture_check(*, ctx: chain.CallContext, image: bytes, field: str) -> None:
+    """Moderate a picture the family gave us; FamilyImageFlagged (400 CONTENT_REJECTED) if
+    flagged. Send it without metadata (media strips it first): the vendor sees pixels only."""
+    categories = image_moderation_check(ctx=ctx, image=image)
+    if categories:
+        logger.warning(
+            "Moderation rejected a picture (user %s, %s): %s",
+            ctx.user_id,
+            field,
+            ",".join(categories),
+        )
+        raise FamilyImageFlagged(PICTURE_MESSAGE, fields=[field], categories=categories)
+
+
 def user_text_check(
-    *, ctx: chain.CallContext, texts: dict[str, str], what: str = "your text"
+    *,
+    ctx: chain.CallContext,
+    texts: dict[str, str],
+    what: str = "your text",
+    names: Iterable[str] = (),
 ) -> None:
-    """Moderate user-written fields (one call for all of them); FamilyTextFlagged if flagged."""
+    """Moderate user-written fields (one call for all of them); FamilyTextFlagged if flagged.
+    `names` (the family's heroes) are hidden from what is sent."""
     combined = "\n".join(f"{field}: {value}" for field, value in texts.items() if value)
     if not combined:
         return
-    categories = moderation_check(ctx=ctx, text=combined)
+    categories = moderation_check(ctx=ctx, text=hide_names(combined, names=names))
     if categories:
         logger.warning(
             "Moderation rejected user text (user %s, fields %s): %s",
@@ -44,6 +88,16 @@ def user_text_check(
         )
 
 
+def hero_name_check(*, ctx: chain.CallContext, name: str) -> None:
+    """Our own term filter on the hero's name, in place of the vendor's moderation."""
+    hits = name_check(name)
+    if hits:
+        logger.warning(
+            "Term filter rejected a hero name (user %s): %s", ctx.user_id, ",".join(hits)
+        )
+        raise FamilyTextFlagged(NAME_MESSAGE, fields=["hero.name"], categories=["name"])
+
+
 def family_text_check(
     *,
     ctx: chain.CallContext,
@@ -51,13 +105,17 @@ def family_text_check(
     custom_event=None,
     extra: dict[str, str] | None = None,
     what: str = "the hero or the story idea",
+    names: Iterable[str] = (),
 ) -> None:
     """Moderate everything a family wrote that can reach a prompt, in one call: the hero's
-    fields, a custom event's, and any `extra` text (an avatar's customPrompt)."""
+    fields, a custom event's, and any `extra` text (an avatar's customPrompt). The hero's name
+    is checked by our term filter and hidden from the rest, as are `names` (other heroes')."""
+    names = list(names)
     texts: dict[str, str] = {}
     if hero is not None:
+        hero_name_check(ctx=ctx, name=hero.name)
+        names.append(hero.name)
         texts |= {
-            "hero.name": hero.name,
             "hero.appearance": hero.appearance,
             "hero.traits": ", ".join(hero.traits or []),
             "hero.abilities": ", ".join(hero.abilities or []),
@@ -69,4 +127,4 @@ def family_text_check(
             "customEvent.promptSeed": custom_event.prompt_seed,
             "customEvent.keywords": ", ".join(custom_event.keywords or []),
         }
-    user_text_check(ctx=ctx, texts=texts | (extra or {}), what=what)
+    user_text_check(ctx=ctx, texts=texts | (extra or {}), what=what, names=names)

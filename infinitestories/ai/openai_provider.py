@@ -5,6 +5,8 @@ modules' versioned templates, every model name, the base URL, the timeout and th
 settings (OpenAI retires models often, so swapping one is a configuration change). Only
 parameters the real API has are sent (there is no "previous generation id" for images:
 consistency comes from the visual profile and the avatar as a reference picture, images.edit).
+The user's keyed hash goes out as `safety_identifier` where the API has the field (chat and
+images; the moderation and speech endpoints have none).
 """
 
 import base64
@@ -42,6 +44,9 @@ class OpenAIProvider:
     name = "openai"
     # The speech endpoint returns audio only: read-along timings come from a transcription.
     speech_timings = timings.TRANSCRIPTION
+    # The methods whose API has a `safety_identifier` field (chat and images): chain.call passes
+    # them the user's keyed hash. Moderation, speech and transcription have no such field.
+    identified_methods = frozenset({"write_story", "pick_scenes", "describe_hero", "draw"})
 
     def __init__(self) -> None:
         self.client = openai.OpenAI(
@@ -63,13 +68,20 @@ class OpenAIProvider:
             "draw": settings.AI_IMAGE_MODEL,
             "moderate": settings.AI_MODERATION_MODEL,
             "transcribe": settings.AI_TRANSCRIPTION_MODEL,
+            "moderate_image": settings.AI_MODERATION_MODEL,
         }[method]
 
     # --- text ------------------------------------------------------------------------------
-    def write_story(self, request: StoryRequest) -> StoryResult:
+    def write_story(self, request: StoryRequest, *, safety_identifier: str = "") -> StoryResult:
         system, user = story_text.messages(request)
         data, model, usage = self._structured(
-            "write_story", system, user, story_text.SCHEMA, "story", story_text.MAX_OUTPUT_TOKENS
+            "write_story",
+            system,
+            user,
+            story_text.SCHEMA,
+            "story",
+            story_text.MAX_OUTPUT_TOKENS,
+            safety_identifier,
         )
         return StoryResult(
             title=str(data.get("title", "")),
@@ -78,17 +90,25 @@ class OpenAIProvider:
             usage=usage,
         )
 
-    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+    def pick_scenes(self, request: ScenesRequest, *, safety_identifier: str = "") -> ScenesResult:
         system, user = scenes.messages(request)
         data, model, usage = self._structured(
-            "pick_scenes", system, user, scenes.SCHEMA, "scenes", scenes.MAX_OUTPUT_TOKENS
+            "pick_scenes",
+            system,
+            user,
+            scenes.SCHEMA,
+            "scenes",
+            scenes.MAX_OUTPUT_TOKENS,
+            safety_identifier,
         )
         found = data.get("scenes")
         return ScenesResult(
             scenes=found if isinstance(found, list) else [], model=model, usage=usage
         )
 
-    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+    def describe_hero(
+        self, request: VisualProfileRequest, *, safety_identifier: str = ""
+    ) -> VisualProfileResult:
         system, user = visual_profile.messages(request)
         data, model, usage = self._structured(
             "describe_hero",
@@ -97,16 +117,25 @@ class OpenAIProvider:
             visual_profile.SCHEMA,
             "visual_profile",
             visual_profile.MAX_OUTPUT_TOKENS,
+            safety_identifier,
         )
         return VisualProfileResult(profile=data, model=model, usage=usage)
 
     def _structured(
-        self, method: str, system: str, user: str, schema: dict, name: str, max_tokens: int
+        self,
+        method: str,
+        system: str,
+        user: str,
+        schema: dict,
+        name: str,
+        max_tokens: int,
+        safety_identifier: str,
     ) -> tuple[dict, str, Usage]:
         """A chat completion answering JSON that follows `schema`: (answer, model, usage)."""
         model = self.model_for(method)
         response = self._call(
             self.client.chat.completions.create,
+            **_identified(safety_identifier),
             model=model,
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             max_completion_tokens=max_tokens,
@@ -166,10 +195,22 @@ class OpenAIProvider:
 
     # --- images ----------------------------------------------------------------------------
     def draw(
-        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
+        self,
+        *,
+        prompt: str,
+        reference: bytes | None = None,
+        quality: str = "",
+        size: str = "",
+        safety_identifier: str = "",
     ) -> ImageResult:
         model = self.model_for("draw")
-        kwargs = {"model": model, "prompt": prompt, "size": size or settings.AI_IMAGE_SIZE, "n": 1}
+        kwargs = {
+            "model": model,
+            "prompt": prompt,
+            "size": size or settings.AI_IMAGE_SIZE,
+            "n": 1,
+            **_identified(safety_identifier),
+        }
         if quality or settings.AI_IMAGE_QUALITY:
             kwargs["quality"] = quality or settings.AI_IMAGE_QUALITY
         if reference is not None and settings.AI_IMAGE_SUPPORTS_REFERENCE:
@@ -202,14 +243,26 @@ class OpenAIProvider:
 
     # --- moderation ------------------------------------------------------------------------
     def moderate(self, *, text: str) -> ModerationResult:
+        return self._moderation(text, Usage(unit="characters", input_units=len(text)))
+
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
+        # omni-moderation classifies pictures given as an image_url part (a data: URL here).
+        _, _, mime_type = _reference_file(image)
+        url = f"data:{mime_type};base64,{base64.b64encode(image).decode()}"
+        return self._moderation(
+            [{"type": "image_url", "image_url": {"url": url}}],
+            Usage(unit="images", input_units=1),
+        )
+
+    def _moderation(self, given, usage: Usage) -> ModerationResult:
         model = self.model_for("moderate")
-        response = self._call(self.client.moderations.create, model=model, input=text)
+        response = self._call(self.client.moderations.create, model=model, input=given)
         result = response.results[0]
         categories = [name for name, hit in result.categories.model_dump().items() if hit]
         return ModerationResult(
             flagged=bool(result.flagged),
             model=response.model or model,
-            usage=Usage(unit="characters", input_units=len(text)),
+            usage=usage,
             categories=categories,
         )
 
@@ -261,6 +314,11 @@ def _tokens(response) -> Usage:
         output_units=usage.completion_tokens or 0,
         reported=True,
     )
+
+
+def _identified(safety_identifier: str) -> dict:
+    """The safety_identifier parameter, when there is a user to identify."""
+    return {"safety_identifier": safety_identifier} if safety_identifier else {}
 
 
 def _reference_file(picture: bytes) -> tuple[str, io.BytesIO, str]:

@@ -4,6 +4,7 @@ are replaced by gentle ones, in five languages, as whole words, in any case. Eve
 
 import logging
 import re
+import unicodedata
 from functools import cache
 
 logger = logging.getLogger("infinitestories.safety")
@@ -113,3 +114,58 @@ def filter_prompt(
     if hits:
         logger.info("Safety filter replaced %s in %s", ", ".join(hits), context or "a prompt")
     return text, hits
+
+
+# Words a hero may not be called, in five languages: the name never goes to the vendor's
+# moderation (it would be the child's own name), so it is checked here. Whole words, any case,
+# accents optional; deliberately no substrings, so real names that contain one ("Nazia",
+# "Dickens") are not refused.
+NAME_TERMS: dict[str, set[str]] = {
+    "en": {
+        "kill", "killer", "murder", "murderer", "blood", "bloody", "gun", "knife", "bomb",
+        "terrorist", "rape", "rapist", "suicide", "sex", "sexy", "porn", "naked", "nude", "penis",
+        "vagina", "boobs", "cocaine", "heroin", "fuck", "fucker", "shit", "bitch", "dick", "cock",
+        "pussy", "cunt", "asshole", "bastard", "slut", "whore", "nazi", "hitler",
+    },
+    "es": {
+        "matar", "asesino", "asesina", "sangre", "pistola", "cuchillo", "bomba", "violador",
+        "suicidio", "sexo", "porno", "desnudo", "desnuda", "droga", "cocaína", "mierda", "puta",
+        "puto", "cabrón", "coño", "polla", "joder", "pendejo", "gilipollas",
+    },
+    "fr": {
+        "tuer", "tueur", "meurtre", "meurtrier", "assassin", "pistolet", "couteau", "bombe",
+        "violeur", "sexe", "porno", "drogue", "cocaïne", "merde", "putain", "pute", "salope",
+        "connard", "connasse", "bite", "enculé",
+    },
+    "de": {
+        "töten", "mörder", "mord", "blut", "pistole", "messer", "waffe", "bombe", "vergewaltiger",
+        "selbstmord", "porno", "nackt", "droge", "drogen", "kokain", "scheiße", "scheisse",
+        "arsch", "arschloch", "fotze", "hure", "schlampe", "ficken", "wichser",
+    },
+    "it": {
+        "uccidere", "assassino", "assassina", "sangue", "pistola", "coltello", "bomba",
+        "stupratore", "suicidio", "sesso", "porno", "nudo", "nuda", "droga", "cocaina", "merda",
+        "cazzo", "puttana", "stronzo", "stronza", "vaffanculo", "troia",
+    },
+}  # fmt: skip
+
+
+def _plain(word: str) -> str:
+    """Lower case without accents: "Cabrón" and "cabron" are the same word here."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@cache
+def _name_terms() -> dict[str, str]:
+    return {
+        _plain(term): f"{language}:{term}"
+        for language, terms in NAME_TERMS.items()
+        for term in terms
+    }
+
+
+def name_check(name: str) -> list[str]:
+    """The unsafe words a hero's name contains, as "language:word" (empty when it is fine)."""
+    terms = _name_terms()
+    return sorted({terms[w] for w in re.findall(r"\w+", _plain(name)) if w in terms})

@@ -3,6 +3,8 @@
 Model: AI_SMALL_MODEL: picking moments from a text is an easy task and this runs once per set.
 Structured output: a list of {description, anchor, mood}; the anchor (words copied from the story)
 gives each scene's word position, from which its timestamp in the narration is computed.
+The model reads the story with the hero's name hidden (privacy.Pseudonym); the scenes come back
+with the name put back.
 """
 
 import re
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from . import chain, prompts
 from .base import Operation, ScenesRequest
+from .privacy import Pseudonym
 
 PROMPT_VERSION = "scenes/v1"
 MAX_OUTPUT_TOKENS = 1500
@@ -66,13 +69,18 @@ def messages(request: ScenesRequest) -> tuple[str, str]:
 
 
 def scenes_extract(
-    *, ctx: chain.CallContext, content: str, count: int, hero_name: str
+    *, ctx: chain.CallContext, content: str, count: int, hero_name: str, language: str = "en"
 ) -> list[Scene]:
     """`count` scenes in story order, each placed at its anchor's word (evenly if not found)."""
+    pseudonym = Pseudonym.choose(hero_name, language=language, texts=[content])
     result = chain.call(
         ctx=ctx.but(operation=Operation.SCENE_EXTRACTION, prompt_version=PROMPT_VERSION),
         method="pick_scenes",
-        request=ScenesRequest(content=content, count=count, hero_name=hero_name),
+        request=ScenesRequest(
+            content=pseudonym.hide(content),
+            count=count,
+            hero_name=pseudonym.placeholder if hero_name else "The hero",
+        ),
     )
     raw = [
         s for s in result.scenes if isinstance(s, dict) and str(s.get("description", "")).strip()
@@ -86,12 +94,17 @@ def scenes_extract(
         if item is None:
             # The model gave fewer scenes: fill with an evenly placed, generic moment.
             scenes.append(
-                Scene(description=f"{hero_name} in a calm moment of the story", word_index=even)
+                Scene(
+                    description=f"{hero_name or 'The hero'} in a calm moment of the story",
+                    word_index=even,
+                )
             )
             continue
-        position = anchor_position(content, str(item.get("anchor", "")), start=cursor)
+        anchor = pseudonym.reveal(str(item.get("anchor", "")))
+        position = anchor_position(content, anchor, start=cursor)
         if position is None:
             position = max(even, cursor)
         cursor = position
-        scenes.append(Scene(description=str(item["description"]).strip(), word_index=position))
+        description = pseudonym.reveal(str(item["description"]).strip())
+        scenes.append(Scene(description=description, word_index=position))
     return scenes

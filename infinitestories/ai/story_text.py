@@ -4,6 +4,9 @@ Model: AI_STORY_MODEL, the capable one: the story is the product. Structured out
 content) so no title has to be guessed from the first line. MAX_OUTPUT_TOKENS leaves room for
 the longest story we ask for (~900 words) plus JSON. The generated text is moderated; a flagged
 story is written once more, then the request fails without saving anything.
+
+The model never learns the hero's name: it writes about a placeholder name (privacy.Pseudonym),
+the draft is moderated as written, and the real name goes back in before it is returned.
 """
 
 import logging
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from . import chain, moderation, prompts
 from .base import HeroBrief, OccasionBrief, Operation, StoryRequest
 from .errors import GeneratedContentFlagged
+from .privacy import Pseudonym
 
 logger = logging.getLogger("infinitestories.safety")
 
@@ -78,20 +82,31 @@ def story_write(
             prompt_seed=custom_event.prompt_seed,
             tone=custom_event.tone,
         )
+    brief = HeroBrief.of(hero)
+    pseudonym = Pseudonym.choose(
+        brief.name, language=language, texts=[*brief.texts()[1:], *occasion.texts()]
+    )
     request = StoryRequest(
-        hero=HeroBrief.of(hero), occasion=occasion, language=language, word_count=WORD_COUNT
+        hero=brief.pseudonymised(placeholder=pseudonym.placeholder, hide=pseudonym.hide),
+        occasion=occasion.pseudonymised(hide=pseudonym.hide),
+        language=language,
+        word_count=WORD_COUNT,
     )
     ctx = ctx.but(operation=Operation.STORY_GENERATION, prompt_version=PROMPT_VERSION)
     for attempt in (1, 2):
         result = chain.call(ctx=ctx, method="write_story", request=request)
-        title = result.title.strip().strip('"#* ')[:200]
+        title = result.title.strip().strip('"#* ')
         content = result.content.strip()
         if not title or not content:
             logger.warning("Story model answered without title or content (attempt %d)", attempt)
             continue
         categories = moderation.moderation_check(ctx=ctx, text=f"{title}\n\n{content}")
         if not categories:
-            return StoryDraft(title=title, content=content, prompt_version=PROMPT_VERSION)
+            return StoryDraft(
+                title=pseudonym.reveal(title)[:200],
+                content=pseudonym.reveal(content),
+                prompt_version=PROMPT_VERSION,
+            )
         logger.warning(
             "Generated story flagged by moderation (user %s, attempt %d): %s",
             ctx.user_id,

@@ -2,10 +2,13 @@
 
 Model: AI_SMALL_MODEL: a short structured extraction. Every illustration prompt starts with the
 profile's canonical_prompt, which is what keeps the hero looking the same from picture to picture.
+The model sees the hero under a placeholder name (privacy.Pseudonym); the profile comes back with
+the real name wherever the model used it.
 """
 
 from . import chain, prompts
 from .base import HeroBrief, Operation, VisualProfileRequest
+from .privacy import Pseudonym
 
 PROMPT_VERSION = "visual_profile/v1"
 MAX_OUTPUT_TOKENS = 800
@@ -58,18 +61,24 @@ def messages(request: VisualProfileRequest) -> tuple[str, str]:
 
 def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) -> dict:
     """The profile's fields, each cut to what its column holds."""
+    brief = HeroBrief.of(hero)
+    pseudonym = Pseudonym.choose(brief.name, texts=[*brief.texts()[1:], avatar_prompt])
     result = chain.call(
         ctx=ctx.but(operation=Operation.VISUAL_PROFILE, prompt_version=PROMPT_VERSION),
         method="describe_hero",
-        request=VisualProfileRequest(hero=HeroBrief.of(hero), avatar_prompt=avatar_prompt),
+        request=VisualProfileRequest(
+            hero=brief.pseudonymised(placeholder=pseudonym.placeholder, hide=pseudonym.hide),
+            avatar_prompt=pseudonym.hide(avatar_prompt),
+        ),
     )
+    reveal = pseudonym.reveal
     profile: dict = {}
     for name in FIELDS:
         value = result.profile.get(name)
         if name in LIST_FIELDS:
-            profile[name] = [str(v) for v in value][:10] if isinstance(value, list) else []
+            profile[name] = [reveal(str(v)) for v in value][:10] if isinstance(value, list) else []
         elif name in LONG_FIELDS:
-            profile[name] = str(value or "")
+            profile[name] = reveal(str(value or ""))
         else:
-            profile[name] = str(value or "")[:200]
+            profile[name] = reveal(str(value or ""))[:200]
     return profile

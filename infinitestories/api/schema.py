@@ -32,7 +32,8 @@ class ErrorSerializer(serializers.Serializer):
 _ERROR_DESCRIPTIONS = {
     400: "Invalid request: VALIDATION_ERROR (details has a message per field) or MALFORMED_JSON.",
     401: "UNAUTHORIZED: no bearer token, or an expired or revoked one.",
-    403: "FORBIDDEN; on AI work also ACCOUNT_BLOCKED, or NOT_IN_PLAN (details.feature).",
+    403: "FORBIDDEN; on AI work also CONSENT_REQUIRED (no parent's consent to the current "
+    "policy), ACCOUNT_BLOCKED, or NOT_IN_PLAN (details.feature).",
     404: "NOT_FOUND: no such object, or it belongs to another user.",
     409: "The request conflicts with the object's state.",
     413: "PAYLOAD_TOO_LARGE.",

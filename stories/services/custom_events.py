@@ -2,18 +2,25 @@
 
 from django.db import transaction
 
+from heroes.selectors import hero_names
 from infinitestories.ai.base import Operation
 from infinitestories.ai.chain import CallContext
 from infinitestories.ai.moderation import family_text_check
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
+from usage.services import ai_consent_check
 
 from ..models import CustomStoryEvent
 
 
 def _moderate(event: CustomStoryEvent) -> None:
+    """Moderate the event's text, with the family's hero names hidden from the vendor (an event
+    is often the hero's own: "Alice's first lost tooth")."""
+    ai_consent_check(user=event.user)
     ctx = CallContext(operation=Operation.MODERATION, user_id=event.user_id)
-    family_text_check(ctx=ctx, custom_event=event, what="the story idea")
+    family_text_check(
+        ctx=ctx, custom_event=event, what="the story idea", names=hero_names(user=event.user)
+    )
 
 
 def custom_event_create(*, user, **fields) -> CustomStoryEvent:

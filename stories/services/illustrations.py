@@ -11,8 +11,8 @@ from infinitestories.ai import chain, images, scenes, timings
 from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import ContentRefused, PermanentProviderError, TransientProviderError
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
-from media.selectors import media_exists, media_read
-from media.services import media_delete, media_delete_on_commit, media_save
+from media.selectors import picture_read
+from media.services import media_delete, media_delete_on_commit, picture_save
 from usage.services import Admission, ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
@@ -172,7 +172,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             ctx=ctx,
             content=story.content,
             count=len(rows),
-            hero_name=hero.name if hero else "The hero",
+            hero_name=hero.name if hero else "",
+            language=story.language,
         )
         positions = {}
         for row, scene in zip(rows, found, strict=True):
@@ -185,9 +186,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
 
     todo = [row for row in rows if row.generation_status != StoryIllustration.Status.COMPLETED]
     profile = _profile_text(hero)
-    reference = None
-    if hero is not None and hero.avatar_key and media_exists(key=hero.avatar_key):
-        reference = media_read(key=hero.avatar_key)
+    reference = picture_read(key=hero.avatar_key) if hero is not None else None
     StoryIllustration.objects.filter(pk__in=[r.pk for r in todo]).update(
         generation_status=StoryIllustration.Status.GENERATING
     )
@@ -200,6 +199,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             ctx=ctx,
             profile=profile,
             scene=row.scene_description,
+            hero_name=hero.name if hero else "",
             reference=reference,
             pending=pending,
             quality=job.params.get("image_quality", ""),
@@ -232,12 +232,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
                 )
                 continue
             chain.flush(pending)
-            key = media_save(
-                category="illustration",
-                content=drawing.image.image,
-                extension="png",
-                content_type="image/png",
-            )
+            key = picture_save(category="illustration", content=drawing.image.image)
             stored = StoryIllustration.objects.filter(pk=row.pk).update(
                 image_key=key,
                 prompt=drawing.prompt,

@@ -25,7 +25,7 @@ from infinitestories.ai.errors import (
     TransientProviderError,
 )
 from infinitestories.api.errors import ApplicationError
-from usage.services import ai_work_may_run, ai_work_settle
+from usage.services import ai_consent_check, ai_work_may_run, ai_work_settle
 
 from ..models import GenerationJob, StoryIllustration
 
@@ -150,6 +150,17 @@ def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
     ).update(generation_status=StoryIllustration.Status.FAILED, error_message=message[:500])
 
 
+def generation_jobs_cancel(*, user, message: str) -> int:
+    """Fail every job of the user still waiting or running (a parent withdrew consent), with
+    `message` for the app; their pictures pending stop too. Returns how many."""
+    active = Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING])
+    cancelled = 0
+    for job in active:
+        job_fail(job=job, message=message)
+        cancelled += 1
+    return cancelled
+
+
 def job_release(*, job: GenerationJob, message: str) -> None:
     """processing -> queued, so the retry (or the sweeper) can claim it again."""
     Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
@@ -198,6 +209,8 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
         job_fail(job=job, message=refusal.message)
         return
     try:
+        # A parent may have withdrawn consent since the job was queued: nothing more goes out.
+        ai_consent_check(user=job.user)
         with heartbeat(job_id=job.pk):
             work(job)
     except (TransientProviderError, SoftTimeLimitExceeded) as exc:
@@ -274,6 +287,16 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 job_enqueue(job=job)
                 requeued += 1
     return requeued, failed
+
+
+def failed_jobs_purge() -> int:
+    """Delete failed jobs older than RETENTION_FAILED_JOB_DAYS, with their parameters and error
+    (a daily beat job): past that, the app no longer shows them and staff no longer re-queue
+    them. Completed jobs stay with their story (their scene positions time the pictures to the
+    narration) and go with it."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_FAILED_JOB_DAYS)
+    deleted, _ = Job.objects.filter(status=Job.Status.FAILED, updated_at__lt=cutoff).delete()
+    return deleted
 
 
 def job_requeue(*, job: GenerationJob) -> bool:

@@ -5,13 +5,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from heroes.models import Hero
+from heroes.selectors import hero_names
 from infinitestories.ai import chain, moderation, story_text
 from infinitestories.ai.base import Operation
 from infinitestories.api.errors import NotFoundError
 from infinitestories.ids import new_id
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
-from usage.services import ai_work_admit, ai_work_release, ai_work_settle, story_quota_charge
+from usage.services import (
+    ai_consent_check,
+    ai_work_admit,
+    ai_work_release,
+    ai_work_settle,
+    story_quota_charge,
+)
 
 from ..models import CustomStoryEvent, GenerationJob, Story
 from . import illustrations, narration
@@ -154,7 +161,8 @@ def story_edit(
 ) -> tuple[Story, GenerationJob | None]:
     """PATCH /api/stories/{storyId}.
 
-    1. Moderate the text the family changed (400 CONTENT_REJECTED) before anything is written.
+    1. Moderate the text the family changed (400 CONTENT_REJECTED) before anything is written;
+       moderation is AI work, so it needs the parent's consent (ai_consent_check).
     2. Save the fields. New content makes the narration stale: the story stops claiming
        narrated audio at once (the old file would not match the text).
     3. New content with regenerateAudio: queue narration of the new text (enqueued after commit);
@@ -175,8 +183,11 @@ def story_edit(
             changed |= {"audio_key": "", "audio_duration": None, "audio_generated_at": None}
     edited_text = {name: changed[name] for name in ("title", "content") if name in changed}
     if edited_text:
+        ai_consent_check(user=user)
         ctx = chain.CallContext(operation=Operation.MODERATION, user_id=user.pk, story_id=story.pk)
-        moderation.user_text_check(ctx=ctx, texts=edited_text, what="the story")
+        moderation.user_text_check(
+            ctx=ctx, texts=edited_text, what="the story", names=hero_names(user=user)
+        )
     old_audio_key = story.audio_key
     with transaction.atomic():
         model_update(instance=story, fields=changed, data=changed)

@@ -1,11 +1,16 @@
 import factory
+from django.conf import settings
 
 from accounts.models import User
+from accounts.services import consent_record
 
 PASSWORD = "SecurePass123!"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A parent. By default they have consented to the current policy, as every family must
+    before any AI work (PARENTAL_CONSENT_REQUIRED); `UserFactory(consent=False)` has not."""
+
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -18,3 +23,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+    @factory.post_generation
+    def consent(obj, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        consent_record(
+            user=obj,
+            policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION,
+            ai_processing=True,
+            third_party_disclosure=True,
+            app_version="tests",
+            ip_address="127.0.0.1",
+            user_agent="tests",
+        )
+        obj.refresh_from_db(fields=["parental_consent_version", "parental_consent_at"])

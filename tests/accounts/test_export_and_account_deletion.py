@@ -84,6 +84,7 @@ def test_export_is_an_attachment_with_exactly_the_users_data(auth_client, user, 
         "customEvents",
         "files",
         "sessions",
+        "parentalConsents",
         "usage",
     }
     assert data["user"]["id"] == user.id
@@ -96,6 +97,8 @@ def test_export_is_an_attachment_with_exactly_the_users_data(auth_client, user, 
     assert [e["id"] for e in data["customEvents"]] == [mine["event"].id]
     assert [f["storageKey"] for f in data["files"]] == [mine["upload"].storage_key]
     assert len(data["sessions"]) == 1
+    (consent,) = data["parentalConsents"]
+    assert consent["policyVersion"] == user.parental_consent_version and consent["ipAddress"]
     # nothing of the other family appears anywhere
     text = response.content.decode()
     for obj in [theirs["hero"], theirs["story"], theirs["orphan"], theirs["event"]]:

@@ -2,6 +2,7 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 
 from usage.selectors import story_quota
 
@@ -17,6 +18,7 @@ PROFILE_KEYS = {
     "monthlyStoriesUsed",
     "monthlyStoriesLimit",
     "usageAlert",
+    "parentalConsent",
     "createdAt",
     "updatedAt",
     "lastSeenAt",
@@ -38,6 +40,10 @@ def test_profile_shows_the_user(auth_client, user):
     )
     assert body["usageAlert"] is None
     assert body["emailVerified"] is False
+    consent = body["parentalConsent"]
+    assert consent["policyVersion"] == settings.PARENTAL_CONSENT_POLICY_VERSION
+    assert consent["isCurrent"] is True
+    assert consent["aiProcessing"] is consent["thirdPartyDisclosure"] is True
 
 
 def test_profile_shows_verified_email(auth_client, user):
@@ -77,6 +83,7 @@ def test_patch_cannot_set_server_owned_fields(auth_client, user):
             "monthlyStoriesUsed": 0,
             "subscriptionExpiry": "2099-01-01T00:00:00Z",
             "emailVerified": True,
+            "parentalConsent": None,
             "email": "new@example.com",
             "isStaff": True,
             "name": "Still allowed",
@@ -93,6 +100,7 @@ def test_patch_cannot_set_server_owned_fields(auth_client, user):
     assert user.is_staff is False
     assert not EmailAddress.objects.filter(user=user, verified=True).exists()
     assert user.name == "Still allowed"
+    assert user.parental_consent_version == settings.PARENTAL_CONSENT_POLICY_VERSION
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,8 @@ def test_story_audio_three_illustrations_and_avatar_on_a_real_worker(
         op: rows.filter(operation=op).count() for op in rows.values_list("operation", flat=True)
     }
     assert counts == {
-        "moderation": 3,  # avatar input, story input, generated story
+        # avatar input and picture, story input, generated story, the three pictures
+        "moderation": 7,
         "avatar_generation": 1,
         "visual_profile": 1,
         "story_generation": 1,

@@ -9,10 +9,15 @@ follows the text), /v1/audio/transcriptions (verbose_json with word timestamps, 
 Faults are programmable per path prefix: `fail(path, times=2, status=500)` answers that status N
 times then recovers; `fail(path, times=None)` always fails; `fail(path, times=None, after=1)`
 answers once, then fails; `refuse(path, times=1)` answers a
-400 content_policy_violation; `delay[path] = seconds` slows answers. Every request is recorded.
+400 content_policy_violation; `delay[path] = seconds` slows answers. Moderation flags text with
+one of `flag_words`, and pictures (image_url parts, as omni-moderation takes them) on command:
+`flag_images(times=1)`. Every request is recorded, its raw body too (`Recorded.raw`), so a test
+can search everything that left the app. The story the chat model writes is in the language the
+prompt asks for, about the hero the DATA block names.
 """
 
 import base64
+import io
 import json
 import re
 import threading
@@ -22,6 +27,9 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from PIL import ExifTags, Image
+from PIL.PngImagePlugin import PngInfo
+
 from infinitestories.ai.images import IMAGE_OUTPUT_TOKENS, REFERENCE_IMAGE_TOKENS
 from infinitestories.ai.local_media import picture
 from infinitestories.ai.local_stories import write_story
@@ -30,6 +38,7 @@ from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_
 from .audio import speech_mp3, spoken_text
 
 TTS_LIMIT = 4096
+LANGUAGES = {"English": "en", "Spanish": "es", "French": "fr", "German": "de", "Italian": "it"}
 FLAG_WORDS = {"blood", "knife", "gun", "kill", "flagme"}
 
 
@@ -39,6 +48,7 @@ class Recorded:
     body: dict
     status: int = 200
     query: str = ""
+    raw: bytes = b""
 
 
 @dataclass
@@ -47,6 +57,18 @@ class Fault:
     times: int | None  # None: always
     code: str = "server_error"
     after: int = 0  # answers this many requests before failing
+
+    def take(self) -> bool:
+        """Whether it strikes now (counting one use). Called under the fake's lock."""
+        if self.after > 0:
+            self.after -= 1
+            return False
+        if self.times is None:
+            return True
+        if self.times > 0:
+            self.times -= 1
+            return True
+        return False
 
 
 @dataclass
@@ -59,6 +81,8 @@ class FakeOpenAI:
     story: dict | None = None
     story_paragraphs: int | None = None
     flag_words: set[str] = field(default_factory=lambda: set(FLAG_WORDS))
+    # Moderation flags this many pictures from now on (flag_images).
+    image_flags: Fault = field(default_factory=lambda: Fault(status=200, times=0, code="flagged"))
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -93,6 +117,15 @@ class FakeOpenAI:
     def refuse(self, path: str, *, times: int | None = 1) -> None:
         self.faults[path] = Fault(status=400, times=times, code="content_policy_violation")
 
+    def flag_images(self, *, times: int | None = 1) -> None:
+        """Flag the next `times` pictures moderation sees (None: every one)."""
+        with self._lock:
+            self.image_flags = Fault(status=200, times=times, code="flagged")
+
+    def _flag_image(self) -> bool:
+        with self._lock:
+            return self.image_flags.take()
+
     def calls(self, path: str) -> list[Recorded]:
         with self._lock:
             return [r for r in self.requests if r.path.startswith(path)]
@@ -100,23 +133,34 @@ class FakeOpenAI:
     def _fault_for(self, path: str) -> Fault | None:
         with self._lock:
             for prefix, fault in self.faults.items():
-                if path.startswith(prefix):
-                    if fault.after > 0:
-                        fault.after -= 1
-                        return None
-                    if fault.times is None:
-                        return fault
-                    if fault.times > 0:
-                        fault.times -= 1
-                        return fault
+                if path.startswith(prefix) and fault.take():
+                    return fault
         return None
 
-    def _record(self, path: str, body: dict, query: str = "") -> Recorded:
+    def _record(self, path: str, body: dict, raw: bytes, query: str = "") -> Recorded:
         """Recorded on arrival (status 0 until answered), so a test can see a call in flight."""
-        record = Recorded(path=path, body=body, status=0, query=query)
+        record = Recorded(path=path, body=body, status=0, raw=raw, query=query)
         with self._lock:
             self.requests.append(record)
         return record
+
+
+def _with_vendor_metadata(png: bytes) -> bytes:
+    """Like real image APIs, the fake signs its pictures (text chunks, EXIF): the app must not
+    keep any of it."""
+    info = PngInfo()
+    info.add_text("Software", "fake-openai image model")
+    info.add_text("c2pa", "content credentials manifest")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "fake-openai"
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).save(out, format="PNG", pnginfo=info, exif=exif)
+    return out.getvalue()
+
+
+def _files(value) -> bool:
+    """A multipart field's uploaded files (recorded as a count, not their bytes)."""
+    return isinstance(value, list) and bool(value) and isinstance(value[0], bytes)
 
 
 def _data_block(text: str) -> dict:
@@ -169,10 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path, _, query = self.path.partition("?")
-        body, _ = self._read()
+        body, raw = self._read()
         recorded = self.fake._record(
             path,
-            {k: (v if not isinstance(v, list) else f"<{len(v)} file(s)>") for k, v in body.items()},
+            {k: (f"<{len(v)} file(s)>" if _files(v) else v) for k, v in body.items()},
+            raw,
             query,
         )
         for prefix, seconds in self.fake.delay.items():
@@ -218,8 +263,9 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = self.fake.story
             else:
                 hero = data.get("hero", {})
+                asked = re.search(r"in (English|Spanish|French|German|Italian)", prompt)
                 title, content = write_story(
-                    language="en",
+                    language=LANGUAGES[asked.group(1)] if asked else "en",
                     name=hero.get("name", "Hero"),
                     age=hero.get("age", 7),
                     traits=hero.get("traits", []),
@@ -328,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path.endswith("edits")
             else None
         )
-        png = picture(prompt, reference=reference)
+        png = _with_vendor_metadata(picture(prompt, reference=reference))
         # Tokens as the real API counts them: the picture's by quality and size, the reference's.
         quality, size = body.get("quality") or "medium", body.get("size") or "1024x1024"
         output = IMAGE_OUTPUT_TOKENS.get(
@@ -354,10 +400,15 @@ class _Handler(BaseHTTPRequestHandler):
         return 200
 
     def _moderation(self, path: str, body: dict) -> int:
-        text = body.get("input", "")
-        text = text if isinstance(text, str) else " ".join(map(str, text))
-        words = set(re.findall(r"\w+", text.lower()))
-        flagged = bool(words & self.fake.flag_words)
+        given = body.get("input", "")
+        parts = [given] if isinstance(given, str) else list(given)
+        texts = [p if isinstance(p, str) else p.get("text", "") for p in parts]
+        images = [p["image_url"]["url"] for p in parts if isinstance(p, dict) and "image_url" in p]
+        if any(not url.startswith("data:image/") for url in images):
+            self._json(400, {"error": {"message": "bad image_url", "code": "invalid_image"}})
+            return 400
+        words = set(re.findall(r"\w+", " ".join(texts).lower()))
+        flagged = bool(words & self.fake.flag_words) or any(self.fake._flag_image() for _ in images)
         categories = {"violence": flagged, "sexual": False, "self-harm": False, "harassment": False}
         self._json(
             200,

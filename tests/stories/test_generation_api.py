@@ -291,7 +291,8 @@ def test_avatar_generation_stores_picture_and_visual_profile(auth_client, hero):
     assert media_exists(key=hero.avatar_key)
     assert HeroVisualProfile.objects.filter(hero=hero).count() == 1
     ops = sorted(UsageMetric.objects.filter(hero_id=hero.pk).values_list("operation", flat=True))
-    assert ops == ["avatar_generation", "moderation", "visual_profile"]
+    # moderation of the family's text, then of the picture drawn
+    assert ops == ["avatar_generation", "moderation", "moderation", "visual_profile"]
 
 
 def test_avatar_custom_prompt_is_moderated(auth_client, hero):

@@ -120,7 +120,7 @@ def test_a_failed_narration_releases_its_reservation(
 
 @pytest.mark.e2e
 def test_ten_parallel_requests_against_a_ceiling_that_allows_one(
-    transactional_db, user, monkeypatch
+    transactional_db, user, monkeypatch, settings
 ):
     """Needs PostgreSQL: ten requests in ten threads reserve at once; one passes."""
     assert connection.vendor == "postgresql", "run with DATABASE_URL=postgres://..."
@@ -131,7 +131,9 @@ def test_ten_parallel_requests_against_a_ceiling_that_allows_one(
     importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
     # narration stays queued (its reservation held) so no request can settle before another
     monkeypatch.setattr(tasks.audio_generate_task, "apply_async", lambda **kwargs: None)
-    # one narration of a factory story is estimated at about $0.0086: one fits in $0.01
+    # one narration of a factory story by OpenAI's voice is estimated at about $0.0086: one
+    # fits in $0.01 (the reservation is priced at the vendor that narrates first)
+    settings.AI_TTS_PROVIDER_CHAIN = ["openai"]
     put_on_plan(user, code="one-narration", daily_cost_ceiling=Decimal("0.01"))
     stories = [StoryFactory(user=user) for _ in range(10)]
     clients = [client_for(user) for _ in range(10)]

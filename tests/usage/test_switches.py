@@ -4,11 +4,13 @@ at once in every process."""
 import pytest
 from auditlog.models import LogEntry
 from django.db import connection
+from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import User
 from stories.models import GenerationJob, Story, StoryIllustration
 from stories.services import narration
+from tests.accounts.factories import UserFactory
 from tests.stories.factories import StoryFactory
 from tests.usage.second_process import SecondProcess
 from usage.models import AccountStanding, CostReservation, RuntimeSettings, UsageMetric
@@ -146,9 +148,10 @@ def test_a_blocked_user_gets_403_on_ai_work_until_unblocked(auth_client, user, h
     assert auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json").status_code == 202
 
 
-def test_staff_block_in_the_admin_is_audited_with_before_and_after(admin_client, admin_user, user):
+def test_staff_block_in_the_admin_is_audited_with_before_and_after(admin_client, admin_user):
+    user = UserFactory(consent=False)  # no consent history: no rows in that inline's form
     response = admin_client.post(
-        f"/admin/accounts/user/{user.pk}/change/",
+        reverse("admin:accounts_user_change", args=[user.pk]),
         {
             "email": user.email,
             "name": user.name,
@@ -165,6 +168,8 @@ def test_staff_block_in_the_admin_is_audited_with_before_and_after(admin_client,
             "story_quota-INITIAL_FORMS": "0",
             "bearer_sessions-TOTAL_FORMS": "0",
             "bearer_sessions-INITIAL_FORMS": "0",
+            "parental_consents-TOTAL_FORMS": "0",
+            "parental_consents-INITIAL_FORMS": "0",
         },
     )
 

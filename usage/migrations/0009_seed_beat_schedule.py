@@ -25,11 +25,13 @@ SCHEDULE = {
 }
 
 
-def seed(apps, schema_editor):
+def seed_schedule(apps, schedule: dict) -> None:
+    """Create each entry of `schedule` unless a task of that name exists (staff may have edited
+    it). Later migrations that add periodic jobs call this too."""
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    for name, (task, when) in SCHEDULE.items():
+    for name, (task, when) in schedule.items():
         if isinstance(when, tuple):
             hour, minute = when
             crontab, _ = CrontabSchedule.objects.get_or_create(
@@ -47,10 +49,18 @@ def seed(apps, schema_editor):
         PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, **schedule})
 
 
-def unseed(apps, schema_editor):
+def unseed_schedule(apps, schedule: dict) -> None:
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name__in=list(SCHEDULE)
+        name__in=list(schedule)
     ).delete()
+
+
+def seed(apps, schema_editor):
+    seed_schedule(apps, SCHEDULE)
+
+
+def unseed(apps, schema_editor):
+    unseed_schedule(apps, SCHEDULE)
 
 
 class Migration(migrations.Migration):

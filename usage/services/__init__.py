@@ -9,6 +9,7 @@
 
 from .admission import (
     Admission,
+    ai_consent_check,
     ai_work_admit,
     ai_work_may_run,
     ai_work_release,
@@ -16,15 +17,22 @@ from .admission import (
 )
 from .controls import runtime_settings_save, standing_block, standing_save, standing_unblock
 from .quota import monthly_quota_reset, story_quota_charge
-from .spend import cost_reservations_release_stale, spend_counters_purge, usage_record
+from .spend import (
+    cost_reservations_release_stale,
+    moderation_records_purge,
+    spend_counters_purge,
+    usage_record,
+)
 
 __all__ = [
     "Admission",
+    "ai_consent_check",
     "ai_work_admit",
     "ai_work_may_run",
     "ai_work_release",
     "ai_work_settle",
     "cost_reservations_release_stale",
+    "moderation_records_purge",
     "monthly_quota_reset",
     "runtime_settings_save",
     "spend_counters_purge",

@@ -133,7 +133,23 @@ def budget_left(work: Work) -> None:
         raise errors.budget_exhausted(retry_after=seconds_until_next_month())
 
 
+def ai_consent_check(*, user) -> None:
+    """Refuse (403 CONSENT_REQUIRED) any AI processing of a family's data until a parent has
+    consented to the current policy (PARENTAL_CONSENT_POLICY_VERSION), and after a withdrawal.
+    Read from the user row, which accounts keeps in step with the consent history. Moderation,
+    which is free and not metered, asks only this."""
+    if not settings.PARENTAL_CONSENT_REQUIRED:
+        return
+    if user.parental_consent_version != settings.PARENTAL_CONSENT_POLICY_VERSION:
+        raise errors.consent_required()
+
+
+def consent_given(work: Work) -> None:
+    ai_consent_check(user=work.user)
+
+
 ADMISSION_CHECKS: list[Callable[[Work], None]] = [
+    consent_given,
     ai_switched_on,
     feature_switched_on,
     account_not_blocked,

@@ -16,6 +16,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from infinitestories.ai.base import Operation
+
 from ..errors import budget_exhausted, cost_ceiling_reached
 from ..models import CostReservation, Plan, SpendCounter, UsageMetric
 from ..selectors import (
@@ -188,4 +190,16 @@ def spend_counters_purge() -> int:
         )
     )
     deleted, _ = old.delete()
+    return deleted
+
+
+def moderation_records_purge() -> int:
+    """Delete the log of moderation calls older than RETENTION_MODERATION_DAYS (a daily beat
+    job). They cost nothing and show when the family's text and pictures were checked; past
+    that they answer no question a family or staff asks. Their hits are in the application log,
+    without the text."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_MODERATION_DAYS)
+    deleted, _ = UsageMetric.objects.filter(
+        operation=Operation.MODERATION, created_at__lt=cutoff
+    ).delete()
     return deleted
