@@ -2,7 +2,8 @@
 
 With nothing set the service runs on its embedded default: SQLite, local-memory cache, in-process
 tasks, local files, console e-mail, the offline AI provider. Each integration is switched on by its
-own variable. Production (DJANGO_DEBUG off) refuses to boot without DJANGO_SECRET_KEY.
+own variable. Production (DJANGO_DEBUG off) refuses to boot, naming the variable, without
+DJANGO_SECRET_KEY, REDIS_URL or an explicit AI_PROVIDER: none of them may fall back silently.
 """
 
 from datetime import timedelta
@@ -97,19 +98,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if not DATABASES["default"]["OPTIONS"]["pool"]:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under parallel requests: take the write lock when a transaction
+    # starts (a deferred read-then-write cannot wait for it and fails "database is locked"),
+    # wait up to 20 s for it, and let readers go on beside the writer (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, rate limits ----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if not REDIS_URL and not DEBUG:
+    # Without it rate limits count per process and tasks run inside web requests.
+    raise ImproperlyConfigured(
+        "REDIS_URL is required when DJANGO_DEBUG is off (rate limits, the task queue, cool-downs)."
+    )
+# Seconds to connect to Redis and to wait for any answer: a Redis that is down or hung costs a
+# request this long (then 503 SERVICE_UNAVAILABLE), never a stuck web thread.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2.0)
+REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
+        }
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose incr is atomic (INCR).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Local memory counts per process: right for one dev server, never for production.
+    # Local memory counts per process: right for one dev server (DEBUG only, see above).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Named limits; RATE_LIMITS="signup=100/h,api=1000/m" overrides any of them (see infinitestories/api/ratelimit.py).
@@ -195,7 +218,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # would hand the task out again). Jobs heartbeat, so the sweeper, not the broker, recovers them.
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **REDIS_CLIENT_OPTIONS}
+# Sending a task to a broker that is down or hung gives up after two tries of REDIS_TIMEOUT: the
+# request that sent it has already committed, and the sweepers send lost messages again.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "normal"
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-dead-sessions": {
@@ -285,9 +312,17 @@ from celery.schedules import crontab  # noqa: E402
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 # Any OpenAI-compatible endpoint (a proxy, another vendor, the tests' fake server).
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+if not DEBUG and "AI_PROVIDER" not in env:
+    # The offline provider's moderation is a word list and its narration silence: production runs
+    # on it only when someone wrote so.
+    raise ImproperlyConfigured(
+        "AI_PROVIDER is required when DJANGO_DEBUG is off: 'openai', or 'local' on purpose."
+    )
 AI_PROVIDER = env.str("AI_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
 if AI_PROVIDER not in ("openai", "local"):
     raise ImproperlyConfigured("AI_PROVIDER must be 'openai' or 'local'.")
+if not DEBUG and AI_PROVIDER == "openai" and not OPENAI_API_KEY:
+    raise ImproperlyConfigured("OPENAI_API_KEY is required when AI_PROVIDER is 'openai'.")
 # Providers tried in order when one is down (e.g. "openai,local"); default: AI_PROVIDER alone.
 AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
 if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
@@ -297,9 +332,20 @@ if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
 AI_USAGE_SINK = "usage.services.usage_record"
 # A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
 AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
-# Per request; with AI_MAX_RETRIES SDK retries a call stays far under the 300 s soft limit.
+# Per request to the vendor, and the SDK's retries of it. One call with its retries fits in
+# WEB_TIMEOUT (checked below) and far under a job's 300 s soft limit.
 AI_REQUEST_TIMEOUT = env.float("AI_REQUEST_TIMEOUT", default=60.0)
-AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=1)
+# The longest a web request may run (the Procfile gives gunicorn the same number). Stories and
+# avatars are made inside the request: their AI calls share this budget (infinitestories.ai.chain
+# .time_budget), so a slow vendor ends the request with 503 AI_UNAVAILABLE, its Idempotency-Key
+# released, instead of a thread held past the point where the client gave up.
+WEB_TIMEOUT = env.int("WEB_TIMEOUT", default=150)
+if AI_REQUEST_TIMEOUT * (AI_MAX_RETRIES + 1) >= WEB_TIMEOUT:
+    raise ImproperlyConfigured(
+        "AI_REQUEST_TIMEOUT x (AI_MAX_RETRIES + 1) must stay under WEB_TIMEOUT: "
+        f"{AI_REQUEST_TIMEOUT:g} x {AI_MAX_RETRIES + 1} >= {WEB_TIMEOUT}."
+    )
 # Model names are configuration: OpenAI retires models often.
 AI_STORY_MODEL = env.str("AI_STORY_MODEL", default="gpt-5.4")
 AI_SMALL_MODEL = env.str("AI_SMALL_MODEL", default="gpt-5.4-mini")

@@ -11,12 +11,18 @@ BASE = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "x" * 60,
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "AI_PROVIDER": "openai",
+    "OPENAI_API_KEY": "sk-test",
 }
+# Variables production reads that the machine's environment must not leak into these boots.
+READ = {*BASE, "AI_PROVIDER_CHAIN", "WEB_TIMEOUT", "AI_REQUEST_TIMEOUT", "AI_MAX_RETRIES"}
 
 
-def boot(**overrides) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in BASE}
-    env |= BASE | overrides
+def boot(**overrides: str | None) -> subprocess.CompletedProcess:
+    """Boot production settings with BASE changed by `overrides` (None: the variable is unset)."""
+    env = {key: value for key, value in os.environ.items() if key not in READ}
+    env |= {key: value for key, value in (BASE | overrides).items() if value is not None}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
@@ -31,6 +37,10 @@ def test_production_boots_with_its_required_settings():
     assert boot().returncode == 0
 
 
+def test_production_may_choose_the_offline_provider_on_purpose():
+    assert boot(AI_PROVIDER="local", OPENAI_API_KEY=None).returncode == 0
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -38,6 +48,14 @@ def test_production_boots_with_its_required_settings():
         ({"AI_PROVIDER_CHAIN": "openai,local"}, "may not fall back to 'local'"),
         ({"ACCOUNT_EMAIL_VERIFICATION": "mandatroy"}, "ACCOUNT_EMAIL_VERIFICATION must be"),
         ({"AI_PROVIDER": "gpt"}, "AI_PROVIDER must be"),
+        ({"REDIS_URL": None}, "REDIS_URL is required when DJANGO_DEBUG is off"),
+        ({"REDIS_URL": ""}, "REDIS_URL is required when DJANGO_DEBUG is off"),
+        ({"AI_PROVIDER": None}, "AI_PROVIDER is required when DJANGO_DEBUG is off"),
+        ({"OPENAI_API_KEY": None}, "OPENAI_API_KEY is required when AI_PROVIDER is 'openai'"),
+        (
+            {"AI_REQUEST_TIMEOUT": "60", "AI_MAX_RETRIES": "2", "WEB_TIMEOUT": "180"},
+            "must stay under WEB_TIMEOUT",
+        ),
     ],
 )
 def test_misconfigured_production_refuses_to_boot(overrides, message):
