@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.utils.module_loading import import_string
 
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
+
 from .errors import ProviderError, TransientProviderError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,20 @@ def _cooldown_key(name: str) -> str:
 
 
 def is_cooling_down(name: str) -> bool:
-    return bool(shared_cache.get(_cooldown_key(name)))
+    """Whether `name` failed lately. The flag saves time, it guards nothing: with the cache
+    down the provider is simply tried, so narration half bought is not lost to a Redis fault."""
+    try:
+        return bool(shared_cache.get(_cooldown_key(name)))
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Cool-down of %s unknown (%s); trying it", name, exc)
+        return False
+
+
+def _cool_down(name: str) -> None:
+    try:
+        shared_cache.set(_cooldown_key(name), True, timeout=settings.AI_PROVIDER_COOLDOWN)
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Cool-down of %s not recorded (%s)", name, exc)
 
 
 def _sink():
@@ -126,7 +141,7 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
                 exc.operation = exc.operation or ctx.operation
             if isinstance(exc, TransientProviderError):
                 logger.warning("AI provider %s failed (%s); cooling down", name, exc)
-                shared_cache.set(_cooldown_key(name), True, timeout=settings.AI_PROVIDER_COOLDOWN)
+                _cool_down(name)
                 last_error = exc
                 continue
             if not isinstance(exc, ProviderError):

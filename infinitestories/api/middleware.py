@@ -1,4 +1,8 @@
-from .errors import NOT_FOUND, json_error
+from django.http import JsonResponse
+
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
+
+from .errors import NOT_FOUND, json_error, service_unavailable
 
 
 def api_paths(get_response):
@@ -16,3 +20,20 @@ def api_paths(get_response):
         return get_response(request)
 
     return middleware
+
+
+class ServiceUnavailableMiddleware:
+    """Views outside DRF (the admin, the local upload endpoint, e-mailed pages) answer a failure
+    of Redis, the database or storage as DRF views do: 503 SERVICE_UNAVAILABLE, never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, INFRASTRUCTURE_ERRORS):
+            return None
+        body, status, headers = service_unavailable(exception)
+        return JsonResponse(body, status=status, headers=headers)
