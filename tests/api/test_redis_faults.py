@@ -116,6 +116,9 @@ def test_sending_a_task_to_a_failed_broker_gives_up_in_bounded_time(
     request.getfixturevalue(fault)
     monkeypatch.setitem(app.conf, "task_always_eager", False)
 
-    with answered_within(BOUND_SECONDS), pytest.raises(OperationalError):
-        with app.connection_for_write(settings.REDIS_URL) as connection:
-            media_delete_task.apply_async(args=["audio/x.mp3"], connection=connection)
+    with (
+        answered_within(BOUND_SECONDS),
+        pytest.raises(OperationalError),
+        app.connection_for_write(settings.REDIS_URL) as connection,
+    ):
+        media_delete_task.apply_async(args=["audio/x.mp3"], connection=connection)
