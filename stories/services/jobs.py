@@ -11,12 +11,14 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from infinitestories.ai.errors import (
     FamilyTextFlagged,
@@ -24,6 +26,7 @@ from infinitestories.ai.errors import (
     TransientProviderError,
 )
 from infinitestories.api.errors import ApplicationError
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from ..models import GenerationJob, StoryIllustration
 
@@ -33,6 +36,10 @@ Job = GenerationJob
 # Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
 ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120}
 FAILED_MESSAGE = "We could not finish this right now. Please try again in a little while."
+# What a job retries later instead of failing: the provider down, the time limit, and a fault of
+# the infrastructure (Redis, the database, storage), none of which says the work is impossible.
+RETRIED_LATER = (TransientProviderError, SoftTimeLimitExceeded, *INFRASTRUCTURE_ERRORS)
+T = TypeVar("T")
 
 
 def job_create(
@@ -143,16 +150,44 @@ def job_release(*, job: GenerationJob, message: str) -> None:
     )
 
 
+def paid_work_store(step: Callable[[], T]) -> T:
+    """Run a step that stores AI work already paid for (save the file, record its key), again
+    after a short pause when the infrastructure fails (three tries within about two seconds):
+    retrying the whole job instead would buy the work a second time."""
+    for attempt in Retrying(
+        retry=retry_if_exception_type(INFRASTRUCTURE_ERRORS),
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=0.5, max=2),
+        before_sleep=lambda state: logger.warning(
+            "Storing paid AI work failed (%s); trying again", state.outcome.exception()
+        ),
+        reraise=True,
+    ):
+        with attempt:
+            return step()
+    raise AssertionError("unreachable")  # pragma: no cover - reraise=True raises the last error
+
+
 @contextmanager
 def heartbeat(*, job_id: str, every: float | None = None):
-    """Beat the job's heartbeat from a thread while the body runs."""
+    """Beat the job's heartbeat from a thread while the body runs.
+
+    A beat that cannot be written (a database blip) is logged and the next one tries again on a
+    fresh connection: the thread never dies of it, so the sweeper never takes a live job for dead.
+    """
     every = every or settings.AI_JOB_HEARTBEAT
     stop = threading.Event()
 
     def beat():
         try:
             while not stop.wait(every):
-                job_heartbeat(job_id=job_id)
+                try:
+                    job_heartbeat(job_id=job_id)
+                except INFRASTRUCTURE_ERRORS as exc:
+                    logger.warning(
+                        "Job %s heartbeat not written (%s); next beat retries", job_id, exc
+                    )
+                    connection.close()
         finally:
             connection.close()
 
@@ -168,9 +203,11 @@ def heartbeat(*, job_id: str, every: float | None = None):
 def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     """What every generation task does: claim, work with a heartbeat, settle the job.
 
-    Transient provider errors release the job and re-raise for Celery's retry (with back-off and
-    jitter) until the job runs out of attempts; permanent ones fail it with a message the app can
-    show. Anything unexpected fails it too, and is re-raised so it is logged, never swallowed.
+    Transient provider errors and faults of the infrastructure (Redis, the database, storage)
+    release the job and re-raise for Celery's retry (with back-off and jitter) until the job runs
+    out of attempts; the retry reuses what was already paid for (the narration file, the pictures
+    stored). Permanent errors fail it with a message the app can show. Anything unexpected fails
+    it too, and is re-raised so it is logged, never swallowed.
     """
     job = job_claim(job_id=job_id)
     if job is None:
@@ -179,13 +216,16 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     try:
         with heartbeat(job_id=job.pk):
             work(job)
-    except (TransientProviderError, SoftTimeLimitExceeded) as exc:
+    except RETRIED_LATER as exc:
         if job.attempts >= job.max_attempts:
             logger.warning("Job %s out of attempts: %s", job.pk, exc)
             job_fail(job=job, message=FAILED_MESSAGE)
             return
-        logger.info("Job %s attempt %d failed transiently: %s", job.pk, job.attempts, exc)
-        job_release(job=job, message=str(exc))
+        logger.info("Job %s attempt %d failed transiently: %r", job.pk, job.attempts, exc)
+        try:
+            job_release(job=job, message=str(exc))
+        except INFRASTRUCTURE_ERRORS:  # the database is still away: the sweeper re-queues it
+            logger.warning("Job %s not released; the sweeper will re-queue it", job.pk)
         raise TransientProviderError(str(exc)) from exc
     except (FamilyTextFlagged, ApplicationError) as exc:
         job_fail(job=job, message=exc.message)

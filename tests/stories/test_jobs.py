@@ -321,7 +321,9 @@ def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_
     assert sent == [[job.pk]]
 
 
-def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypatch):
+def test_narration_finished_after_its_story_was_deleted_leaves_no_file(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     from media import selectors as media_selectors
     from media import services as media_services
 
@@ -339,7 +341,8 @@ def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypat
     monkeypatch.setattr(narration, "media_save", save_then_story_deleted)
     claimed = jobs.job_claim(job_id=job.pk)
 
-    narration.audio_generate(job=claimed)
+    with django_capture_on_commit_callbacks(execute=True):
+        narration.audio_generate(job=claimed)
 
     assert len(saved_keys) == 1
     assert not media_selectors.media_exists(key=saved_keys[0])
