@@ -7,7 +7,7 @@ from infinitestories.ai.base import Operation
 from infinitestories.ai.chain import CallContext
 from infinitestories.ai.moderation import family_text_check
 from infinitestories.api.errors import NotFoundError
-from infinitestories.services import model_update
+from infinitestories.services import fit_to_columns, model_update
 from media.models import FileUpload
 from media.services import (
     media_delete,
@@ -97,7 +97,9 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
         hero.save(
             update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
         )
-        HeroVisualProfile.objects.update_or_create(hero=hero, defaults=profile)
+        HeroVisualProfile.objects.update_or_create(
+            hero=hero, defaults=fit_to_columns(model=HeroVisualProfile, values=profile)
+        )
         if old_key and old_key != key:
             media_delete_on_commit(keys=[old_key])
     return Hero.objects.select_related("visual_profile").get(pk=hero.pk)

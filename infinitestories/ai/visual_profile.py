@@ -25,8 +25,6 @@ FIELDS = [
     "simplified_prompt",
 ]
 LIST_FIELDS = {"color_palette", "accessories"}
-# The prompts are whole sentences; every other text is a few words.
-LONG_FIELDS = {"canonical_prompt", "simplified_prompt"}
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -57,7 +55,8 @@ def messages(request: VisualProfileRequest) -> tuple[str, str]:
 
 
 def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) -> dict:
-    """The profile's fields, each cut to what its column holds."""
+    """The profile's fields: texts, and lists of at most ten short texts. Whoever stores them
+    fits them to their columns (heroes.services, from the model itself)."""
     result = chain.call(
         ctx=ctx.but(operation=Operation.VISUAL_PROFILE, prompt_version=PROMPT_VERSION),
         method="describe_hero",
@@ -68,8 +67,6 @@ def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) 
         value = result.profile.get(name)
         if name in LIST_FIELDS:
             profile[name] = [str(v) for v in value][:10] if isinstance(value, list) else []
-        elif name in LONG_FIELDS:
-            profile[name] = str(value or "")
         else:
-            profile[name] = str(value or "")[:200]
+            profile[name] = str(value or "")
     return profile
