@@ -75,7 +75,8 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     3. Build the avatar prompt (term-filtered) and draw it.
     4. Save the PNG; extract the visual profile (structured output) from the hero and the prompt.
     5. In one transaction: point the hero at the new picture, update or create its
-       HeroVisualProfile, delete the previous avatar file after commit.
+       HeroVisualProfile, delete the previous avatar file after commit. A hero deleted meanwhile
+       is 404, and the new picture is deleted too.
     """
     ai_work_admit(user=user, operation=Operation.AVATAR_GENERATION)
     ctx = CallContext(operation=Operation.MODERATION, user_id=user.pk, hero_id=hero.pk)
@@ -89,19 +90,23 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
         category="avatar", content=drawing.image, extension="png", content_type="image/png"
     )
     with transaction.atomic():
-        hero = Hero.objects.select_for_update().get(pk=hero.pk)
-        old_key = hero.avatar_key
-        hero.avatar_key = key
-        hero.avatar_prompt = prompt
-        hero.avatar_generation_id = drawing.generation_id or ""
-        hero.save(
-            update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
-        )
-        HeroVisualProfile.objects.update_or_create(
-            hero=hero, defaults=fit_to_columns(model=HeroVisualProfile, values=profile)
-        )
-        if old_key and old_key != key:
-            media_delete_on_commit(keys=[old_key])
+        locked = Hero.objects.select_for_update().filter(pk=hero.pk).first()
+        if locked is not None:
+            old_key = locked.avatar_key
+            locked.avatar_key = key
+            locked.avatar_prompt = prompt
+            locked.avatar_generation_id = drawing.generation_id or ""
+            locked.save(
+                update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
+            )
+            HeroVisualProfile.objects.update_or_create(
+                hero=locked, defaults=fit_to_columns(model=HeroVisualProfile, values=profile)
+            )
+            if old_key and old_key != key:
+                media_delete_on_commit(keys=[old_key])
+    if locked is None:  # deleted while it was drawn: the picture belongs to no one
+        media_delete_on_commit(keys=[key])
+        raise NotFoundError("Hero not found.")
     return Hero.objects.select_related("visual_profile").get(pk=hero.pk)
 
 
@@ -110,6 +115,9 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
     """Use a picture the user uploaded (POST /api/files/upload) as the hero's avatar: a checked
     copy of it (media.services.upload_adopt_image); the previous avatar goes after commit."""
     if hero.user_id != user.pk:
+        raise NotFoundError("Hero not found.")
+    # Held until commit: a hero deleted meanwhile is a 404 before anything is copied.
+    if not Hero.objects.select_for_update().filter(pk=hero.pk).exists():
         raise NotFoundError("Hero not found.")
     avatar_key = upload_adopt_image(
         user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR, entity_id=hero.pk

@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "infinitestories.api.tasks.idempotency_records_purge_task",
         "schedule": 24 * 3600,
     },
+    "media-deletions-resend": {
+        "task": "media.tasks.media_deletions_resend_task",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- Files -----------------------------------------------------------------------------------
@@ -249,6 +253,8 @@ R2_BUCKET_NAME = env.str("R2_BUCKET_NAME", default="")
 R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 # How long a presigned GET or upload URL lives.
 MEDIA_URL_EXPIRY = timedelta(hours=1)
+# A file deletion not confirmed this long after its message was sent is sent again (seconds).
+MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
