@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils import timezone
 
 from infinitestories.admin import DeleteThroughServiceMixin
 from usage.models import StoryQuota
 
 from .models import BearerSession, User
-from .services import user_account_delete
+from .services import sessions_revoke_all, user_account_delete
 
 # What staff see of a signed-in device, wherever sessions are listed.
 SESSION_COLUMNS = [
@@ -40,8 +41,19 @@ class StoryQuotaInline(admin.StackedInline):
     readonly_fields = ["period_start"]
 
 
+class PasswordChangeRevokesSessionsForm(AdminPasswordChangeForm):
+    """A password set by staff signs the account out of every device, as a reset does: whoever
+    held a session (perhaps the reason for the change) holds it no more."""
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=commit)
+        sessions_revoke_all(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
+    change_password_form = PasswordChangeRevokesSessionsForm
     ordering = ["-created_at"]
     list_display = [
         "email",

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "dj_rest_auth",
     "django_ratelimit",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "storages",
     "infinitestories.api",
     "accounts",
@@ -65,9 +68,12 @@ MIDDLEWARE = [
     "infinitestories.api.middleware.ServiceUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, as django-axes asks: answers a locked-out admin login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "infinitestories.urls"
@@ -144,6 +150,8 @@ RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out admin login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -172,6 +180,24 @@ ACCOUNT_RATE_LIMITS = False
 # dj-rest-auth serves password reset and e-mail verification only; its login view is not routed,
 # so its own login style (it insists on one) never applies: our bearer sessions do.
 REST_AUTH = {"TOKEN_MODEL": None, "SESSION_LOGIN": True}
+# The admin (staff only): django-axes locks a sign-in out after ADMIN_LOGIN_FAILURES failures in
+# a row, per account and per client address, for ADMIN_LOCKOUT_MINUTES; the API has its own
+# limits per account and network (infinitestories/api/ratelimit.py), so axes watches the admin.
+AXES_ENABLED = env.bool("ADMIN_LOCKOUT", default=True)
+AXES_WHITELIST_CALLABLE = "infinitestories.admin.not_an_admin_sign_in"
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOCKOUT_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+# The admin form's field, counted as one account whatever its case (e-mail is the login).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "infinitestories.admin.admin_sign_in_account"
+# The same client address the rate limits see (RATELIMIT_IP_META_KEY, the proxy's own entry).
+AXES_CLIENT_IP_CALLABLE = "infinitestories.api.ratelimit.client_ip"
+# Staff sign in to the admin with a password and a TOTP code from an authenticator app
+# (django-otp; `manage.py totp_device_add <email>` registers one). On by default in production.
+ADMIN_2FA = env.bool("ADMIN_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "InfiniteStories"
 # Bearer sessions: 30 days after last use; the expiry slides at most once a day.
 SESSION_TOKEN_TTL = timedelta(days=30)
 SESSION_TOKEN_REFRESH_INTERVAL = timedelta(days=1)

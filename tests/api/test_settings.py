@@ -16,15 +16,24 @@ BASE = {
     "OPENAI_API_KEY": "sk-test",
 }
 # Variables production reads that the machine's environment must not leak into these boots.
-READ = {*BASE, "AI_PROVIDER_CHAIN", "WEB_TIMEOUT", "AI_REQUEST_TIMEOUT", "AI_MAX_RETRIES"}
+READ = {
+    *BASE,
+    "AI_PROVIDER_CHAIN",
+    "WEB_TIMEOUT",
+    "AI_REQUEST_TIMEOUT",
+    "AI_MAX_RETRIES",
+    "ADMIN_2FA",
+    "ADMIN_LOCKOUT",
+}
 
 
-def boot(**overrides: str | None) -> subprocess.CompletedProcess:
-    """Boot production settings with BASE changed by `overrides` (None: the variable is unset)."""
+def boot(code: str = "", **overrides: str | None) -> subprocess.CompletedProcess:
+    """Boot production settings with BASE changed by `overrides` (None: the variable is unset),
+    then run `code`."""
     env = {key: value for key, value in os.environ.items() if key not in READ}
     env |= {key: value for key, value in (BASE | overrides).items() if value is not None}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
         env=env,
         capture_output=True,
         text=True,
@@ -35,6 +44,14 @@ def boot(**overrides: str | None) -> subprocess.CompletedProcess:
 
 def test_production_boots_with_its_required_settings():
     assert boot().returncode == 0
+
+
+def test_admin_lockout_and_two_factors_are_on_by_default_in_production():
+    code = "from django.conf import settings; print(settings.ADMIN_2FA, settings.AXES_ENABLED)"
+
+    result = boot(code)
+
+    assert (result.returncode, result.stdout.strip()) == (0, "True True")
 
 
 def test_production_may_choose_the_offline_provider_on_purpose():
