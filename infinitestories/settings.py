@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "infinitestories.api.middleware.api_paths",
     "infinitestories.api.middleware.ServiceUnavailableMiddleware",
+    "infinitestories.api.middleware.ai_time_budget",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -9,6 +9,9 @@ Each attempt is metered, success or failure, through the usage sink that AI_USAG
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -87,6 +90,28 @@ def _cool_down(name: str) -> None:
         logger.warning("Cool-down of %s not recorded (%s)", name, exc)
 
 
+# When the AI work of the current web request must be over (time.monotonic()); None outside one.
+_deadline: ContextVar[float | None] = ContextVar("ai_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """AI calls made inside share `seconds`: a vendor request waits at most what is left (the
+    provider shortens its timeout), and no call starts once it is spent (TransientProviderError:
+    the request answers 503 AI_UNAVAILABLE and nothing is charged)."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left in the current budget, or None when there is none (a worker's job)."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def _sink():
     return import_string(settings.AI_USAGE_SINK)
 
@@ -120,6 +145,11 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
     healthy = [name for name in names if not is_cooling_down(name)]
     last_error: TransientProviderError | None = None
     for name in healthy or names:
+        left = time_left()
+        if left is not None and left <= 0:
+            raise last_error or TransientProviderError(
+                "Out of time for this request.", operation=ctx.operation
+            )
         provider = get_provider(name)
         started = time.monotonic()
         try:

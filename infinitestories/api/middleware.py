@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.http import JsonResponse
 
+from infinitestories.ai import chain
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .errors import NOT_FOUND, json_error, service_unavailable
@@ -37,3 +39,19 @@ class ServiceUnavailableMiddleware:
             return None
         body, status, headers = service_unavailable(exception)
         return JsonResponse(body, status=status, headers=headers)
+
+
+# The share of WEB_TIMEOUT the AI calls of one request may use; the rest saves and answers.
+AI_SHARE_OF_WEB_TIMEOUT = 0.9
+
+
+def ai_time_budget(get_response):
+    """Stories and avatars are made inside the request: their AI calls share WEB_TIMEOUT, so a
+    slow vendor ends the request with 503 AI_UNAVAILABLE (its Idempotency-Key released at once)
+    instead of holding a web thread after the client has given up."""
+
+    def middleware(request):
+        with chain.time_budget(settings.WEB_TIMEOUT * AI_SHARE_OF_WEB_TIMEOUT):
+            return get_response(request)
+
+    return middleware
