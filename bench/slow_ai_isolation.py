@@ -18,17 +18,23 @@ import csv
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from locust import HttpUser, between, constant, task
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.stack import (  # noqa: E402
+    fake_openai,
+    free_port,
+    production_env,
+    scratch_database,
+    wait_healthy,
+)
+
 DB_NAME = "infinitestories_bench_isolation"
 LATENCY = float(os.environ.get("BENCH_AI_LATENCY", "20"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "75"))
@@ -96,33 +102,6 @@ print(json.dumps({"reader": reader_token, "writers": [{"token": t, "hero": h.pk}
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(base_url: str, media: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PATH": f"{ROOT / '.venv/bin'}:{os.environ.get('PATH', '')}",
-        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_URL": "redis://127.0.0.1:6379/12",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "RATE_LIMITS": "api=1000000/m,story_generation=1000/h",
-        "LOG_LEVEL": "WARNING",
-        "AI_PROVIDER": "openai",
-        "OPENAI_API_KEY": "sk-bench",
-        "OPENAI_BASE_URL": base_url,
-        "AI_MAX_RETRIES": "0",
-        "MEDIA_ROOT": media,
-    }
-
-
 def _procfile_web_command() -> str:
     """The Procfile's gunicorn command, as production runs it (collectstatic left out), unless
     BENCH_WEB_COMMAND names another to compare (e.g. sync workers)."""
@@ -178,28 +157,13 @@ def _row(label: str, stats: dict) -> str:
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
     media = tempfile.mkdtemp(prefix="bench-media-")
-    os.environ.update(_env("http://unused", media))
-    import django
-
-    django.setup()
-    from tests.fakes.openai_server import FakeOpenAI
-
-    fake = FakeOpenAI().start()
-    fake.delay["/v1"] = LATENCY
-    env = _env(fake.base_url, media)
-    python = str(ROOT / ".venv/bin/python")
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {DB_NAME}"], check=True)
+    settings = {"database": DB_NAME, "redis_db": 12, "media": media}
+    fake = fake_openai(latency=LATENCY, env=production_env(openai_url="http://unused", **settings))
+    env = production_env(openai_url=fake.base_url, **settings)
     subprocess.run(["redis-cli", "-n", "12", "flushdb"], check=True, capture_output=True)
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    families = subprocess.run(
-        [python, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-    env["BENCH_FAMILIES"] = families
-    port = _free_port()
+    env["BENCH_FAMILIES"] = scratch_database(DB_NAME, env, SEED)
+    port = free_port()
     command = _procfile_web_command()
     server = subprocess.Popen(
         ["bash", "-c", f"exec {command} --log-level warning"],
@@ -209,15 +173,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     out = Path(tempfile.mkdtemp(prefix="bench-locust-"))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_healthy(base)
         print(f"web: {command}")
         print(f"fake OpenAI answers every call after {LATENCY:g} s; {SECONDS} s per run\n")
         baseline = _locust(base, env, ["Reader"], READERS, str(out / "baseline"))
