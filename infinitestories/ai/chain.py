@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.utils.module_loading import import_string
 
-from infinitestories.faults import INFRASTRUCTURE_ERRORS
+from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 
 from .errors import ProviderError, TransientProviderError
 
@@ -136,7 +136,7 @@ def call(*, ctx: CallContext, method: str, pending: list | None = None, **kwargs
         if pending is not None:
             pending.append(row)
         else:
-            _sink()(**row)
+            with_retries(lambda: _sink()(**row))
 
     names = provider_names()
     if method == "moderate" and names[0] != "local":
@@ -196,4 +196,5 @@ def flush(pending: list) -> None:
     """Write usage rows collected by calls made in worker threads."""
     sink = _sink()
     while pending:
-        sink(**pending.pop(0))
+        with_retries(lambda: sink(**pending[0]))
+        pending.pop(0)

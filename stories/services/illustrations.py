@@ -11,6 +11,7 @@ from infinitestories.ai import chain, images, scenes
 from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import ContentRefused, PermanentProviderError, TransientProviderError
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
+from infinitestories.faults import with_retries
 from media.selectors import media_exists, media_read
 from media.services import media_delete_on_commit, media_save
 from usage.services import ai_work_admit
@@ -213,7 +214,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
 def _picture_store(*, row: StoryIllustration, drawing) -> bool:
     """Store a paid picture and mark its row drawn; a blip of storage or the database is retried
     here, not by redrawing. False when the row (or its story) was deleted meanwhile."""
-    key = jobs.paid_work_store(
+    key = with_retries(
         lambda: media_save(
             category="illustration",
             content=drawing.image.image,
@@ -221,7 +222,7 @@ def _picture_store(*, row: StoryIllustration, drawing) -> bool:
             content_type="image/png",
         )
     )
-    stored = jobs.paid_work_store(
+    stored = with_retries(
         lambda: StoryIllustration.objects.filter(pk=row.pk).update(
             image_key=key,
             prompt=drawing.prompt,

@@ -11,14 +11,12 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from infinitestories.ai.errors import (
     FamilyTextFlagged,
@@ -39,7 +37,6 @@ FAILED_MESSAGE = "We could not finish this right now. Please try again in a litt
 # What a job retries later instead of failing: the provider down, the time limit, and a fault of
 # the infrastructure (Redis, the database, storage), none of which says the work is impossible.
 RETRIED_LATER = (TransientProviderError, SoftTimeLimitExceeded, *INFRASTRUCTURE_ERRORS)
-T = TypeVar("T")
 
 
 def job_create(
@@ -148,24 +145,6 @@ def job_release(*, job: GenerationJob, message: str) -> None:
     Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
         status=Job.Status.QUEUED, error_message=message[:500], updated_at=timezone.now()
     )
-
-
-def paid_work_store(step: Callable[[], T]) -> T:
-    """Run a step that stores AI work already paid for (save the file, record its key), again
-    after a short pause when the infrastructure fails (three tries within about two seconds):
-    retrying the whole job instead would buy the work a second time."""
-    for attempt in Retrying(
-        retry=retry_if_exception_type(INFRASTRUCTURE_ERRORS),
-        stop=stop_after_attempt(3),
-        wait=wait_exponential(multiplier=0.5, max=2),
-        before_sleep=lambda state: logger.warning(
-            "Storing paid AI work failed (%s); trying again", state.outcome.exception()
-        ),
-        reraise=True,
-    ):
-        with attempt:
-            return step()
-    raise AssertionError("unreachable")  # pragma: no cover - reraise=True raises the last error
 
 
 @contextmanager

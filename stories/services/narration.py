@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
+from infinitestories.faults import with_retries
 from media.selectors import media_exists
 from media.services import media_delete_on_commit, media_save
 from usage.services import ai_work_admit
@@ -116,12 +117,12 @@ def _narration_file(
         voice=voice,
         on_piece=lambda done, total: jobs.job_progress(job=job, progress=10 + 80 * done // total),
     )
-    key = jobs.paid_work_store(
+    key = with_retries(
         lambda: media_save(
             category="audio", content=narration.audio, extension="mp3", content_type="audio/mpeg"
         )
     )
-    jobs.paid_work_store(
+    with_retries(
         lambda: jobs.job_params_update(
             job=job, output_key=key, duration=narration.duration, content_hash=content_hash
         )

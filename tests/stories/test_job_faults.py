@@ -81,6 +81,20 @@ def test_narration_paid_before_a_database_blip_is_reused(retries_run_in_process)
     assert paid("audio_synthesis") == 1
 
 
+@pytest.mark.django_db(transaction=True)  # autocommit, as in a worker: the write can be retried
+def test_a_usage_row_lost_to_a_blip_is_written_again_and_the_narration_kept(
+    retries_run_in_process,
+):
+    job = GenerationJobFactory()  # queued, not sent (autocommit would run it at once)
+
+    with database_blip('INSERT INTO "usage_usagemetric"'):
+        tasks.audio_generate_task.apply(args=[job.pk], throw=False)
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("completed", 1)
+    assert paid("audio_synthesis") == 1
+
+
 def test_narration_survives_storage_failing_once_after_it_was_bought(
     storage_fails_once, retries_run_in_process
 ):
