@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -13,7 +14,7 @@ from usage.selectors import plan_for, story_quota, user_spend
 from usage.services import standing_save
 
 from .models import BearerSession, ParentalConsent, User
-from .services import user_account_delete, user_tier_audit
+from .services import sessions_revoke_all, user_account_delete, user_tier_audit
 
 # What staff see of a signed-in device, wherever sessions are listed.
 SESSION_COLUMNS = [
@@ -119,8 +120,19 @@ class AccountStandingInline(admin.StackedInline):
     readonly_fields = ["blocked_at", "flagged_at"]
 
 
+class PasswordChangeRevokesSessionsForm(AdminPasswordChangeForm):
+    """A password set by staff signs the account out of every device, as a reset does: whoever
+    held a session (perhaps the reason for the change) holds it no more."""
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=commit)
+        sessions_revoke_all(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
+    change_password_form = PasswordChangeRevokesSessionsForm
     ordering = ["-created_at"]
     list_display = [
         "email",

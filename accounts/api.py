@@ -48,7 +48,8 @@ def _client(request) -> dict:
 
 
 class SignupView(PublicAPIView):
-    rate_limits = {"POST": ("signup",)}
+    # Per account first: guesses at one e-mail stop there and do not use up the network's count.
+    rate_limits = {"POST": ("signup_account", "signup")}
 
     @extend_schema(
         request=SignupInputSerializer,
@@ -68,7 +69,8 @@ class SignupView(PublicAPIView):
 
 
 class LoginView(PublicAPIView):
-    rate_limits = {"POST": ("login",)}
+    # Per account first: guesses at one e-mail stop there and do not use up the network's count.
+    rate_limits = {"POST": ("login_account", "login")}
 
     @extend_schema(
         request=LoginInputSerializer,

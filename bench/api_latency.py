@@ -38,6 +38,7 @@ def _env() -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "AI_PROVIDER": "local",  # production asks for an explicit provider; these reads use none
         # The benchmark measures latency, not the limiter refusing it.
         "RATE_LIMITS": "api=1000000/m",
         "LOG_LEVEL": "WARNING",

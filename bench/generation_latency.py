@@ -10,7 +10,6 @@ Run: `.venv/bin/python bench/generation_latency.py` (needs the machine's Postgre
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,37 +20,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.stack import (  # noqa: E402
+    fake_openai,
+    free_port,
+    production_env,
+    scratch_database,
+    wait_healthy,
+)
+
 DB_NAME = "infinitestories_bench_generation"
 LATENCY = float(os.environ.get("BENCH_AI_LATENCY", "1.0"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SERIAL_CALLS = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(base_url: str, media: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_URL": "redis://127.0.0.1:6379/10",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "RATE_LIMITS": "api=1000000/m,story_generation=1000/h,status_poll=1000000/m",
-        "LOG_LEVEL": "WARNING",
-        "AI_PROVIDER": "openai",
-        "OPENAI_API_KEY": "sk-bench",
-        "OPENAI_BASE_URL": base_url,
-        "AI_MAX_RETRIES": "0",
-        "MEDIA_ROOT": media,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
 
 
 SEED = """
@@ -82,24 +62,15 @@ def _call(base: str, token: str, path: str, body: dict | None = None) -> dict:
 
 def main() -> None:
     media = tempfile.mkdtemp(prefix="bench-media-")
-    os.environ.update(_env("http://unused", media))
-    import django
-
-    django.setup()
-    from tests.fakes.openai_server import FakeOpenAI
-
-    fake = FakeOpenAI().start()
-    fake.delay["/v1"] = LATENCY
-    env = _env(fake.base_url, media)
+    settings = {"database": DB_NAME, "redis_db": 10, "media": media}
+    fake = fake_openai(latency=LATENCY, env=production_env(openai_url="http://unused", **settings))
+    env = {
+        **production_env(openai_url=fake.base_url, **settings),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
     python = str(ROOT / ".venv/bin/python")
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {DB_NAME}"], check=True)
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    token, hero_id = subprocess.run(
-        [python, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.split()
-    port = _free_port()
+    token, hero_id = scratch_database(DB_NAME, env, SEED).split()
+    port = free_port()
     processes = [
         subprocess.Popen(
             [
@@ -141,15 +112,7 @@ def main() -> None:
     ]
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_healthy(base)
         time.sleep(3)  # let the worker connect to the broker
         floor = SERIAL_CALLS * LATENCY
         print(

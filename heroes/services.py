@@ -7,7 +7,7 @@ from infinitestories.ai.base import Operation
 from infinitestories.ai.chain import CallContext
 from infinitestories.ai.moderation import family_text_check
 from infinitestories.api.errors import NotFoundError
-from infinitestories.services import model_update
+from infinitestories.services import fit_to_columns, model_update
 from media.models import FileUpload
 from media.services import (
     media_delete,
@@ -79,7 +79,8 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     4. Extract the visual profile (structured output) from the hero and the prompt; save the
        picture without metadata (media.services.picture_save).
     5. In one transaction: point the hero at the new picture, update or create its
-       HeroVisualProfile, delete the previous avatar file after commit.
+       HeroVisualProfile, delete the previous avatar file after commit. A hero deleted meanwhile
+       is 404, and the new picture is deleted too.
     6. Whatever happened, release the cost reserved at admission (the calls' real cost is
        recorded as they are made).
     """
@@ -100,17 +101,23 @@ def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
     profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
     key = picture_save(category="avatar", content=drawing.image.image)
     with transaction.atomic():
-        hero = Hero.objects.select_for_update().get(pk=hero.pk)
-        old_key = hero.avatar_key
-        hero.avatar_key = key
-        hero.avatar_prompt = prompt
-        hero.avatar_generation_id = drawing.image.generation_id or ""
-        hero.save(
-            update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
-        )
-        HeroVisualProfile.objects.update_or_create(hero=hero, defaults=profile)
-        if old_key and old_key != key:
-            media_delete_on_commit(keys=[old_key])
+        locked = Hero.objects.select_for_update().filter(pk=hero.pk).first()
+        if locked is not None:
+            old_key = locked.avatar_key
+            locked.avatar_key = key
+            locked.avatar_prompt = prompt
+            locked.avatar_generation_id = drawing.image.generation_id or ""
+            locked.save(
+                update_fields=["avatar_key", "avatar_prompt", "avatar_generation_id", "updated_at"]
+            )
+            HeroVisualProfile.objects.update_or_create(
+                hero=locked, defaults=fit_to_columns(model=HeroVisualProfile, values=profile)
+            )
+            if old_key and old_key != key:
+                media_delete_on_commit(keys=[old_key])
+    if locked is None:  # deleted while it was drawn: the picture belongs to no one
+        media_delete_on_commit(keys=[key])
+        raise NotFoundError("Hero not found.")
     return Hero.objects.select_related("visual_profile").get(pk=hero.pk)
 
 
@@ -121,6 +128,9 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
     if hero.user_id != user.pk:
         raise NotFoundError("Hero not found.")
     ai_consent_check(user=user)  # the picture is moderated
+    # Held until commit: a hero deleted meanwhile is a 404 before anything is copied.
+    if not Hero.objects.select_for_update().filter(pk=hero.pk).exists():
+        raise NotFoundError("Hero not found.")
     avatar_key = upload_adopt_image(
         user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR, entity_id=hero.pk
     )

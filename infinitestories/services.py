@@ -40,3 +40,14 @@ def model_update(
     for name, value in changed.items():
         setattr(instance, name, value)
     return instance
+
+
+def fit_to_columns(*, model: type[models.Model], values: dict) -> dict:
+    """`values` with each text cut to what its column holds (a CharField's max_length): for text
+    we did not write ourselves, such as a model's answer, which PostgreSQL would refuse whole."""
+    fitted = dict(values)
+    for name, value in values.items():
+        limit = getattr(model._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str):
+            fitted[name] = value[:limit]
+    return fitted

@@ -2,7 +2,8 @@
 
 With nothing set the service runs on its embedded default: SQLite, local-memory cache, in-process
 tasks, local files, console e-mail, the offline AI provider. Each integration is switched on by its
-own variable. Production (DJANGO_DEBUG off) refuses to boot without DJANGO_SECRET_KEY.
+own variable. Production (DJANGO_DEBUG off) refuses to boot, naming the variable, without
+DJANGO_SECRET_KEY, REDIS_URL or an explicit AI_PROVIDER: none of them may fall back silently.
 """
 
 from datetime import date, timedelta
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_celery_beat",
     "auditlog",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "storages",
     "infinitestories.api",
     "accounts",
@@ -64,15 +68,20 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "infinitestories.api.middleware.api_paths",
+    "infinitestories.api.middleware.ServiceUnavailableMiddleware",
+    "infinitestories.api.middleware.ai_time_budget",
     # Staff's maintenance switch: writes under /api/ answer 503 while it is on.
     "usage.middleware.maintenance_mode",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Names the staff member behind each audited change made in the admin.
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, as django-axes asks: answers a locked-out admin login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "infinitestories.urls"
@@ -104,19 +113,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if not DATABASES["default"]["OPTIONS"]["pool"]:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under parallel requests: take the write lock when a transaction
+    # starts (a deferred read-then-write cannot wait for it and fails "database is locked"),
+    # wait up to 20 s for it, and let readers go on beside the writer (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, rate limits ----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if not REDIS_URL and not DEBUG:
+    # Without it rate limits count per process and tasks run inside web requests.
+    raise ImproperlyConfigured(
+        "REDIS_URL is required when DJANGO_DEBUG is off (rate limits, the task queue, cool-downs)."
+    )
+# Seconds to connect to Redis and to wait for any answer: a Redis that is down or hung costs a
+# request this long (then 503 SERVICE_UNAVAILABLE), never a stuck web thread.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2.0)
+REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
+        }
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose incr is atomic (INCR).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Local memory counts per process: right for one dev server, never for production.
+    # Local memory counts per process: right for one dev server (DEBUG only, see above).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Named limits; RATE_LIMITS="signup=100/h,api=1000/m" overrides any of them (see infinitestories/api/ratelimit.py).
@@ -127,6 +158,8 @@ RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out admin login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -162,6 +195,24 @@ PARENTAL_CONSENT_POLICY_VERSION = env.str("PARENTAL_CONSENT_POLICY_VERSION", def
 # The AI vendors the policy names: what a parent agrees we disclose the family's data to. Every
 # vendor the chains may call is named (ElevenLabs narrates when OpenAI's speech retires).
 PARENTAL_CONSENT_VENDORS = env.list("PARENTAL_CONSENT_VENDORS", default=["OpenAI", "ElevenLabs"])
+# The admin (staff only): django-axes locks a sign-in out after ADMIN_LOGIN_FAILURES failures in
+# a row, per account and per client address, for ADMIN_LOCKOUT_MINUTES; the API has its own
+# limits per account and network (infinitestories/api/ratelimit.py), so axes watches the admin.
+AXES_ENABLED = env.bool("ADMIN_LOCKOUT", default=True)
+AXES_WHITELIST_CALLABLE = "infinitestories.admin.not_an_admin_sign_in"
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOCKOUT_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+# The admin form's field, counted as one account whatever its case (e-mail is the login).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "infinitestories.admin.admin_sign_in_account"
+# The same client address the rate limits see (RATELIMIT_IP_META_KEY, the proxy's own entry).
+AXES_CLIENT_IP_CALLABLE = "infinitestories.api.ratelimit.client_ip"
+# Staff sign in to the admin with a password and a TOTP code from an authenticator app
+# (django-otp; `manage.py totp_device_add <email>` registers one). On by default in production.
+ADMIN_2FA = env.bool("ADMIN_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "InfiniteStories"
 # Bearer sessions: 30 days after last use; the expiry slides at most once a day.
 SESSION_TOKEN_TTL = timedelta(days=30)
 SESSION_TOKEN_REFRESH_INTERVAL = timedelta(days=1)
@@ -211,7 +262,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # would hand the task out again). Jobs heartbeat, so the sweeper, not the broker, recovers them.
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **REDIS_CLIENT_OPTIONS}
+# Sending a task to a broker that is down or hung gives up after two tries of REDIS_TIMEOUT: the
+# request that sent it has already committed, and the sweepers send lost messages again.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "normal"
 # The schedule lives in the database (django-celery-beat): seeded by a migration
 # (usage/migrations/0009_seed_beat_schedule.py), shown and edited in the admin (Periodic tasks), and
@@ -227,6 +282,8 @@ R2_BUCKET_NAME = env.str("R2_BUCKET_NAME", default="")
 R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 # How long a presigned GET or upload URL lives.
 MEDIA_URL_EXPIRY = timedelta(hours=1)
+# A file deletion not confirmed this long after its message was sent is sent again (seconds).
+MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -289,9 +346,17 @@ LOGGING = {
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 # Any OpenAI-compatible endpoint (a proxy, another vendor, the tests' fake server).
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+if not DEBUG and "AI_PROVIDER" not in env:
+    # The offline provider's moderation is a word list and its narration silence: production runs
+    # on it only when someone wrote so.
+    raise ImproperlyConfigured(
+        "AI_PROVIDER is required when DJANGO_DEBUG is off: 'openai', or 'local' on purpose."
+    )
 AI_PROVIDER = env.str("AI_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
 if AI_PROVIDER not in ("openai", "local"):
     raise ImproperlyConfigured("AI_PROVIDER must be 'openai' or 'local'.")
+if not DEBUG and AI_PROVIDER == "openai" and not OPENAI_API_KEY:
+    raise ImproperlyConfigured("OPENAI_API_KEY is required when AI_PROVIDER is 'openai'.")
 # Providers tried in order when one is down (e.g. "openai,local"); default: AI_PROVIDER alone.
 AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
 if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
@@ -301,9 +366,20 @@ if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
 AI_USAGE_SINK = "usage.services.usage_record"
 # A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
 AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
-# Per request; with AI_MAX_RETRIES SDK retries a call stays far under the 300 s soft limit.
+# Per request to the vendor, and the SDK's retries of it. One call with its retries fits in
+# WEB_TIMEOUT (checked below) and far under a job's 300 s soft limit.
 AI_REQUEST_TIMEOUT = env.float("AI_REQUEST_TIMEOUT", default=60.0)
-AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=1)
+# The longest a web request may run (the Procfile gives gunicorn the same number). Stories and
+# avatars are made inside the request: their AI calls share this budget (infinitestories.ai.chain
+# .time_budget), so a slow vendor ends the request with 503 AI_UNAVAILABLE, its Idempotency-Key
+# released, instead of a thread held past the point where the client gave up.
+WEB_TIMEOUT = env.int("WEB_TIMEOUT", default=150)
+if AI_REQUEST_TIMEOUT * (AI_MAX_RETRIES + 1) >= WEB_TIMEOUT:
+    raise ImproperlyConfigured(
+        "AI_REQUEST_TIMEOUT x (AI_MAX_RETRIES + 1) must stay under WEB_TIMEOUT: "
+        f"{AI_REQUEST_TIMEOUT:g} x {AI_MAX_RETRIES + 1} >= {WEB_TIMEOUT}."
+    )
 # Model names are configuration: OpenAI retires models often.
 AI_STORY_MODEL = env.str("AI_STORY_MODEL", default="gpt-5.4")
 AI_SMALL_MODEL = env.str("AI_SMALL_MODEL", default="gpt-5.4-mini")

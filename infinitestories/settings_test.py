@@ -7,6 +7,11 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-product
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("AI_PROVIDER", "local")
+# Production requires Redis; the suite runs on the machine's (Makefile's TEST_REDIS_URL).
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+# Admin tests sign staff in with force_login; tests/accounts/test_admin_security.py turns the
+# production default (two-factor on) back on and signs in with a real TOTP code.
+os.environ.setdefault("ADMIN_2FA", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
 
 from .settings import *  # noqa: F403

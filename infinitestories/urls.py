@@ -8,8 +8,12 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from infinitestories.admin import StaffAdminSite
 from infinitestories.api.errors import handler404 as api_not_found
 from infinitestories.api.health import HealthView
+
+# django-otp's documented way to guard the default site (every app registers on it).
+admin.site.__class__ = StaffAdminSite
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from infinitestories.ids import PublicIdField
 
@@ -25,6 +26,9 @@ class FileUpload(models.Model):
     entity_id = models.CharField(max_length=40, blank=True)
     is_public = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Once adopted, the upload key is spent but its link may still work until it expires (a
+    # presigned S3 PUT cannot be revoked): the purge deletes whatever it left there, then says so.
+    key_purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -32,6 +36,22 @@ class FileUpload(models.Model):
 
     def __str__(self) -> str:
         return self.storage_key
+
+
+class PendingDeletion(models.Model):
+    """A stored file to delete, written in the same transaction as the change that let it go.
+
+    The delete task removes the row once storage confirms; a row still here after
+    MEDIA_DELETE_RESEND_AFTER seconds had its message lost (broker down, worker killed) and the
+    sweeper sends it again, as the job sweeper does for generation jobs.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 MB = 1024 * 1024
@@ -45,6 +65,9 @@ ALLOWED_TYPES: dict[str, dict[str, str]] = {
     FileUpload.Category.PICTOGRAM: IMAGE_TYPES,
     FileUpload.Category.AUDIO: AUDIO_TYPES,
 }
+# The categories some endpoint adopts (checks the bytes against the declared type, then copies
+# them): only the avatar today. POST /api/files/upload refuses the others until one does.
+ADOPTED_CATEGORIES = {FileUpload.Category.AVATAR}
 MAX_SIZE: dict[str, int] = {
     FileUpload.Category.AVATAR: 10 * MB,
     FileUpload.Category.ILLUSTRATION: 10 * MB,

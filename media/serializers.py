@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from infinitestories.api.fields import StrictCharField, StrictIntegerField
 
-from .models import ALLOWED_TYPES, MAX_SIZE, MB, FileUpload
+from .models import ADOPTED_CATEGORIES, ALLOWED_TYPES, MAX_SIZE, MB, FileUpload
 
 
 class UploadInputSerializer(serializers.Serializer):
@@ -13,6 +13,11 @@ class UploadInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         category = attrs["category"]
+        if category not in ADOPTED_CATEGORIES:
+            # Nothing would check these bytes or ever use them: refuse rather than store them.
+            raise serializers.ValidationError(
+                {"category": f"Uploads are accepted for: {', '.join(sorted(ADOPTED_CATEGORIES))}."}
+            )
         allowed = ALLOWED_TYPES[category]
         if attrs["mime_type"] not in allowed:
             raise serializers.ValidationError(

@@ -27,7 +27,7 @@ from .errors import (
     UPLOAD_SIGNATURE_INVALID,
     UPLOAD_TOO_LARGE,
 )
-from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload
+from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload, PendingDeletion
 from .pictures import PictureError, picture_clean, picture_metadata
 from .selectors import media_exists, media_read, media_size
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
@@ -76,21 +76,48 @@ def picture_restore_clean(*, key: str, category: str) -> str | None:
 
 
 def media_delete_on_commit(*, keys: Iterable[str]) -> None:
-    """After the current transaction commits, delete each non-empty key (a retried Celery task).
+    """Delete each non-empty key once the current transaction commits (a retried Celery task).
 
     Deleting after commit means a rolled-back write never loses a file that is still referenced.
+    Each key is also written down (PendingDeletion) in this transaction, so a message the broker
+    loses is sent again by the sweeper (media_deletions_resend) and no file is forgotten.
     """
     from .tasks import media_delete_task
 
-    for key in {key for key in keys if key}:
+    keys = {key for key in keys if key}
+    PendingDeletion.objects.bulk_create(
+        [PendingDeletion(key=key) for key in keys], ignore_conflicts=True
+    )
+    for key in keys:
         # robust: one failed enqueue must not skip the others nor fail a committed request.
         transaction.on_commit(lambda key=key: media_delete_task.delay(key), robust=True)
 
 
 def media_delete(*, key: str) -> None:
-    """Delete one file now; a missing file is not an error (deletion is idempotent)."""
+    """Delete one file now and strike it off the pending deletions; a missing file is not an
+    error (deletion is idempotent)."""
     if key:
         default_storage.delete(key)
+        PendingDeletion.objects.filter(key=key).delete()
+
+
+def media_deletions_resend() -> int:
+    """Send again the deletions whose message was lost (still pending MEDIA_DELETE_RESEND_AFTER
+    seconds after it was sent). A beat job; a duplicate message deletes nothing twice."""
+    from .tasks import media_delete_task
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.MEDIA_DELETE_RESEND_AFTER)
+    keys = list(
+        PendingDeletion.objects.filter(sent_at__lt=cutoff)
+        .order_by("sent_at")
+        .values_list("key", flat=True)[:1000]
+    )
+    PendingDeletion.objects.filter(key__in=keys).update(sent_at=now)
+    for key in keys:
+        logger.warning("Deletion of %s was not confirmed: sent again", key)
+        media_delete_task.delay(key)
+    return len(keys)
 
 
 # --- Direct uploads (POST /api/files/upload) -------------------------------------------------
@@ -292,14 +319,25 @@ UNUSED_UPLOAD_GRACE = timedelta(days=1)
 
 @transaction.atomic
 def uploads_purge_unused() -> int:
-    """Delete uploads never adopted, with their objects (after commit). A daily beat job."""
-    stale = FileUpload.objects.filter(
-        entity_id="", expires_at__lt=timezone.now() - UNUSED_UPLOAD_GRACE
-    )
+    """A daily beat job; returns how many keys it cleared.
+
+    1. Uploads never adopted, a day past their link's expiry: the rows go, their objects after
+       commit.
+    2. Uploads adopted (their bytes copied under a new key): the upload key is spent, but its link
+       worked until it expired and a client could have stored something there again. Once the
+       link is past expiry, whatever lies under the spent key goes, once (key_purged_at).
+    """
+    cutoff = timezone.now() - UNUSED_UPLOAD_GRACE
+    stale = FileUpload.objects.filter(entity_id="", expires_at__lt=cutoff)
     keys = list(stale.values_list("storage_key", flat=True))
     stale.delete()
-    media_delete_on_commit(keys=keys)
-    return len(keys)
+    spent = FileUpload.objects.exclude(entity_id="").filter(
+        key_purged_at__isnull=True, expires_at__lt=timezone.now()
+    )
+    spent_keys = list(spent.values_list("storage_key", flat=True))
+    spent.update(key_purged_at=timezone.now())
+    media_delete_on_commit(keys=[*keys, *spent_keys])
+    return len(keys) + len(spent_keys)
 
 
 @transaction.atomic

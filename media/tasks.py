@@ -18,3 +18,9 @@ def media_delete_task(key: str) -> None:
 @shared_task
 def uploads_purge_unused_task() -> int:
     return services.uploads_purge_unused()
+
+
+@shared_task
+def media_deletions_resend_task() -> int:
+    """Every few minutes: send again the file deletions whose message was lost."""
+    return services.media_deletions_resend()

@@ -8,6 +8,7 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from infinitestories.ai import chain, images, scenes, story_text, visual_profile
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .models import (
     AccountStanding,
@@ -68,8 +69,12 @@ def plan_for(*, user, standing: AccountStanding | None = None) -> Plan:
 
 def runtime_settings() -> RuntimeSettings:
     """Staff's switches as every process sees them: from the shared cache, refreshed from the
-    database every RUNTIME_SETTINGS_CACHE_SECONDS and at once after a save."""
-    current = cache.get(RUNTIME_SETTINGS_CACHE_KEY)
+    database every RUNTIME_SETTINGS_CACHE_SECONDS and at once after a save. With the cache down
+    they are read from the database: the cache saves a query, it decides nothing."""
+    try:
+        current = cache.get(RUNTIME_SETTINGS_CACHE_KEY)
+    except INFRASTRUCTURE_ERRORS:
+        return RuntimeSettings.objects.filter(pk=1).first() or RuntimeSettings(pk=1)
     if current is None:
         current = RuntimeSettings.objects.filter(pk=1).first() or RuntimeSettings(pk=1)
         cache.set(RUNTIME_SETTINGS_CACHE_KEY, current, settings.RUNTIME_SETTINGS_CACHE_SECONDS)

@@ -10,6 +10,9 @@ Each attempt is metered, success or failure, through the usage sink that AI_USAG
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -17,6 +20,8 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 
 from .errors import ProviderError, TransientProviderError
 from .privacy import safety_identifier
@@ -108,7 +113,42 @@ def _cooldown_key(name: str) -> str:
 
 
 def is_cooling_down(name: str) -> bool:
-    return bool(shared_cache.get(_cooldown_key(name)))
+    """Whether `name` failed lately. The flag saves time, it guards nothing: with the cache
+    down the provider is simply tried, so narration half bought is not lost to a Redis fault."""
+    try:
+        return bool(shared_cache.get(_cooldown_key(name)))
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Cool-down of %s unknown (%s); trying it", name, exc)
+        return False
+
+
+def _cool_down(name: str) -> None:
+    try:
+        shared_cache.set(_cooldown_key(name), True, timeout=settings.AI_PROVIDER_COOLDOWN)
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Cool-down of %s not recorded (%s)", name, exc)
+
+
+# When the AI work of the current web request must be over (time.monotonic()); None outside one.
+_deadline: ContextVar[float | None] = ContextVar("ai_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """AI calls made inside share `seconds`: a vendor request waits at most what is left (the
+    provider shortens its timeout), and no call starts once it is spent (TransientProviderError:
+    the request answers 503 AI_UNAVAILABLE and nothing is charged)."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left in the current budget, or None when there is none (a worker's job)."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
 
 
 MODERATION_METHODS = ("moderate", "moderate_image")
@@ -146,7 +186,7 @@ def call(
         if pending is not None:
             pending.append(row)
         else:
-            _sink()(**row)
+            with_retries(lambda: _sink()(**row))
 
     names = providers or provider_names()
     if method in MODERATION_METHODS and names[0] != "local":
@@ -154,6 +194,11 @@ def call(
         names = [name for name in names if name != "local"]
     last_error: TransientProviderError | None = None
     for name in usable(names):
+        left = time_left()
+        if left is not None and left <= 0:
+            raise last_error or TransientProviderError(
+                "Out of time for this request.", operation=ctx.operation
+            )
         provider = get_provider(name)
         started = time.monotonic()
         try:
@@ -178,7 +223,7 @@ def call(
                 exc.operation = exc.operation or ctx.operation
             if isinstance(exc, TransientProviderError):
                 logger.warning("AI provider %s failed (%s); cooling down", name, exc)
-                shared_cache.set(_cooldown_key(name), True, timeout=settings.AI_PROVIDER_COOLDOWN)
+                _cool_down(name)
                 last_error = exc
                 continue
             if not isinstance(exc, ProviderError):
@@ -203,4 +248,5 @@ def flush(pending: list) -> None:
     """Write usage rows collected by calls made in worker threads."""
     sink = _sink()
     while pending:
-        sink(**pending.pop(0))
+        with_retries(lambda: sink(**pending[0]))
+        pending.pop(0)

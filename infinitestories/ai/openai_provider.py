@@ -18,7 +18,7 @@ import openai
 from django.conf import settings
 from PIL import Image
 
-from . import scenes, story_text, timings, visual_profile
+from . import chain, scenes, story_text, timings, visual_profile
 from .base import (
     ImageResult,
     ModerationResult,
@@ -268,6 +268,11 @@ class OpenAIProvider:
 
     # --- errors ----------------------------------------------------------------------------
     def _call(self, method, **kwargs):
+        left = chain.time_left()
+        if left is not None:
+            # Inside a web request: every try of this call (the SDK retries) fits in what is left.
+            attempts = settings.AI_MAX_RETRIES + 1
+            kwargs["timeout"] = max(0.1, min(settings.AI_REQUEST_TIMEOUT, left / attempts))
         try:
             return method(**kwargs)
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:

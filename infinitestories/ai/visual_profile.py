@@ -28,8 +28,6 @@ FIELDS = [
     "simplified_prompt",
 ]
 LIST_FIELDS = {"color_palette", "accessories"}
-# The prompts are whole sentences; every other text is a few words.
-LONG_FIELDS = {"canonical_prompt", "simplified_prompt"}
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -60,7 +58,9 @@ def messages(request: VisualProfileRequest) -> tuple[str, str]:
 
 
 def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) -> dict:
-    """The profile's fields, each cut to what its column holds."""
+    """The profile's fields: texts, and lists of at most ten short texts, with the hero's name
+    put back. Whoever stores them fits them to their columns (heroes.services, from the model
+    itself)."""
     brief = HeroBrief.of(hero)
     pseudonym = Pseudonym.choose(brief.name, texts=[*brief.texts()[1:], avatar_prompt])
     result = chain.call(
@@ -77,8 +77,6 @@ def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) 
         value = result.profile.get(name)
         if name in LIST_FIELDS:
             profile[name] = [reveal(str(v)) for v in value][:10] if isinstance(value, list) else []
-        elif name in LONG_FIELDS:
-            profile[name] = reveal(str(value or ""))
         else:
-            profile[name] = reveal(str(value or ""))[:200]
+            profile[name] = reveal(str(value or ""))
     return profile

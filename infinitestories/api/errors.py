@@ -24,6 +24,7 @@ from infinitestories.ai.errors import (
     GeneratedContentFlagged,
     TransientProviderError,
 )
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,20 @@ _STORY_FLAGGED = (
     "perhaps with a different occasion."
 )
 _AI_UNAVAILABLE = "Our storyteller is resting right now. Please try again in a few minutes."
+_SERVICE_UNAVAILABLE = "We are having trouble on our side. Please try again in a moment."
+# What a client should wait before trying again after a 503 SERVICE_UNAVAILABLE (seconds).
+SERVICE_RETRY_AFTER = "5"
+
+
+def service_unavailable(exc: BaseException) -> tuple[dict, int, dict]:
+    """The answer to a failure of the infrastructure (Redis, the database, storage): 503 with
+    Retry-After, never a 500; the cause stays in the log."""
+    logger.warning("Service unavailable: %s: %s", type(exc).__name__, exc)
+    return (
+        error_body(SERVICE_UNAVAILABLE, _SERVICE_UNAVAILABLE),
+        503,
+        {"Retry-After": SERVICE_RETRY_AFTER},
+    )
 
 
 def ai_error_answer(exc: AIError) -> ApplicationError:
@@ -161,6 +176,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
     if isinstance(exc, SuspiciousOperation):
         return Response(error_body(VALIDATION_ERROR, "The request was refused."), status=400)
+    if isinstance(exc, INFRASTRUCTURE_ERRORS):
+        body, status_code, headers = service_unavailable(exc)
+        return Response(body, status=status_code, headers=headers)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return Response(
         error_body(INTERNAL_ERROR, "Something went wrong on our side. Please try again."),

@@ -14,7 +14,12 @@ def _checks() -> dict[str, object]:
     if settings.REDIS_URL:
         from redis.asyncio import Redis as RedisClient
 
-        checks["redis"] = Redis(client_factory=lambda: RedisClient.from_url(settings.REDIS_URL))
+        # With the same timeouts as the cache: a hung Redis is reported, not waited on.
+        checks["redis"] = Redis(
+            client_factory=lambda: RedisClient.from_url(
+                settings.REDIS_URL, **settings.REDIS_CLIENT_OPTIONS
+            )
+        )
     return checks
 
 

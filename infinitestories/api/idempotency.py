@@ -6,8 +6,10 @@
   the retry runs again and nothing was charged);
 - the same key and body again: the kept answer, with `Idempotent-Replayed: true`;
 - the same key with another body: 422 IDEMPOTENCY_KEY_REUSED;
-- while the first request still runs: 409 REQUEST_IN_PROGRESS with Retry-After. A reservation
-  older than any request can live belongs to a dead request (a killed worker) and is taken over.
+- while the first request still runs: 409 REQUEST_IN_PROGRESS with Retry-After. A request that
+  runs out of time (its AI calls share WEB_TIMEOUT) ends with an error and releases its key at
+  once; a reservation older than any request can live belongs to a process that was killed, and
+  is taken over.
 Answers are kept for a day (a daily beat job purges them).
 """
 
@@ -16,6 +18,7 @@ import hashlib
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from djangorestframework_camel_case.util import camelize
@@ -28,9 +31,9 @@ from rest_framework.utils.encoders import JSONEncoder
 from .errors import IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS, ApplicationError
 from .models import IdempotencyRecord
 
-# Longer than gunicorn lets a request live (WEB_TIMEOUT, 180 s in the Procfile): a reservation
-# this old belongs to a request that is certainly dead.
-ABANDONED_AFTER = timedelta(minutes=5)
+# A request ends within WEB_TIMEOUT (its AI calls share that budget); a reservation this much
+# older belongs to a request whose process was killed (a deploy, an out-of-memory kill).
+ABANDONED_MARGIN = timedelta(seconds=30)
 # How long a replayable answer is kept: phones retry within minutes, not days.
 KEPT_FOR = timedelta(days=1)
 
@@ -124,7 +127,7 @@ def idempotency_begin(
     if existing.response_status is None:
         # A request that died mid-way (a killed worker) leaves its reservation behind; once it is
         # older than any request can run, the retry takes it over instead of waiting forever.
-        cutoff = timezone.now() - ABANDONED_AFTER
+        cutoff = timezone.now() - timedelta(seconds=settings.WEB_TIMEOUT) - ABANDONED_MARGIN
         taken = IdempotencyRecord.objects.filter(
             pk=existing.pk, response_status__isnull=True, created_at__lt=cutoff
         ).update(created_at=timezone.now())

@@ -6,6 +6,7 @@ django-ratelimit's fixed window in the cache, so it holds across gunicorn worker
 """
 
 import contextlib
+import ipaddress
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -17,10 +18,15 @@ from django_ratelimit.core import _split_rate, get_usage
 
 from .errors import RATE_LIMITED, ApplicationError
 
-# name -> (rate, key). key "ip" counts per client address, "user" per signed-in user.
+# name -> (rate, key). key "ip" counts per client network (an IPv4 address, an IPv6 /64), "user"
+# per signed-in user, "email" per account named in the body (its e-mail; the network without one).
 DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
-    "signup": ("5/h", "ip"),
-    "login": ("10/h", "ip"),
+    # Guessing at one account is limited per account, whatever the address; the network limit is
+    # generous, so the many families behind one carrier NAT or school address keep signing in.
+    "signup_account": ("5/h", "email"),
+    "signup": ("20/h", "ip"),
+    "login_account": ("10/h", "email"),
+    "login": ("100/h", "ip"),
     # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox.
     "email_send": ("5/h", "ip"),
     "api": ("100/m", "user"),
@@ -76,9 +82,29 @@ def _key(policy: Policy):
     def key(group, request) -> str:
         if policy.key == "user" and request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
-        return "ip:" + client_ip(request)
+        if policy.key == "email":
+            data = getattr(request, "data", None)
+            email = data.get("email") if isinstance(data, dict) else None
+            if isinstance(email, str) and email.strip():
+                return "email:" + email.strip().lower()
+        return "ip:" + client_network(request)
 
     return key
+
+
+def client_network(request) -> str:
+    """What one client can rotate within: its IPv4 address, or the /64 of its IPv6 address (a
+    subscriber is given a whole /64, so each of its addresses is the same client)."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def client_ip(request) -> str:

@@ -11,8 +11,9 @@ from infinitestories.ai import chain, images, scenes, timings
 from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import ContentRefused, PermanentProviderError, TransientProviderError
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
+from infinitestories.faults import with_retries
 from media.selectors import picture_read
-from media.services import media_delete, media_delete_on_commit, picture_save
+from media.services import media_delete_on_commit, picture_save
 from usage.services import Admission, ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
@@ -143,7 +144,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     1. Extract scenes once (structured output) and place timestamps; kept on the rows and job.
     2. Draw every picture not yet drawn concurrently, from the hero's canonical profile and, where
        the model takes references, the avatar. A refused prompt is softened, then made generic.
-    3. Save each picture as it lands (main thread); a failed picture is retried once on its own.
+    3. Save each picture as it lands (main thread; a storage or database blip is retried there,
+       the picture is paid for); a failed picture is retried once on its own.
     4. Settle: all drawn -> completed; some failed -> completed with a note (failed rows say why);
        all failed -> failed. Transient failures with attempts left re-raise for the task retry,
        which redraws only the missing pictures.
@@ -232,17 +234,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
                 )
                 continue
             chain.flush(pending)
-            key = picture_save(category="illustration", content=drawing.image.image)
-            stored = StoryIllustration.objects.filter(pk=row.pk).update(
-                image_key=key,
-                prompt=drawing.prompt,
-                generation_id=drawing.image.generation_id,
-                generation_status=StoryIllustration.Status.COMPLETED,
-                error_message="",
-                updated_at=timezone.now(),
-            )
-            if not stored:  # the picture (or its story) was deleted meanwhile: drop the file
-                media_delete(key=key)
+            if not _picture_store(row=row, drawing=drawing):
                 continue
             done += 1
             jobs.job_progress(job=job, progress=15 + 85 * done // len(rows))
@@ -258,6 +250,25 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         )
     else:
         jobs.job_complete(job=job)
+
+
+def _picture_store(*, row: StoryIllustration, drawing) -> bool:
+    """Store a paid picture and mark its row drawn; a blip of storage or the database is retried
+    here, not by redrawing. False when the row (or its story) was deleted meanwhile."""
+    key = with_retries(lambda: picture_save(category="illustration", content=drawing.image.image))
+    stored = with_retries(
+        lambda: StoryIllustration.objects.filter(pk=row.pk).update(
+            image_key=key,
+            prompt=drawing.prompt,
+            generation_id=drawing.image.generation_id,
+            generation_status=StoryIllustration.Status.COMPLETED,
+            error_message="",
+            updated_at=timezone.now(),
+        )
+    )
+    if not stored:
+        media_delete_on_commit(keys=[key])
+    return bool(stored)
 
 
 @transaction.atomic

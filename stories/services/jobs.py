@@ -25,6 +25,7 @@ from infinitestories.ai.errors import (
     TransientProviderError,
 )
 from infinitestories.api.errors import ApplicationError
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
 from usage.services import ai_consent_check, ai_work_may_run, ai_work_settle
 
 from ..models import GenerationJob, StoryIllustration
@@ -40,6 +41,9 @@ OPERATION = {
     Job.Kind.AUDIO: Operation.AUDIO_SYNTHESIS,
     Job.Kind.ILLUSTRATIONS: Operation.IMAGE_GENERATION,
 }
+# What a job retries later instead of failing: the provider down, the time limit, and a fault of
+# the infrastructure (Redis, the database, storage), none of which says the work is impossible.
+RETRIED_LATER = (TransientProviderError, SoftTimeLimitExceeded, *INFRASTRUCTURE_ERRORS)
 
 
 def job_create(
@@ -170,14 +174,24 @@ def job_release(*, job: GenerationJob, message: str) -> None:
 
 @contextmanager
 def heartbeat(*, job_id: str, every: float | None = None):
-    """Beat the job's heartbeat from a thread while the body runs."""
+    """Beat the job's heartbeat from a thread while the body runs.
+
+    A beat that cannot be written (a database blip) is logged and the next one tries again on a
+    fresh connection: the thread never dies of it, so the sweeper never takes a live job for dead.
+    """
     every = every or settings.AI_JOB_HEARTBEAT
     stop = threading.Event()
 
     def beat():
         try:
             while not stop.wait(every):
-                job_heartbeat(job_id=job_id)
+                try:
+                    job_heartbeat(job_id=job_id)
+                except INFRASTRUCTURE_ERRORS as exc:
+                    logger.warning(
+                        "Job %s heartbeat not written (%s); next beat retries", job_id, exc
+                    )
+                    connection.close()
         finally:
             connection.close()
 
@@ -194,11 +208,14 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     """What every generation task does: claim, work with a heartbeat, settle the job.
 
     A job whose AI (or feature) staff switched off after it was queued fails at once with the
-    switch's message. Settling a job (completed or failed) releases its cost reservation.
+    switch's message; so does one whose parent withdrew consent. Settling a job (completed or
+    failed) releases its cost reservation.
 
-    Transient provider errors release the job and re-raise for Celery's retry (with back-off and
-    jitter) until the job runs out of attempts; permanent ones fail it with a message the app can
-    show. Anything unexpected fails it too, and is re-raised so it is logged, never swallowed.
+    Transient provider errors and faults of the infrastructure (Redis, the database, storage)
+    release the job and re-raise for Celery's retry (with back-off and jitter) until the job runs
+    out of attempts; the retry reuses what was already paid for (the narration file, the pictures
+    stored). Permanent errors fail it with a message the app can show. Anything unexpected fails
+    it too, and is re-raised so it is logged, never swallowed.
     """
     job = job_claim(job_id=job_id)
     if job is None:
@@ -213,13 +230,16 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
         ai_consent_check(user=job.user)
         with heartbeat(job_id=job.pk):
             work(job)
-    except (TransientProviderError, SoftTimeLimitExceeded) as exc:
+    except RETRIED_LATER as exc:
         if job.attempts >= job.max_attempts:
             logger.warning("Job %s out of attempts: %s", job.pk, exc)
             job_fail(job=job, message=FAILED_MESSAGE)
             return
-        logger.info("Job %s attempt %d failed transiently: %s", job.pk, job.attempts, exc)
-        job_release(job=job, message=str(exc))
+        logger.info("Job %s attempt %d failed transiently: %r", job.pk, job.attempts, exc)
+        try:
+            job_release(job=job, message=str(exc))
+        except INFRASTRUCTURE_ERRORS:  # the database is still away: the sweeper re-queues it
+            logger.warning("Job %s not released; the sweeper will re-queue it", job.pk)
         raise TransientProviderError(str(exc)) from exc
     except (FamilyTextFlagged, ApplicationError) as exc:
         job_fail(job=job, message=exc.message)

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
+from infinitestories.faults import with_retries
 from media.selectors import media_exists
-from media.services import media_delete, media_delete_on_commit, media_save
+from media.services import media_delete_on_commit, media_save
 from usage.services import Admission, ai_work_admit, ai_work_release
 
 from ..models import GenerationJob, NarrationTimings, Story
@@ -66,69 +67,96 @@ def audio_request(
     )
 
 
+def _narration_text(story: Story) -> str:
+    return f"{story.title}.\n\n{story.content}"
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def audio_generate(*, job: GenerationJob) -> None:
     """Narrate the story (run by the audio task; safe to run again).
 
-    1. Synthesise the text in pieces within the vendor's limit, concurrently, and join them; the
-       word timings come with it.
-    2. Save the MP3 and its word timings, and remember its key on the job, so a re-run after a
-       crash reuses both.
-    3. In one transaction: point the story at the new file (duration, voice, time), drop the old
-       timings and schedule the old file's deletion after commit, recompute illustration
-       timestamps (from the words' times), complete the job.
+    1. Synthesise the story's current text in pieces within the vendor's limit, concurrently, and
+       join them; the word timings come with it (a file already made for this very text by an
+       earlier run is reused instead).
+    2. Save the MP3 and its word timings, and remember its key and the text's hash on the job, so
+       a re-run after a crash or a fault reuses the paid narration; a blip of storage or the
+       database is retried here.
+    3. In one transaction: when the text changed while it was narrated (an edit arrived), drop
+       this file and narrate the new text (back to 1); otherwise point the story at the file
+       (duration, voice, time), drop the old timings and schedule the old file's deletion after
+       commit, recompute illustration timestamps (from the words' times), complete the job.
     """
-    story = Story.objects.filter(pk=job.story_id).first()
-    if story is None:
-        jobs.job_fail(job=job, message="The story was deleted.")
-        return
     voice = job.params.get("voice") or settings.AI_DEFAULT_VOICE
-    text = f"{story.title}.\n\n{story.content}"
-    content_hash = hashlib.sha256(text.encode()).hexdigest()
+    while True:
+        story = Story.objects.filter(pk=job.story_id).first()
+        if story is None:
+            jobs.job_fail(job=job, message="The story was deleted.")
+            return
+        content_hash = _text_hash(_narration_text(story))
+        key, duration = _narration_file(
+            job=job, story=story, voice=voice, content_hash=content_hash
+        )
+        with transaction.atomic():
+            story = Story.objects.select_for_update().filter(pk=story.pk).first()
+            if story is None:  # deleted while we narrated (its job went with it): drop the file
+                media_delete_on_commit(keys=[key])
+                return
+            if _text_hash(_narration_text(story)) != content_hash:
+                # Edited meanwhile: this file tells the old text; narrate what the story says now.
+                NarrationTimings.objects.filter(story=story, audio_key=key).delete()
+                media_delete_on_commit(keys=[key])
+                continue
+            old_key = story.audio_key
+            Story.objects.filter(pk=story.pk).update(
+                audio_key=key,
+                audio_generated=True,
+                audio_duration=round(duration, 2),
+                audio_generated_at=timezone.now(),
+                voice_type=voice,
+                updated_at=timezone.now(),
+            )
+            if old_key and old_key != key:
+                media_delete_on_commit(keys=[old_key])
+            NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
+            story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
+            illustration_timestamps_recompute(story=story)
+            jobs.job_complete(job=job)
+            return
+
+
+def _narration_file(
+    *, job: GenerationJob, story: Story, voice: str, content_hash: str
+) -> tuple[str, float]:
+    """The stored MP3 of the story's text and its duration: the job's earlier file when it
+    narrates this very text, else a new narration (paid), stored with its word timings and
+    recorded on the job."""
     key = job.params.get("output_key")
-    duration = job.params.get("duration")
-    if not (key and job.params.get("content_hash") == content_hash and media_exists(key=key)):
-        ctx = chain.CallContext(
-            operation=Operation.AUDIO_SYNTHESIS,
-            user_id=job.user_id,
-            story_id=story.pk,
-            job_id=job.pk,
-        )
-        narration = speech.narration_synthesize(
-            ctx=ctx,
-            text=text,
-            voice=voice,
-            on_piece=lambda done, total: jobs.job_progress(
-                job=job, progress=10 + 80 * done // total
-            ),
-        )
-        key = media_save(
+    if key and job.params.get("content_hash") == content_hash and media_exists(key=key):
+        return key, job.params["duration"]
+    ctx = chain.CallContext(
+        operation=Operation.AUDIO_SYNTHESIS, user_id=job.user_id, story_id=story.pk, job_id=job.pk
+    )
+    narration = speech.narration_synthesize(
+        ctx=ctx,
+        text=_narration_text(story),
+        voice=voice,
+        on_piece=lambda done, total: jobs.job_progress(job=job, progress=10 + 80 * done // total),
+    )
+    key = with_retries(
+        lambda: media_save(
             category="audio", content=narration.audio, extension="mp3", content_type="audio/mpeg"
         )
-        _timings_keep(story=story, key=key, narration=narration)
-        duration = narration.duration
-        jobs.job_params_update(
-            job=job, output_key=key, duration=duration, content_hash=content_hash
+    )
+    with_retries(lambda: _timings_keep(story=story, key=key, narration=narration))
+    with_retries(
+        lambda: jobs.job_params_update(
+            job=job, output_key=key, duration=narration.duration, content_hash=content_hash
         )
-    with transaction.atomic():
-        story = Story.objects.select_for_update().filter(pk=story.pk).first()
-        if story is None:  # deleted while we narrated (its job went with it): drop the file
-            media_delete(key=key)
-            return
-        old_key = story.audio_key
-        Story.objects.filter(pk=story.pk).update(
-            audio_key=key,
-            audio_generated=True,
-            audio_duration=round(duration, 2),
-            audio_generated_at=timezone.now(),
-            voice_type=voice,
-            updated_at=timezone.now(),
-        )
-        if old_key and old_key != key:
-            media_delete_on_commit(keys=[old_key])
-        NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
-        story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
-        illustration_timestamps_recompute(story=story)
-        jobs.job_complete(job=job)
+    )
+    return key, narration.duration
 
 
 def _timings_keep(*, story: Story, key: str, narration: speech.Narration) -> None:
@@ -136,6 +164,8 @@ def _timings_keep(*, story: Story, key: str, narration: speech.Narration) -> Non
     story points at the file); nothing for a story deleted meanwhile."""
     with transaction.atomic():
         if Story.objects.select_for_update().filter(pk=story.pk).exists():
-            NarrationTimings.objects.create(
-                story=story, audio_key=key, source=narration.timings_source, words=narration.words
+            NarrationTimings.objects.get_or_create(
+                story=story,
+                audio_key=key,
+                defaults={"source": narration.timings_source, "words": narration.words},
             )

@@ -12,6 +12,7 @@ def test_every_beat_job_names_a_registered_task():
     assert scheduled == {
         "accounts.tasks.sessions_purge_expired_task",
         "media.tasks.uploads_purge_unused_task",
+        "media.tasks.media_deletions_resend_task",
         "infinitestories.api.tasks.idempotency_records_purge_task",
         "stories.tasks.generation_jobs_sweep_task",
         "usage.tasks.monthly_quota_reset_task",

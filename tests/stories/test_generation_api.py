@@ -295,6 +295,31 @@ def test_avatar_generation_stores_picture_and_visual_profile(auth_client, hero):
     assert ops == ["avatar_generation", "moderation", "moderation", "visual_profile"]
 
 
+def test_a_wordy_visual_profile_is_cut_to_its_columns(auth_client, hero, monkeypatch):
+    from infinitestories.ai.base import Usage, VisualProfileResult
+    from infinitestories.ai.local_provider import LocalProvider
+    from infinitestories.ai.visual_profile import FIELDS, LIST_FIELDS
+
+    # given a model that answers every text of the profile with 300 characters
+    wordy = {field: "very " * 60 for field in FIELDS if field not in LIST_FIELDS}
+    monkeypatch.setattr(
+        LocalProvider,
+        "describe_hero",
+        lambda self, request: VisualProfileResult(
+            profile=wordy, model="local", usage=Usage(unit="tokens")
+        ),
+    )
+
+    # when the avatar is drawn (and paid for)
+    response = auth_client.post(f"/api/heroes/{hero.pk}/avatar", {}, format="json")
+
+    # then the profile is saved, each text as long as its column allows
+    assert response.status_code == 200, response.json()
+    profile = HeroVisualProfile.objects.get(hero=hero)
+    assert (len(profile.hair_color), len(profile.clothing_style)) == (100, 200)
+    assert profile.canonical_prompt == wordy["canonical_prompt"]
+
+
 def test_avatar_custom_prompt_is_moderated(auth_client, hero):
     response = auth_client.post(
         f"/api/heroes/{hero.pk}/avatar", {"customPrompt": "with a gun"}, format="json"

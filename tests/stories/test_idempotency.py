@@ -5,6 +5,7 @@ from django.utils import timezone
 from infinitestories.api import idempotency
 from infinitestories.api.models import IdempotencyRecord
 from stories.models import Story
+from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import stories_used
 
@@ -67,3 +68,28 @@ def test_answers_are_kept_a_day_then_purged(user):
     assert idempotency.idempotency_records_purge() == 1
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()
+
+
+def test_a_request_out_of_time_answers_503_and_releases_its_key_at_once(
+    auth_client,
+    user,
+    openai_provider,  # noqa: F811
+    settings,
+):
+    # given a vendor that writes stories slower than the web timeout allows
+    settings.WEB_TIMEOUT = 2
+    openai_provider.delay["/v1/chat/completions"] = 5
+    hero = HeroFactory(user=user)
+
+    # when a story is asked for with an Idempotency-Key
+    response = _post(auth_client, hero, "key-1")
+
+    # then the request gives up with 503, its key released and nothing charged
+    assert (response.status_code, response.json()["code"]) == (503, "AI_UNAVAILABLE")
+    assert not IdempotencyRecord.objects.exists()
+    assert stories_used(user) == 0
+    # and the retry runs at once (no 409) and, the vendor back to speed, writes the story once
+    openai_provider.delay.clear()
+    retry = _post(auth_client, hero, "key-1")
+    assert retry.status_code == 201
+    assert Story.objects.count() == 1

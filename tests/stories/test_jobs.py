@@ -331,7 +331,9 @@ def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_
     assert sent == [[job.pk]]
 
 
-def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypatch):
+def test_narration_finished_after_its_story_was_deleted_leaves_no_file(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     from media import selectors as media_selectors
     from media import services as media_services
 
@@ -349,7 +351,8 @@ def test_narration_finished_after_its_story_was_deleted_leaves_no_file(monkeypat
     monkeypatch.setattr(narration, "media_save", save_then_story_deleted)
     claimed = jobs.job_claim(job_id=job.pk)
 
-    narration.audio_generate(job=claimed)
+    with django_capture_on_commit_callbacks(execute=True):
+        narration.audio_generate(job=claimed)
 
     assert len(saved_keys) == 1
     assert not media_selectors.media_exists(key=saved_keys[0])
@@ -382,3 +385,52 @@ def test_staff_requeue_a_failed_job_with_fresh_attempts(
     assert (failed.status, failed.attempts, failed.error_message) == ("queued", 0, "")
     assert done.status == "completed"
     assert sent == [[failed.pk]]
+
+
+@pytest.mark.parametrize("regenerate_audio", [True, False])
+def test_an_edit_arriving_while_narration_runs_is_narrated_afterwards(
+    monkeypatch, django_capture_on_commit_callbacks, regenerate_audio
+):
+    from django.core.files.storage import default_storage
+
+    from infinitestories.ai.local_provider import LocalProvider
+    from stories.models import Story
+    from stories.services import stories
+
+    # given narration running for a story
+    story = StoryFactory(title="Night", content="The old text of a calm night.")
+    job = narration.audio_request(user=story.user, story=story)
+    spoken, saved = [], []
+    original_speak, original_save = LocalProvider.speak, narration.media_save
+
+    def speak(self, **kwargs):
+        spoken.append(kwargs["text"])
+        return original_speak(self, **kwargs)
+
+    def save_while_the_family_edits(**kwargs):
+        saved.append(original_save(**kwargs))
+        if len(saved) == 1:  # the first narration is done; the family has just edited the text
+            stories.story_edit(
+                user=story.user,
+                story=Story.objects.get(pk=story.pk),
+                content="A new text about a brave dragon.",
+                regenerate_audio=regenerate_audio,
+            )
+        return saved[-1]
+
+    monkeypatch.setattr(LocalProvider, "speak", speak)
+    monkeypatch.setattr(narration, "media_save", save_while_the_family_edits)
+
+    # when the narration finishes
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.audio_generate_task.apply(args=[job.pk])
+
+    # then the story's audio tells the new text, and the stale file is gone
+    story.refresh_from_db()
+    job.refresh_from_db()
+    assert spoken == [
+        "Night. The old text of a calm night.",
+        "Night. A new text about a brave dragon.",
+    ]
+    assert (story.audio_generated, story.audio_key, job.status) == (True, saved[1], "completed")
+    assert not default_storage.exists(saved[0])

@@ -1,4 +1,5 @@
-"""The retention jobs (README "What we keep"), added to the database schedule."""
+"""The retention jobs (README "What we keep") and the resend of unconfirmed file deletions,
+added to the database schedule."""
 
 from importlib import import_module
 
@@ -10,6 +11,8 @@ SCHEDULE = {
     # Daily, in the quiet hours (UTC).
     "purge-failed-generation-jobs": ("stories.tasks.failed_jobs_purge_task", (3, 20)),
     "purge-moderation-records": ("usage.tasks.moderation_records_purge_task", (3, 25)),
+    # A deletion storage has not confirmed is sent again (media.PendingDeletion).
+    "media-deletions-resend": ("media.tasks.media_deletions_resend_task", 5 * 60),
 }
 
 

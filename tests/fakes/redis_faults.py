@@ -1,0 +1,67 @@
+"""A Redis that is down (nothing listens on its port) or hung (a TCP server on loopback that
+accepts connections and never answers), for real: the app's own Redis client meets them over
+real sockets. Import the fixtures into a test module."""
+
+import socket
+import threading
+from contextlib import contextmanager
+
+import pytest
+
+
+class HungServer:
+    """Accepts every connection and never answers a byte."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed by stop()
+                return
+            self.accepted.append(conn)
+
+    def stop(self):
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def redis_at(settings, url: str):
+    """Cache, rate limits and health check at `url`, with production's client options; the real
+    Redis is back afterwards (before other fixtures clean the cache up)."""
+    cache_settings, redis_url = settings.CACHES, settings.REDIS_URL
+    assert "RedisCache" in cache_settings["default"]["BACKEND"], "needs the Redis cache"
+    settings.REDIS_URL = url
+    settings.CACHES = {"default": {**cache_settings["default"], "LOCATION": url}}
+    try:
+        yield
+    finally:
+        settings.CACHES, settings.REDIS_URL = cache_settings, redis_url
+
+
+@pytest.fixture
+def redis_down(settings):
+    with redis_at(settings, f"redis://127.0.0.1:{closed_port()}/0"):
+        yield
+
+
+@pytest.fixture
+def redis_hung(settings):
+    server = HungServer()
+    with redis_at(settings, f"redis://127.0.0.1:{server.port}/0"):
+        yield server
+    server.stop()
