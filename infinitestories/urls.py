@@ -9,11 +9,12 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from infinitestories.api.errors import handler404 as api_not_found
-from infinitestories.api.health import HealthView
+from infinitestories.api.health import HealthView, ReadyView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health", HealthView.as_view(), name="health"),
+    path("api/health/ready", ReadyView.as_view(), name="health-ready"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),

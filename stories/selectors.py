@@ -1,4 +1,4 @@
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from media.selectors import media_url
@@ -120,3 +120,14 @@ def illustrations_status(*, story: Story) -> dict:
         "illustrations": rows,
         "estimated_completion_time": eta,
     }
+
+
+def jobs_queue_state() -> dict:
+    """Generation jobs waiting for a worker, and how long the oldest has waited since it was
+    requested (seconds; None when none waits). /api/health/ready reports it."""
+    waiting = GenerationJob.objects.filter(status=GenerationJob.Status.QUEUED).aggregate(
+        queued=Count("id"), oldest=Min("created_at")
+    )
+    oldest = waiting["oldest"]
+    age = (timezone.now() - oldest).total_seconds() if oldest else None
+    return {"queued": waiting["queued"], "oldest_queued_seconds": age}

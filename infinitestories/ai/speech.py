@@ -6,6 +6,7 @@ request, so the text is split on sentence boundaries, pieces are synthesised con
 (AI_TTS_CONCURRENCY threads: a 10-minute story is ~8 pieces), then joined and measured.
 """
 
+import contextvars
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,8 +73,15 @@ def narration_synthesize(
     workers = max(1, min(settings.AI_TTS_CONCURRENCY, len(pieces)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
         futures = {
+            # each piece in a copy of the caller's context, so its log lines keep the job's ids
             pool.submit(
-                chain.call, ctx=ctx, method="speak", pending=pending, text=piece, voice=voice
+                contextvars.copy_context().run,
+                chain.call,
+                ctx=ctx,
+                method="speak",
+                pending=pending,
+                text=piece,
+                voice=voice,
             ): index
             for index, piece in enumerate(pieces)
         }
