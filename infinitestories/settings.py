@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so that every answer (redirects and errors included) carries X-Request-ID.
-    "infinitestories.api.middleware.request_id",
+    "infinitestories.api.middleware.request_context",
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -307,7 +307,7 @@ LOGGING = observability.logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 observability.structlog_configure()
 # The request id is carried into the Celery tasks a request starts, and bound in the worker.
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
-# The request_id middleware has already replaced an insane X-Request-ID with a fresh one.
+# The request_context middleware has already replaced an insane X-Request-ID with a fresh one.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 # No client addresses in the logs: they are personal data, and the rate limiter has its own.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
