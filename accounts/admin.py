@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
-from infinitestories.admin import DeleteThroughServiceMixin
+from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 from usage.models import StoryQuota
 
 from .models import BearerSession, User
@@ -19,16 +19,13 @@ SESSION_COLUMNS = [
 ]
 
 
-class BearerSessionInline(admin.TabularInline):
+class BearerSessionInline(SystemMadeMixin, admin.TabularInline):
     model = BearerSession
     extra = 0
     can_delete = False
     fields = ["id", *SESSION_COLUMNS]
     readonly_fields = fields
     ordering = ["-last_used_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class StoryQuotaInline(admin.StackedInline):
@@ -109,7 +106,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(BearerSession)
-class BearerSessionAdmin(admin.ModelAdmin):
+class BearerSessionAdmin(SystemMadeMixin, admin.ModelAdmin):
     list_display = ["id", "user", *SESSION_COLUMNS]
     list_filter = [SessionStateFilter, "created_at"]
     search_fields = ["id", "user__email", "ip_address", "user_agent"]
@@ -117,9 +114,6 @@ class BearerSessionAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "user", "token_hash", *SESSION_COLUMNS]
     exclude: list[str] = []
     actions = ["revoke"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.action(description="Revoke selected sessions")
     def revoke(self, request, queryset):

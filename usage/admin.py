@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.db.models import Avg, Count, Sum
 from django.db.models.functions import TruncDay
 
+from infinitestories.admin import SystemMadeMixin
+
 from .models import Price, UsageMetric
 
 
 @admin.register(UsageMetric)
-class UsageMetricAdmin(admin.ModelAdmin):
+class UsageMetricAdmin(SystemMadeMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "operation",
@@ -29,9 +31,6 @@ class UsageMetricAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["user"]
     change_list_template = "admin/usage/usagemetric/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False
