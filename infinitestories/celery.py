@@ -4,7 +4,7 @@ import os
 
 import structlog
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_init, worker_process_init
 from django.dispatch import receiver
 from django_structlog.celery.signals import bind_extra_task_metadata
 from django_structlog.celery.steps import DjangoStructLogInitStep
@@ -26,6 +26,22 @@ def _logging_from_django_settings(**kwargs) -> None:
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+
+
+@worker_init.connect
+def _providers_imported_before_fork(**kwargs) -> None:
+    """The pool's processes inherit the AI SDKs already imported (see providers_warm_up)."""
+    from infinitestories.ai.chain import providers_warm_up
+
+    providers_warm_up()
+
+
+@worker_process_init.connect
+def _providers_ready_in_each_process(**kwargs) -> None:
+    """Each pool process makes its own HTTP clients before its first task, not during it."""
+    from infinitestories.ai.chain import providers_warm_up
+
+    providers_warm_up(fresh=True)
 
 
 @receiver(bind_extra_task_metadata)

@@ -34,6 +34,7 @@ class Recorded:
     path: str
     body: dict
     status: int = 200
+    at: float = field(default_factory=time.time)  # when the request arrived (benchmarks)
 
 
 @dataclass
