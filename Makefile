@@ -84,5 +84,8 @@ beat: install
 ci:
 	bash .ci/run
 
+# Load (locust, the PRD's 100 families) and time to a finished story, on gunicorn, PostgreSQL and
+# Redis; figures in README. bench/api_latency.py times single endpoints.
 bench: install
-	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/generation_latency.py
