@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "infinitestories_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "infinitestories_bench")
 REQUESTS_PER_ENDPOINT = int(os.environ.get("BENCH_REQUESTS", "400"))
 CLIENT_THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 ENDPOINTS = ["/api/auth/session", "/api/heroes", "/api/stories?limit=50", "/api/user/profile"]
@@ -33,7 +33,7 @@ def _env() -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",

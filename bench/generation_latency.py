@@ -143,16 +143,17 @@ def main() -> None:
     ]
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # /api/health answers 200 once the web serves and a Celery worker answers its ping
+        # (a 503 raises HTTPError, an OSError): the runs start on a stack that is up.
+        deadline = time.monotonic() + 90
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
+                urllib.request.urlopen(f"{base}/api/health", timeout=5)
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.2)
-        time.sleep(3)  # let the worker connect to the broker
+                time.sleep(0.5)
         floor = SERIAL_CALLS * LATENCY
         print(
             f"fake OpenAI latency {LATENCY:.2f} s a call; floor {floor:.2f} s ({SERIAL_CALLS} serial calls)\n"
