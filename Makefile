@@ -1,7 +1,10 @@
 # README's commands. `make dev` and `make test` on a fresh machine with Python 3.11 to 3.13 and make:
 # every target installs what it needs.
-# The newest Python 3.13, 3.12 or 3.11 on the PATH; name another with `make dev PY=/path/to/python3.12`.
-PY ?= $(firstword $(foreach v,3.13 3.12 3.11,$(shell command -v python$(v) 2>/dev/null)) python3)
+# The newest Python 3.13, 3.12 or 3.11 on the PATH that runs (a pyenv shim of a missing version
+# does not); name another with `make dev PY=/path/to/python3.12`.
+SUPPORTED = import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c '$(SUPPORTED)' 2>/dev/null && { echo $$p; break; }; done)
 VENV ?= .venv
 BIN = $(VENV)/bin
 PORT ?= 8000
@@ -12,8 +15,8 @@ UV = uv==0.13.8
 .PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium
 
 $(BIN)/python:
-	@$(PY) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null || { \
-		echo "Python 3.11 to 3.13 is needed; '$(PY)' is missing or another version."; \
+	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
+		echo "Python 3.11 to 3.13 is needed: $(or $(PY),none was found on the PATH)."; \
 		echo "Install one, or name it: make dev PY=/path/to/python3.12"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
