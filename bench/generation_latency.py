@@ -12,16 +12,15 @@ BENCH_DB_NAME and BENCH_REDIS_URL choose the database and Redis DB it uses).
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from stack import PYTHON, ROOT, environment, free_port, gunicorn, scratch_database, wait_until_up
+
 sys.path.insert(0, str(ROOT))
 DB_NAME = os.environ.get("BENCH_DB_NAME", "infinitestories_bench_generation")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
@@ -30,31 +29,18 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SERIAL_CALLS = 5
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(base_url: str, media: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_URL": REDIS_URL,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "RATE_LIMITS": "api=1000000/m,story_generation=1000/h,status_poll=1000000/m",
-        "LOG_LEVEL": "WARNING",
-        "AI_PROVIDER": "openai",
-        "OPENAI_API_KEY": "sk-bench",
-        "OPENAI_BASE_URL": base_url,
-        "AI_MAX_RETRIES": "0",
-        "MEDIA_ROOT": media,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
+    return environment(
+        db_name=DB_NAME,
+        redis_url=REDIS_URL,
+        RATE_LIMITS="api=1000000/m,story_generation=1000/h,status_poll=1000000/m",
+        AI_PROVIDER="openai",
+        OPENAI_API_KEY="sk-bench",
+        OPENAI_BASE_URL=base_url,
+        AI_MAX_RETRIES="0",
+        MEDIA_ROOT=media,
+        CELERY_TASK_ALWAYS_EAGER="false",
+    )
 
 
 SEED = """
@@ -93,36 +79,13 @@ def main() -> None:
     fake = FakeOpenAI().start()
     fake.delay["/v1"] = LATENCY
     env = _env(fake.base_url, media)
-    python = str(ROOT / ".venv/bin/python")
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {DB_NAME}"], check=True)
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    token, hero_id = subprocess.run(
-        [python, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.split()
-    port = _free_port()
+    token, hero_id = scratch_database(db_name=DB_NAME, env=env, seed=SEED).split()
+    port = free_port()
     processes = [
+        gunicorn(port=port, env=env),
         subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "infinitestories.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "120",
-                "--no-control-socket",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        ),
-        subprocess.Popen(
-            [
-                python,
+                PYTHON,
                 "-m",
                 "celery",
                 "-A",
@@ -143,17 +106,7 @@ def main() -> None:
     ]
     base = f"http://127.0.0.1:{port}"
     try:
-        # /api/health answers 200 once the web serves and a Celery worker answers its ping
-        # (a 503 raises HTTPError, an OSError): the runs start on a stack that is up.
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=5)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        wait_until_up(base, path="/api/health")  # the worker answers its ping too
         floor = SERIAL_CALLS * LATENCY
         print(
             f"fake OpenAI latency {LATENCY:.2f} s a call; floor {floor:.2f} s ({SERIAL_CALLS} serial calls)\n"

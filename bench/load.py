@@ -14,21 +14,17 @@ Run: `.venv/bin/python bench/load.py` (`make bench`); BENCH_USERS, BENCH_SECONDS
 BENCH_PEAK_SECONDS, BENCH_WORKERS, BENCH_DB_NAME and BENCH_REDIS_URL change the defaults.
 """
 
+import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, constant, constant_throughput, task
 from locust.env import Environment
+from stack import environment, free_port, gunicorn, scratch_database, wait_until_up
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = os.environ.get("BENCH_DB_NAME", "infinitestories_bench_load")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 USERS = int(os.environ.get("BENCH_USERS", "100"))
@@ -69,26 +65,13 @@ print(json.dumps(families))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_URL": REDIS_URL,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "RATE_LIMITS": "api=100000000/m",
-        "LOG_LEVEL": "WARNING",
-        "MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-media-"),
-    }
+    return environment(
+        db_name=DB_NAME,
+        redis_url=REDIS_URL,
+        RATE_LIMITS="api=100000000/m",
+        MEDIA_ROOT=tempfile.mkdtemp(prefix="bench-media-"),
+    )
 
 
 FAMILIES: list[dict] = []
@@ -151,6 +134,8 @@ def _run(host: str, user_class, users: int, seconds: int):
     env.stats.reset_all()
     gevent.sleep(seconds)
     runner.quit()
+    for error in env.stats.errors.values():
+        print(f"  {error.occurrences} x {error.method} {error.name}: {error.error}")
     return env.stats
 
 
@@ -167,52 +152,14 @@ def _row(name: str, entry) -> str:
 
 def main() -> None:
     env = _env()
-    python = str(ROOT / ".venv/bin/python")
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {DB_NAME}"], check=True)
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    import json
-
     FAMILIES.extend(
-        json.loads(
-            subprocess.run(
-                [python, "-c", SEED, str(USERS)],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        json.loads(scratch_database(db_name=DB_NAME, env=env, seed=SEED, args=(str(USERS),)))
     )
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "infinitestories.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    port = free_port()
+    server = gunicorn(port=port, env=env, workers=WORKERS)
     host = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{host}/api/health/ready", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        wait_until_up(host)
 
         print(
             f"gunicorn {WORKERS} workers on PostgreSQL and Redis; {len(FAMILIES)} families with "

@@ -3,9 +3,7 @@ nothing they cannot use, and no "Add" for rows only the service makes."""
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 
-from tests.accounts.factories import UserFactory
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import GenerationJobFactory, StoryFactory, StoryIllustrationFactory
 
@@ -18,13 +16,6 @@ SYSTEM_MADE = [
     "media/fileupload",
     "usage/usagemetric",
 ]
-
-
-@pytest.fixture
-def staff_browser():
-    browser = Client()
-    browser.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return browser
 
 
 def test_the_index_is_branded_with_readable_sections_and_no_view_site_link(staff_browser):
