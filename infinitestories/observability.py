@@ -48,6 +48,8 @@ def logging_config(*, level: str, fmt: str) -> dict:
 
 
 def structlog_configure() -> None:
+    # Python's warnings become log lines too (logger "py.warnings"), not bare text on stderr.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
