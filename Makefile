@@ -1,17 +1,39 @@
-# README's commands. `make dev` on a fresh machine with Python 3.11: venv, install, migrate, run.
-PY ?= python3
+# README's commands. `make dev` and `make test` on a fresh machine with Python 3.11 to 3.13 and make:
+# every target installs what it needs.
+# The newest Python 3.13, 3.12 or 3.11 on the PATH that runs (a pyenv shim of a missing version
+# does not); name another with `make dev PY=/path/to/python3.12`.
+SUPPORTED = import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c '$(SUPPORTED)' 2>/dev/null && { echo $$p; break; }; done)
 VENV ?= .venv
 BIN = $(VENV)/bin
 PORT ?= 8000
+# Exact versions and hashes of every package, transitive ones included (`make lock` rewrites it).
+LOCK = requirements.lock
+UV = uv==0.13.8
 
-.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench
+.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium
 
 $(BIN)/python:
+	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
+		echo "Python 3.11 to 3.13 is needed: $(or $(PY),none was found on the PATH)."; \
+		echo "Install one, or name it: make dev PY=/path/to/python3.12"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Installs from the lock (hash-checked), then the project itself; again only when either changes.
+$(VENV)/.installed: $(BIN)/python $(LOCK) pyproject.toml
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+# After changing dependencies in pyproject.toml: resolve them again for Python 3.11 to 3.13.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet "$(UV)"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet --output-file $(LOCK)
 
 .env:
 	cp .env.example .env
@@ -21,43 +43,52 @@ dev: install .env
 	$(BIN)/python manage.py ensure_demo_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-run:
+run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# The suite runs against the machine's real PostgreSQL and Redis (override either variable).
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/infinitestories
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# The browser tests (the API docs page) drive Debian's Chromium; playwright cannot download one.
+chromium:
+	@test -x /usr/bin/chromium || { \
+		command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { \
+			echo "The browser tests need /usr/bin/chromium: sudo apt-get install chromium"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Against PostgreSQL and Redis when they answer (DATABASE_URL / REDIS_URL, else TEST_DATABASE_URL /
+# TEST_REDIS_URL, else the usual local ports); otherwise on the embedded default, and it says so.
+# TEST_SERVICES=required (CI) refuses to fall back. See scripts/run_tests.py.
 PYTEST_ARGS ?=
 
-test: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+test: install chromium
+	$(BIN)/python scripts/run_tests.py $(PYTEST_ARGS)
 
-lint:
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format:
+format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrate:
+migrate: install
 	$(BIN)/python manage.py migrate
 
-superuser:
+superuser: install
 	$(BIN)/python manage.py createsuperuser
 
-demo:
+demo: install
 	$(BIN)/python manage.py demo_story
 
-worker:
+worker: install
 	$(BIN)/celery -A infinitestories worker -Q high,normal,low -l info
 
-beat:
+beat: install
 	$(BIN)/celery -A infinitestories beat -l info
 
 ci:
 	bash .ci/run
 
+# Load (locust, the PRD's 100 families) and time to a finished story, on gunicorn, PostgreSQL and
+# Redis; figures in README. bench/api_latency.py times single endpoints.
 bench: install
-	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/generation_latency.py

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from heroes.models import Hero
-from infinitestories.admin import DeleteThroughServiceMixin
+from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 from stories.models import Story
 from usage.models import AccountStanding, StoryQuota
 from usage.selectors import plan_for, story_quota, user_spend
@@ -27,16 +27,13 @@ SESSION_COLUMNS = [
 ]
 
 
-class BearerSessionInline(admin.TabularInline):
+class BearerSessionInline(SystemMadeMixin, admin.TabularInline):
     model = BearerSession
     extra = 0
     can_delete = False
     fields = ["id", *SESSION_COLUMNS]
     readonly_fields = fields
     ordering = ["-last_used_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # What staff see of a parent's consent, wherever consents are listed.
@@ -282,7 +279,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(BearerSession)
-class BearerSessionAdmin(admin.ModelAdmin):
+class BearerSessionAdmin(SystemMadeMixin, admin.ModelAdmin):
     list_display = ["id", "user", *SESSION_COLUMNS]
     list_filter = [SessionStateFilter, "created_at"]
     search_fields = ["id", "user__email", "ip_address", "user_agent"]
@@ -290,9 +287,6 @@ class BearerSessionAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "user", "token_hash", *SESSION_COLUMNS]
     exclude: list[str] = []
     actions = ["revoke"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.action(description="Revoke selected sessions")
     def revoke(self, request, queryset):

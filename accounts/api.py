@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from djangorestframework_camel_case.render import CamelCaseJSONRenderer
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -52,6 +52,14 @@ class SignupView(PublicAPIView):
     rate_limits = {"POST": ("signup_account", "signup")}
 
     @extend_schema(
+        summary="Create an account",
+        description=(
+            "Creates a parent account and answers with the user and a bearer session: keep "
+            "`session.token` in the Keychain and send it as `Authorization: Bearer <token>`. When "
+            "e-mail verification is mandatory, `session` is null until the e-mailed link is "
+            "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
+            "must not be a common one. At most 5 sign-ups an hour from one network address."
+        ),
         request=SignupInputSerializer,
         responses={201: SignupOutputSerializer, **error_responses(400, 429, authenticated=False)},
     )
@@ -73,6 +81,13 @@ class LoginView(PublicAPIView):
     rate_limits = {"POST": ("login_account", "login")}
 
     @extend_schema(
+        summary="Sign in",
+        description=(
+            "Answers the user and a new bearer session, valid for 30 days after its last use. A "
+            "wrong e-mail or password is 401 `INVALID_CREDENTIALS` (the answer never says which); "
+            "an address not yet verified, when verification is mandatory, is 403 "
+            "`EMAIL_NOT_VERIFIED`."
+        ),
         request=LoginInputSerializer,
         responses={
             200: LoginOutputSerializer,
@@ -92,14 +107,29 @@ class LoginView(PublicAPIView):
 class LogoutView(AuthenticatedAPIView):
     default_rate_limits = ()  # the PRD puts no limit on logout
 
-    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses()})
+    @extend_schema(
+        summary="Sign out",
+        description=(
+            "Revokes the session whose token signs this request. The user's other devices stay "
+            "signed in."
+        ),
+        request=None,
+        responses={200: SuccessSerializer, **error_responses()},
+    )
     def post(self, request):
         services.session_revoke(session=request.auth)
         return Response({"success": True})
 
 
 class SessionView(AuthenticatedAPIView):
-    @extend_schema(responses={200: SessionOutputSerializer, **error_responses()})
+    @extend_schema(
+        summary="Current session",
+        description=(
+            "The signed-in user and when this session expires. Call it when the app starts: 401 "
+            "means the stored token is no longer valid and the user signs in again."
+        ),
+        responses={200: SessionOutputSerializer, **error_responses()},
+    )
     def get(self, request):
         return Response(
             {
@@ -117,11 +147,21 @@ class ProfileView(AuthenticatedAPIView):
 
     rate_limits = {"PATCH": ("profile_update",)}
 
-    @extend_schema(responses={200: ProfileEnvelopeSerializer, **error_responses()})
+    @extend_schema(
+        summary="Get the profile",
+        description="The user's name, language, theme, subscription tier and monthly limits.",
+        responses={200: ProfileEnvelopeSerializer, **error_responses()},
+    )
     def get(self, request):
         return Response({"user": ProfileOutputSerializer(request.user).data})
 
     @extend_schema(
+        summary="Edit the profile",
+        description=(
+            "Changes `name`, `preferredLanguage` (en, es, fr, de, it) or `themePreference` "
+            "(system, light, dark). The tier, limits and usage belong to the server and cannot be "
+            "set."
+        ),
         request=ProfileUpdateInputSerializer,
         responses={200: ProfileEnvelopeSerializer, **error_responses(400)},
     )
@@ -138,11 +178,26 @@ class ConsentView(AuthenticatedAPIView):
 
     rate_limits = {"POST": ("profile_update",), "DELETE": ("profile_update",)}
 
-    @extend_schema(responses={200: ConsentEnvelopeSerializer, **error_responses()})
+    @extend_schema(
+        summary="Parental consent",
+        description=(
+            "The parent's consent in force (`consent`, or null) and the policy version the app "
+            "must show (`currentPolicyVersion`). Without consent to the current version, every AI "
+            "request answers 403 `CONSENT_REQUIRED`; reading the library keeps working."
+        ),
+        responses={200: ConsentEnvelopeSerializer, **error_responses()},
+    )
     def get(self, request):
         return Response(consent_body(request.user))
 
     @extend_schema(
+        summary="Give parental consent",
+        description=(
+            "Records a parent's consent to AI processing and to disclosure to the AI vendors the "
+            "policy names, for `policyVersion` (the current one), with when, the app version and "
+            "the address it came from. 201 when recorded, 200 when the same consent was already "
+            "in force."
+        ),
         request=ConsentInputSerializer,
         responses={
             200: OpenApiResponse(ConsentEnvelopeSerializer, description="Already in force."),
@@ -161,7 +216,15 @@ class ConsentView(AuthenticatedAPIView):
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(request=None, responses={200: ConsentEnvelopeSerializer, **error_responses()})
+    @extend_schema(
+        summary="Withdraw parental consent",
+        description=(
+            "Withdraws the consent in force: AI work stops at once (403 `CONSENT_REQUIRED`) and "
+            "the family's waiting narration and picture jobs fail; the library stays."
+        ),
+        request=None,
+        responses={200: ConsentEnvelopeSerializer, **error_responses()},
+    )
     def delete(self, request):
         services.consent_withdraw(user=request.user)
         return Response(consent_body(request.user))
@@ -173,6 +236,11 @@ class ExportView(AuthenticatedAPIView):
     rate_limits = {"GET": ("export",)}
 
     @extend_schema(
+        summary="Export my data",
+        description=(
+            "Everything the user owns (profile, heroes, stories, custom events, usage) as a JSON "
+            "file download, without any password or token."
+        ),
         responses={
             200: OpenApiResponse(
                 ExportOutputSerializer,
@@ -180,7 +248,7 @@ class ExportView(AuthenticatedAPIView):
                 'filename="infinitestories-export-<UTC timestamp>.json").',
             ),
             **error_responses(),
-        }
+        },
     )
     def get(self, request):
         data = ExportOutputSerializer(selectors.user_export(user=request.user)).data
@@ -198,7 +266,15 @@ class AccountView(AuthenticatedAPIView):
 
     rate_limits = {"DELETE": ("delete",)}
 
-    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses()})
+    @extend_schema(
+        summary="Delete my account",
+        description=(
+            "Deletes the account and everything it owns, signs out every device and removes the "
+            "files. It cannot be undone."
+        ),
+        request=None,
+        responses={200: SuccessSerializer, **error_responses()},
+    )
     def delete(self, request):
         services.user_account_delete(user=request.user)
         return Response({"success": True})
@@ -229,6 +305,16 @@ def password_reset_page(request, uidb36: str, key: str):
 # --- Password reset and e-mail verification: dj-rest-auth's views, under our limits -------------
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Ask for a password reset",
+        description=(
+            "E-mails a link to reset the password when an account has this address. Always 200: the "
+            "answer never says whether the address is registered. At most 5 e-mails an hour from "
+            "one network address."
+        ),
+    )
+)
 class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
     """Sends a reset link (always 200: never says whether the e-mail exists)."""
 
@@ -236,6 +322,15 @@ class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
     rate_limits = {"POST": ("email_send",)}
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Set a new password",
+        description=(
+            "With `uid` and `token` from the e-mailed link and the new password twice. Every "
+            "session of the account is revoked: each device signs in again."
+        ),
+    )
+)
 class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordResetConfirmView):
     """Sets the new password and signs the account out of every device: whoever held a session
     (perhaps the reason for the reset) holds it no more."""
@@ -251,11 +346,26 @@ class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordRese
         return Response({"detail": "Password has been reset with the new password."})
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Verify the e-mail address",
+        description=(
+            "With the `key` from the e-mailed link (the link itself also works in a browser). An "
+            "unknown or used key is 404."
+        ),
+    )
+)
 class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
     authentication_classes: list = []
     rate_limits = {"POST": ("login",)}
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Send the verification e-mail again",
+        description=("Always 200, whether or not the address is registered or already verified."),
+    )
+)
 class ResendEmailVerificationView(RateLimitedMixin, registration_views.ResendEmailVerificationView):
     authentication_classes: list = []
     rate_limits = {"POST": ("email_send",)}

@@ -1,3 +1,4 @@
+import structlog
 from rest_framework import authentication, exceptions
 
 from . import services
@@ -21,6 +22,8 @@ class BearerSessionAuthentication(authentication.BaseAuthentication):
         session = services.session_authenticate(token=token)
         if session is None:
             raise exceptions.AuthenticationFailed("Your session has expired or is invalid.")
+        # The request's later log lines, and the tasks it starts, name the user.
+        structlog.contextvars.bind_contextvars(user_id=session.user.pk)
         return session.user, session
 
     def authenticate_header(self, request) -> str:

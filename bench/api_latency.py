@@ -6,43 +6,27 @@ and prints p50/p95/p99 per endpoint. Run: `make bench` (needs the machine's Post
 """
 
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "infinitestories_bench"
+from stack import environment, free_port, gunicorn, scratch_database, wait_until_up
+
+DB_NAME = os.environ.get("BENCH_DB_NAME", "infinitestories_bench")
 REQUESTS_PER_ENDPOINT = int(os.environ.get("BENCH_REQUESTS", "400"))
 CLIENT_THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 ENDPOINTS = ["/api/auth/session", "/api/heroes", "/api/stories?limit=50", "/api/user/profile"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "AI_PROVIDER": "local",  # production asks for an explicit provider; these reads use none
-        # The benchmark measures latency, not the limiter refusing it.
-        "RATE_LIMITS": "api=1000000/m",
-        "LOG_LEVEL": "WARNING",
-    }
+    # The benchmark measures latency, not the limiter refusing it.
+    return environment(
+        db_name=DB_NAME,
+        redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+        RATE_LIMITS="api=1000000/m",
+    )
 
 
 SEED = """
@@ -68,53 +52,12 @@ print(token)
 
 def main() -> None:
     env = _env()
-    python = str(ROOT / ".venv/bin/python")
-    subprocess.run(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-qc",
-            f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)",
-        ],
-        check=True,
-    )
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {DB_NAME}"],
-        check=True,
-    )
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    token = subprocess.run(
-        [python, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "infinitestories.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    token = scratch_database(db_name=DB_NAME, env=env, seed=SEED).strip()
+    port = free_port()
+    server = gunicorn(port=port, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base)
 
         def timed(path: str) -> float:
             request = urllib.request.Request(

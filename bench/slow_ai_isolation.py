@@ -32,7 +32,7 @@ from bench.stack import (  # noqa: E402
     free_port,
     production_env,
     scratch_database,
-    wait_healthy,
+    wait_until_up,
 )
 
 DB_NAME = "infinitestories_bench_isolation"
@@ -162,7 +162,7 @@ def main() -> None:
     fake = fake_openai(latency=LATENCY, env=production_env(openai_url="http://unused", **settings))
     env = production_env(openai_url=fake.base_url, **settings)
     subprocess.run(["redis-cli", "-n", "12", "flushdb"], check=True, capture_output=True)
-    env["BENCH_FAMILIES"] = scratch_database(DB_NAME, env, SEED)
+    env["BENCH_FAMILIES"] = scratch_database(db_name=DB_NAME, env=env, seed=SEED).strip()
     port = free_port()
     command = _procfile_web_command()
     server = subprocess.Popen(
@@ -173,7 +173,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     out = Path(tempfile.mkdtemp(prefix="bench-locust-"))
     try:
-        wait_healthy(base)
+        wait_until_up(base)
         print(f"web: {command}")
         print(f"fake OpenAI answers every call after {LATENCY:g} s; {SECONDS} s per run\n")
         baseline = _locust(base, env, ["Reader"], READERS, str(out / "baseline"))

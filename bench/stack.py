@@ -1,7 +1,11 @@
-"""What the benchmarks share: a free loopback port, a scratch PostgreSQL database migrated and
-seeded with the project's own code, and waiting until a server answers /api/health."""
+"""What every benchmark does to stand the real stack up on this machine: a scratch PostgreSQL
+database with the migrations applied and seed data, gunicorn with production settings, and a
+wait until it answers (/api/health/ready for the web alone; /api/health once a Celery worker
+answers too).
+"""
 
 import os
+import socket
 import subprocess
 import time
 import urllib.request
@@ -12,34 +16,69 @@ PYTHON = str(ROOT / ".venv/bin/python")
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def scratch_database(name: str, env: dict, seed: str) -> str:
-    """Drop and create database `name`, migrate it, run the `seed` script; return its output."""
+def environment(*, db_name: str, redis_url: str, **overrides: str) -> dict[str, str]:
+    """Production settings on loopback; overrides win (RATE_LIMITS, the AI provider...)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "infinitestories.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        "REDIS_URL": redis_url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+
+
+def scratch_database(*, db_name: str, env: dict[str, str], seed: str, args: tuple = ()) -> str:
+    """A fresh database `db_name`, migrated, seeded by the Python code `seed`; its output."""
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True)
+    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"], check=True)
+    subprocess.run([*psql, f"CREATE DATABASE {db_name}"], check=True)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     return subprocess.run(
-        [PYTHON, "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
+        [PYTHON, "-c", seed, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
-def wait_healthy(base: str, timeout: float = 30) -> None:
+def gunicorn(*, port: int, env: dict[str, str], workers: int = 2) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "infinitestories.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "120",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def wait_until_up(base: str, *, path: str = "/api/health/ready", timeout: float = 90) -> None:
+    """Until `path` answers 200: a 503 (a piece not up yet) raises HTTPError, an OSError."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(f"{base}/api/health", timeout=2)
+            urllib.request.urlopen(f"{base}{path}", timeout=5)
             return
         except OSError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.5)
 
 
 def production_env(*, database: str, redis_db: int, openai_url: str, media: str) -> dict:

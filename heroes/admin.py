@@ -3,14 +3,14 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from infinitestories.admin import DeleteThroughServiceMixin
+from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 from media.selectors import media_url
 
 from .models import Hero, HeroVisualProfile
 from .services import hero_delete
 
 
-class HeroVisualProfileInline(admin.StackedInline):
+class HeroVisualProfileInline(SystemMadeMixin, admin.StackedInline):
     model = HeroVisualProfile
     extra = 0
     readonly_fields = ["created_at", "updated_at"]
@@ -67,7 +67,7 @@ class HeroAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
 
 
 @admin.register(HeroVisualProfile)
-class HeroVisualProfileAdmin(admin.ModelAdmin):
+class HeroVisualProfileAdmin(SystemMadeMixin, admin.ModelAdmin):
     list_display = ["hero", "hair_color", "eye_color", "art_style", "updated_at"]
     list_filter = ["art_style"]
     search_fields = ["hero__name", "hero__id", "hero__user__email"]

@@ -35,6 +35,11 @@ class HeroListView(OwnedAPIView):
     rate_limits = {"POST": ("hero_create",)}
 
     @extend_schema(
+        summary="List heroes",
+        description=(
+            "The user's heroes with how many stories each has. Sort with `sortBy` (createdAt, "
+            "name) and `sortOrder`; page with `limit` (at most 100) and `offset`."
+        ),
         operation_id="heroes_list",
         parameters=[paged_query(HeroListInputSerializer)],
         responses={200: HeroListEnvelopeSerializer, **error_responses(400)},
@@ -48,6 +53,12 @@ class HeroListView(OwnedAPIView):
         )
 
     @extend_schema(
+        summary="Create a hero",
+        description=(
+            "A child hero: a name, an age from 1 to 18, 1 to 5 traits from `GET "
+            "/api/heroes/traits`, an appearance and up to 3 special abilities. The text is checked "
+            "for child safety; refused text is 400 `CONTENT_REJECTED` and nothing is saved."
+        ),
         request=HeroInputSerializer,
         responses={201: HeroEnvelopeSerializer, **error_responses(400, 403)},
     )
@@ -69,6 +80,11 @@ class HeroDetailView(OwnedAPIView):
         )
 
     @extend_schema(
+        summary="Get a hero",
+        description=(
+            "The hero with its visual profile (how illustrations draw it). `includeStories=true` "
+            "adds its most recent stories, at most `storyLimit`."
+        ),
         parameters=[camel_query(HeroDetailInputSerializer)],
         responses={200: HeroDetailEnvelopeSerializer, **error_responses(400, 404)},
     )
@@ -83,6 +99,10 @@ class HeroDetailView(OwnedAPIView):
         return Response({"hero": HeroOutputSerializer(hero, context=context).data})
 
     @extend_schema(
+        summary="Edit a hero",
+        description=(
+            "Send only the fields to change. The text is checked for child safety like on creation."
+        ),
         request=HeroInputSerializer(partial=True),
         responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404)},
     )
@@ -94,6 +114,11 @@ class HeroDetailView(OwnedAPIView):
         return Response({"hero": HeroOutputSerializer(hero).data})
 
     @extend_schema(
+        summary="Delete a hero",
+        description=(
+            "Deletes the hero and its avatar. Its stories are kept, without a hero; the answer "
+            "says how many."
+        ),
         request=None,
         responses={200: HeroDeleteOutputSerializer, **error_responses(404)},
     )
@@ -108,6 +133,13 @@ class HeroAvatarView(OwnedAPIView):
     (storageKey, from POST /api/files/upload)."""
 
     @extend_schema(
+        summary="Make the hero's avatar",
+        description=(
+            "Either draws a new avatar (send `customPrompt` to steer it, or nothing) or uses a "
+            "picture the user uploaded (`storageKey` from `POST /api/files/upload`). Answers the "
+            "hero with its new `avatarUrl` and visual profile. Drawing takes up to about a minute "
+            "and counts against the avatar limit."
+        ),
         request=AvatarInputSerializer,
         responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404, 502, 503)},
     )
@@ -129,6 +161,10 @@ class HeroAvatarView(OwnedAPIView):
 class HeroTraitsView(AuthenticatedAPIView):
     """GET /api/heroes/traits: the traits a hero may have."""
 
-    @extend_schema(responses={200: HeroTraitsOutputSerializer, **error_responses()})
+    @extend_schema(
+        summary="Traits a hero may have",
+        description="The list a hero's `traits` are chosen from.",
+        responses={200: HeroTraitsOutputSerializer, **error_responses()},
+    )
     def get(self, request):
         return Response({"traits": list(VALID_TRAITS)})

@@ -29,6 +29,7 @@ class Hero(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "heroes"
         indexes = [
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["user", "name"]),

@@ -39,6 +39,14 @@ class StaffAdminSite(OTPAdminSite):
         return AdminSite.has_permission(self, request)
 
 
+class SystemMadeMixin:
+    """Rows only the service creates (jobs, usage, sessions, uploads, pictures, profiles): the
+    admin shows and manages them but offers no "Add", which could only make a half-made row."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class DeleteThroughServiceMixin:
     """Deleting in the admin goes through the domain's service, as the API does: files are
     removed after commit, orders close up, sessions are revoked. Nothing is left in storage."""

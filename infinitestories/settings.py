@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from . import observability
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -26,6 +28,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 - DEBUG only
+# Old keys still accepted for signed links while a new DJANGO_SECRET_KEY takes over (rotation).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
@@ -40,8 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    "django_structlog",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     # dj-rest-auth's e-mail verification views import it, even without social login.
@@ -63,6 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer (redirects and errors included) carries X-Request-ID.
+    "infinitestories.api.middleware.request_context",
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["infinitestories.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "infinitestories.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "infinitestories.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 # "newPassword1" <-> "new_password1" (not "new_password_1").
@@ -232,9 +241,22 @@ JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {"no_underscore_before_number": True}}
 SPECTACULAR_SETTINGS = {
     "TITLE": "InfiniteStories API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "The API behind the InfiniteStories iOS app. JSON in and out, in camelCase; every error "
+        "is `{error, code, details}`. Sign up or sign in for a bearer token and send it as "
+        "`Authorization: Bearer <token>`. The guide for app developers (tokens, polling, error "
+        "codes, rate limits, uploads) is docs/api-guide.md in the repository."
+    ),
     "SERVE_INCLUDE_SCHEMA": False,
     # One name for the usage banner's states, shown by the profile and GET /api/user/usage.
     "ENUM_NAME_OVERRIDES": {"UsageAlertEnum": "usage.serializers.ALERTS"},
+    # /api/docs works offline: Swagger UI comes from our own static files
+    # (drf-spectacular-sidecar, pinned), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No request to swagger.io's validator either.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
@@ -318,7 +340,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="InfiniteStories <nor
 # Off behind a proxy that terminates TLS and redirects itself, and on loopback.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe health over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/health(/ready)?$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -333,13 +355,36 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Health ----------------------------------------------------------------------------------
+# /api/health waits this long (seconds) for a Celery worker to answer its ping.
+HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
+# /api/health/ready reports the job queue through this function (the core imports no domain app).
+HEALTH_QUEUE_STATE = "stories.selectors.jobs_queue_state"
+
+# --- Logs, request ids, error reports ----------------------------------------------------------
+# One JSON object per line with the request id, user id, task id and job id bound to it
+# (infinitestories/observability.py); `console` is easier to read by eye.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or console.")
+LOGGING = observability.logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+observability.structlog_configure()
+# The request id is carried into the Celery tasks a request starts, and bound in the worker.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# The request_context middleware has already replaced an insane X-Request-ID with a fresh one.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# No client addresses in the logs: they are personal data, and the rate limiter has its own.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    observability.sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+        # Performance traces cost quota; errors are always sent.
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- AI ----------------------------------------------------------------------------------------
 # The offline provider is the default; an OpenAI key switches to OpenAI unless AI_PROVIDER says.

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from infinitestories.admin import DeleteThroughServiceMixin
+from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 
 from .models import FileUpload
 from .selectors import media_url
@@ -9,7 +9,7 @@ from .services import upload_delete
 
 
 @admin.register(FileUpload)
-class FileUploadAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
+class FileUploadAdmin(SystemMadeMixin, DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = ["storage_key", "category", "mime_type", "file_size", "user", "created_at"]
     list_filter = ["category", "mime_type", "is_public", "created_at"]
     search_fields = ["id", "storage_key", "file_name", "user__email", "entity_id"]
@@ -36,9 +36,6 @@ class FileUploadAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
     def file_link(self, upload: FileUpload) -> str:
         url = media_url(key=upload.storage_key)
         return format_html('<a href="{}">open</a>', url) if url else "—"
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     def delete_with_service(self, obj) -> None:
         upload_delete(upload=obj)

@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.errors import ApplicationError, error_body, json_error
+from infinitestories.api.middleware import absolute_url
 from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView
 
@@ -22,6 +23,13 @@ class FileUploadView(AuthenticatedAPIView):
     rate_limits = {"POST": ("upload",)}
 
     @extend_schema(
+        summary="Start an upload",
+        description=(
+            "Declares a file (name, MIME type, size, category) and answers a signed `uploadUrl`: "
+            "PUT the bytes there within an hour with the same Content-Type. Then use `storageKey`, "
+            "for example with `POST /api/heroes/{heroId}/avatar`. Pictures up to 10 MB (PNG, JPEG, "
+            "WebP), audio up to 50 MB."
+        ),
         request=UploadInputSerializer,
         responses={200: UploadOutputSerializer, **error_responses(400)},
     )
@@ -29,11 +37,9 @@ class FileUploadView(AuthenticatedAPIView):
         data = UploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload, url = services.upload_create(user=request.user, **data.validated_data)
-        if url.startswith("/"):
-            url = request.build_absolute_uri(url)
         body = UploadOutputSerializer(
             {
-                "upload_url": url,
+                "upload_url": absolute_url(url),
                 "storage_key": upload.storage_key,
                 "public_url": media_url(key=upload.storage_key),
                 "expires_at": upload.expires_at,

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from infinitestories.api.middleware import absolute_url
+
 from .pictures import PictureError, picture_clean
 from .storage import is_s3
 
@@ -10,8 +12,9 @@ from .storage import is_s3
 def media_url(*, key: str) -> str | None:
     """The URL a client fetches the file from, or None when there is no file.
 
-    Public under R2_PUBLIC_URL when set; otherwise a presigned GET that expires after
-    MEDIA_URL_EXPIRY on S3, or the /media/ URL on local files (served in DEBUG).
+    Always absolute: public under R2_PUBLIC_URL when set; otherwise a presigned GET that
+    expires after MEDIA_URL_EXPIRY on S3, or on local files (served in DEBUG) the /media/ URL on
+    the host the request came to (a path only outside a request, e.g. in a management command).
     """
     if not key:
         return None
@@ -19,7 +22,7 @@ def media_url(*, key: str) -> str | None:
         return f"{settings.R2_PUBLIC_URL}/{key}"
     if is_s3():
         return default_storage.url(key, expire=int(settings.MEDIA_URL_EXPIRY.total_seconds()))
-    return default_storage.url(key)
+    return absolute_url(default_storage.url(key))
 
 
 def media_read(*, key: str) -> bytes:

@@ -3,13 +3,13 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from infinitestories.admin import DeleteThroughServiceMixin
+from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 
 from .models import CustomStoryEvent, GenerationJob, NarrationTimings, Story, StoryIllustration
 from .services import custom_events, illustrations, jobs, stories
 
 
-class StoryIllustrationInline(admin.TabularInline):
+class StoryIllustrationInline(SystemMadeMixin, admin.TabularInline):
     model = StoryIllustration
     extra = 0
     fields = [
@@ -47,7 +47,7 @@ class NarrationTimingsInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
+class StoryAdmin(SystemMadeMixin, DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "user",
@@ -97,7 +97,7 @@ class StoryAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
 
 
 @admin.register(StoryIllustration)
-class StoryIllustrationAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
+class StoryIllustrationAdmin(SystemMadeMixin, DeleteThroughServiceMixin, admin.ModelAdmin):
     list_display = ["id", "story", "display_order", "timestamp", "generation_status", "created_at"]
     list_filter = ["generation_status", "created_at"]
     search_fields = ["id", "story__id", "story__title", "story__user__email"]
@@ -140,7 +140,7 @@ class CustomStoryEventAdmin(DeleteThroughServiceMixin, admin.ModelAdmin):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
+class GenerationJobAdmin(SystemMadeMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "kind",

@@ -68,6 +68,12 @@ class StoriesView(OwnedAPIView):
     """
 
     @extend_schema(
+        summary="List stories",
+        description=(
+            "The user's stories, each with its hero's name and how many illustrations it has. "
+            "Filter with `heroId`, `eventType`, `language`, `isFavorite`; sort with `sortBy` "
+            "(createdAt, listenCount) and `sortOrder`; page with `limit` and `offset`."
+        ),
         operation_id="stories_list",
         parameters=[paged_query(StoryListInputSerializer)],
         responses={200: StoryListEnvelopeSerializer, **error_responses(400)},
@@ -81,6 +87,16 @@ class StoriesView(OwnedAPIView):
         )
 
     @extend_schema(
+        summary="Write a story",
+        description=(
+            "Writes a story for one of the user's heroes about a built-in event (`eventType`) or "
+            "the family's own (`customEventId`), in `language`. The text is in the answer (201, "
+            "after some seconds). Narration (`generateAudio`, on by default) and illustrations "
+            "(`generateIllustrations`) follow as jobs listed under `jobs`: poll their status "
+            "endpoints. Send an `Idempotency-Key` header so that a retried request never makes a "
+            "second story. Counts against the monthly quota (429 `QUOTA_EXCEEDED` when none is "
+            "left)."
+        ),
         request=StoryCreateInputSerializer,
         parameters=[idempotency.PARAMETER],
         responses={
@@ -130,6 +146,11 @@ class StoryDetailView(_StoryView):
     rate_limits = {"PATCH": ("story_update",), "DELETE": ("delete",)}
 
     @extend_schema(
+        summary="Get a story",
+        description=(
+            "The story with its hero. `includeIllustrations=true` adds its pictures with the "
+            "moment of the narration each belongs to."
+        ),
         parameters=[camel_query(StoryDetailInputSerializer)],
         responses={200: StoryDetailEnvelopeSerializer, **error_responses(400, 404)},
     )
@@ -142,6 +163,12 @@ class StoryDetailView(_StoryView):
         return Response({"story": StoryOutputSerializer(story, context=context).data})
 
     @extend_schema(
+        summary="Edit a story",
+        description=(
+            "Changes `title`, `content` or `isFavorite`. Changed content makes the narration stale "
+            "(`audioGenerated: false`); with `regenerateAudio: true` new narration is queued and "
+            "listed under `jobs`."
+        ),
         request=StoryUpdateInputSerializer,
         responses={
             200: StoryUpdateOutputSerializer,
@@ -161,7 +188,12 @@ class StoryDetailView(_StoryView):
             }
         )
 
-    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
+    @extend_schema(
+        summary="Delete a story",
+        description="Deletes the story with its narration and pictures.",
+        request=None,
+        responses={200: SuccessSerializer, **error_responses(404)},
+    )
     def delete(self, request, story_id: str):
         stories.story_delete(story=self.get_story(story_id))
         return Response({"success": True})
@@ -171,7 +203,12 @@ class StoryListenView(_StoryView):
     """POST /api/stories/{storyId}/listen: one more listen, counted atomically."""
 
     @extend_schema(
-        request=None, responses={200: StoryListenOutputSerializer, **error_responses(404)}
+        summary="Count a listen",
+        description=(
+            "Call it when playback starts. Answers the new `listenCount` and `lastListenedAt`."
+        ),
+        request=None,
+        responses={200: StoryListenOutputSerializer, **error_responses(404)},
     )
     def post(self, request, story_id: str):
         story = stories.story_listen(story=self.get_story(story_id))
@@ -187,6 +224,11 @@ class StoryAudioView(_StoryView):
     """POST /api/stories/{storyId}/audio: queue narration."""
 
     @extend_schema(
+        summary="Narrate a story",
+        description=(
+            "Queues narration of the story in `voice` and answers 202 with the job. Poll `GET "
+            "/api/stories/{storyId}/audio/status` until `audioGenerated` is true."
+        ),
         request=AudioRequestInputSerializer,
         responses={202: AudioRequestOutputSerializer, **error_responses(400, 403, 404, 503)},
     )
@@ -208,7 +250,16 @@ class StoryAudioStatusView(_StoryView):
 
     rate_limits = {"GET": ("status_poll",)}
 
-    @extend_schema(responses={200: AudioStatusOutputSerializer, **error_responses(404)})
+    @extend_schema(
+        summary="Narration status",
+        description=(
+            "When the narration is ready: `audioGenerated: true` with `audioUrl` and "
+            "`audioDuration`. While it is made: the job's `status`, `progress` (0-100) and "
+            "`estimatedCompletionTime`. Poll every 2 seconds, backing off to 10 (see "
+            "docs/api-guide.md)."
+        ),
+        responses={200: AudioStatusOutputSerializer, **error_responses(404)},
+    )
     def get(self, request, story_id: str):
         status = selectors.audio_status(story=self.get_story(story_id))
         return Response(AudioStatusOutputSerializer(status).data)
@@ -228,7 +279,15 @@ class StoryAudioTimingsView(_StoryView):
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
             **error_responses(404),
         },
-        description="404 AUDIO_NOT_GENERATED until the story's current text is narrated.",
+        summary="Read-along word timings",
+        description=(
+            "When each spoken word of the title and the text starts and ends in the narration "
+            "(seconds, in order), and where the times come from: `vendor` (the voice's own "
+            "alignment), `transcription` or `estimated`. Highlight words as the audio plays. The "
+            "answer carries an `ETag`: send it back as `If-None-Match` to get 304 while the "
+            "narration is unchanged. 404 `AUDIO_NOT_GENERATED` until the story's current text is "
+            "narrated (after an edit too)."
+        ),
     )
     def get(self, request, story_id: str):
         story = self.get_story(story_id)
@@ -251,6 +310,11 @@ class StoryIllustrationsView(_StoryView):
     duration; POST queues new ones."""
 
     @extend_schema(
+        summary="List a story's pictures",
+        description=(
+            "In display order, each with its `timestamp` (seconds into the narration) and "
+            "`duration`, and the narration's `totalDuration`."
+        ),
         operation_id="stories_illustrations_list",
         responses={200: StoryIllustrationListOutputSerializer, **error_responses(404)},
     )
@@ -265,6 +329,11 @@ class StoryIllustrationsView(_StoryView):
         )
 
     @extend_schema(
+        summary="Illustrate a story",
+        description=(
+            "Queues `count` (1 to 5) pictures drawn from the hero's look and answers 202 with the "
+            "job. Poll `GET /api/stories/{storyId}/illustrations/status`."
+        ),
         request=IllustrationRequestInputSerializer,
         responses={
             202: IllustrationRequestOutputSerializer,
@@ -290,7 +359,15 @@ class StoryIllustrationsStatusView(_StoryView):
 
     rate_limits = {"GET": ("status_poll",)}
 
-    @extend_schema(responses={200: IllustrationStatusOutputSerializer, **error_responses(404)})
+    @extend_schema(
+        summary="Illustration status",
+        description=(
+            "The job's `status`, `progress` (completed of total) and each picture's "
+            "`generationStatus`. A set ends `completed` or `partially_failed`, never stuck; failed "
+            "pictures can be asked for again."
+        ),
+        responses={200: IllustrationStatusOutputSerializer, **error_responses(404)},
+    )
     def get(self, request, story_id: str):
         status = selectors.illustrations_status(story=self.get_story(story_id))
         return Response(IllustrationStatusOutputSerializer(status).data)
@@ -301,7 +378,12 @@ class StoryIllustrationDetailView(_StoryView):
 
     rate_limits = {"DELETE": ("illustration_delete",)}
 
-    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
+    @extend_schema(
+        summary="Delete a picture",
+        description="The story's other pictures close up their display order.",
+        request=None,
+        responses={200: SuccessSerializer, **error_responses(404)},
+    )
     def delete(self, request, story_id: str, illustration_id: str):
         story = self.get_story(story_id)
         illustration = StoryIllustration.objects.filter(story=story, pk=illustration_id).first()
@@ -320,6 +402,11 @@ class CustomEventListView(OwnedAPIView):
     rate_limits = {"POST": ("custom_event_create",)}
 
     @extend_schema(
+        summary="List custom events",
+        description=(
+            "The family's own occasions to write stories about, with how often each was used. "
+            "Paginated."
+        ),
         operation_id="custom_events_list",
         parameters=[paged_query(CustomEventListInputSerializer)],
         responses={200: CustomEventListEnvelopeSerializer, **error_responses(400)},
@@ -336,6 +423,12 @@ class CustomEventListView(OwnedAPIView):
         )
 
     @extend_schema(
+        summary="Create a custom event",
+        description=(
+            "A family's own occasion (a title, a description, an optional prompt seed and "
+            "keywords). The text is checked for child safety; refused text is 400 "
+            "`CONTENT_REJECTED`."
+        ),
         request=CustomEventInputSerializer,
         responses={201: CustomEventEnvelopeSerializer, **error_responses(400, 403)},
     )
@@ -357,13 +450,21 @@ class CustomEventDetailView(OwnedAPIView):
     def get_event(self, event_id: str) -> CustomStoryEvent:
         return self.get_owned(CustomStoryEvent.objects.all(), event_id, "Custom event not found.")
 
-    @extend_schema(responses={200: CustomEventEnvelopeSerializer, **error_responses(404)})
+    @extend_schema(
+        summary="Get a custom event",
+        description="One of the family's own occasions.",
+        responses={200: CustomEventEnvelopeSerializer, **error_responses(404)},
+    )
     def get(self, request, event_id: str):
         return Response(
             {"custom_event": CustomEventOutputSerializer(self.get_event(event_id)).data}
         )
 
     @extend_schema(
+        summary="Edit a custom event",
+        description=(
+            "Send only the fields to change. `usageCount` and `lastUsedAt` belong to the server."
+        ),
         request=CustomEventInputSerializer(partial=True),
         responses={200: CustomEventEnvelopeSerializer, **error_responses(400, 403, 404)},
     )
@@ -374,7 +475,12 @@ class CustomEventDetailView(OwnedAPIView):
         event = custom_events.custom_event_update(event=event, **data.validated_data)
         return Response({"custom_event": CustomEventOutputSerializer(event).data})
 
-    @extend_schema(request=None, responses={200: SuccessSerializer, **error_responses(404)})
+    @extend_schema(
+        summary="Delete a custom event",
+        description="Stories already written about it are kept.",
+        request=None,
+        responses={200: SuccessSerializer, **error_responses(404)},
+    )
     def delete(self, request, event_id: str):
         custom_events.custom_event_delete(event=self.get_event(event_id))
         return Response({"success": True})
@@ -384,6 +490,11 @@ class StoryEventListView(AuthenticatedAPIView):
     """GET /api/story-events: built-in event types, titled in ?language or the user's language."""
 
     @extend_schema(
+        summary="Built-in events",
+        description=(
+            "The event types a story can be about, titled in `language` (default: the user's "
+            "language)."
+        ),
         parameters=[camel_query(StoryEventsInputSerializer)],
         responses={200: StoryEventListOutputSerializer, **error_responses(400)},
     )

@@ -1,5 +1,5 @@
 from django.core.cache import cache
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from infinitestories.ai import timings
@@ -169,3 +169,14 @@ def job_status_counts(*, statuses: list[str]) -> dict[str, int]:
     )
     counts = {row["status"]: row["n"] for row in rows}
     return {status: counts.get(status, 0) for status in statuses}
+
+
+def jobs_queue_state() -> dict:
+    """Generation jobs waiting for a worker, and how long the oldest has waited since it was
+    requested (seconds; None when none waits). /api/health/ready reports it."""
+    waiting = GenerationJob.objects.filter(status=GenerationJob.Status.QUEUED).aggregate(
+        queued=Count("id"), oldest=Min("created_at")
+    )
+    oldest = waiting["oldest"]
+    age = (timezone.now() - oldest).total_seconds() if oldest else None
+    return {"queued": waiting["queued"], "oldest_queued_seconds": age}

@@ -41,6 +41,16 @@ def auth_client(user) -> APIClient:
 
 
 @pytest.fixture
+def staff_browser():
+    """A browser signed in to the admin as a superuser (Django's session login)."""
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return browser
+
+
+@pytest.fixture
 def other_user():
     return UserFactory()
 

@@ -14,6 +14,12 @@ class UserUsageView(AuthenticatedAPIView):
     rate_limits = {"GET": ("status_poll",)}
 
     @extend_schema(
+        summary="My AI usage",
+        description=(
+            "What the user's stories, narration and pictures cost for `period` (current_month, "
+            "last_month, all_time): cost, counts and tokens per operation, and the monthly story "
+            "quota."
+        ),
         parameters=[UsageInputSerializer],
         responses={200: UsageOutputSerializer, **error_responses(400)},
     )

@@ -108,6 +108,21 @@ def usable(names: list[str]) -> list[str]:
     return [name for name in names if not is_cooling_down(name)] or names
 
 
+def providers_warm_up(*, fresh: bool = False) -> None:
+    """Build the configured providers (their SDK imported, their HTTP client made) at process
+    start, not inside the first request or job: importing the openai SDK alone takes about
+    0.6 s, which every new web or worker process used to add to the first story it served.
+
+    `fresh`: drop clients inherited from a parent process (a forked worker makes its own).
+    """
+    if fresh:
+        _provider.cache_clear()
+    names = list(dict.fromkeys([*provider_names(), *speech_provider_names()]))
+    for name in names:
+        get_provider(name)
+    logger.info("AI providers ready: %s", ", ".join(names))
+
+
 def _cooldown_key(name: str) -> str:
     return f"ai:cooldown:{name}"
 

@@ -9,6 +9,7 @@ Word timings come from the vendor's alignment, else a transcription, else an est
 (infinitestories.ai.timings), joined across pieces by their measured durations.
 """
 
+import contextvars
 import logging
 import math
 import re
@@ -129,7 +130,11 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
 
     workers = max(1, min(settings.AI_TTS_CONCURRENCY, len(pieces)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
-        futures = {pool.submit(speak, piece): index for index, piece in enumerate(pieces)}
+        # each piece in a copy of the caller's context, so its log lines keep the job's ids
+        futures = {
+            pool.submit(contextvars.copy_context().run, speak, piece): index
+            for index, piece in enumerate(pieces)
+        }
         for future in futures:
             try:
                 results[futures[future]] = future.result()

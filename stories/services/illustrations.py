@@ -1,6 +1,7 @@
 """Illustrations: queue pictures for a story, draw them (the illustrations task runs
 `illustrations_generate`), place them on the narration's timeline, delete one."""
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -210,7 +211,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
 
     workers = max(1, min(settings.AI_IMAGE_CONCURRENCY, len(todo)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool:
-        futures = {pool.submit(draw, row): row for row in todo}
+        # each picture in a copy of the caller's context, so its log lines keep the job's ids
+        futures = {pool.submit(contextvars.copy_context().run, draw, row): row for row in todo}
         retries = {}
         while futures:
             future = next(iter(futures))
@@ -223,7 +225,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
                     retries[row.pk] = True
                     row.retry_count += 1
                     StoryIllustration.objects.filter(pk=row.pk).update(retry_count=row.retry_count)
-                    futures[pool.submit(draw, row)] = row
+                    futures[pool.submit(contextvars.copy_context().run, draw, row)] = row
                     continue
                 if isinstance(exc, TransientProviderError):
                     transient.append(exc)

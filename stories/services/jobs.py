@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
 
+import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
@@ -74,7 +75,10 @@ def job_enqueue(*, job: GenerationJob) -> None:
     task = TASKS[job.kind]
     # robust: a broker hiccup after commit is logged, not turned into an error for a request whose
     # work is saved; the sweeper sends the message again (jobs_sweep).
-    transaction.on_commit(lambda: task.apply_async(args=[job.pk], queue=job.priority), robust=True)
+    # job_id by name: the worker binds it to every log line of the task (infinitestories/celery.py)
+    transaction.on_commit(
+        lambda: task.apply_async(kwargs={"job_id": job.pk}, queue=job.priority), robust=True
+    )
 
 
 def job_claim(*, job_id: str) -> GenerationJob | None:
@@ -215,8 +219,14 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     release the job and re-raise for Celery's retry (with back-off and jitter) until the job runs
     out of attempts; the retry reuses what was already paid for (the narration file, the pictures
     stored). Permanent errors fail it with a message the app can show. Anything unexpected fails
-    it too, and is re-raised so it is logged, never swallowed.
+    it too, and is re-raised so it is logged, never swallowed. Every log line of the run carries
+    the job id.
     """
+    with structlog.contextvars.bound_contextvars(job_id=job_id):
+        _job_run(job_id=job_id, work=work)
+
+
+def _job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     job = job_claim(job_id=job_id)
     if job is None:
         logger.info("Job %s is gone, done or taken; nothing to do", job_id)
@@ -250,6 +260,8 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
         logger.exception("Job %s failed unexpectedly", job.pk)
         job_fail(job=job, message=FAILED_MESSAGE)
         raise
+    else:
+        logger.info("Job %s (%s) %s on attempt %d", job.pk, job.kind, job.status, job.attempts)
 
 
 def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:

@@ -1,20 +1,11 @@
 from datetime import timedelta
 
-import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import BearerSession
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
-
-
-@pytest.fixture
-def staff_browser():
-    browser = Client()
-    browser.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return browser
 
 
 def test_staff_find_users_by_email(staff_browser):

@@ -214,6 +214,7 @@ def test_bad_rate_limits_env_stops_with_a_clear_error(settings, value):
         ratelimit.policy("signup")
 
 
+@pytest.mark.servers
 def test_signup_limit_holds_across_processes_sharing_the_cache(client, settings):
     """Three signups counted by another process leave this one two before the limit."""
     assert django_settings.REDIS_URL, "this test needs the shared Redis cache (CI sets REDIS_URL)"
@@ -243,27 +244,7 @@ def test_signup_limit_holds_across_processes_sharing_the_cache(client, settings)
     assert statuses == [201, 201, 429]
 
 
-# --- health and schema -----------------------------------------------------------------------
-
-
-def test_health_is_200_when_dependencies_answer(client):
-    response = client.get("/api/health")
-
-    assert response.status_code == 200
-    expected = (
-        {"database": "ok", "redis": "ok"} if django_settings.REDIS_URL else {"database": "ok"}
-    )
-    assert response.json() == {"status": "ok", "checks": expected}
-
-
-def test_health_is_503_naming_redis_when_it_is_down(client, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-
-    response = client.get("/api/health")
-
-    body = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
-    assert "redis" in body["error"]
-    assert body["details"]["checks"] == {"database": "ok", "redis": "unavailable"}
+# --- schema (the health endpoints: test_health.py) --------------------------------------------
 
 
 def test_openapi_schema_is_served_in_camel_case(client):

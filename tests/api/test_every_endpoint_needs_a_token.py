@@ -14,6 +14,7 @@ PUBLIC = {
     "/api/auth/email/verify",
     "/api/auth/email/resend",
     "/api/health",
+    "/api/health/ready",
     "/api/schema",
     "/api/docs",
 }

@@ -119,3 +119,40 @@ def test_audio_timings_document_words_source_and_404(schema):
     source = resolve(schema, timings["properties"]["source"])
     assert source["enum"] == ["vendor", "transcription", "estimated"]
     assert {"304", "401", "404"} <= set(schema["paths"][path]["get"]["responses"])
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_is_explained_for_app_developers_not_by_our_docstrings(schema):
+    from django.urls import get_resolver
+
+    docstrings = set()
+    for pattern in get_resolver().url_patterns:
+        for view in getattr(pattern, "url_patterns", [pattern]):
+            cls = getattr(getattr(view, "callback", None), "cls", None)
+            for method in ("get", "post", "patch", "put", "delete"):
+                doc = getattr(getattr(cls, method, None), "__doc__", None)
+                docstrings |= {d.strip() for d in (cls and cls.__doc__, doc) if d}
+
+    for name, operation in _operations(schema):
+        summary, description = operation.get("summary", ""), operation.get("description", "")
+        assert 3 <= len(summary) <= 40, name
+        assert len(description) >= 20, name
+        assert not any(doc in description for doc in docstrings), name
+
+
+def test_the_health_endpoints_are_documented_with_their_503(schema):
+    health = answer(schema, "/api/health", "get", "200")
+    checks = resolve(schema, health["properties"]["checks"])
+    assert {"database", "storage", "celery"} <= set(checks["required"])
+    assert resolve(schema, checks["properties"]["celery"])["enum"] == ["ok", "unavailable", "eager"]
+    ready = answer(schema, "/api/health/ready", "get", "200")
+    queue = resolve(schema, ready["properties"]["queue"])
+    assert set(queue["properties"]) == {"queued", "oldestQueuedSeconds"}
+    for path in ("/api/health", "/api/health/ready"):
+        assert answer(schema, path, "get", "503") == schema["components"]["schemas"]["Error"]
+        assert schema["paths"][path]["get"]["security"] == [{}], path

@@ -101,7 +101,12 @@ def test_health_names_redis_when_it_fails(fault, request, client):
 
     body = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
     assert body["error"] == "Unavailable: redis"
-    assert body["details"]["checks"] == {"database": "ok", "redis": "unavailable"}
+    assert body["details"]["checks"] == {
+        "database": "ok",
+        "redis": "unavailable",
+        "storage": "ok",
+        "celery": "eager",
+    }
 
 
 @pytest.mark.parametrize("fault", FAULTS)

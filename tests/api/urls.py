@@ -5,11 +5,16 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from infinitestories.api.pagination import paginate
-from infinitestories.api.views import AuthenticatedAPIView
+from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView
 from infinitestories.urls import urlpatterns as app_urlpatterns
 
 
 class ExplodingView(AuthenticatedAPIView):
+    def get(self, request):
+        raise RuntimeError("secret internal detail")
+
+
+class PublicExplodingView(PublicAPIView):
     def get(self, request):
         raise RuntimeError("secret internal detail")
 
@@ -22,6 +27,7 @@ class EmailsView(AuthenticatedAPIView):
 
 urlpatterns = [
     path("api/test/explode", ExplodingView.as_view()),
+    path("api/test/explode-public", PublicExplodingView.as_view()),
     path("api/test/emails", EmailsView.as_view()),
     path("", include(app_urlpatterns)),
 ]

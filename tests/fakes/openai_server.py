@@ -49,6 +49,7 @@ class Recorded:
     status: int = 200
     query: str = ""
     raw: bytes = b""
+    at: float = field(default_factory=time.time)  # when the request arrived (benchmarks)
 
 
 @dataclass

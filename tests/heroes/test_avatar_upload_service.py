@@ -193,7 +193,7 @@ def test_the_whole_upload_flow_ends_in_an_avatar(auth_client, client, user):
     shown = auth_client.get(f"/api/heroes/{hero.id}").json()["hero"]
     hero.refresh_from_db()
     assert confirmed.json()["hero"]["avatarUrl"] == shown["avatarUrl"]
-    assert shown["avatarUrl"] == f"/media/{hero.avatar_key}"
+    assert shown["avatarUrl"] == f"http://testserver/media/{hero.avatar_key}"
     assert pixels(media_selectors.media_read(key=hero.avatar_key)) == pixels(png)
 
 

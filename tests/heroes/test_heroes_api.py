@@ -122,7 +122,7 @@ def test_list_shows_avatar_url(auth_client, user):
 
     row = auth_client.get("/api/heroes").json()["heroes"][0]
 
-    assert row["avatarUrl"] == f"/media/{key}"
+    assert row["avatarUrl"] == f"http://testserver/media/{key}"
 
 
 @pytest.mark.parametrize("count", [1, 30])

@@ -31,7 +31,7 @@ def test_upload_answers_signed_url_key_public_url_and_expiry(auth_client, user):
     assert set(body) == {"uploadUrl", "storageKey", "publicUrl", "expiresAt"}
     assert re.match(r"^avatars/[0-9a-f]{32}\.png$", body["storageKey"])
     assert body["uploadUrl"].startswith("http://testserver/api/files/upload/")
-    assert body["publicUrl"] == f"/media/{body['storageKey']}"
+    assert body["publicUrl"] == f"http://testserver/media/{body['storageKey']}"
     upload = FileUpload.objects.get()
     assert upload.user == user
     assert (upload.file_name, upload.file_size, upload.mime_type, upload.category) == (

@@ -319,16 +319,16 @@ def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_
     # when the broker is back and the job has waited past the resend delay
     sent = []
     monkeypatch.setattr(
-        tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(kwargs["args"])
+        tasks.audio_generate_task, "apply_async", lambda **kwargs: sent.append(kwargs["kwargs"])
     )
     Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
     with django_capture_on_commit_callbacks(execute=True):
         jobs.jobs_sweep()
 
-    assert sent == [[job.pk]]
+    assert sent == [{"job_id": job.pk}]
     with django_capture_on_commit_callbacks(execute=True):
         jobs.jobs_sweep()  # just resent: not again
-    assert sent == [[job.pk]]
+    assert sent == [{"job_id": job.pk}]
 
 
 def test_narration_finished_after_its_story_was_deleted_leaves_no_file(
@@ -369,7 +369,7 @@ def test_staff_requeue_a_failed_job_with_fresh_attempts(
     done = GenerationJobFactory(status=Job.Status.COMPLETED)
     sent = []
     monkeypatch.setattr(
-        tasks.audio_generate_task, "apply_async", lambda **kw: sent.append(kw["args"])
+        tasks.audio_generate_task, "apply_async", lambda **kw: sent.append(kw["kwargs"])
     )
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
@@ -384,7 +384,7 @@ def test_staff_requeue_a_failed_job_with_fresh_attempts(
     done.refresh_from_db()
     assert (failed.status, failed.attempts, failed.error_message) == ("queued", 0, "")
     assert done.status == "completed"
-    assert sent == [[failed.pk]]
+    assert sent == [{"job_id": failed.pk}]
 
 
 @pytest.mark.parametrize("regenerate_audio", [True, False])

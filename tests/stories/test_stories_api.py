@@ -89,7 +89,7 @@ def test_list_rows_have_hero_name_and_illustration_count(auth_client, user, othe
     assert row["heroName"] == "Alice"
     assert row["illustrationCount"] == 3
     assert row["eventType"] == "bedtime"
-    assert row["audioUrl"] == f"/media/{story.audio_key}"
+    assert row["audioUrl"] == f"http://testserver/media/{story.audio_key}"
     assert row["audioGenerated"] is True
 
 
@@ -196,7 +196,7 @@ def test_detail_has_hero_summary(auth_client, user):
     assert body["hero"] == {
         "id": hero.id,
         "name": "Alice",
-        "avatarUrl": f"/media/{hero.avatar_key}",
+        "avatarUrl": f"http://testserver/media/{hero.avatar_key}",
     }
     assert body["voiceType"] == "nova"
     assert body["audioDuration"] == 180.5
@@ -213,7 +213,7 @@ def test_detail_includes_illustrations_in_order_when_asked(auth_client, user):
     illustrations = response.json()["story"]["illustrations"]
     assert [i["id"] for i in illustrations] == [first.id, second.id]
     assert set(illustrations[0]) == ILLUSTRATION_KEYS
-    assert illustrations[1]["imageUrl"] == f"/media/{second.image_key}"
+    assert illustrations[1]["imageUrl"] == f"http://testserver/media/{second.image_key}"
 
 
 def test_detail_without_hero_has_null_hero(auth_client, user):

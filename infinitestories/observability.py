@@ -1,0 +1,92 @@
+"""Logs and error reports: one JSON object per line, every line with the context bound to it.
+
+django-structlog binds the request id (X-Request-ID, see api/middleware.py), the user id, and in
+Celery workers the task id, plus the request id of the request that started the task (carried in
+the message headers). Lines from the standard library's loggers (Django, Celery, ours) go through
+the same formatter, so they carry the same context. Sentry is off unless SENTRY_DSN is set.
+"""
+
+import logging
+
+import structlog
+
+# Applied to every line, structlog's and the standard library's alike.
+_SHARED = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def logging_config(*, level: str, fmt: str) -> dict:
+    """The LOGGING setting: `json` (production, one object per line) or `console` (readable)."""
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structured": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "foreign_pre_chain": [*_SHARED, structlog.stdlib.ExtraAdder()],
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    renderer,
+                ],
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+        "root": {"handlers": ["console"], "level": level},
+        # Celery's own loggers propagate to the root handler instead of printing twice.
+        "loggers": {"celery": {"level": level, "propagate": True}},
+    }
+
+
+def structlog_configure() -> None:
+    # Python's warnings become log lines too (logger "py.warnings"), not bare text on stderr.
+    logging.captureWarnings(True)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.UnicodeDecoder(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate: float) -> None:
+    """Errors (unhandled exceptions, ERROR log lines) from web and workers go to Sentry.
+
+    No personal data is sent (a children's product): no IPs, cookies, bodies or user e-mails;
+    the request id tag finds the matching log lines.
+    """
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        release=release or None,
+        send_default_pii=False,
+        traces_sample_rate=traces_sample_rate,
+        integrations=[
+            DjangoIntegration(),
+            CeleryIntegration(),
+            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+        ],
+    )
+    # A 500's access line repeats the error already reported with its traceback.
+    ignore_logger("django_structlog.middlewares.request")
