@@ -160,6 +160,7 @@ def _heartbeat_connection(job_id: str) -> int | None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.servers  # cuts a real PostgreSQL connection (pg_terminate_backend)
 def test_a_job_outlives_the_stale_threshold_despite_a_failed_heartbeat_write(settings):
     # given a job beating every 50 ms, taken for dead when silent for 500 ms
     settings.AI_JOB_HEARTBEAT = 0.05
