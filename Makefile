@@ -87,7 +87,7 @@ beat: install
 ci:
 	bash .ci/run
 
-# Every benchmark whose figures README's "Benchmarks" gives (about 12 minutes; each stands up the
+# Every benchmark whose figures README's "Benchmarks" gives (about 8 minutes; each stands up the
 # Procfile's processes on the machine's PostgreSQL and Redis, with a scratch database of its own).
 bench: install
 	$(BIN)/python bench/load.py

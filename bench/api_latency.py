@@ -59,7 +59,10 @@ def main() -> None:
             return (time.perf_counter() - start) * 1000
 
         print(f"web: {stack.procfile_command('web')}")
-        print(f"{CLIENT_THREADS} client threads, {REQUESTS_PER_ENDPOINT} requests per endpoint;")
+        print(
+            f"{CLIENT_THREADS} client threads, {REQUESTS_PER_ENDPOINT} requests per endpoint; "
+            f"load average {stack.load_average()} at the start;"
+        )
         print("seed: 20 heroes, 200 stories, 600 illustrations\n")
         print(f"{'endpoint':28} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
         for path in ENDPOINTS:
@@ -71,6 +74,7 @@ def main() -> None:
             elapsed = time.perf_counter() - start
             q = statistics.quantiles(samples, n=100)
             print(f"{path:28} {q[49]:8.1f} {q[94]:8.1f} {q[98]:8.1f} {len(samples) / elapsed:8.0f}")
+        print(f"load average {stack.load_average()} at the end")
     finally:
         stack.stop([web])
 

@@ -133,15 +133,17 @@ def bench_family(email):
 def scratch_state(*, env: dict[str, str], seed: str, args: tuple = ()) -> str:
     """A fresh database (DATABASE_URL's), migrated and seeded by `seed` (Python run after
     FAMILY, with `args` in sys.argv), and REDIS_URL's database emptied. Returns the seed's output."""
-    db_name = urllib.parse.urlparse(env["DATABASE_URL"]).path.lstrip("/")
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qc"]
-    quiet = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}
-    subprocess.run(
-        [*psql, f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"], check=True, env=quiet
-    )
-    subprocess.run([*psql, f"CREATE DATABASE {db_name}"], check=True, env=quiet)
-    redis_db = urllib.parse.urlparse(env["REDIS_URL"]).path.lstrip("/") or "0"
-    subprocess.run(["redis-cli", "-n", redis_db, "flushdb"], check=True, capture_output=True)
+    import psycopg
+    import redis
+    from psycopg import sql
+
+    database = urllib.parse.urlparse(env["DATABASE_URL"])
+    name = sql.Identifier(database.path.lstrip("/"))
+    server = database._replace(path="/postgres").geturl()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     return subprocess.run(
         [PYTHON, "-c", FAMILY + seed, *args],
