@@ -87,8 +87,11 @@ beat: install
 ci:
 	bash .ci/run
 
-# Load (locust, the PRD's 100 families) and time to a finished story, on gunicorn, PostgreSQL and
-# Redis; figures in README. bench/api_latency.py times single endpoints.
+# Every benchmark whose figures README's "Benchmarks" gives (about 8 minutes; each stands up the
+# Procfile's processes on the machine's PostgreSQL and Redis, with a scratch database of its own).
 bench: install
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/generation_latency.py
+	$(BIN)/python bench/slow_ai_isolation.py
+	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/story_cost.py

@@ -1,4 +1,5 @@
-"""Load on the real stack: gunicorn + PostgreSQL + Redis on this machine, driven by locust (headless).
+"""Load on the real stack: the Procfile's web command (gunicorn gthread) on PostgreSQL and Redis
+on this machine, driven by locust (headless).
 
 1. The PRD's scenario: 100 families, each making one request a second, spread evenly over
    listing heroes, listing stories, opening a story with its illustrations, and counting a
@@ -11,40 +12,31 @@ The limits are raised so that the limiter never refuses a request (it still coun
 Redis). Seeded: 100 families with 5 heroes, 20 stories (about 3,600 characters each) and 3
 illustrations a story. The load generator shares the machine's cores with the server.
 Run: `.venv/bin/python bench/load.py` (`make bench`); BENCH_USERS, BENCH_SECONDS,
-BENCH_PEAK_SECONDS, BENCH_WORKERS, BENCH_DB_NAME and BENCH_REDIS_URL change the defaults.
+BENCH_PEAK_SECONDS, BENCH_DB_NAME, BENCH_REDIS_URL and BENCH_PORT change the defaults, and
+WEB_CONCURRENCY / WEB_THREADS the web command's processes and threads, as in production.
 """
 
 import json
 import os
 import random
 import sys
-import tempfile
 
 import gevent
+import stack
 from locust import FastHttpUser, constant, constant_throughput, task
 from locust.env import Environment
-from stack import environment, free_port, gunicorn, scratch_database, wait_until_up
 
-DB_NAME = os.environ.get("BENCH_DB_NAME", "infinitestories_bench_load")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+DB_NAME, REDIS_URL = stack.database_and_redis(db_name="infinitestories_bench_load", redis_db=11)
 USERS = int(os.environ.get("BENCH_USERS", "100"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
 PEAK_SECONDS = int(os.environ.get("BENCH_PEAK_SECONDS", "20"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 SEED = """
-import django, json, sys; django.setup()
-from django.contrib.auth.hashers import make_password
-from accounts import services
-from accounts.models import User
 from heroes.models import Hero
 from stories.models import Story, StoryIllustration
 families = []
-password = make_password("BenchPass123")
-users = User.objects.bulk_create(
-    [User(email=f"family{n}@example.com", password=password) for n in range(int(sys.argv[1]))]
-)
-for user in users:
+for n in range(int(sys.argv[1])):
+    user, token = bench_family(f"family{n}@example.com")
     heroes = Hero.objects.bulk_create([
         Hero(user=user, name=f"Hero {i}", age=7, traits=["brave", "kind"], appearance="curly hair")
         for i in range(5)
@@ -59,19 +51,9 @@ for user in users:
                           image_key=f"illustrations/{s.pk}-{n}.png", generation_status="completed")
         for s in stories for n in range(3)
     ])
-    _, token = services.session_create(user=user, ip_address="127.0.0.1", user_agent="bench")
     families.append({"token": token, "stories": [s.pk for s in stories]})
 print(json.dumps(families))
 """
-
-
-def _env() -> dict[str, str]:
-    return environment(
-        db_name=DB_NAME,
-        redis_url=REDIS_URL,
-        RATE_LIMITS="api=100000000/m",
-        MEDIA_ROOT=tempfile.mkdtemp(prefix="bench-media-"),
-    )
 
 
 FAMILIES: list[dict] = []
@@ -151,19 +133,18 @@ def _row(name: str, entry) -> str:
 
 
 def main() -> None:
-    env = _env()
-    FAMILIES.extend(
-        json.loads(scratch_database(db_name=DB_NAME, env=env, seed=SEED, args=(str(USERS),)))
-    )
-    port = free_port()
-    server = gunicorn(port=port, env=env, workers=WORKERS)
+    port = stack.port()
+    env = stack.environment(db_name=DB_NAME, redis_url=REDIS_URL, PORT=str(port))
+    FAMILIES.extend(json.loads(stack.scratch_state(env=env, seed=SEED, args=(str(USERS),))))
+    web = stack.procfile("web", env=env)
     host = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(host)
+        stack.wait_until_up(host, processes=[web])
 
         print(
-            f"gunicorn {WORKERS} workers on PostgreSQL and Redis; {len(FAMILIES)} families with "
-            "5 heroes, 20 stories and 60 illustrations each\n"
+            f"web: {stack.procfile_command('web')}, on PostgreSQL and Redis; {len(FAMILIES)} "
+            "families with 5 heroes, 20 stories and 60 illustrations each; load average "
+            f"{stack.load_average()} at the start\n"
         )
         stats = _run(host, Family, USERS, SECONDS)
         print(f"1. {USERS} families, one request a second each, for {SECONDS} s\n")
@@ -184,9 +165,9 @@ def main() -> None:
             )
         ratio = peak["/api/heroes"].total_rps / peak["/api/auth/session"].total_rps
         print(f"GET /api/heroes runs at {ratio:.2f}x the throughput of GET /api/auth/session")
+        print(f"\nload average {stack.load_average()} at the end")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stack.stop([web])
 
 
 if __name__ == "__main__":

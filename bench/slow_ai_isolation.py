@@ -10,7 +10,8 @@ BENCH_AI_LATENCY seconds (20 by default; a story makes three calls), and drives 
 
 Prints p50/p95/p99 of GET /api/heroes in both runs and how the stories ended. BENCH_WEB_COMMAND
 runs another web command instead of the Procfile's, to compare (README has both figures).
-Run: `.venv/bin/python bench/slow_ai_isolation.py` (needs the machine's PostgreSQL and Redis).
+Run: `.venv/bin/python bench/slow_ai_isolation.py` (`make bench`; needs the machine's PostgreSQL
+and Redis); BENCH_DB_NAME, BENCH_REDIS_URL and BENCH_PORT change the defaults.
 This file is also the locustfile the runs load (the Reader and StoryWriter users below).
 """
 
@@ -19,23 +20,15 @@ import itertools
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+import stack
 from locust import HttpUser, between, constant, task
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.stack import (  # noqa: E402
-    fake_openai,
-    free_port,
-    production_env,
-    scratch_database,
-    wait_until_up,
+DB_NAME, REDIS_URL = stack.database_and_redis(
+    db_name="infinitestories_bench_isolation", redis_db=12
 )
-
-DB_NAME = "infinitestories_bench_isolation"
 LATENCY = float(os.environ.get("BENCH_AI_LATENCY", "20"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "75"))
 READERS = int(os.environ.get("BENCH_READERS", "4"))
@@ -81,18 +74,11 @@ class StoryWriter(HttpUser):
 # --- the run -------------------------------------------------------------------------------
 
 SEED = """
-import json
-import django; django.setup()
-from accounts import services
-from accounts.models import User
 from heroes.models import Hero
-from usage.models import StoryQuota
 
 def family(n):
-    user = User.objects.create_user(email=f"bench{n}@example.com", password="BenchPass123")
-    StoryQuota.objects.create(user=user, stories_limit=1000)
+    user, token = bench_family(f"bench{n}@example.com")
     hero = Hero.objects.create(user=user, name=f"Hero {n}", age=7, traits=["brave"], appearance="red boots")
-    _, token = services.session_create(user=user, ip_address="127.0.0.1", user_agent="bench")
     return user, hero, token
 
 reader, _, reader_token = family("reader")
@@ -102,22 +88,11 @@ print(json.dumps({"reader": reader_token, "writers": [{"token": t, "hero": h.pk}
 """
 
 
-def _procfile_web_command() -> str:
-    """The Procfile's gunicorn command, as production runs it (collectstatic left out), unless
-    BENCH_WEB_COMMAND names another to compare (e.g. sync workers)."""
-    if os.environ.get("BENCH_WEB_COMMAND"):
-        return os.environ["BENCH_WEB_COMMAND"]
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.split("&&", 1)[1].strip()
-    raise SystemExit("no web process in the Procfile")
-
-
 def _locust(base: str, env: dict, users: list[str], count: int, prefix: str) -> dict:
     """Run locust headless for SECONDS with `users`; the stats rows of its CSV, by name."""
     subprocess.run(
         [
-            str(ROOT / ".venv/bin/locust"),
+            str(stack.BIN / "locust"),
             "-f",
             __file__,
             *users,
@@ -138,7 +113,7 @@ def _locust(base: str, env: dict, users: list[str], count: int, prefix: str) -> 
             "--loglevel",
             "WARNING",
         ],
-        cwd=ROOT,
+        cwd=stack.ROOT,
         env=env,
         check=False,
         stdout=subprocess.DEVNULL,
@@ -157,25 +132,22 @@ def _row(label: str, stats: dict) -> str:
 
 
 def main() -> None:
-    media = tempfile.mkdtemp(prefix="bench-media-")
-    settings = {"database": DB_NAME, "redis_db": 12, "media": media}
-    fake = fake_openai(latency=LATENCY, env=production_env(openai_url="http://unused", **settings))
-    env = production_env(openai_url=fake.base_url, **settings)
-    subprocess.run(["redis-cli", "-n", "12", "flushdb"], check=True, capture_output=True)
-    env["BENCH_FAMILIES"] = scratch_database(db_name=DB_NAME, env=env, seed=SEED).strip()
-    port = free_port()
-    command = _procfile_web_command()
-    server = subprocess.Popen(
-        ["bash", "-c", f"exec {command} --log-level warning"],
-        cwd=ROOT,
-        env={**env, "PORT": str(port)},
+    fake = stack.fake_openai(latency=LATENCY)
+    port = stack.port()
+    env = stack.environment(
+        db_name=DB_NAME, redis_url=REDIS_URL, PORT=str(port), **stack.openai_settings(fake)
     )
+    env["BENCH_FAMILIES"] = stack.scratch_state(env=env, seed=SEED)
+    web = stack.procfile("web", env=env, command=os.environ.get("BENCH_WEB_COMMAND"))
     base = f"http://127.0.0.1:{port}"
     out = Path(tempfile.mkdtemp(prefix="bench-locust-"))
     try:
-        wait_until_up(base)
-        print(f"web: {command}")
-        print(f"fake OpenAI answers every call after {LATENCY:g} s; {SECONDS} s per run\n")
+        stack.wait_until_up(base, processes=[web])
+        print(f"web: {os.environ.get('BENCH_WEB_COMMAND') or stack.procfile_command('web')}")
+        print(
+            f"fake OpenAI answers every call after {LATENCY:g} s; {SECONDS} s per run; load "
+            f"average {stack.load_average()} at the start\n"
+        )
         baseline = _locust(base, env, ["Reader"], READERS, str(out / "baseline"))
         loaded = _locust(
             base, env, ["Reader", "StoryWriter"], READERS + WRITERS, str(out / "loaded")
@@ -191,9 +163,9 @@ def main() -> None:
                 f"\nPOST /api/stories: {stories['Request Count']} sent, {stories['Failure Count']} "
                 f"failed, p50 {stories['50%']} ms"
             )
+        print(f"load average {stack.load_average()} at the end")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stack.stop([web])
         fake.stop()
 
 

@@ -58,6 +58,16 @@ class OpenAIProvider:
             max_retries=settings.AI_MAX_RETRIES,
         )
         self.input_limit = settings.AI_TTS_INPUT_LIMIT
+        # The SDK imports each API's module (with its types) on first use, about 50 ms for chat
+        # and narration together: touched here, they load when the process starts
+        # (chain.providers_warm_up), not in a family's first story or narration.
+        _ = (
+            self.client.chat.completions,
+            self.client.moderations,
+            self.client.images,
+            self.client.audio.speech,
+            self.client.audio.transcriptions,
+        )
 
     def model_for(self, method: str) -> str:
         return {

@@ -1,6 +1,7 @@
-"""A web process loads what its first request needs when it starts (gunicorn imports the WSGI
-module before taking requests): the first family to call after a deploy does not wait about a
-second for imports and client set-up (bench/generation_latency.py measures it)."""
+"""A new process loads what its first request or job needs when it starts (gunicorn imports the
+WSGI module before taking requests; a Celery worker warms up before it forks its pool): the first
+family served after a deploy does not wait for imports and client set-up
+(bench/generation_latency.py measures it)."""
 
 import json
 import os
@@ -10,28 +11,49 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROBE = """
+# The SDK modules of the APIs the app calls, which the SDK imports on first use otherwise.
+SDK_APIS = (
+    "openai.resources.chat",
+    "openai.resources.moderations",
+    "openai.resources.images",
+    "openai.resources.audio.speech",
+    "openai.resources.audio.transcriptions",
+)
+
+WEB_PROBE = """
 import json, sys
 import infinitestories.wsgi
 from infinitestories.ai import chain
 print(json.dumps({
     "providers_built": chain._provider.cache_info().currsize,
     "views_loaded": all(m in sys.modules for m in ("stories.api", "heroes.api", "accounts.api")),
-    "sdk_loaded": "openai" in sys.modules,
+    "sdk_apis_loaded": [m for m in sys.argv[1:] if m in sys.modules],
+}))
+"""
+
+WORKER_PROBE = """
+import json, sys
+import django; django.setup()
+from celery.signals import worker_init
+import infinitestories.celery
+from infinitestories.ai import chain
+worker_init.send(sender=None)
+print(json.dumps({
+    "providers_built": chain._provider.cache_info().currsize,
+    "sdk_apis_loaded": [m for m in sys.argv[1:] if m in sys.modules],
 }))
 """
 
 
-def test_a_new_web_process_is_ready_before_its_first_request():
+def run_new_process(probe: str) -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test",
         "AI_PROVIDER": "openai",
         "OPENAI_API_KEY": "sk-test",
     }
-
     result = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe, *SDK_APIS],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -39,6 +61,16 @@ def test_a_new_web_process_is_ready_before_its_first_request():
         timeout=60,
         check=True,
     )
+    return json.loads(result.stdout.splitlines()[-1])
 
-    ready = json.loads(result.stdout.splitlines()[-1])
-    assert ready == {"providers_built": 1, "views_loaded": True, "sdk_loaded": True}
+
+def test_a_new_web_process_is_ready_before_its_first_request():
+    ready = run_new_process(WEB_PROBE)
+
+    assert ready == {"providers_built": 1, "views_loaded": True, "sdk_apis_loaded": list(SDK_APIS)}
+
+
+def test_a_new_worker_is_ready_before_its_first_job():
+    ready = run_new_process(WORKER_PROBE)
+
+    assert ready == {"providers_built": 1, "sdk_apis_loaded": list(SDK_APIS)}
