@@ -1,6 +1,7 @@
 """Password rules from the PRD (one uppercase letter, one digit), as Django password validators."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 
 class _CharacterClassValidator:
@@ -20,7 +21,7 @@ class _CharacterClassValidator:
 
 class UppercaseValidator(_CharacterClassValidator):
     code = "password_no_upper"
-    message = "Your password must contain at least one uppercase letter."
+    message = gettext_lazy("Your password must contain at least one uppercase letter.")
 
     def matches(self, char: str) -> bool:
         return char.isupper()
@@ -28,7 +29,7 @@ class UppercaseValidator(_CharacterClassValidator):
 
 class DigitValidator(_CharacterClassValidator):
     code = "password_no_digit"
-    message = "Your password must contain at least one digit."
+    message = gettext_lazy("Your password must contain at least one digit.")
 
     def matches(self, char: str) -> bool:
         return char.isdigit()
