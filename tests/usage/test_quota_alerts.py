@@ -99,8 +99,8 @@ def test_the_80_percent_email_in_french(
     assert near.subject == "Vous avez utilisé 4 histoires sur 5 ce mois-ci"
     assert near.body == (
         f"Bonjour {user.name},\n\n"
-        "Vous avez créé 4 des 5 histoires comprises dans votre formule ce mois-ci. De nouvelles "
-        "histoires arrivent le 1er.\n\n"
+        "Vous avez créé 4 histoires sur les 5 comprises dans votre formule ce mois-ci. De "
+        "nouvelles histoires arrivent le 1er.\n\n"
         "Faites de beaux rêves,\nInfiniteStories"
     )
 
