@@ -12,7 +12,8 @@ PORT ?= 8000
 LOCK = requirements.lock
 UV = uv==0.13.8
 
-.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium
+.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium \
+	messages gettext
 
 $(BIN)/python:
 	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
@@ -52,6 +53,25 @@ chromium:
 		command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { \
 			echo "The browser tests need /usr/bin/chromium: sudo apt-get install chromium"; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Error messages and e-mails in the app's languages (README "Languages"): collect every message of
+# the code and templates into locale/<lang>/LC_MESSAGES/django.po (translations kept, removed
+# messages dropped), then compile the .mo files. Both are committed: deploys and CI build nothing.
+# Needs GNU gettext (xgettext, msgmerge, msgfmt); installed with apt-get when missing. DJANGO_DEBUG:
+# collecting messages needs no production secrets.
+LOCALES = es fr de it
+messages: install gettext
+	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete \
+		--add-location=file --ignore=$(VENV) --ignore=tests --ignore=bench --ignore=scripts \
+		--ignore=docs --ignore=var --ignore=staticfiles --ignore=build
+	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages $(addprefix -l ,$(LOCALES)) \
+		--ignore=$(VENV)
+
+gettext:
+	@command -v msgfmt >/dev/null && command -v xgettext >/dev/null || { \
+		command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { \
+			echo "make messages needs GNU gettext: sudo apt-get install gettext"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 
 # Against PostgreSQL and Redis when they answer (DATABASE_URL / REDIS_URL, else TEST_DATABASE_URL /
 # TEST_REDIS_URL, else the usual local ports); otherwise on the embedded default, and it says so.

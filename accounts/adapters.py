@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
+from django.utils import translation
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -12,3 +13,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return request.build_absolute_uri(
             reverse("account_confirm_email", args=[emailconfirmation.key])
         )
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Every account e-mail (verification, password reset) in the account's language: the
+        request asking for it may be anonymous (a reset) or already answered (after commit)."""
+        user = context.get("user")
+        language = getattr(user, "preferred_language", "") or translation.get_language()
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)

@@ -9,6 +9,7 @@ from dj_rest_auth.registration import views as registration_views
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djangorestframework_camel_case.render import CamelCaseJSONRenderer
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -58,7 +59,9 @@ class SignupView(PublicAPIView):
             "`session.token` in the Keychain and send it as `Authorization: Bearer <token>`. When "
             "e-mail verification is mandatory, `session` is null until the e-mailed link is "
             "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
-            "must not be a common one. At most 5 sign-ups an hour from one network address."
+            "must not be a common one. At most 5 sign-ups an hour from one network address. The "
+            "account's `preferredLanguage` is the best of en, es, fr, de, it for the request's "
+            "`Accept-Language` (en when none fits): the verification e-mail is written in it."
         ),
         request=SignupInputSerializer,
         responses={201: SignupOutputSerializer, **error_responses(400, 429, authenticated=False)},
@@ -67,7 +70,10 @@ class SignupView(PublicAPIView):
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user, opened = services.user_signup(
-            request=request._request, **data.validated_data, **_client(request)
+            request=request._request,
+            **data.validated_data,
+            language=request.LANGUAGE_CODE,
+            **_client(request),
         )
         session = session_body(*opened) if opened is not None else None
         return Response(
@@ -343,7 +349,7 @@ class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordRese
         serializer.is_valid(raise_exception=True)
         serializer.save()
         services.sessions_revoke_all(user=serializer.user)
-        return Response({"detail": "Password has been reset with the new password."})
+        return Response({"detail": _("Password has been reset with the new password.")})
 
 
 @extend_schema_view(

@@ -13,8 +13,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from infinitestories.api.errors import VALIDATION_ERROR, ApplicationError
+from infinitestories.api.errors import INVALID_FIELDS_MESSAGE, VALIDATION_ERROR, ApplicationError
+from infinitestories.languages import LANGUAGES
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from stories.services.jobs import generation_jobs_cancel
@@ -22,8 +25,6 @@ from stories.services.jobs import generation_jobs_cancel
 from .errors import EMAIL_NOT_VERIFIED, INVALID_CREDENTIALS
 from .models import BearerSession, ParentalConsent, User, normalize_email
 from .selectors import consent_current, user_storage_keys
-
-DUPLICATE_EMAIL = "An account with this e-mail already exists."
 
 
 def token_hash(token: str) -> str:
@@ -100,7 +101,9 @@ def sessions_purge_expired() -> int:
 
 def _duplicate_email() -> ApplicationError:
     return ApplicationError(
-        VALIDATION_ERROR, "The request has invalid fields.", details={"email": DUPLICATE_EMAIL}
+        VALIDATION_ERROR,
+        INVALID_FIELDS_MESSAGE,
+        details={"email": _("An account with this e-mail already exists.")},
     )
 
 
@@ -112,6 +115,7 @@ def user_signup(
     password: str,
     name: str = "",
     parental_consent: dict | None = None,
+    language: str = "",
     ip_address: str | None,
     user_agent: str,
 ) -> tuple[User, tuple[BearerSession, str] | None]:
@@ -121,7 +125,9 @@ def user_signup(
        consent, when the signup carries one, before anything is written.
     2. Check the password with Django's validators (length, uppercase, digit, common).
     3. Create the user and allauth's e-mail address, and record the consent; send the
-       verification e-mail after commit unless verification is off.
+       verification e-mail after commit unless verification is off. The account speaks the
+       signup request's `language` (from Accept-Language) when it is one of ours, so that the
+       verification e-mail and later messages do, until the profile changes it.
     4. Open a session, returned with its token, or None when the e-mail must be verified first.
     """
     email = normalize_email(email)
@@ -134,12 +140,16 @@ def user_signup(
     except DjangoValidationError as exc:
         raise ApplicationError(
             VALIDATION_ERROR,
-            "The request has invalid fields.",
+            INVALID_FIELDS_MESSAGE,
             details={"password": " ".join(exc.messages)},
         ) from None
+    if language not in dict(LANGUAGES):
+        language = settings.LANGUAGE_CODE
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, name=name)
+            user = User.objects.create_user(
+                email=email, password=password, name=name, preferred_language=language
+            )
     except IntegrityError:  # a concurrent signup with the same e-mail won the race
         raise _duplicate_email() from None
     setup_user_email(request, user, [])
@@ -156,7 +166,7 @@ def user_signup(
 
 # --- Parental consent ------------------------------------------------------------------------
 
-WITHDRAWN_MESSAGE = "A parent withdrew consent to AI processing, so this was stopped."
+WITHDRAWN_MESSAGE = gettext_lazy("A parent withdrew consent to AI processing, so this was stopped.")
 
 
 def _consent_check(
@@ -171,15 +181,17 @@ def _consent_check(
     errors = {}
     current = settings.PARENTAL_CONSENT_POLICY_VERSION
     if policy_version != current:
-        errors["policy_version"] = f"Consent is to the current policy, version {current}."
+        errors["policy_version"] = _("Consent is to the current policy, version %(version)s.") % {
+            "version": current
+        }
     given = {"ai_processing": ai_processing, "third_party_disclosure": third_party_disclosure}
     for part, agreed in given.items():
         if not agreed:
-            errors[part] = "Stories are made with AI vendors: both consents are needed."
+            errors[part] = _("Stories are made with AI vendors: both consents are needed.")
     if errors:
         raise ApplicationError(
             VALIDATION_ERROR,
-            "The request has invalid fields.",
+            INVALID_FIELDS_MESSAGE,
             details={nested_in: errors} if nested_in else errors,
         )
 
@@ -252,11 +264,11 @@ def user_login(*, request, email: str, password: str) -> User:
     """The user for these credentials. A failure never says whether the e-mail exists."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
-        raise ApplicationError(INVALID_CREDENTIALS, "Invalid e-mail or password.", status=401)
+        raise ApplicationError(INVALID_CREDENTIALS, _("Invalid e-mail or password."), status=401)
     if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not user.email_verified:
         raise ApplicationError(
             EMAIL_NOT_VERIFIED,
-            "Please verify your e-mail address first. We have sent you a link.",
+            _("Please verify your e-mail address first. We have sent you a link."),
             status=403,
         )
     return user

@@ -12,6 +12,7 @@ from infinitestories.api.schema import (
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
 from . import selectors, services
+from .errors import HERO_NOT_FOUND
 from .models import Hero
 from .serializers import (
     AvatarInputSerializer,
@@ -76,7 +77,7 @@ class HeroDetailView(OwnedAPIView):
 
     def get_hero(self, hero_id: str) -> Hero:
         return self.get_owned(
-            Hero.objects.select_related("visual_profile"), hero_id, "Hero not found."
+            Hero.objects.select_related("visual_profile"), hero_id, HERO_NOT_FOUND
         )
 
     @extend_schema(
@@ -144,7 +145,7 @@ class HeroAvatarView(OwnedAPIView):
         responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404, 502, 503)},
     )
     def post(self, request, hero_id: str):
-        hero = self.get_owned(Hero.objects.all(), hero_id, "Hero not found.")
+        hero = self.get_owned(Hero.objects.all(), hero_id, HERO_NOT_FOUND)
         data = AvatarInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data.get("storage_key"):

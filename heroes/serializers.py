@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,7 +32,7 @@ class HeroInputSerializer(serializers.Serializer):
 
     def validate_traits(self, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise serializers.ValidationError("Each trait may appear once.")
+            raise serializers.ValidationError(_("Each trait may appear once."))
         return value
 
 

@@ -17,6 +17,7 @@ from media.services import (
 )
 from usage.services import ai_consent_check, ai_work_admit, ai_work_settle
 
+from .errors import HERO_NOT_FOUND
 from .models import Hero, HeroVisualProfile
 
 
@@ -24,7 +25,7 @@ def _moderate(hero: Hero) -> None:
     """Moderation is AI processing too: it needs the parent's consent (ai_consent_check)."""
     ai_consent_check(user=hero.user)
     ctx = CallContext(operation=Operation.MODERATION, user_id=hero.user_id, hero_id=hero.pk)
-    family_text_check(ctx=ctx, hero=hero, what="the hero")
+    family_text_check(ctx=ctx, hero=hero, what="hero")
 
 
 def hero_create(
@@ -94,7 +95,7 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
 def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
     ctx = CallContext(operation=Operation.MODERATION, user_id=user.pk, hero_id=hero.pk)
     family_text_check(
-        ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="the avatar description"
+        ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="avatar_description"
     )
     drawing = images.avatar_draw(ctx=ctx, hero=hero, custom_prompt=custom_prompt)
     prompt = drawing.prompt
@@ -117,7 +118,7 @@ def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
                 media_delete_on_commit(keys=[old_key])
     if locked is None:  # deleted while it was drawn: the picture belongs to no one
         media_delete_on_commit(keys=[key])
-        raise NotFoundError("Hero not found.")
+        raise NotFoundError(HERO_NOT_FOUND)
     return Hero.objects.select_related("visual_profile").get(pk=hero.pk)
 
 
@@ -126,11 +127,11 @@ def hero_avatar_set_from_upload(*, user, hero: Hero, storage_key: str) -> Hero:
     """Use a picture the user uploaded (POST /api/files/upload) as the hero's avatar: a checked
     copy of it (media.services.upload_adopt_image); the previous avatar goes after commit."""
     if hero.user_id != user.pk:
-        raise NotFoundError("Hero not found.")
+        raise NotFoundError(HERO_NOT_FOUND)
     ai_consent_check(user=user)  # the picture is moderated
     # Held until commit: a hero deleted meanwhile is a 404 before anything is copied.
     if not Hero.objects.select_for_update().filter(pk=hero.pk).exists():
-        raise NotFoundError("Hero not found.")
+        raise NotFoundError(HERO_NOT_FOUND)
     avatar_key = upload_adopt_image(
         user=user, storage_key=storage_key, category=FileUpload.Category.AVATAR, entity_id=hero.pk
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from . import observability
+from . import languages, observability
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The answer's language: Accept-Language (a signed-in user's own language replaces it once
+    # the bearer token is read: accounts/authentication.py); answers Content-Language.
+    "infinitestories.api.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "infinitestories.api.middleware.api_paths",
     "infinitestories.api.middleware.ServiceUnavailableMiddleware",
@@ -175,7 +178,7 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "accounts.validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -350,7 +353,11 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-LANGUAGE_CODE = "en-us"
+# Error messages and e-mails speak the family's language (README "Languages"): the five of the
+# app, from the catalogs in locale/ (`make messages` updates them). English when none fits.
+LANGUAGE_CODE = "en"
+LANGUAGES = languages.LANGUAGES
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

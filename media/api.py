@@ -1,12 +1,20 @@
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from infinitestories.api.errors import ApplicationError, error_body, json_error
+from infinitestories.api.errors import (
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_FOUND_MESSAGE,
+    ApplicationError,
+    error_body,
+    json_error,
+)
 from infinitestories.api.middleware import absolute_url
 from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView
@@ -60,7 +68,7 @@ class LocalUploadView(View):
 
     def put(self, request, token: str):
         if is_s3():
-            return json_error("NOT_FOUND", "Not found.", 404)
+            return json_error(NOT_FOUND, NOT_FOUND_MESSAGE, 404)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or "")
         except ValueError:
@@ -77,4 +85,4 @@ class LocalUploadView(View):
         return JsonResponse({"storageKey": upload.storage_key})
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        return json_error("METHOD_NOT_ALLOWED", "Use PUT to upload.", 405)
+        return json_error(METHOD_NOT_ALLOWED, _("Use PUT to upload."), 405)

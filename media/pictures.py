@@ -7,6 +7,7 @@ stored, sent to a vendor as a reference or served.
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 # What we keep pictures as: Pillow format -> MIME type.
@@ -50,15 +51,17 @@ def picture_clean(content: bytes) -> Picture:
     try:
         with Image.open(io.BytesIO(content)) as image:
             if image.format not in FORMATS:
-                raise PictureError(f"Pictures are PNG, JPEG or WebP, not {image.format}.")
+                raise PictureError(
+                    _("Pictures are PNG, JPEG or WebP, not %(format)s.") % {"format": image.format}
+                )
             if image.width * image.height > MAX_PIXELS:
-                raise PictureError("The picture has too many pixels.")
+                raise PictureError(_("The picture has too many pixels."))
             image_format = image.format
             image.seek(0)  # the first frame of an animation
             upright = ImageOps.exif_transpose(image)
             pixels = _srgb(upright, has_alpha=_has_alpha(image) and image_format != "JPEG")
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise PictureError("The picture could not be read.") from exc
+        raise PictureError(_("The picture could not be read.")) from exc
     pixels.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     # A new image from the raw pixels has no info, EXIF, profile or text of any kind.
     bare = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from infinitestories.api.fields import StrictCharField, StrictIntegerField
@@ -16,16 +17,25 @@ class UploadInputSerializer(serializers.Serializer):
         if category not in ADOPTED_CATEGORIES:
             # Nothing would check these bytes or ever use them: refuse rather than store them.
             raise serializers.ValidationError(
-                {"category": f"Uploads are accepted for: {', '.join(sorted(ADOPTED_CATEGORIES))}."}
+                {
+                    "category": _("Uploads are accepted for: %(categories)s.")
+                    % {"categories": ", ".join(sorted(ADOPTED_CATEGORIES))}
+                }
             )
         allowed = ALLOWED_TYPES[category]
         if attrs["mime_type"] not in allowed:
             raise serializers.ValidationError(
-                {"mime_type": f"Allowed for {category}: {', '.join(sorted(allowed))}."}
+                {
+                    "mime_type": _("Allowed for %(category)s: %(types)s.")
+                    % {"category": category, "types": ", ".join(sorted(allowed))}
+                }
             )
         if attrs["file_size"] > MAX_SIZE[category]:
             raise serializers.ValidationError(
-                {"file_size": f"At most {MAX_SIZE[category] // MB} MB for {category}."}
+                {
+                    "file_size": _("At most %(size)d MB for %(category)s.")
+                    % {"size": MAX_SIZE[category] // MB, "category": category}
+                }
             )
         return attrs
 

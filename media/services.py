@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from infinitestories.ai.base import Operation
@@ -180,32 +181,28 @@ def upload_receive(
             token, max_age=settings.MEDIA_URL_EXPIRY
         )
     except signing.BadSignature:
-        raise ApplicationError(
-            UPLOAD_SIGNATURE_INVALID, "The upload link is invalid or has expired.", status=403
-        ) from None
+        raise _link_invalid() from None
     upload = FileUpload.objects.filter(storage_key=data.get("key", "")).first()
     if upload is None:
-        raise ApplicationError(
-            UPLOAD_SIGNATURE_INVALID, "The upload link is invalid or has expired.", status=403
-        )
+        raise _link_invalid()
     if upload.entity_id:  # already confirmed and copied (heroes.services): the link is spent
         raise ApplicationError(
-            UPLOAD_SIGNATURE_INVALID, "This upload has already been used.", status=403
+            UPLOAD_SIGNATURE_INVALID, _("This upload has already been used."), status=403
         )
     if content_type.split(";")[0].strip().lower() != upload.mime_type:
         raise ApplicationError(
             UPLOAD_SIGNATURE_INVALID,
-            f"The upload must be sent with Content-Type {upload.mime_type}.",
+            _("The upload must be sent with Content-Type %(type)s.") % {"type": upload.mime_type},
             status=403,
         )
     if content_length is None or content_length < 0:
         raise ApplicationError(
-            VALIDATION_ERROR, "The upload needs a valid Content-Length header.", status=411
+            VALIDATION_ERROR, _("The upload needs a valid Content-Length header."), status=411
         )
     if content_length > upload.file_size:
         raise ApplicationError(
             PAYLOAD_TOO_LARGE,
-            "The file is larger than the size declared for this upload.",
+            _("The file is larger than the size declared for this upload."),
             status=413,
             details={"declaredSize": upload.file_size},
         )
@@ -215,8 +212,14 @@ def upload_receive(
     saved = default_storage.save(upload.storage_key, ContentFile(body))
     if saved != upload.storage_key:  # pragma: no cover - a race with another PUT of the same key
         default_storage.delete(saved)
-        raise ApplicationError(VALIDATION_ERROR, "The upload could not be stored.", status=409)
+        raise ApplicationError(VALIDATION_ERROR, _("The upload could not be stored."), status=409)
     return upload
+
+
+def _link_invalid() -> ApplicationError:
+    return ApplicationError(
+        UPLOAD_SIGNATURE_INVALID, _("The upload link is invalid or has expired."), status=403
+    )
 
 
 def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str) -> str:
@@ -241,26 +244,29 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
     if upload is None:
         raise ApplicationError(
             UPLOAD_NOT_FOUND,
-            f"No {category} upload of yours has this storage key.",
-            details={"storageKey": "Unknown storage key."},
+            _("None of your uploads has this storage key."),
+            details={"storageKey": _("Unknown storage key.")},
         )
     if upload.entity_id:
         raise ApplicationError(
             UPLOAD_ALREADY_USED,
-            "This upload has already been used; upload the picture again.",
-            details={"storageKey": "Already used."},
+            _("This upload has already been used; upload the picture again."),
+            details={"storageKey": _("Already used.")},
         )
     if not media_exists(key=storage_key):
         raise ApplicationError(
             UPLOAD_MISSING,
-            "The file has not been uploaded yet.",
-            details={"storageKey": "Nothing is stored under this key."},
+            _("The file has not been uploaded yet."),
+            details={"storageKey": _("Nothing is stored under this key.")},
         )
     if media_size(key=storage_key) > upload.file_size:
         raise ApplicationError(
             UPLOAD_TOO_LARGE,
-            "The uploaded file is larger than declared; upload it again.",
-            details={"storageKey": f"At most {upload.file_size} bytes were declared."},
+            _("The uploaded file is larger than declared; upload it again."),
+            details={
+                "storageKey": _("At most %(size)d bytes were declared.")
+                % {"size": upload.file_size}
+            },
         )
     content = media_read(key=storage_key)
     _check_image(content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category])
@@ -268,7 +274,7 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
         picture = picture_clean(content)
     except PictureError as exc:
         raise ApplicationError(
-            INVALID_IMAGE, str(exc), details={"storageKey": "Not a picture we can use."}
+            INVALID_IMAGE, str(exc), details={"storageKey": _("Not a picture we can use.")}
         ) from None
     family_picture_check(
         ctx=CallContext(operation=Operation.MODERATION, user_id=user.pk),
@@ -291,8 +297,8 @@ def _check_image(*, content: bytes, mime_type: str, max_size: int) -> None:
     if len(content) > max_size:
         raise ApplicationError(
             INVALID_IMAGE,
-            f"The picture is larger than {max_size // (1024 * 1024)} MB.",
-            details={"storageKey": "Too large."},
+            _("The picture is larger than %(size)d MB.") % {"size": max_size // (1024 * 1024)},
+            details={"storageKey": _("Too large.")},
         )
     try:
         with Image.open(io.BytesIO(content)) as image:
@@ -301,14 +307,17 @@ def _check_image(*, content: bytes, mime_type: str, max_size: int) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ApplicationError(
             INVALID_IMAGE,
-            "The uploaded file is not a readable image.",
-            details={"storageKey": "Not an image."},
+            _("The uploaded file is not a readable image."),
+            details={"storageKey": _("Not an image.")},
         ) from None
     if Image.MIME.get(image_format or "") != mime_type:
         raise ApplicationError(
             INVALID_IMAGE,
-            f"The uploaded file is not a {mime_type} image.",
-            details={"storageKey": f"Declared {mime_type}, found {image_format}."},
+            _("The uploaded file is not a %(type)s image.") % {"type": mime_type},
+            details={
+                "storageKey": _("Declared %(declared)s, found %(found)s.")
+                % {"declared": mime_type, "found": image_format}
+            },
         )
 
 

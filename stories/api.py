@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from heroes.errors import HERO_NOT_FOUND
 from heroes.models import Hero
 from infinitestories.api import idempotency
 from infinitestories.api.errors import NotFoundError
@@ -20,7 +21,12 @@ from infinitestories.api.schema import (
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
 
 from . import selectors
-from .errors import audio_not_generated
+from .errors import (
+    CUSTOM_EVENT_NOT_FOUND,
+    ILLUSTRATION_NOT_FOUND,
+    STORY_NOT_FOUND,
+    audio_not_generated,
+)
 from .events import story_event_list
 from .models import CustomStoryEvent, Story, StoryIllustration
 from .serializers import (
@@ -109,11 +115,11 @@ class StoriesView(OwnedAPIView):
         data = StoryCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = data.validated_data
-        hero = self.get_owned(Hero.objects.all(), params["hero_id"], "Hero not found.")
+        hero = self.get_owned(Hero.objects.all(), params["hero_id"], HERO_NOT_FOUND)
         custom_event = None
         if params.get("custom_event_id"):
             custom_event = self.get_owned(
-                CustomStoryEvent.objects.all(), params["custom_event_id"], "Custom event not found."
+                CustomStoryEvent.objects.all(), params["custom_event_id"], CUSTOM_EVENT_NOT_FOUND
             )
         story, jobs = stories.story_create(
             user=request.user,
@@ -137,7 +143,7 @@ class StoriesView(OwnedAPIView):
 
 class _StoryView(OwnedAPIView):
     def get_story(self, story_id: str) -> Story:
-        return self.get_owned(selectors.story_detail_queryset(), story_id, "Story not found.")
+        return self.get_owned(selectors.story_detail_queryset(), story_id, STORY_NOT_FOUND)
 
 
 class StoryDetailView(_StoryView):
@@ -388,7 +394,7 @@ class StoryIllustrationDetailView(_StoryView):
         story = self.get_story(story_id)
         illustration = StoryIllustration.objects.filter(story=story, pk=illustration_id).first()
         if illustration is None:
-            raise NotFoundError("Illustration not found.")
+            raise NotFoundError(ILLUSTRATION_NOT_FOUND)
         illustrations.illustration_delete(illustration=illustration)
         return Response({"success": True})
 
@@ -448,7 +454,7 @@ class CustomEventDetailView(OwnedAPIView):
     rate_limits = {"PATCH": ("custom_event_update",), "DELETE": ("delete",)}
 
     def get_event(self, event_id: str) -> CustomStoryEvent:
-        return self.get_owned(CustomStoryEvent.objects.all(), event_id, "Custom event not found.")
+        return self.get_owned(CustomStoryEvent.objects.all(), event_id, CUSTOM_EVENT_NOT_FOUND)
 
     @extend_schema(
         summary="Get a custom event",

@@ -1,13 +1,21 @@
-"""Machine codes the stories endpoints answer with (README lists them)."""
+"""Machine codes the stories endpoints answer with (README lists them), and their messages in
+the language of the request."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from infinitestories.api.errors import ApplicationError
 
 AUDIO_NOT_GENERATED = "AUDIO_NOT_GENERATED"
 
+STORY_NOT_FOUND = gettext_lazy("Story not found.")
+CUSTOM_EVENT_NOT_FOUND = gettext_lazy("Custom event not found.")
+ILLUSTRATION_NOT_FOUND = gettext_lazy("Illustration not found.")
+
 
 def audio_not_generated() -> ApplicationError:
     return ApplicationError(
         AUDIO_NOT_GENERATED,
-        "This story has no narration of its current text yet.",
+        _("This story has no narration of its current text yet."),
         status=404,
     )

@@ -1,6 +1,7 @@
 """Request and answer shapes of the stories endpoints (camelCase comes from the shared parser
 and renderer)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from infinitestories.ai.speech import VOICES
@@ -311,16 +312,15 @@ class StoryCreateInputSerializer(serializers.Serializer):
     def validate_event_type(self, value: str) -> str:
         if value and value not in STORY_EVENT_IDS:
             raise serializers.ValidationError(
-                "Unknown event type; GET /api/story-events lists them: "
-                + ", ".join(sorted(STORY_EVENT_IDS))
-                + "."
+                _("Unknown event type; GET /api/story-events lists them: %(events)s.")
+                % {"events": ", ".join(sorted(STORY_EVENT_IDS))}
             )
         return value
 
     def validate(self, attrs):
         if not attrs.get("event_type") and not attrs.get("custom_event_id"):
             raise serializers.ValidationError(
-                {"event_type": "Give an eventType or a customEventId."}
+                {"event_type": _("Give an eventType or a customEventId.")}
             )
         return attrs
 
@@ -340,10 +340,12 @@ class IllustrationRequestInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         stamps = attrs.get("scene_timestamps") or []
         if stamps and stamps != sorted(stamps):
-            raise serializers.ValidationError({"scene_timestamps": "Timestamps must be in order."})
+            raise serializers.ValidationError(
+                {"scene_timestamps": _("Timestamps must be in order.")}
+            )
         if stamps and len(stamps) != attrs["count"]:
             raise serializers.ValidationError(
-                {"scene_timestamps": "Give one timestamp per illustration."}
+                {"scene_timestamps": _("Give one timestamp per illustration.")}
             )
         return attrs
 

@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
@@ -8,11 +9,13 @@ from tests.accounts.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _isolated(db, settings, tmp_path):
-    """Each test starts with empty rate-limit counters and its own media folder."""
+    """Each test starts with empty rate-limit counters, its own media folder and no language
+    left active by an earlier test's request (a request activates one and keeps it)."""
     cache.clear()
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     cache.clear()
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""Machine codes the usage rules answer with (README "Error codes" lists them)."""
+"""Machine codes the usage rules answer with (README "Error codes" lists them), and their
+answers, in the language of the request or job that is refused."""
 
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from infinitestories.api.errors import ApplicationError
 
@@ -27,7 +29,7 @@ def _retry_after(seconds: int) -> dict[str, str]:
 def quota_exceeded(*, stories_used: int, stories_limit: int, retry_after: int) -> ApplicationError:
     return ApplicationError(
         QUOTA_EXCEEDED,
-        "You have used all your stories for this month. New stories unlock on the 1st.",
+        _("You have used all your stories for this month. New stories unlock on the 1st."),
         status=429,
         details={
             "limit": "monthly_stories",
@@ -41,10 +43,13 @@ def quota_exceeded(*, stories_used: int, stories_limit: int, retry_after: int) -
 
 def cost_ceiling_reached(*, limit: str, ceiling: Decimal, retry_after: int) -> ApplicationError:
     """`limit` is "daily_cost" or "monthly_cost": the plan's ceiling that this work would pass."""
-    when = "tomorrow" if limit == "daily_cost" else "on the 1st"
+    if limit == "daily_cost":
+        message = _("You have reached your plan's AI allowance for now. It refills tomorrow.")
+    else:
+        message = _("You have reached your plan's AI allowance for now. It refills on the 1st.")
     return ApplicationError(
         QUOTA_EXCEEDED,
-        f"You have reached your plan's AI allowance for now. It refills {when}.",
+        message,
         status=429,
         details={"limit": limit, "ceilingUsd": float(ceiling), "retryAfter": retry_after},
         headers=_retry_after(retry_after),
@@ -56,14 +61,14 @@ def not_in_plan(*, feature: str, allowed=None) -> ApplicationError:
     if allowed is not None:
         details["allowed"] = allowed
     return ApplicationError(
-        NOT_IN_PLAN, "Your plan does not include this. Upgrade to use it.", 403, details
+        NOT_IN_PLAN, _("Your plan does not include this. Upgrade to use it."), 403, details
     )
 
 
 def account_blocked() -> ApplicationError:
     return ApplicationError(
         ACCOUNT_BLOCKED,
-        "Story making is paused for this account. Please contact support.",
+        _("Story making is paused for this account. Please contact support."),
         status=403,
     )
 
@@ -71,7 +76,7 @@ def account_blocked() -> ApplicationError:
 def ai_disabled() -> ApplicationError:
     return ApplicationError(
         AI_DISABLED,
-        "Our storyteller is taking a short break. Please try again a little later.",
+        _("Our storyteller is taking a short break. Please try again a little later."),
         status=503,
     )
 
@@ -79,7 +84,7 @@ def ai_disabled() -> ApplicationError:
 def feature_disabled(*, feature: str) -> ApplicationError:
     return ApplicationError(
         FEATURE_DISABLED,
-        "This is switched off for a moment. Please try again a little later.",
+        _("This is switched off for a moment. Please try again a little later."),
         status=503,
         details={"feature": feature},
     )
@@ -88,7 +93,7 @@ def feature_disabled(*, feature: str) -> ApplicationError:
 def budget_exhausted(*, retry_after: int) -> ApplicationError:
     return ApplicationError(
         AI_BUDGET_EXHAUSTED,
-        "Our storyteller has told all the stories it can this month. Please try again later.",
+        _("Our storyteller has told all the stories it can this month. Please try again later."),
         status=503,
         headers=_retry_after(retry_after),
     )
@@ -97,7 +102,10 @@ def budget_exhausted(*, retry_after: int) -> ApplicationError:
 def consent_required() -> ApplicationError:
     return ApplicationError(
         CONSENT_REQUIRED,
-        "A parent needs to agree to how we use AI before stories, pictures or narration can be made.",
+        _(
+            "A parent needs to agree to how we use AI before stories, pictures or narration can "
+            "be made."
+        ),
         status=403,
         details={"current_policy_version": settings.PARENTAL_CONSENT_POLICY_VERSION},
     )

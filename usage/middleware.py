@@ -1,5 +1,7 @@
 """Maintenance mode: staff's switch (usage.RuntimeSettings) turns API writes away."""
 
+from django.utils.translation import gettext as _
+
 from infinitestories.api.errors import json_error
 
 from .errors import MAINTENANCE
@@ -24,7 +26,7 @@ def maintenance_mode(get_response):
         ):
             response = json_error(
                 MAINTENANCE,
-                "We are tidying up the library. Please try again in a few minutes.",
+                _("We are tidying up the library. Please try again in a few minutes."),
                 503,
             )
             response["Retry-After"] = "300"

@@ -11,6 +11,8 @@ and checked by our own five-language term filter instead (safety.name_check).
 import logging
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy
+
 from . import chain
 from .base import Operation
 from .errors import FamilyImageFlagged, FamilyTextFlagged
@@ -19,9 +21,39 @@ from .safety import name_check
 
 logger = logging.getLogger("infinitestories.safety")
 
-KIND_MESSAGE = "Let's keep stories gentle and kind. Please rephrase {what} without words that could upset a child."
-NAME_MESSAGE = "Let's give the hero a gentle name. Please choose a name without words that could upset a child."
-PICTURE_MESSAGE = "We can't use this picture. Please choose another one."
+# What the family reads, in its language, by what it wrote (whole sentences, so that each
+# language can say it its own way).
+KIND_MESSAGES = {
+    "text": gettext_lazy(
+        "Let's keep stories gentle and kind. Please rephrase your text without words that could "
+        "upset a child."
+    ),
+    "story": gettext_lazy(
+        "Let's keep stories gentle and kind. Please rephrase the story without words that could "
+        "upset a child."
+    ),
+    "story_idea": gettext_lazy(
+        "Let's keep stories gentle and kind. Please rephrase the story idea without words that "
+        "could upset a child."
+    ),
+    "hero": gettext_lazy(
+        "Let's keep stories gentle and kind. Please describe the hero without words that could "
+        "upset a child."
+    ),
+    "hero_or_story_idea": gettext_lazy(
+        "Let's keep stories gentle and kind. Please describe the hero and the story idea without "
+        "words that could upset a child."
+    ),
+    "avatar_description": gettext_lazy(
+        "Let's keep stories gentle and kind. Please rephrase the avatar description without words "
+        "that could upset a child."
+    ),
+}
+NAME_MESSAGE = gettext_lazy(
+    "Let's give the hero a gentle name. Please choose a name without words that could upset a "
+    "child."
+)
+PICTURE_MESSAGE = gettext_lazy("We can't use this picture. Please choose another one.")
 
 
 def moderation_check(
@@ -67,11 +99,12 @@ def user_text_check(
     *,
     ctx: chain.CallContext,
     texts: dict[str, str],
-    what: str = "your text",
+    what: str = "text",
     names: Iterable[str] = (),
 ) -> None:
-    """Moderate user-written fields (one call for all of them); FamilyTextFlagged if flagged.
-    `names` (the family's heroes) are hidden from what is sent."""
+    """Moderate user-written fields (one call for all of them); FamilyTextFlagged if flagged,
+    with the message of `what` (a key of KIND_MESSAGES). `names` (the family's heroes) are
+    hidden from what is sent."""
     combined = "\n".join(f"{field}: {value}" for field, value in texts.items() if value)
     if not combined:
         return
@@ -83,9 +116,7 @@ def user_text_check(
             ",".join(texts),
             ",".join(categories),
         )
-        raise FamilyTextFlagged(
-            KIND_MESSAGE.format(what=what), fields=list(texts), categories=categories
-        )
+        raise FamilyTextFlagged(KIND_MESSAGES[what], fields=list(texts), categories=categories)
 
 
 def hero_name_check(*, ctx: chain.CallContext, name: str) -> None:
@@ -104,7 +135,7 @@ def family_text_check(
     hero=None,
     custom_event=None,
     extra: dict[str, str] | None = None,
-    what: str = "the hero or the story idea",
+    what: str = "hero_or_story_idea",
     names: Iterable[str] = (),
 ) -> None:
     """Moderate everything a family wrote that can reach a prompt, in one call: the hero's

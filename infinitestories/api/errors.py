@@ -2,6 +2,10 @@
 
 Services raise ApplicationError; the AI layer's errors, DRF's and Django's are translated here;
 anything else is logged and answered as a plain 500 that never carries a traceback.
+
+Messages are in the language of the request (README "Languages"): written with gettext where they
+are raised, gettext_lazy for the constants here; DRF's and Django's come from their own catalogs.
+The code never changes with the language.
 """
 
 import logging
@@ -14,6 +18,8 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -66,24 +72,37 @@ class ApplicationError(Exception):
         self.headers = headers or {}
 
 
+NOT_FOUND_MESSAGE = gettext_lazy("Not found.")
+INVALID_FIELDS_MESSAGE = gettext_lazy("The request has invalid fields.")
+_FORBIDDEN = gettext_lazy("You do not have permission to do this.")
+_INTERNAL_ERROR = gettext_lazy("Something went wrong on our side. Please try again.")
+
+
 class NotFoundError(ApplicationError):
-    def __init__(self, message: str = "Not found."):
+    def __init__(self, message: str = NOT_FOUND_MESSAGE):
         super().__init__(NOT_FOUND, message, status=404)
 
 
 # What the family reads when the AI failed for good, by the use case that failed.
+_AVATAR_FAILED = gettext_lazy("We could not draw this avatar. Please try a different description.")
 _AI_FAILED_MESSAGES = {
-    Operation.AVATAR_GENERATION: "We could not draw this avatar. Please try a different description.",
-    Operation.VISUAL_PROFILE: "We could not draw this avatar. Please try a different description.",
-    Operation.MODERATION: "We could not check this text right now. Please try again later.",
+    Operation.AVATAR_GENERATION: _AVATAR_FAILED,
+    Operation.VISUAL_PROFILE: _AVATAR_FAILED,
+    Operation.MODERATION: gettext_lazy(
+        "We could not check this text right now. Please try again later."
+    ),
 }
-_AI_FAILED_DEFAULT = "We could not write this story right now. Please try again."
-_STORY_FLAGGED = (
+_AI_FAILED_DEFAULT = gettext_lazy("We could not write this story right now. Please try again.")
+_STORY_FLAGGED = gettext_lazy(
     "We could not write a story we were happy with this time. Please try again, "
     "perhaps with a different occasion."
 )
-_AI_UNAVAILABLE = "Our storyteller is resting right now. Please try again in a few minutes."
-_SERVICE_UNAVAILABLE = "We are having trouble on our side. Please try again in a moment."
+_AI_UNAVAILABLE = gettext_lazy(
+    "Our storyteller is resting right now. Please try again in a few minutes."
+)
+_SERVICE_UNAVAILABLE = gettext_lazy(
+    "We are having trouble on our side. Please try again in a moment."
+)
 # What a client should wait before trying again after a 503 SERVICE_UNAVAILABLE (seconds).
 SERVICE_RETRY_AFTER = "5"
 
@@ -116,7 +135,8 @@ def ai_error_answer(exc: AIError) -> ApplicationError:
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": message, "code": code, "details": details or {}}
+    """The envelope; a lazy message is put in the language active now (the request's)."""
+    return {"error": str(message), "code": code, "details": details or {}}
 
 
 def _flatten(detail: Any) -> Any:
@@ -154,20 +174,20 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         details = _flatten(exc.detail)
         if not isinstance(details, dict):
             details = {"nonFieldErrors": details}
-        return Response(
-            error_body(VALIDATION_ERROR, "The request has invalid fields.", details), status=400
-        )
+        return Response(error_body(VALIDATION_ERROR, INVALID_FIELDS_MESSAGE, details), status=400)
     if isinstance(exc, Http404 | ObjectDoesNotExist):  # e.g. deleted by a concurrent request
-        return Response(error_body(NOT_FOUND, "Not found."), status=404)
+        return Response(error_body(NOT_FOUND, NOT_FOUND_MESSAGE), status=404)
     if isinstance(exc, PermissionDenied):
-        return Response(error_body(FORBIDDEN, "You do not have permission to do this."), status=403)
+        return Response(error_body(FORBIDDEN, _FORBIDDEN), status=403)
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_body(PAYLOAD_TOO_LARGE, "The request body is too large."), status=413)
+        return Response(
+            error_body(PAYLOAD_TOO_LARGE, _("The request body is too large.")), status=413
+        )
     for exc_class, code in _DRF_CODES:
         if isinstance(exc, exc_class):
-            message = exc.detail if isinstance(exc.detail, str) else "Request refused."
+            message = exc.detail if isinstance(exc.detail, str) else _("Request refused.")
             if code == MALFORMED_JSON:
-                message = "The request body is not valid JSON."
+                message = _("The request body is not valid JSON.")
             headers = {}
             if getattr(exc, "auth_header", None):
                 headers["WWW-Authenticate"] = exc.auth_header
@@ -175,14 +195,13 @@ def exception_handler(exc: Exception, context: dict) -> Response:
                 headers["Retry-After"] = str(int(exc.wait))
             return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
     if isinstance(exc, SuspiciousOperation):
-        return Response(error_body(VALIDATION_ERROR, "The request was refused."), status=400)
+        return Response(error_body(VALIDATION_ERROR, _("The request was refused.")), status=400)
     if isinstance(exc, INFRASTRUCTURE_ERRORS):
         body, status_code, headers = service_unavailable(exc)
         return Response(body, status=status_code, headers=headers)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return Response(
-        error_body(INTERNAL_ERROR, "Something went wrong on our side. Please try again."),
-        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        error_body(INTERNAL_ERROR, _INTERNAL_ERROR), status=status.HTTP_500_INTERNAL_SERVER_ERROR
     )
 
 
@@ -191,16 +210,16 @@ def json_error(code: str, message: str, status: int) -> JsonResponse:
 
 
 def handler400(request, exception=None):
-    return json_error(VALIDATION_ERROR, "Bad request.", 400)
+    return json_error(VALIDATION_ERROR, _("Bad request."), 400)
 
 
 def handler403(request, exception=None):
-    return json_error(FORBIDDEN, "You do not have permission to do this.", 403)
+    return json_error(FORBIDDEN, _FORBIDDEN, 403)
 
 
 def handler404(request, exception=None):
-    return json_error(NOT_FOUND, "Not found.", 404)
+    return json_error(NOT_FOUND, NOT_FOUND_MESSAGE, 404)
 
 
 def handler500(request):
-    return json_error(INTERNAL_ERROR, "Something went wrong on our side. Please try again.", 500)
+    return json_error(INTERNAL_ERROR, _INTERNAL_ERROR, 500)

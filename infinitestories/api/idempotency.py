@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djangorestframework_camel_case.util import camelize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -88,7 +89,7 @@ def idempotency_key(request) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 255 or any(ord(char) < 32 or ord(char) == 127 for char in key):
         raise ValidationError(
-            {"idempotency_key": "Use at most 255 printable characters (a UUID is ideal)."}
+            {"idempotency_key": _("Use at most 255 printable characters (a UUID is ideal).")}
         )
     return key
 
@@ -121,7 +122,7 @@ def idempotency_begin(
     if existing.request_hash != fingerprint:
         raise ApplicationError(
             IDEMPOTENCY_KEY_REUSED,
-            "This Idempotency-Key was already used for a different request.",
+            _("This Idempotency-Key was already used for a different request."),
             status=422,
         )
     if existing.response_status is None:
@@ -135,7 +136,7 @@ def idempotency_begin(
             return existing, None
         raise ApplicationError(
             REQUEST_IN_PROGRESS,
-            "This request is still being processed. Please retry in a moment.",
+            _("This request is still being processed. Please retry in a moment."),
             status=409,
             headers={"Retry-After": "2"},
         )

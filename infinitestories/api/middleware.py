@@ -6,11 +6,13 @@ from contextvars import ContextVar
 import sentry_sdk
 from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from infinitestories.ai import chain
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
-from .errors import NOT_FOUND, json_error, service_unavailable
+from .errors import NOT_FOUND, NOT_FOUND_MESSAGE, json_error, service_unavailable
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy or a client may name a request: a UUID, a hex or base64 token, a trace id. Anything
@@ -66,12 +68,34 @@ def api_paths(get_response):
 
     def middleware(request):
         if "\x00" in request.path_info:
-            return json_error(NOT_FOUND, "Not found.", 404)
+            return json_error(NOT_FOUND, NOT_FOUND_MESSAGE, 404)
         if request.path_info.startswith("/api/") and len(request.path_info) > 5:
             request.path_info = request.path_info.rstrip("/")
         return get_response(request)
 
     return middleware
+
+
+# infinitestories/urls.py serves the admin here.
+ADMIN_PREFIX = "/admin/"
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """The language of the answer (Django's LocaleMiddleware): the best of en, es, fr, de, it for
+    the request's Accept-Language, English when none fits; it answers Content-Language with the
+    language finally used, which for a signed-in API request is the user's own
+    (accounts.authentication activates it once the bearer token is read).
+
+    The admin stays in English: its own texts are (a multi-language admin is out of the PRD's
+    scope), and half-translated pages would be worse than none.
+    """
+
+    def process_request(self, request):
+        if request.path_info.startswith(ADMIN_PREFIX):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            return
+        super().process_request(request)
 
 
 class ServiceUnavailableMiddleware:

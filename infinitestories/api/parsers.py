@@ -1,10 +1,8 @@
 """The one JSON parser: camelCase in, and nothing the database or the renderer cannot hold."""
 
+from django.utils.translation import gettext as _
 from djangorestframework_camel_case.parser import CamelCaseJSONParser
 from rest_framework import exceptions
-
-# NUL cannot be stored in PostgreSQL text; an unpaired surrogate cannot be encoded as UTF-8.
-_UNSTORABLE = "contains a character we cannot store (NUL or an unpaired surrogate)."
 
 
 def _unstorable(text: str) -> bool:
@@ -12,7 +10,8 @@ def _unstorable(text: str) -> bool:
 
 
 def _check_strings(data) -> None:
-    """Refuse the body naming each top-level field that holds an unstorable string anywhere."""
+    """Refuse the body naming each top-level field that holds an unstorable string anywhere.
+    NUL cannot be stored in PostgreSQL text; an unpaired surrogate cannot be encoded as UTF-8."""
     bad: dict[str, str] = {}
     roots = data.items() if isinstance(data, dict) else [("non_field_errors", data)]
     for field, value in roots:
@@ -21,8 +20,9 @@ def _check_strings(data) -> None:
             item = stack.pop()
             if isinstance(item, str):
                 if _unstorable(item):
-                    bad[field if isinstance(field, str) and not _unstorable(field) else "body"] = (
-                        f"This field {_UNSTORABLE}"
+                    bad[field if isinstance(field, str) and not _unstorable(field) else "body"] = _(
+                        "This field contains a character we cannot store (NUL or an unpaired "
+                        "surrogate)."
                     )
                     break
             elif isinstance(item, dict):
@@ -39,6 +39,6 @@ class JSONParser(CamelCaseJSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("The JSON body is nested too deeply.") from None
+            raise exceptions.ParseError(_("The JSON body is nested too deeply.")) from None
         _check_strings(data)
         return data

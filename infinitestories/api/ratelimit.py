@@ -14,6 +14,7 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import _split_rate, get_usage
 
 from .errors import RATE_LIMITED, ApplicationError
@@ -49,6 +50,9 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "profile_update": ("20/m", "user"),
     "export": ("10/h", "user"),
 }
+
+
+TOO_MANY_REQUESTS = gettext_lazy("Too many requests. Please wait a little and try again.")
 
 
 @dataclass(frozen=True)
@@ -139,13 +143,7 @@ def hit(request, name: str) -> Usage:
     reset_in = max(usage["time_left"], 1)
     state = Usage(usage["limit"], max(usage["limit"] - usage["count"], 0), reset_in)
     if usage["should_limit"]:
-        raise ApplicationError(
-            RATE_LIMITED,
-            "Too many requests. Please wait a little and try again.",
-            status=429,
-            details={"limit": rule.name, "retryAfter": reset_in},
-            headers={"Retry-After": str(reset_in), **state.headers},
-        )
+        raise _limited(rule, state)
     return state
 
 
@@ -155,7 +153,7 @@ def hit(request, name: str) -> Usage:
 def _limited(rule: Policy, usage: Usage) -> ApplicationError:
     return ApplicationError(
         RATE_LIMITED,
-        "Too many requests. Please wait a little and try again.",
+        TOO_MANY_REQUESTS,
         status=429,
         details={"limit": rule.name, "retryAfter": usage.reset_in},
         headers={"Retry-After": str(usage.reset_in), **usage.headers},

@@ -27,10 +27,13 @@ class AutoSchema(openapi.AutoSchema):
 class ErrorSerializer(serializers.Serializer):
     """The one error shape (infinitestories.api.errors.error_body)."""
 
-    error = serializers.CharField(help_text="A message for people.")
+    error = serializers.CharField(
+        help_text="A message for people, in the user's preferredLanguage (signed in) or the best "
+        "match of Accept-Language (en, es, fr, de, it); Content-Language names it."
+    )
     code = serializers.CharField(
-        help_text="A machine code to switch on, e.g. VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, "
-        "RATE_LIMITED, QUOTA_EXCEEDED."
+        help_text="A machine code to switch on, the same in every language, e.g. "
+        "VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, RATE_LIMITED, QUOTA_EXCEEDED."
     )
     details = serializers.DictField(
         help_text="Per-field messages for VALIDATION_ERROR, other context for some codes; "

@@ -5,7 +5,7 @@ from rest_framework import permissions
 from rest_framework.views import APIView
 
 from . import ratelimit
-from .errors import NotFoundError
+from .errors import NOT_FOUND_MESSAGE, NotFoundError
 
 
 class RateLimitedMixin:
@@ -54,7 +54,7 @@ class OwnedAPIView(AuthenticatedAPIView):
     def owned(self, queryset: QuerySet) -> QuerySet:
         return queryset.filter(**{self.owner_field: self.request.user})
 
-    def get_owned(self, queryset: QuerySet, pk: str, message: str = "Not found.") -> Model:
+    def get_owned(self, queryset: QuerySet, pk: str, message: str = NOT_FOUND_MESSAGE) -> Model:
         obj = self.owned(queryset).filter(pk=pk).first()
         if obj is None:
             raise NotFoundError(message)

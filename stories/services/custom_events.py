@@ -19,7 +19,7 @@ def _moderate(event: CustomStoryEvent) -> None:
     ai_consent_check(user=event.user)
     ctx = CallContext(operation=Operation.MODERATION, user_id=event.user_id)
     family_text_check(
-        ctx=ctx, custom_event=event, what="the story idea", names=hero_names(user=event.user)
+        ctx=ctx, custom_event=event, what="story_idea", names=hero_names(user=event.user)
     )
 
 

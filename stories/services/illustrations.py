@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from infinitestories.ai import chain, images, scenes, timings
 from infinitestories.ai.base import Operation
@@ -155,7 +157,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         Story.objects.select_related("hero", "hero__visual_profile").filter(pk=job.story_id).first()
     )
     if story is None:
-        jobs.job_fail(job=job, message="The story was deleted.")
+        jobs.job_fail(job=job, message=_("The story was deleted."))
         return
     ids = job.params.get("illustration_ids") or []
     rows = list(StoryIllustration.objects.filter(pk__in=ids).order_by("display_order"))
@@ -232,7 +234,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
                 status = StoryIllustration.Status.FAILED
                 StoryIllustration.objects.filter(pk=row.pk).update(
                     generation_status=status,
-                    error_message="This picture could not be drawn. Please try again later.",
+                    error_message=_("This picture could not be drawn. Please try again later."),
                 )
                 continue
             chain.flush(pending)
@@ -245,10 +247,19 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     if transient and job.attempts < job.max_attempts:
         raise transient[0]
     if failed_count == len(rows):
-        jobs.job_fail(job=job, message="The pictures could not be drawn. Please try again later.")
+        jobs.job_fail(
+            job=job, message=_("The pictures could not be drawn. Please try again later.")
+        )
     elif failed_count:
         jobs.job_complete(
-            job=job, message=f"{failed_count} of {len(rows)} pictures could not be drawn."
+            job=job,
+            # The same in English; other languages agree the verb with the pictures that failed.
+            message=ngettext(
+                "%(failed)d of %(total)d pictures could not be drawn.",
+                "%(failed)d of %(total)d pictures could not be drawn.",
+                failed_count,
+            )
+            % {"failed": failed_count, "total": len(rows)},
         )
     else:
         jobs.job_complete(job=job)

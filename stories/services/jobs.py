@@ -4,6 +4,10 @@ A task claims its job with a conditional update (queued -> processing), so a red
 duplicated message finds nothing to do. While it works, a thread beats the job's heartbeat; the
 sweeper (celery beat) re-queues a processing job whose heartbeat went stale (its worker died) and
 fails one that ran out of attempts. Enqueueing always happens after the transaction commits.
+
+The message a failed job keeps for the app is written in the family's language (its
+preferredLanguage when the job ran): whatever raised it (a switch, consent, moderation, the
+provider), it is put in words once, in the one language that reads it.
 """
 
 import logging
@@ -17,7 +21,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import (
@@ -36,7 +41,9 @@ logger = logging.getLogger(__name__)
 Job = GenerationJob
 # Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
 ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120}
-FAILED_MESSAGE = "We could not finish this right now. Please try again in a little while."
+FAILED_MESSAGE = gettext_lazy(
+    "We could not finish this right now. Please try again in a little while."
+)
 # The AI operation a job's work is admitted as (its switches, its cost reservation).
 OPERATION = {
     Job.Kind.AUDIO: Operation.AUDIO_SYNTHESIS,
@@ -126,7 +133,7 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.COMPLETED,
         progress=100,
-        error_message=message[:500],
+        error_message=str(message)[:500],
         finished_at=now,
         heartbeat_at=now,
         updated_at=now,
@@ -138,7 +145,7 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
 def job_fail(*, job: GenerationJob, message: str) -> None:
     now = timezone.now()
     Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.FAILED, error_message=message[:500], finished_at=now, updated_at=now
+        status=Job.Status.FAILED, error_message=str(message)[:500], finished_at=now, updated_at=now
     )
     job.status = Job.Status.FAILED
     _illustrations_settle(job=job, message=message)
@@ -155,7 +162,7 @@ def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
             StoryIllustration.Status.PENDING,
             StoryIllustration.Status.GENERATING,
         ],
-    ).update(generation_status=StoryIllustration.Status.FAILED, error_message=message[:500])
+    ).update(generation_status=StoryIllustration.Status.FAILED, error_message=str(message)[:500])
 
 
 def generation_jobs_cancel(*, user, message: str) -> int:
@@ -163,16 +170,17 @@ def generation_jobs_cancel(*, user, message: str) -> int:
     `message` for the app; their pictures pending stop too. Returns how many."""
     active = Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING])
     cancelled = 0
-    for job in active:
-        job_fail(job=job, message=message)
-        cancelled += 1
+    with translation.override(user.preferred_language):
+        for job in active:
+            job_fail(job=job, message=message)
+            cancelled += 1
     return cancelled
 
 
 def job_release(*, job: GenerationJob, message: str) -> None:
     """processing -> queued, so the retry (or the sweeper) can claim it again."""
     Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
-        status=Job.Status.QUEUED, error_message=message[:500], updated_at=timezone.now()
+        status=Job.Status.QUEUED, error_message=str(message)[:500], updated_at=timezone.now()
     )
 
 
@@ -223,14 +231,15 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
     the job id.
     """
     with structlog.contextvars.bound_contextvars(job_id=job_id):
-        _job_run(job_id=job_id, work=work)
+        job = job_claim(job_id=job_id)
+        if job is None:
+            logger.info("Job %s is gone, done or taken; nothing to do", job_id)
+            return
+        with translation.override(job.user.preferred_language):
+            _job_run(job=job, work=work)
 
 
-def _job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
-    job = job_claim(job_id=job_id)
-    if job is None:
-        logger.info("Job %s is gone, done or taken; nothing to do", job_id)
-        return
+def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> None:
     refusal = ai_work_may_run(operation=OPERATION[job.kind])
     if refusal is not None:  # staff switched AI or this feature off since it was queued
         job_fail(job=job, message=refusal.message)
@@ -275,23 +284,27 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
     """
     stale_after = stale_after or timedelta(seconds=settings.AI_JOB_STALE_AFTER)
     cutoff = timezone.now() - stale_after
-    stale = Job.objects.filter(status=Job.Status.PROCESSING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
+    stale = (
+        Job.objects.filter(status=Job.Status.PROCESSING)
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+        .select_related("user")
     )
     requeued = failed = 0
     for job in stale:
         with transaction.atomic():
             if job.attempts >= job.max_attempts:
+                with translation.override(job.user.preferred_language):
+                    message = str(FAILED_MESSAGE)
                 changed = Job.objects.filter(
                     pk=job.pk, status=Job.Status.PROCESSING, heartbeat_at=job.heartbeat_at
                 ).update(
                     status=Job.Status.FAILED,
-                    error_message=FAILED_MESSAGE,
+                    error_message=message,
                     finished_at=timezone.now(),
                     updated_at=timezone.now(),
                 )
                 if changed:
-                    _illustrations_settle(job=job, message=FAILED_MESSAGE)
+                    _illustrations_settle(job=job, message=message)
                     _job_settle(job=job)
                     failed += 1
                 continue

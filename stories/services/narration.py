@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
@@ -93,7 +94,7 @@ def audio_generate(*, job: GenerationJob) -> None:
     while True:
         story = Story.objects.filter(pk=job.story_id).first()
         if story is None:
-            jobs.job_fail(job=job, message="The story was deleted.")
+            jobs.job_fail(job=job, message=_("The story was deleted."))
             return
         content_hash = _text_hash(_narration_text(story))
         key, duration = _narration_file(

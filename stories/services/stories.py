@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from heroes.errors import HERO_NOT_FOUND
 from heroes.models import Hero
 from heroes.selectors import hero_names
 from infinitestories.ai import chain, moderation, story_text
@@ -20,6 +21,7 @@ from usage.services import (
     story_quota_charge,
 )
 
+from ..errors import CUSTOM_EVENT_NOT_FOUND, STORY_NOT_FOUND
 from ..models import CustomStoryEvent, GenerationJob, Story
 from . import illustrations, narration
 
@@ -111,13 +113,13 @@ def _story_write_and_save(
         # Writing took seconds: the family may have deleted the hero or the event meanwhile.
         # Lock them so they stay until the story is saved; gone means 404, nothing charged.
         if not Hero.objects.select_for_update().filter(pk=hero.pk, user=user).exists():
-            raise NotFoundError("Hero not found.")
+            raise NotFoundError(HERO_NOT_FOUND)
         if custom_event is not None and not (
             CustomStoryEvent.objects.select_for_update()
             .filter(pk=custom_event.pk, user=user)
             .exists()
         ):
-            raise NotFoundError("Custom event not found.")
+            raise NotFoundError(CUSTOM_EVENT_NOT_FOUND)
         story = Story.objects.create(
             id=story_id,
             user=user,
@@ -186,7 +188,7 @@ def story_edit(
         ai_consent_check(user=user)
         ctx = chain.CallContext(operation=Operation.MODERATION, user_id=user.pk, story_id=story.pk)
         moderation.user_text_check(
-            ctx=ctx, texts=edited_text, what="the story", names=hero_names(user=user)
+            ctx=ctx, texts=edited_text, what="story", names=hero_names(user=user)
         )
     old_audio_key = story.audio_key
     with transaction.atomic():
@@ -216,6 +218,6 @@ def story_listen(*, story: Story) -> Story:
         listen_count=F("listen_count") + 1, last_listened_at=now
     )
     if not counted:  # deleted meanwhile
-        raise NotFoundError("Story not found.")
+        raise NotFoundError(STORY_NOT_FOUND)
     story.refresh_from_db(fields=["listen_count", "last_listened_at"])
     return story

@@ -8,6 +8,8 @@ from infinitestories.ai.errors import TransientProviderError
 from stories import tasks
 from stories.models import GenerationJob, NarrationTimings, StoryIllustration
 from stories.services import illustrations, jobs, narration
+from tests.accounts.factories import UserFactory
+from tests.conftest import client_for
 from tests.stories.factories import GenerationJobFactory, StoryFactory
 from tests.usage.factories import stories_used
 from usage.models import UsageMetric
@@ -434,3 +436,73 @@ def test_an_edit_arriving_while_narration_runs_is_narrated_afterwards(
     ]
     assert (story.audio_generated, story.audio_key, job.status) == (True, saved[1], "completed")
     assert not default_storage.exists(saved[0])
+
+
+# --- The message a failed job keeps is in the family's language -------------------------------
+
+
+def test_a_failed_job_tells_the_family_why_in_its_language(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.errors import PermanentProviderError
+    from infinitestories.ai.local_provider import LocalProvider
+
+    def broken(self, **kwargs):
+        raise PermanentProviderError("400 bad voice", provider="local")
+
+    monkeypatch.setattr(LocalProvider, "speak", broken)
+    story = StoryFactory(user=UserFactory(preferred_language="de"))
+    with django_capture_on_commit_callbacks(execute=True):
+        narration.audio_request(user=story.user, story=story)
+
+    # read later, from a phone set to English: the family's language was chosen in its profile
+    status = client_for(story.user).get(
+        f"/api/stories/{story.pk}/audio/status", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert status.json()["job"]["status"] == "failed"
+    assert status.json()["job"]["error"] == (
+        "Wir konnten das gerade nicht fertigstellen. Bitte versuche es in einer Weile noch einmal."
+    )
+
+
+def test_the_sweeper_fails_each_job_in_its_own_familys_language():
+    stale = timezone.now() - timedelta(minutes=10)
+    french = GenerationJobFactory(
+        story=StoryFactory(user=UserFactory(preferred_language="fr")),
+        status="processing",
+        attempts=5,
+        heartbeat_at=stale,
+    )
+    italian = GenerationJobFactory(
+        story=StoryFactory(user=UserFactory(preferred_language="it")),
+        status="processing",
+        attempts=5,
+        heartbeat_at=stale,
+    )
+
+    assert jobs.jobs_sweep(stale_after=timedelta(minutes=2)) == (0, 2)
+
+    french.refresh_from_db()
+    italian.refresh_from_db()
+    assert french.error_message == (
+        "Nous n'avons pas pu terminer pour le moment. Merci de réessayer un peu plus tard."
+    )
+    assert italian.error_message == (
+        "Al momento non siamo riusciti a finire. Per favore, riprova tra un po'."
+    )
+
+
+def test_jobs_stopped_by_a_withdrawn_consent_say_so_in_the_familys_language():
+    from accounts.services import WITHDRAWN_MESSAGE
+
+    job = GenerationJobFactory(story=StoryFactory(user=UserFactory(preferred_language="es")))
+
+    assert jobs.generation_jobs_cancel(user=job.user, message=WITHDRAWN_MESSAGE) == 1
+
+    job.refresh_from_db()
+    assert (job.status, job.error_message) == (
+        "failed",
+        "Un padre o una madre ha retirado el consentimiento para el uso de la IA, así que lo "
+        "hemos detenido.",
+    )

@@ -3,6 +3,7 @@ language; the usage endpoint and the profile show the same banner state."""
 
 import datetime
 
+import pytest
 from django.core import mail
 
 from tests.usage.factories import put_on_plan, set_quota
@@ -49,10 +50,29 @@ def test_the_80_and_100_percent_emails_go_once_each(
     assert at.subject == "You have used all 5 stories this month"
 
 
+# The 100 % e-mail of a two-story plan, and words of its body, in each language.
+AT_LIMIT = {
+    "es": ("Has usado tus 2 cuentos de este mes", "los nuevos cuentos se desbloquean el día 1."),
+    "fr": (
+        "Vous avez utilisé vos 2 histoires ce mois-ci",
+        "de nouvelles histoires arrivent le 1er.",
+    ),
+    "de": (
+        "Du hast alle 2 Geschichten in diesem Monat genutzt",
+        "am Monatsersten gibt es neue Geschichten.",
+    ),
+    "it": (
+        "Hai usato tutte le 2 storie di questo mese",
+        "le nuove storie arrivano il primo del mese.",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", list(AT_LIMIT))
 def test_the_emails_speak_the_familys_language(
-    auth_client, user, hero, django_capture_on_commit_callbacks
+    auth_client, user, hero, django_capture_on_commit_callbacks, language
 ):
-    user.preferred_language = "es"
+    user.preferred_language = language
     user.save()
     put_on_plan(user, code="two", stories_per_month=2)
 
@@ -60,8 +80,45 @@ def test_the_emails_speak_the_familys_language(
     write_story(auth_client, hero, django_capture_on_commit_callbacks)  # 100 %
 
     # reaching 100 % at once sends the 100 % e-mail only, and never the 80 % one later
-    assert [m.subject for m in mail.outbox] == ["Has usado tus 2 cuentos de este mes"]
-    assert "se desbloquean el día 1" in mail.outbox[0].body
+    subject, last_words = AT_LIMIT[language]
+    assert [m.subject for m in mail.outbox] == [subject]
+    assert mail.outbox[0].body.split("\n\n")[1].endswith(last_words)
+
+
+def test_the_80_percent_email_in_french(
+    auth_client, user, hero, django_capture_on_commit_callbacks
+):
+    user.preferred_language = "fr"
+    user.save()
+    put_on_plan(user, code="five", stories_per_month=5)
+
+    for _ in range(4):
+        write_story(auth_client, hero, django_capture_on_commit_callbacks)
+
+    (near,) = mail.outbox
+    assert near.subject == "Vous avez utilisé 4 histoires sur 5 ce mois-ci"
+    assert near.body == (
+        f"Bonjour {user.name},\n\n"
+        "Vous avez créé 4 histoires sur les 5 comprises dans votre formule ce mois-ci. De "
+        "nouvelles histoires arrivent le 1er.\n\n"
+        "Faites de beaux rêves,\nInfiniteStories"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [("en", "You have used your one story this month"), ("es", "Has usado tu cuento de este mes")],
+)
+def test_a_one_story_plan_says_one_story(
+    auth_client, user, hero, django_capture_on_commit_callbacks, language, subject
+):
+    user.preferred_language = language
+    user.save()
+    put_on_plan(user, code="one", stories_per_month=1)
+
+    write_story(auth_client, hero, django_capture_on_commit_callbacks)
+
+    assert [m.subject for m in mail.outbox] == [subject]
 
 
 def test_a_new_month_can_warn_again(auth_client, user, hero, django_capture_on_commit_callbacks):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
 
 from .. import messages
 from ..models import BudgetAlert, SpendCounter
@@ -63,11 +64,10 @@ def _budget_mail(*, month: date, threshold: int, spent: Decimal, budget: Decimal
 
 
 def story_quota_mail(*, user, state: QuotaState, kind: str) -> None:
-    """The family's e-mail: "near_limit" (80 %) or "at_limit" (100 %), in its language."""
-    subject, body = messages.stories_alert(
-        language=user.preferred_language,
-        kind=kind,
-        used=state.stories_used,
-        limit=state.stories_limit,
-    )
+    """The family's e-mail: "near_limit" (80 %) or "at_limit" (100 %), in its language (sent
+    after commit, whatever language is active then)."""
+    with translation.override(user.preferred_language):
+        subject, body = messages.stories_alert(
+            user=user, kind=kind, used=state.stories_used, limit=state.stories_limit
+        )
     send_mail(subject, body, None, [user.email])
