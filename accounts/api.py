@@ -15,7 +15,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.ratelimit import client_ip
-from infinitestories.api.schema import SuccessSerializer, error_responses
+from infinitestories.api.schema import DetailSerializer, SuccessSerializer, error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
 
 from . import selectors, services
@@ -26,6 +26,7 @@ from .serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
     LoginUserSerializer,
+    PasswordResetConfirmInputSerializer,
     ProfileEnvelopeSerializer,
     ProfileOutputSerializer,
     ProfileUpdateInputSerializer,
@@ -309,10 +310,11 @@ def password_reset_page(request, uidb36: str, key: str):
     post=extend_schema(
         summary="Ask for a password reset",
         description=(
-            "E-mails a link to reset the password when an account has this address. Always 200: the "
-            "answer never says whether the address is registered. At most 5 e-mails an hour from "
-            "one network address."
+            "E-mails a link to reset the password when an account has this address. Always 200 "
+            "for a well-formed address: the answer never says whether it is registered. At most 5 "
+            "e-mails an hour from one network address."
         ),
+        responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
 )
 class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
@@ -326,9 +328,12 @@ class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
     post=extend_schema(
         summary="Set a new password",
         description=(
-            "With `uid` and `token` from the e-mailed link and the new password twice. Every "
-            "session of the account is revoked: each device signs in again."
+            "With `uid` and `token` from the e-mailed link and the new password twice "
+            "(`newPassword2` must equal `newPassword1`; the password rules are signup's). Every "
+            "session of the account is revoked: each device signs in again. A link that is wrong, "
+            "used or expired is 404 `NOT_FOUND`: ask for a new one."
         ),
+        responses={200: DetailSerializer, **error_responses(400, 404, 429, authenticated=False)},
     )
 )
 class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordResetConfirmView):
@@ -337,6 +342,7 @@ class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordRese
 
     authentication_classes: list = []
     rate_limits = {"POST": ("login",)}
+    serializer_class = PasswordResetConfirmInputSerializer
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -353,6 +359,7 @@ class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordRese
             "With the `key` from the e-mailed link (the link itself also works in a browser). An "
             "unknown or used key is 404."
         ),
+        responses={200: DetailSerializer, **error_responses(400, 404, 429, authenticated=False)},
     )
 )
 class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
@@ -363,7 +370,11 @@ class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
 @extend_schema_view(
     post=extend_schema(
         summary="Send the verification e-mail again",
-        description=("Always 200, whether or not the address is registered or already verified."),
+        description=(
+            "Always 200 for a well-formed address, whether or not it is registered or already "
+            "verified."
+        ),
+        responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
 )
 class ResendEmailVerificationView(RateLimitedMixin, registration_views.ResendEmailVerificationView):

@@ -48,7 +48,11 @@ def scratch_database(*, db_name: str, env: dict[str, str], seed: str, args: tupl
     ).stdout
 
 
-def gunicorn(*, port: int, env: dict[str, str], workers: int = 2) -> subprocess.Popen:
+def gunicorn(
+    *, port: int, env: dict[str, str], workers: int = 2, threads: int = 1
+) -> subprocess.Popen:
+    """gunicorn on loopback; with threads, the gthread workers the Procfile runs."""
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     return subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -62,6 +66,7 @@ def gunicorn(*, port: int, env: dict[str, str], workers: int = 2) -> subprocess.
             "--no-control-socket",
             "--log-level",
             "warning",
+            *threaded,
         ],
         cwd=ROOT,
         env=env,

@@ -242,18 +242,21 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
         raise ApplicationError(
             UPLOAD_NOT_FOUND,
             f"No {category} upload of yours has this storage key.",
+            status=404,
             details={"storageKey": "Unknown storage key."},
         )
     if upload.entity_id:
         raise ApplicationError(
             UPLOAD_ALREADY_USED,
             "This upload has already been used; upload the picture again.",
+            status=409,
             details={"storageKey": "Already used."},
         )
     if not media_exists(key=storage_key):
         raise ApplicationError(
             UPLOAD_MISSING,
             "The file has not been uploaded yet.",
+            status=409,
             details={"storageKey": "Nothing is stored under this key."},
         )
     if media_size(key=storage_key) > upload.file_size:

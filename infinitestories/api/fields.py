@@ -42,6 +42,19 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
+class UniqueListField(serializers.ListField):
+    """A list whose items may each appear once (documented as `uniqueItems`)."""
+
+    unique_items = True
+    default_error_messages = {"repeated": "Each item may appear once."}
+
+    def to_internal_value(self, data):
+        items = super().to_internal_value(data)
+        if len(set(items)) != len(items):
+            self.fail("repeated")
+        return items
+
+
 def query_input(serializer_class: type[serializers.Serializer], request) -> dict:
     """Validate query parameters (camelCase in the URL) with `serializer_class`; bad ones are 400.
 
