@@ -59,10 +59,14 @@ class SignupView(PublicAPIView):
             "`session.token` in the Keychain and send it as `Authorization: Bearer <token>`. When "
             "e-mail verification is mandatory, `session` is null until the e-mailed link is "
             "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
-            "must not be a common one. At most 5 sign-ups an hour from one network address."
+            "must not be a common one. An address that already has an account (in any case) is "
+            "409 `EMAIL_TAKEN`. At most 5 sign-ups an hour from one network address."
         ),
         request=SignupInputSerializer,
-        responses={201: SignupOutputSerializer, **error_responses(400, 429, authenticated=False)},
+        responses={
+            201: SignupOutputSerializer,
+            **error_responses(400, 409, 429, authenticated=False),
+        },
     )
     def post(self, request):
         data = SignupInputSerializer(data=request.data)

@@ -99,7 +99,7 @@ _PASSWORD_RULE = r"^[^\x00]*([A-Z][^\x00]*[0-9]|[0-9][^\x00]*[A-Z])[^\x00]*$"  #
     {"type": "string", "minLength": 8, "maxLength": 128, "pattern": _PASSWORD_RULE},
     component_name="NewPassword",
 )
-class NewPasswordField(serializers.CharField):
+class NewPasswordField(StrictCharField):
     """A password being chosen: checked by Django's password validators."""
 
     def __init__(self, **kwargs):
@@ -117,7 +117,7 @@ class NewPasswordField(serializers.CharField):
 class SignupInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = NewPasswordField()
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     parental_consent = ConsentInputSerializer(required=False)
 
 
@@ -127,11 +127,11 @@ class PasswordResetConfirmInputSerializer(PasswordResetConfirmSerializer):
     verification key is: 404."""
 
     new_password1 = NewPasswordField()
-    new_password2 = serializers.CharField(
+    new_password2 = StrictCharField(
         max_length=128, trim_whitespace=False, help_text="The new password again."
     )
-    uid = serializers.CharField(max_length=100)
-    token = serializers.CharField(max_length=100)
+    uid = StrictCharField(max_length=100)
+    token = StrictCharField(max_length=100)
 
     def validate(self, attrs):
         try:
@@ -145,8 +145,8 @@ class PasswordResetConfirmInputSerializer(PasswordResetConfirmSerializer):
 
 
 class LoginInputSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class SignupUserSerializer(serializers.ModelSerializer):

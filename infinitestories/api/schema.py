@@ -8,6 +8,7 @@ converts names by hand), so `camel_query` documents them under their camelCase n
 
 import copy
 
+from django.core.validators import RegexValidator
 from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_class
@@ -18,9 +19,11 @@ from .pagination import PageInputSerializer
 
 # What a request's text may hold: PostgreSQL cannot store NUL (U+0000), so every text field
 # refuses it (400); a field that may not be blank must also hold more than whitespace, which is
-# trimmed. ECMA-262 patterns, as OpenAPI's are; Python's `re` reads them the same way.
+# trimmed. ECMA-262 patterns, as OpenAPI's are, read the same by Python's `re`. The whitespace is
+# Python's (str.isspace, what DRF trims), named one by one: ECMA's \s is not the same set.
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
+_SPACE = r"\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -44,6 +47,8 @@ class AutoSchema(openapi.AutoSchema):
             and isinstance(field, serializers.CharField)
             and schema.get("type") == "string"
             and not {"enum", "format", "pattern"} & schema.keys()
+            # A field's own pattern (RegexField) is added after this: it says what it accepts.
+            and not any(isinstance(check, RegexValidator) for check in field.validators)
         ):
             if field.allow_blank:
                 schema["pattern"] = NO_NUL
@@ -109,7 +114,8 @@ _ERROR_DESCRIPTIONS = {
     403: "FORBIDDEN; on AI work also CONSENT_REQUIRED (no parent's consent to the current "
     "policy), ACCOUNT_BLOCKED, or NOT_IN_PLAN (details.feature).",
     404: "NOT_FOUND: no such object, or it belongs to another user.",
-    409: "The request conflicts with the object's state.",
+    409: "The request conflicts with the state of things: REQUEST_IN_PROGRESS (Retry-After), "
+    "EMAIL_TAKEN, UPLOAD_MISSING, UPLOAD_ALREADY_USED or AUDIO_NOT_GENERATED.",
     413: "PAYLOAD_TOO_LARGE.",
     415: "UNSUPPORTED_MEDIA_TYPE.",
     422: "The request cannot be processed as sent.",

@@ -85,12 +85,14 @@ def test_bad_email_gets_400_with_email_details(client, email):
     assert not User.objects.exists()
 
 
-def test_duplicate_email_in_any_case_gets_400(client):
+def test_duplicate_email_in_any_case_gets_409(client):
     UserFactory(email="test@example.com")
 
     response = signup(client, email="TEST@example.com")
 
-    assert response.status_code == 400
+    # A well-formed address that is taken conflicts with an account: 409, not a field to fix.
+    assert response.status_code == 409
+    assert response.json()["code"] == "EMAIL_TAKEN"
     assert response.json()["details"] == {"email": "An account with this e-mail already exists."}
     assert User.objects.count() == 1
 
