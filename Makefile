@@ -12,7 +12,7 @@ PORT ?= 8000
 LOCK = requirements.lock
 UV = uv==0.13.8
 
-.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium
+.PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium fuzz
 
 $(BIN)/python:
 	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
@@ -86,6 +86,11 @@ beat: install
 
 ci:
 	bash .ci/run
+
+# schemathesis against the running service (gunicorn, a Celery worker, PostgreSQL, Redis): every
+# operation, every check, a fixed seed; fails on any finding. See scripts/fuzz_api.py.
+fuzz: install
+	$(BIN)/python scripts/fuzz_api.py
 
 # Load (locust, the PRD's 100 families) and time to a finished story, on gunicorn, PostgreSQL and
 # Redis; figures in README. bench/api_latency.py times single endpoints.

@@ -96,7 +96,15 @@ _PASSWORD_RULE = r"^[^\x00]*([A-Z][^\x00]*[0-9]|[0-9][^\x00]*[A-Z])[^\x00]*$"  #
 
 
 @extend_schema_field(
-    {"type": "string", "minLength": 8, "maxLength": 128, "pattern": _PASSWORD_RULE},
+    {
+        "type": "string",
+        "minLength": 8,
+        "maxLength": 128,
+        "pattern": _PASSWORD_RULE,
+        "description": "At least 8 characters with an uppercase letter and a digit (the pattern "
+        "names A-Z and 0-9; other scripts' capitals and digits count too), not a common "
+        "password, not like the e-mail address.",
+    },
     component_name="NewPassword",
 )
 class NewPasswordField(StrictCharField):

@@ -49,9 +49,10 @@ def scratch_database(*, db_name: str, env: dict[str, str], seed: str, args: tupl
 
 
 def gunicorn(
-    *, port: int, env: dict[str, str], workers: int = 2, threads: int = 1
+    *, port: int, env: dict[str, str], workers: int = 2, threads: int = 1, log=None
 ) -> subprocess.Popen:
-    """gunicorn on loopback; with threads, the gthread workers the Procfile runs."""
+    """gunicorn on loopback; with threads, the gthread workers the Procfile runs. Its output
+    goes to `log` (a file) when given."""
     threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     return subprocess.Popen(
         [
@@ -70,6 +71,8 @@ def gunicorn(
         ],
         cwd=ROOT,
         env=env,
+        stdout=log,
+        stderr=log,
     )
 
 

@@ -97,7 +97,7 @@ RATE_LIMITS = ",".join(
 )
 
 
-def celery_worker(env: dict[str, str]) -> subprocess.Popen:
+def celery_worker(env: dict[str, str], log) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
@@ -116,23 +116,47 @@ def celery_worker(env: dict[str, str]) -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
+        stdout=log,
+        stderr=log,
     )
 
 
-def served_schema(base: str, token: str) -> str:
+def served_schema(base: str, token: str, path: Path) -> str:
     """The schema as the server serves it (it needs a session), in a file for schemathesis."""
     request = urllib.request.Request(
         f"{base}/api/schema?format=json", headers={"Authorization": f"Bearer {token}"}
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
-        schema = answer.read()
-    path = Path(tempfile.mkdtemp(prefix="fuzz-")) / "schema.json"
-    path.write_bytes(schema)
+        path.write_bytes(answer.read())
     return str(path)
+
+
+def schemathesis(*, base: str, schema: str, env: dict[str, str], args: list[str]) -> int:
+    command = [
+        str(ROOT / ".venv/bin/schemathesis"),
+        "run",
+        schema,
+        "--url",
+        base,
+        "--checks",
+        "all",
+        "--seed",
+        SEED,
+        "--max-examples",
+        MAX_EXAMPLES,
+        # Nothing kept between runs: the same seed gives the same run.
+        "--generation-database",
+        "none",
+        "--workers",
+        "2",
+        *args,
+    ]
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
 def main(args: list[str]) -> int:
     started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="fuzz-"))
     port = int(os.environ.get("FUZZ_PORT") or free_port())
     base = f"http://127.0.0.1:{port}"
     env = environment(
@@ -140,57 +164,51 @@ def main(args: list[str]) -> int:
         redis_url=REDIS_URL,
         AI_PROVIDER="local",
         RATE_LIMITS=RATE_LIMITS,
-        MEDIA_ROOT=tempfile.mkdtemp(prefix="fuzz-media-"),
-        # Every 4xx the fuzzer provokes is a warning line; errors (a 500) still show.
+        MEDIA_ROOT=str(work / "media"),
         LOG_LEVEL="ERROR",
     )
     redis.Redis.from_url(REDIS_URL).flushdb()
     seeded = json.loads(
         scratch_database(db_name=DB_NAME, env=env, seed=SEED_CODE, args=(str(SPARE_FAMILIES),))
     )
-    spares = Path(tempfile.mkdtemp(prefix="fuzz-")) / "spare_tokens"
+    spares = work / "spare_tokens"
     spares.write_text("\n".join(seeded["spares"]) + "\n")
-    processes = [
-        gunicorn(port=port, env=env, workers=2, threads=4),
-        celery_worker(env),
-    ]
-    try:
-        wait_until_up(base, path="/api/health")
-        print(f"fuzz: server up on {base} after {time.monotonic() - started:.0f} s", flush=True)
-        command = [
-            str(ROOT / ".venv/bin/schemathesis"),
-            "run",
-            served_schema(base, seeded["token"]),
-            "--url",
-            base,
-            "--checks",
-            "all",
-            "--seed",
-            SEED,
-            "--max-examples",
-            MAX_EXAMPLES,
-            "--generation-database",
-            "none",
-            "--workers",
-            "2",
-            *args,
+    server_log = work / "server.log"
+    with server_log.open("w") as log:
+        processes = [
+            gunicorn(port=port, env=env, workers=2, threads=4, log=log),
+            celery_worker(env, log),
         ]
-        hooks_env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT / "scripts"),
-            "SCHEMATHESIS_HOOKS": "fuzz_hooks",
-            "FUZZ_BASE_URL": base,
-            "FUZZ_TOKEN": seeded["token"],
-            "FUZZ_SPARE_TOKENS": str(spares),
-            "FUZZ_POLICY_VERSION": seeded["policyVersion"],
-        }
-        status = subprocess.run(command, cwd=ROOT, env=hooks_env, check=False).returncode
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-    print(f"fuzz: {time.monotonic() - started:.0f} s in all, exit status {status}")
+        try:
+            wait_until_up(base, path="/api/health")
+            print(f"fuzz: up on {base} after {time.monotonic() - started:.0f} s", flush=True)
+            status = schemathesis(
+                base=base,
+                schema=served_schema(base, seeded["token"], work / "schema.json"),
+                env={
+                    **os.environ,
+                    "PYTHONPATH": str(ROOT / "scripts"),
+                    "SCHEMATHESIS_HOOKS": "fuzz_hooks",
+                    "FUZZ_BASE_URL": base,
+                    "FUZZ_TOKEN": seeded["token"],
+                    "FUZZ_SPARE_TOKENS": str(spares),
+                    "FUZZ_POLICY_VERSION": seeded["policyVersion"],
+                },
+                args=args,
+            )
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+    if status:
+        # The server's own account of what went wrong (a 500's traceback), beside the report.
+        lines = server_log.read_text().splitlines()
+        errors = [line for line in lines if '"level": "error"' in line or "Traceback" in line]
+        print("\n".join(["fuzz: server errors:", *errors[-50:]]) if errors else "")
+    print(
+        f"fuzz: {time.monotonic() - started:.0f} s in all (server log {server_log}), exit {status}"
+    )
     return status
 
 
