@@ -332,7 +332,9 @@ class StoryIllustrationsView(_StoryView):
         summary="Illustrate a story",
         description=(
             "Queues `count` (1 to 5) pictures drawn from the hero's look and answers 202 with the "
-            "job. Poll `GET /api/stories/{storyId}/illustrations/status`."
+            "job. `sceneTimestamps`, when given, has one time (seconds into the narration) per "
+            "picture, in any order: the pictures follow them in time order. Poll "
+            "`GET /api/stories/{storyId}/illustrations/status`."
         ),
         request=IllustrationRequestInputSerializer,
         responses={
