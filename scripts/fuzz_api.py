@@ -34,7 +34,7 @@ DB_NAME = os.environ.get("FUZZ_DB_NAME", "infinitestories_fuzz")
 REDIS_URL = os.environ.get("FUZZ_REDIS_URL", "redis://127.0.0.1:6379/2")
 SEED = os.environ.get("FUZZ_SEED", "20261202")
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "15")
-SPARE_FAMILIES = 200
+SPARE_FAMILIES = 60
 
 SEED_CODE = """
 import django, json, sys; django.setup()
