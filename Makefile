@@ -13,7 +13,7 @@ LOCK = requirements.lock
 UV = uv==0.13.8
 
 .PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium \
-	messages gettext
+	messages gettext fuzz
 
 $(BIN)/python:
 	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
@@ -106,6 +106,11 @@ beat: install
 
 ci:
 	bash .ci/run
+
+# schemathesis against the running service (gunicorn, a Celery worker, PostgreSQL, Redis): every
+# operation, every check, a fixed seed; fails on any finding. See scripts/fuzz_api.py.
+fuzz: install
+	$(BIN)/python scripts/fuzz_api.py
 
 # Every benchmark whose figures README's "Benchmarks" gives (about 8 minutes; each stands up the
 # Procfile's processes on the machine's PostgreSQL and Redis, with a scratch database of its own).

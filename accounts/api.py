@@ -16,7 +16,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from infinitestories.api.ratelimit import client_ip
-from infinitestories.api.schema import SuccessSerializer, error_responses
+from infinitestories.api.schema import DetailSerializer, SuccessSerializer, error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
 
 from . import selectors, services
@@ -27,6 +27,7 @@ from .serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
     LoginUserSerializer,
+    PasswordResetConfirmInputSerializer,
     ProfileEnvelopeSerializer,
     ProfileOutputSerializer,
     ProfileUpdateInputSerializer,
@@ -59,12 +60,16 @@ class SignupView(PublicAPIView):
             "`session.token` in the Keychain and send it as `Authorization: Bearer <token>`. When "
             "e-mail verification is mandatory, `session` is null until the e-mailed link is "
             "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
-            "must not be a common one. At most 5 sign-ups an hour from one network address. The "
+            "must not be a common one. An address that already has an account (in any case) is "
+            "409 `EMAIL_TAKEN`. At most 5 sign-ups an hour from one network address. The "
             "account's `preferredLanguage` is the best of en, es, fr, de, it for the request's "
             "`Accept-Language` (en when none fits): the verification e-mail is written in it."
         ),
         request=SignupInputSerializer,
-        responses={201: SignupOutputSerializer, **error_responses(400, 429, authenticated=False)},
+        responses={
+            201: SignupOutputSerializer,
+            **error_responses(400, 409, 429, authenticated=False),
+        },
     )
     def post(self, request):
         data = SignupInputSerializer(data=request.data)
@@ -315,10 +320,11 @@ def password_reset_page(request, uidb36: str, key: str):
     post=extend_schema(
         summary="Ask for a password reset",
         description=(
-            "E-mails a link to reset the password when an account has this address. Always 200: the "
-            "answer never says whether the address is registered. At most 5 e-mails an hour from "
-            "one network address."
+            "E-mails a link to reset the password when an account has this address. Always 200 "
+            "for a well-formed address: the answer never says whether it is registered. At most 5 "
+            "e-mails an hour from one network address."
         ),
+        responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
 )
 class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
@@ -332,9 +338,12 @@ class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
     post=extend_schema(
         summary="Set a new password",
         description=(
-            "With `uid` and `token` from the e-mailed link and the new password twice. Every "
-            "session of the account is revoked: each device signs in again."
+            "With `uid` and `token` from the e-mailed link and the new password twice "
+            "(`newPassword2` must equal `newPassword1`; the password rules are signup's). Every "
+            "session of the account is revoked: each device signs in again. A link that is wrong, "
+            "used or expired is 404 `NOT_FOUND`: ask for a new one."
         ),
+        responses={200: DetailSerializer, **error_responses(400, 404, 429, authenticated=False)},
     )
 )
 class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordResetConfirmView):
@@ -343,6 +352,7 @@ class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordRese
 
     authentication_classes: list = []
     rate_limits = {"POST": ("login",)}
+    serializer_class = PasswordResetConfirmInputSerializer
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -359,6 +369,7 @@ class PasswordResetConfirmView(RateLimitedMixin, dj_rest_auth_views.PasswordRese
             "With the `key` from the e-mailed link (the link itself also works in a browser). An "
             "unknown or used key is 404."
         ),
+        responses={200: DetailSerializer, **error_responses(400, 404, 429, authenticated=False)},
     )
 )
 class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
@@ -369,7 +380,11 @@ class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
 @extend_schema_view(
     post=extend_schema(
         summary="Send the verification e-mail again",
-        description=("Always 200, whether or not the address is registered or already verified."),
+        description=(
+            "Always 200 for a well-formed address, whether or not it is registered or already "
+            "verified."
+        ),
+        responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
 )
 class ResendEmailVerificationView(RateLimitedMixin, registration_views.ResendEmailVerificationView):

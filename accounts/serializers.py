@@ -1,12 +1,15 @@
 """Request and answer shapes of the account endpoints: auth, profile, export."""
 
+from dj_rest_auth.serializers import PasswordResetConfirmSerializer
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from heroes.serializers import HeroOutputSerializer
+from infinitestories.api.errors import NotFoundError
 from infinitestories.api.fields import LanguageField, StrictBooleanField, StrictCharField
 from infinitestories.languages import LANGUAGES
 from media.serializers import FileUploadOutputSerializer
@@ -27,6 +30,17 @@ class ConsentInputSerializer(serializers.Serializer):
     ai_processing = StrictBooleanField()
     third_party_disclosure = StrictBooleanField()
     app_version = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+
+    @staticmethod
+    def schema_rules() -> dict:
+        """Consent is to the current policy, both parts given; anything less is 400."""
+        return {
+            "properties": {
+                "policy_version": {"enum": [settings.PARENTAL_CONSENT_POLICY_VERSION]},
+                "ai_processing": {"enum": [True]},
+                "third_party_disclosure": {"enum": [True]},
+            }
+        }
 
 
 class ConsentOutputSerializer(serializers.ModelSerializer):
@@ -76,13 +90,32 @@ class ConsentExportSerializer(ConsentOutputSerializer):
 # --- Auth
 
 
-class SignupInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    parental_consent = ConsentInputSerializer(required=False)
+# Django's password validators (settings.AUTH_PASSWORD_VALIDATORS): at least 8 characters, an
+# uppercase letter and a digit, not a common password, not like the e-mail. The schema states
+# the first three with ASCII letters and digits; the server also counts other scripts' ones.
+_PASSWORD_RULE = r"^[^\x00]*([A-Z][^\x00]*[0-9]|[0-9][^\x00]*[A-Z])[^\x00]*$"  # noqa: S105 - a pattern, not a password
 
-    def validate_password(self, value: str) -> str:
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 8,
+        "maxLength": 128,
+        "pattern": _PASSWORD_RULE,
+        "description": "At least 8 characters with an uppercase letter and a digit (the pattern "
+        "names A-Z and 0-9; other scripts' capitals and digits count too), not a common "
+        "password, not like the e-mail address.",
+    },
+    component_name="NewPassword",
+)
+class NewPasswordField(StrictCharField):
+    """A password being chosen: checked by Django's password validators."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=128, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
         try:
             validate_password(value)
         except DjangoValidationError as exc:
@@ -90,9 +123,39 @@ class SignupInputSerializer(serializers.Serializer):
         return value
 
 
+class SignupInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = NewPasswordField()
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    parental_consent = ConsentInputSerializer(required=False)
+
+
+class PasswordResetConfirmInputSerializer(PasswordResetConfirmSerializer):
+    """dj-rest-auth's, with the new password described as at signup. A `uid` and `token` that
+    name no live reset link (wrong, used or expired) are not found, as an unknown e-mail
+    verification key is: 404."""
+
+    new_password1 = NewPasswordField()
+    new_password2 = StrictCharField(
+        max_length=128, trim_whitespace=False, help_text="The new password again."
+    )
+    uid = StrictCharField(max_length=100)
+    token = StrictCharField(max_length=100)
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict) and set(exc.detail) <= {"uid", "token"}:
+                raise NotFoundError(
+                    _("This reset link is wrong, used or expired: ask for a new one.")
+                ) from None
+            raise
+
+
 class LoginInputSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class SignupUserSerializer(serializers.ModelSerializer):

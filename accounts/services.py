@@ -22,7 +22,7 @@ from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from stories.services.jobs import generation_jobs_cancel
 
-from .errors import EMAIL_NOT_VERIFIED, INVALID_CREDENTIALS
+from .errors import EMAIL_NOT_VERIFIED, EMAIL_TAKEN, INVALID_CREDENTIALS
 from .models import BearerSession, ParentalConsent, User, normalize_email
 from .selectors import consent_current, user_storage_keys
 
@@ -100,9 +100,11 @@ def sessions_purge_expired() -> int:
 
 
 def _duplicate_email() -> ApplicationError:
+    """409: the address is well formed, and taken (a conflict with an account, not a typo)."""
     return ApplicationError(
-        VALIDATION_ERROR,
-        INVALID_FIELDS_MESSAGE,
+        EMAIL_TAKEN,
+        _("An account with this e-mail already exists."),
+        status=409,
         details={"email": _("An account with this e-mail already exists.")},
     )
 

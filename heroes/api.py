@@ -139,10 +139,13 @@ class HeroAvatarView(OwnedAPIView):
             "Either draws a new avatar (send `customPrompt` to steer it, or nothing) or uses a "
             "picture the user uploaded (`storageKey` from `POST /api/files/upload`). Answers the "
             "hero with its new `avatarUrl` and visual profile. Drawing takes up to about a minute "
-            "and counts against the avatar limit."
+            "and counts against the avatar limit. A `storageKey` that is not one of the user's "
+            "uploads is 404 `UPLOAD_NOT_FOUND`; one whose file was not PUT yet, or that was "
+            "already used, is 409 (`UPLOAD_MISSING`, `UPLOAD_ALREADY_USED`); a file that is not "
+            "a usable picture is 400."
         ),
         request=AvatarInputSerializer,
-        responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404, 502, 503)},
+        responses={200: HeroEnvelopeSerializer, **error_responses(400, 403, 404, 409, 502, 503)},
     )
     def post(self, request, hero_id: str):
         hero = self.get_owned(Hero.objects.all(), hero_id, HERO_NOT_FOUND)

@@ -1,4 +1,4 @@
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -7,6 +7,7 @@ from infinitestories.api.fields import (
     SortInputSerializer,
     StrictCharField,
     StrictIntegerField,
+    UniqueListField,
 )
 from infinitestories.api.schema import PaginationSerializer, StringListJSONField
 from media.selectors import media_url
@@ -22,18 +23,16 @@ class HeroInputSerializer(serializers.Serializer):
 
     name = StrictCharField(min_length=1, max_length=100)
     age = StrictIntegerField(min_value=1, max_value=18)
-    traits = serializers.ListField(
-        child=serializers.ChoiceField(choices=VALID_TRAITS), min_length=1, max_length=5
+    traits = UniqueListField(
+        child=serializers.ChoiceField(choices=VALID_TRAITS),
+        min_length=1,
+        max_length=5,
+        error_messages={"repeated": gettext_lazy("Each trait may appear once.")},
     )
     appearance = StrictCharField(min_length=1, max_length=500)
     abilities = serializers.ListField(
         child=StrictCharField(min_length=1, max_length=50), max_length=3, required=False
     )
-
-    def validate_traits(self, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError(_("Each trait may appear once."))
-        return value
 
 
 class AvatarInputSerializer(serializers.Serializer):

@@ -263,6 +263,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+        # Rules across a request's fields (infinitestories/api/schema.py), after the two above.
+        "infinitestories.api.schema.serializer_rules",
     ],
 }
 # Requests larger than this are refused with 413 before any view reads them.

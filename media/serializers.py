@@ -12,6 +12,22 @@ class UploadInputSerializer(serializers.Serializer):
     file_size = StrictIntegerField(min_value=1)
     category = serializers.ChoiceField(choices=FileUpload.Category.choices)
 
+    @staticmethod
+    def schema_rules() -> dict:
+        """Only the categories an endpoint adopts, each with its own types and size."""
+        return {
+            "anyOf": [
+                {
+                    "properties": {
+                        "category": {"enum": [category]},
+                        "mime_type": {"enum": sorted(ALLOWED_TYPES[category])},
+                        "file_size": {"maximum": MAX_SIZE[category]},
+                    }
+                }
+                for category in sorted(ADOPTED_CATEGORIES)
+            ]
+        }
+
     def validate(self, attrs):
         category = attrs["category"]
         if category not in ADOPTED_CATEGORIES:

@@ -245,18 +245,21 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
         raise ApplicationError(
             UPLOAD_NOT_FOUND,
             _("None of your uploads has this storage key."),
+            status=404,
             details={"storageKey": _("Unknown storage key.")},
         )
     if upload.entity_id:
         raise ApplicationError(
             UPLOAD_ALREADY_USED,
             _("This upload has already been used; upload the picture again."),
+            status=409,
             details={"storageKey": _("Already used.")},
         )
     if not media_exists(key=storage_key):
         raise ApplicationError(
             UPLOAD_MISSING,
             _("The file has not been uploaded yet."),
+            status=409,
             details={"storageKey": _("Nothing is stored under this key.")},
         )
     if media_size(key=storage_key) > upload.file_size:

@@ -283,7 +283,7 @@ class StoryAudioTimingsView(_StoryView):
         responses={
             200: AudioTimingsOutputSerializer,
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
-            **error_responses(404),
+            **error_responses(404, 409),
         },
         summary="Read-along word timings",
         description=(
@@ -291,7 +291,7 @@ class StoryAudioTimingsView(_StoryView):
             "(seconds, in order), and where the times come from: `vendor` (the voice's own "
             "alignment), `transcription` or `estimated`. Highlight words as the audio plays. The "
             "answer carries an `ETag`: send it back as `If-None-Match` to get 304 while the "
-            "narration is unchanged. 404 `AUDIO_NOT_GENERATED` until the story's current text is "
+            "narration is unchanged. 409 `AUDIO_NOT_GENERATED` until the story's current text is "
             "narrated (after an edit too)."
         ),
     )
@@ -338,7 +338,9 @@ class StoryIllustrationsView(_StoryView):
         summary="Illustrate a story",
         description=(
             "Queues `count` (1 to 5) pictures drawn from the hero's look and answers 202 with the "
-            "job. Poll `GET /api/stories/{storyId}/illustrations/status`."
+            "job. `sceneTimestamps`, when given, has one time (seconds into the narration) per "
+            "picture, in any order: the pictures follow them in time order. Poll "
+            "`GET /api/stories/{storyId}/illustrations/status`."
         ),
         request=IllustrationRequestInputSerializer,
         responses={

@@ -14,8 +14,9 @@ ILLUSTRATION_NOT_FOUND = gettext_lazy("Illustration not found.")
 
 
 def audio_not_generated() -> ApplicationError:
+    """409: the story is there, its narration is not yet (a state to wait for, not a 404)."""
     return ApplicationError(
         AUDIO_NOT_GENERATED,
         _("This story has no narration of its current text yet."),
-        status=404,
+        status=409,
     )

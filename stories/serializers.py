@@ -1,6 +1,7 @@
 """Request and answer shapes of the stories endpoints (camelCase comes from the shared parser
 and renderer)."""
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -298,9 +299,22 @@ class StoryEventListOutputSerializer(serializers.Serializer):
 # --- Generation: new stories, narration and illustration jobs
 
 
+def _unknown_event_type() -> str:
+    """In the language of the request (DRF reads the message when it refuses a value)."""
+    return _("Unknown event type; GET /api/story-events lists them: %(events)s.") % {
+        "events": ", ".join(sorted(STORY_EVENT_IDS))
+    }
+
+
 class StoryCreateInputSerializer(serializers.Serializer):
     hero_id = StrictCharField(max_length=40)
-    event_type = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+    event_type = serializers.ChoiceField(
+        choices=sorted(STORY_EVENT_IDS),
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid_choice": lazy(_unknown_event_type, str)()},
+    )
     custom_event_id = StrictCharField(max_length=40, required=False, allow_null=True, default=None)
     language = LanguageField(choices=LANGUAGES, default="en")
     generate_audio = StrictBooleanField(default=True)
@@ -309,13 +323,21 @@ class StoryCreateInputSerializer(serializers.Serializer):
     voice = serializers.ChoiceField(choices=VOICES, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(choices=PRIORITIES, default="normal")
 
-    def validate_event_type(self, value: str) -> str:
-        if value and value not in STORY_EVENT_IDS:
-            raise serializers.ValidationError(
-                _("Unknown event type; GET /api/story-events lists them: %(events)s.")
-                % {"events": ", ".join(sorted(STORY_EVENT_IDS))}
-            )
-        return value
+    @staticmethod
+    def schema_rules() -> dict:
+        """A built-in event type or one of the family's own events: at least one of the two."""
+        return {
+            "anyOf": [
+                {
+                    "required": ["event_type"],
+                    "properties": {"event_type": {"enum": sorted(STORY_EVENT_IDS)}},
+                },
+                {
+                    "required": ["custom_event_id"],
+                    "properties": {"custom_event_id": {"type": "string"}},
+                },
+            ],
+        }
 
     def validate(self, attrs):
         if not attrs.get("event_type") and not attrs.get("custom_event_id"):
@@ -330,23 +352,43 @@ class AudioRequestInputSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=PRIORITIES, default="normal")
 
 
+# Pictures a request may ask for, and how many when it does not say.
+MAX_COUNT = 5
+DEFAULT_COUNT = 3
+
+
 class IllustrationRequestInputSerializer(serializers.Serializer):
-    count = StrictIntegerField(min_value=1, max_value=5, default=3)
+    count = StrictIntegerField(min_value=1, max_value=MAX_COUNT, default=DEFAULT_COUNT)
     scene_timestamps = serializers.ListField(
-        child=StrictFloatField(min_value=0), required=False, allow_empty=True, max_length=5
+        child=StrictFloatField(min_value=0), required=False, allow_empty=True, max_length=MAX_COUNT
     )
     priority = serializers.ChoiceField(choices=PRIORITIES, default="normal")
 
+    @staticmethod
+    def schema_rules() -> dict:
+        """sceneTimestamps, when given, has one timestamp per illustration (count, 3 if absent)."""
+        one_per_picture = [
+            {
+                "required": ["scene_timestamps"]
+                if n == DEFAULT_COUNT
+                else ["count", "scene_timestamps"],
+                "properties": {
+                    "count": {"enum": [n]},
+                    "scene_timestamps": {"minItems": n, "maxItems": n},
+                },
+            }
+            for n in range(1, MAX_COUNT + 1)
+        ]
+        return {"anyOf": [{"properties": {"scene_timestamps": {"maxItems": 0}}}, *one_per_picture]}
+
     def validate(self, attrs):
         stamps = attrs.get("scene_timestamps") or []
-        if stamps and stamps != sorted(stamps):
-            raise serializers.ValidationError(
-                {"scene_timestamps": _("Timestamps must be in order.")}
-            )
         if stamps and len(stamps) != attrs["count"]:
             raise serializers.ValidationError(
                 {"scene_timestamps": _("Give one timestamp per illustration.")}
             )
+        # The pictures follow the story: shown in time order, whatever order the times came in.
+        attrs["scene_timestamps"] = sorted(stamps)
         return attrs
 
 

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from infinitestories.api.fields import query_input
 from infinitestories.api.schema import error_responses
 from infinitestories.api.views import AuthenticatedAPIView
 
@@ -24,6 +25,5 @@ class UserUsageView(AuthenticatedAPIView):
         responses={200: UsageOutputSerializer, **error_responses(400)},
     )
     def get(self, request):
-        data = UsageInputSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        return Response(usage_summary(user=request.user, period=data.validated_data["period"]))
+        period = query_input(UsageInputSerializer, request)["period"]
+        return Response(usage_summary(user=request.user, period=period))

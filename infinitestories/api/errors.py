@@ -145,10 +145,15 @@ def _flatten(detail: Any) -> Any:
         return {key: _flatten(value) for key, value in detail.items()}
     if isinstance(detail, list):
         if all(isinstance(item, str) for item in detail):
-            return " ".join(str(item) for item in detail)
+            return _encodable(" ".join(str(item) for item in detail))
         return [_flatten(item) for item in detail]
-    # A message may quote the client's value; keep it encodable whatever was sent.
-    return str(detail).encode("utf-8", "backslashreplace").decode("utf-8")
+    return _encodable(str(detail))
+
+
+def _encodable(message: str) -> str:
+    """A message may quote the client's value (a choice it does not know): keep it encodable as
+    UTF-8 whatever was sent, a lone surrogate included."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _DRF_CODES: list[tuple[type[Exception], str]] = [

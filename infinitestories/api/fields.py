@@ -1,5 +1,6 @@
 """Request-parsing pieces every endpoint shares: strict JSON types and validated query parameters."""
 
+from django.utils.translation import gettext_lazy
 from djangorestframework_camel_case.util import underscoreize
 from rest_framework import serializers
 
@@ -40,6 +41,19 @@ class StrictFloatField(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class UniqueListField(serializers.ListField):
+    """A list whose items may each appear once (documented as `uniqueItems`)."""
+
+    unique_items = True
+    default_error_messages = {"repeated": gettext_lazy("Each item may appear once.")}
+
+    def to_internal_value(self, data):
+        items = super().to_internal_value(data)
+        if len(set(items)) != len(items):
+            self.fail("repeated")
+        return items
 
 
 def query_input(serializer_class: type[serializers.Serializer], request) -> dict:

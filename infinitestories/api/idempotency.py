@@ -23,7 +23,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djangorestframework_camel_case.util import camelize
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -40,10 +39,13 @@ KEPT_FOR = timedelta(days=1)
 
 PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    # What idempotency_key accepts: compared whole, so never longer than can be stored.
+    {"type": "string", "maxLength": 255, "pattern": r"^[^\x00-\x1f\x7f]*$"},
     OpenApiParameter.HEADER,
     description="Optional. A retry with the same key and body replays the first "
-    "answer (with Idempotent-Replayed: true) instead of writing a second story.",
+    "answer (with Idempotent-Replayed: true) instead of writing a second story. A key names one "
+    "request: sent again with a different body it is 422 IDEMPOTENCY_KEY_REUSED, so make a new "
+    "one (a UUID) for each story the family asks for. At most 255 printable characters.",
 )
 
 

@@ -8,20 +8,90 @@ converts names by hand), so `camel_query` documents them under their camelCase n
 
 import copy
 
+from django.core.validators import RegexValidator
 from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_class
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from .pagination import PageInputSerializer
 
+# What a request's text may hold: PostgreSQL cannot store NUL (U+0000), so every text field
+# refuses it (400); a field that may not be blank must also hold more than whitespace, which is
+# trimmed. ECMA-262 patterns, as OpenAPI's are, read the same by Python's `re`. The whitespace is
+# Python's (str.isspace, what DRF trims), named one by one: ECMA's \s is not the same set.
+NO_NUL = r"^[^\x00]*$"
+_SPACE = r"\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
+
 
 class AutoSchema(openapi.AutoSchema):
     """Operation texts come only from `@extend_schema(summary=..., description=...)`, written for
-    the app's developers: a view's docstring is written for us and never reaches the schema."""
+    the app's developers: a view's docstring is written for us and never reaches the schema.
+
+    Request text fields say what the server accepts: at least one character (after trimming
+    whitespace) unless blank is allowed, and no NUL. A list field that refuses repeats says
+    `uniqueItems`.
+    """
 
     def get_description(self) -> str:
         return ""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if getattr(field, "unique_items", False):
+            schema["uniqueItems"] = True
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and not {"enum", "format", "pattern"} & schema.keys()
+            # A field's own pattern (RegexField) is added after this: it says what it accepts.
+            and not any(isinstance(check, RegexValidator) for check in field.validators)
+        ):
+            if field.allow_blank:
+                schema["pattern"] = NO_NUL
+            else:
+                schema["minLength"] = max(schema.get("minLength", 0), 1)
+                schema["pattern"] = NOT_BLANK if field.trim_whitespace else NO_NUL
+        return schema
+
+
+def serializer_rules(result, generator, request, public):
+    """Postprocessing hook (after the enum and camelCase ones): adds each request serializer's
+    `schema_rules()` to its component. They state rules across its fields (one of two fields
+    required, a list as long as a count, types allowed per category) or values fixed at run time
+    (the current policy version), that its fields alone cannot state.
+
+    `schema_rules()` answers JSON Schema keywords naming fields as the serializer does
+    (snake_case, camelCased here); its `properties` are merged into the fields' own.
+    """
+    for (_, kind), component in generator.registry._components.items():
+        serializer = get_class(component.object) if kind == "schemas" else None
+        if not hasattr(serializer, "schema_rules"):
+            continue
+        rules = _camel_names(serializer.schema_rules())
+        properties = component.schema.setdefault("properties", {})
+        for name, keywords in rules.pop("properties", {}).items():
+            properties[name] = {**properties.get(name, {}), **keywords}
+        component.schema.update(rules)
+    return result
+
+
+def _camel_names(schema):
+    if isinstance(schema, list):
+        return [_camel_names(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    renamed = {key: _camel_names(value) for key, value in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        renamed["properties"] = {
+            _camel(name): _camel_names(value) for name, value in schema["properties"].items()
+        }
+    if isinstance(schema.get("required"), list):
+        renamed["required"] = [_camel(name) for name in schema["required"]]
+    return renamed
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -47,7 +117,8 @@ _ERROR_DESCRIPTIONS = {
     403: "FORBIDDEN; on AI work also CONSENT_REQUIRED (no parent's consent to the current "
     "policy), ACCOUNT_BLOCKED, or NOT_IN_PLAN (details.feature).",
     404: "NOT_FOUND: no such object, or it belongs to another user.",
-    409: "The request conflicts with the object's state.",
+    409: "The request conflicts with the state of things: REQUEST_IN_PROGRESS (Retry-After), "
+    "EMAIL_TAKEN, UPLOAD_MISSING, UPLOAD_ALREADY_USED or AUDIO_NOT_GENERATED.",
     413: "PAYLOAD_TOO_LARGE.",
     415: "UNSUPPORTED_MEDIA_TYPE.",
     422: "The request cannot be processed as sent.",
@@ -112,6 +183,12 @@ class PaginationSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
+
+
+class DetailSerializer(serializers.Serializer):
+    """`{"detail": "..."}`: what the password reset and e-mail verification endpoints answer."""
+
+    detail = serializers.CharField(help_text="A message for people.")
 
 
 class SuccessSerializer(serializers.Serializer):

@@ -85,12 +85,14 @@ def test_bad_email_gets_400_with_email_details(client, email):
     assert not User.objects.exists()
 
 
-def test_duplicate_email_in_any_case_gets_400(client):
+def test_duplicate_email_in_any_case_gets_409(client):
     UserFactory(email="test@example.com")
 
     response = signup(client, email="TEST@example.com")
 
-    assert response.status_code == 400
+    # A well-formed address that is taken conflicts with an account: 409, not a field to fix.
+    assert response.status_code == 409
+    assert response.json()["code"] == "EMAIL_TAKEN"
     assert response.json()["details"] == {"email": "An account with this e-mail already exists."}
     assert User.objects.count() == 1
 
@@ -341,7 +343,7 @@ def test_password_reset_for_unknown_email_looks_the_same_and_sends_nothing(clien
     assert mail.outbox == []
 
 
-def test_password_reset_with_bad_token_is_a_400_envelope(client):
+def test_password_reset_with_bad_token_is_a_404_envelope_and_keeps_the_password(client):
     user = UserFactory()
 
     response = client.post(
@@ -355,8 +357,11 @@ def test_password_reset_with_bad_token_is_a_400_envelope(client):
         format="json",
     )
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "VALIDATION_ERROR"
+    # A link that names no live reset is not found, as an unknown verification key is.
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+    user.refresh_from_db()
+    assert not user.check_password("BrandNew123")
 
 
 def test_a_session_records_the_client_address_behind_a_proxy_and_ignores_garbage(client, settings):

@@ -60,4 +60,4 @@ def test_many_signups_behind_one_address_are_served_and_one_email_is_limited(cli
     assert {signup(f"family{n}@example.com").status_code for n in range(15)} == {201}
     # one e-mail tried again and again is stopped after five tries
     repeats = [signup("family0@example.com").status_code for _ in range(5)]
-    assert repeats == [400, 400, 400, 400, 429]
+    assert repeats == [409, 409, 409, 409, 429]  # taken (EMAIL_TAKEN), then limited

@@ -91,7 +91,7 @@ def test_another_users_upload_is_refused(user, other_user):
 
     error = refused(user, hero, theirs.storage_key)
 
-    assert (error.code, error.status) == ("UPLOAD_NOT_FOUND", 400)
+    assert (error.code, error.status) == ("UPLOAD_NOT_FOUND", 404)
 
 
 def test_an_unknown_key_is_refused(user):
@@ -114,7 +114,7 @@ def test_a_reserved_but_never_uploaded_key_is_refused(user):
 
     error = refused(user, HeroFactory(user=user), upload.storage_key)
 
-    assert (error.code, error.status) == ("UPLOAD_MISSING", 400)
+    assert (error.code, error.status) == ("UPLOAD_MISSING", 409)
 
 
 def test_bytes_that_are_not_an_image_are_refused(user):
@@ -149,7 +149,7 @@ def test_an_upload_already_used_is_refused(user):
 
     error = refused(user, HeroFactory(user=user), upload.storage_key)
 
-    assert error.code == "UPLOAD_ALREADY_USED"
+    assert (error.code, error.status) == ("UPLOAD_ALREADY_USED", 409)
 
 
 def test_another_users_hero_is_not_found(user, other_user):
@@ -197,7 +197,7 @@ def test_the_whole_upload_flow_ends_in_an_avatar(auth_client, client, user):
     assert pixels(media_selectors.media_read(key=hero.avatar_key)) == pixels(png)
 
 
-def test_confirming_another_users_upload_through_the_api_is_400_and_changes_nothing(
+def test_confirming_another_users_upload_through_the_api_is_404_and_changes_nothing(
     auth_client, user, other_user
 ):
     upload = uploaded(other_user, content=image_bytes("PNG"))
@@ -207,7 +207,7 @@ def test_confirming_another_users_upload_through_the_api_is_400_and_changes_noth
         f"/api/heroes/{hero.id}/avatar", {"storageKey": upload.storage_key}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["code"] == "UPLOAD_NOT_FOUND"
     hero.refresh_from_db()
     assert hero.avatar_key == ""
