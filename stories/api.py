@@ -283,7 +283,7 @@ class StoryAudioTimingsView(_StoryView):
         responses={
             200: AudioTimingsOutputSerializer,
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
-            **error_responses(404, 409),
+            **error_responses(404),
         },
         summary="Read-along word timings",
         description=(
@@ -291,8 +291,8 @@ class StoryAudioTimingsView(_StoryView):
             "(seconds, in order), and where the times come from: `vendor` (the voice's own "
             "alignment), `transcription` or `estimated`. Highlight words as the audio plays. The "
             "answer carries an `ETag`: send it back as `If-None-Match` to get 304 while the "
-            "narration is unchanged. 409 `AUDIO_NOT_GENERATED` until the story's current text is "
-            "narrated (after an edit too)."
+            "narration is unchanged. 404 `AUDIO_NOT_GENERATED` until the story's current text is "
+            "narrated (after an edit too); `NOT_FOUND` when there is no such story of yours."
         ),
     )
     def get(self, request, story_id: str):

@@ -14,9 +14,10 @@ ILLUSTRATION_NOT_FOUND = gettext_lazy("Illustration not found.")
 
 
 def audio_not_generated() -> ApplicationError:
-    """409: the story is there, its narration is not yet (a state to wait for, not a 404)."""
+    """404 with its own code, as the read-along contract says: the story is there, its narration
+    of the current text is not (yet), and the code tells the app to wait rather than drop it."""
     return ApplicationError(
         AUDIO_NOT_GENERATED,
         _("This story has no narration of its current text yet."),
-        status=409,
+        status=404,
     )

@@ -116,9 +116,10 @@ _ERROR_DESCRIPTIONS = {
     401: "UNAUTHORIZED: no bearer token, or an expired or revoked one.",
     403: "FORBIDDEN; on AI work also CONSENT_REQUIRED (no parent's consent to the current "
     "policy), ACCOUNT_BLOCKED, or NOT_IN_PLAN (details.feature).",
-    404: "NOT_FOUND: no such object, or it belongs to another user.",
+    404: "NOT_FOUND: no such object, or it belongs to another user; AUDIO_NOT_GENERATED for "
+    "read-along timings of a story whose current text is not narrated yet.",
     409: "The request conflicts with the state of things: REQUEST_IN_PROGRESS (Retry-After), "
-    "EMAIL_TAKEN, UPLOAD_MISSING, UPLOAD_ALREADY_USED or AUDIO_NOT_GENERATED.",
+    "EMAIL_TAKEN, UPLOAD_MISSING or UPLOAD_ALREADY_USED.",
     413: "PAYLOAD_TOO_LARGE.",
     415: "UNSUPPORTED_MEDIA_TYPE.",
     422: "The request cannot be processed as sent.",

@@ -4,6 +4,7 @@ nothing they cannot use, and no "Add" for rows only the service makes."""
 import pytest
 from django.contrib import admin
 
+from tests.admin_urls import admin_url
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import GenerationJobFactory, StoryFactory, StoryIllustrationFactory
 
@@ -54,8 +55,8 @@ def test_a_story_page_offers_no_new_pictures_and_a_hero_page_no_new_profile(staf
     hero = HeroFactory()  # no visual profile yet: it is extracted with the avatar, not typed
     GenerationJobFactory(story=story)
 
-    story_page = staff_browser.get(f"/admin/stories/story/{story.pk}/change/").content.decode()
-    hero_page = staff_browser.get(f"/admin/heroes/hero/{hero.pk}/change/").content.decode()
+    story_page = staff_browser.get(admin_url(story)).content.decode()
+    hero_page = staff_browser.get(admin_url(hero)).content.decode()
 
     # the inlines are shown, without the empty form that "Add another" copies
     assert 'name="illustrations-TOTAL_FORMS" value="1"' in story_page

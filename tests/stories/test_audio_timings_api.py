@@ -32,11 +32,11 @@ def url(story: Story) -> str:
     return f"/api/stories/{story.pk}/audio/timings"
 
 
-def test_before_narration_it_is_409_audio_not_generated(auth_client, story):
+def test_before_narration_it_is_404_audio_not_generated(auth_client, story):
     response = auth_client.get(url(story))
 
-    # The story is there, its narration not yet: a state to wait for (409), not a missing story.
-    assert response.status_code == 409
+    # The story is there, its narration not yet: its own code tells the app to wait, not drop it.
+    assert response.status_code == 404
     assert response.json()["code"] == "AUDIO_NOT_GENERATED"
     assert set(response.json()) == {"error", "code", "details"}
 
@@ -119,7 +119,7 @@ def test_edited_text_without_new_narration_has_no_timings(
     auth_client.patch(f"/api/stories/{story.pk}", {"content": "Different words."}, format="json")
 
     response = auth_client.get(url(story))
-    assert response.status_code == 409 and response.json()["code"] == "AUDIO_NOT_GENERATED"
+    assert response.status_code == 404 and response.json()["code"] == "AUDIO_NOT_GENERATED"
 
 
 def test_narration_made_before_read_along_existed_gets_estimated_timings(auth_client, story):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.services import user_account_delete
 from stories.models import GenerationJob
 from tests.accounts.factories import UserFactory
+from tests.admin_urls import admin_url
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import UsageMetricFactory
@@ -154,7 +155,7 @@ def test_the_admin_index_is_the_dashboard_with_real_charts(admin_client):
     assert 'class="pygal-chart chart-daily-spend"' in dashboard
     assert 'class="pygal-chart chart-daily-stories"' in dashboard
     assert not re.search(r"<script[^>]*\bsrc=", dashboard)  # nothing loaded from a CDN
-    assert f'href="/admin/accounts/user/{alice.pk}/change/"' in page
+    assert f'href="{admin_url(alice)}"' in page
     assert 'href="/admin/stories/generationjob/?status__exact=queued"' in page
     assert 'data-job-status="queued">2<' in page
     assert 'data-job-status="processing">1<' in page
@@ -164,8 +165,8 @@ def test_the_admin_index_is_the_dashboard_with_real_charts(admin_client):
 def test_usage_rows_are_read_only(admin_client, family):
     row = UsageMetric.objects.first()
 
-    change = admin_client.post(f"/admin/usage/usagemetric/{row.pk}/change/", {"cost": "0"})
-    delete = admin_client.post(f"/admin/usage/usagemetric/{row.pk}/delete/", {"post": "yes"})
+    change = admin_client.post(admin_url(row), {"cost": "0"})
+    delete = admin_client.post(admin_url(row, "delete"), {"post": "yes"})
 
     assert (change.status_code, delete.status_code) == (403, 403)
     assert UsageMetric.objects.get(pk=row.pk).cost == row.cost
@@ -203,7 +204,7 @@ def test_the_user_page_shows_spend_heroes_and_stories(admin_client, family, now)
         (r.cost for r in UsageMetric.objects.filter(user=alice, created_at__gte=month_start)), D(0)
     )
 
-    page = admin_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+    page = admin_client.get(admin_url(alice)).content.decode()
 
     assert user_spend(user_id=alice.pk) == {"all_time": D("0.590"), "this_month": expected_month}
     assert f"{expected_month:.4f}" in page
@@ -241,7 +242,7 @@ def test_staff_changes_to_plans_and_switches_are_audited(admin_client, admin_use
         "monthly_cost_ceiling": "1.50",
         "illustrations": "on",
     }
-    assert admin_client.post(f"/admin/usage/plan/{free.pk}/change/", fields).status_code == 302
+    assert admin_client.post(admin_url(free), fields).status_code == 302
     admin_client.get("/admin/usage/runtimesettings/")
     switched = admin_client.post(
         "/admin/usage/runtimesettings/1/change/",

@@ -4,6 +4,7 @@ family may choose (usage.ai_work_admit)."""
 import pytest
 
 from stories.models import GenerationJob, Story, StoryIllustration
+from tests.admin_urls import admin_url
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import post_story, put_on_plan, set_quota
 from usage.models import Plan, UsageMetric
@@ -313,9 +314,7 @@ def test_the_plan_sets_picture_quality_and_size(
 def test_the_free_plan_cannot_be_deleted_in_the_admin(admin_client):
     free = Plan.objects.get(code="free")
 
-    response = admin_client.post(
-        f"/admin/usage/plan/{free.pk}/delete/", {"post": "yes"}, format="json"
-    )
+    response = admin_client.post(admin_url(free, "delete"), {"post": "yes"}, format="json")
 
     assert response.status_code == 403
     assert Plan.objects.filter(code="free").exists()
