@@ -61,7 +61,8 @@ class SignupView(PublicAPIView):
             "e-mail verification is mandatory, `session` is null until the e-mailed link is "
             "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
             "must not be a common one. An address that already has an account (in any case) is "
-            "409 `EMAIL_TAKEN`. At most 5 sign-ups an hour from one network address. The "
+            "409 `EMAIL_TAKEN`. At most 5 attempts an hour for one address and 20 sign-ups an hour "
+            "from one network. The "
             "account's `preferredLanguage` is the best of en, es, fr, de, it for the request's "
             "`Accept-Language` (en when none fits): the verification e-mail is written in it."
         ),

@@ -35,8 +35,8 @@ class FileUploadView(AuthenticatedAPIView):
         description=(
             "Declares a file (name, MIME type, size, category) and answers a signed `uploadUrl`: "
             "PUT the bytes there within an hour with the same Content-Type. Then use `storageKey`, "
-            "for example with `POST /api/heroes/{heroId}/avatar`. Pictures up to 10 MB (PNG, JPEG, "
-            "WebP), audio up to 50 MB."
+            "with `POST /api/heroes/{heroId}/avatar`. Category `avatar` (the only one accepted today): "
+            "PNG, JPEG or WebP up to 10 MB."
         ),
         request=UploadInputSerializer,
         responses={200: UploadOutputSerializer, **error_responses(400)},

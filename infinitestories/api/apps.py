@@ -17,6 +17,10 @@ class ApiConfig(AppConfig):
 
         bind_extra_request_finished_metadata.connect(_access_fields, dispatch_uid="access-fields")
 
+        from .ratelimit import policies_check
+
+        policies_check()
+
 
 def _access_fields(sender, request, logger, response, log_kwargs, **kwargs) -> None:
     log_kwargs["method"] = request.method

@@ -82,6 +82,12 @@ def policy(name: str) -> Policy:
     return _policies(settings.RATE_LIMITS)[name]
 
 
+def policies_check() -> None:
+    """Run at boot: a misspelt RATE_LIMITS stops the process with its reason instead of failing
+    the first rate-limited request."""
+    _policies(settings.RATE_LIMITS)
+
+
 def _key(policy: Policy):
     def key(group, request) -> str:
         if policy.key == "user" and request.user and request.user.is_authenticated:

@@ -24,6 +24,7 @@ READ = {
     "AI_MAX_RETRIES",
     "ADMIN_2FA",
     "ADMIN_LOCKOUT",
+    "RATE_LIMITS",
 }
 
 
@@ -72,6 +73,8 @@ def test_production_may_choose_the_offline_provider_on_purpose():
         ({"REDIS_URL": ""}, "REDIS_URL is required when DJANGO_DEBUG is off"),
         ({"AI_PROVIDER": None}, "AI_PROVIDER is required when DJANGO_DEBUG is off"),
         ({"OPENAI_API_KEY": None}, "OPENAI_API_KEY is required when AI_PROVIDER is 'openai'"),
+        ({"RATE_LIMITS": "login=50/h,logins=50/h"}, "RATE_LIMITS names an unknown limit: 'logins'"),
+        ({"RATE_LIMITS": "login=lots"}, "RATE_LIMITS has a bad rate for login: 'lots'"),
         (
             {"AI_REQUEST_TIMEOUT": "60", "AI_MAX_RETRIES": "2", "WEB_TIMEOUT": "180"},
             "must stay under WEB_TIMEOUT",
