@@ -129,23 +129,26 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
             raise
 
     workers = max(1, min(settings.AI_TTS_CONCURRENCY, len(pieces)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
-        # each piece in a copy of the caller's context, so its log lines keep the job's ids
-        futures = {
-            pool.submit(contextvars.copy_context().run, speak, piece): index
-            for index, piece in enumerate(pieces)
-        }
-        for future in futures:
-            try:
-                results[futures[future]] = future.result()
-            except _Skipped:
-                pass
-            except BaseException as exc:  # re-raised below, after the usage rows are written
-                error = error or exc
-            chain.flush(pending)
-            if on_piece is not None and error is None:
-                on_piece(len(results), len(pieces))
-    chain.flush(pending)
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts") as pool:
+            # each piece in a copy of the caller's context, so its log lines keep the job's ids
+            futures = {
+                pool.submit(contextvars.copy_context().run, speak, piece): index
+                for index, piece in enumerate(pieces)
+            }
+            for future in futures:
+                try:
+                    results[futures[future]] = future.result()
+                except _Skipped:
+                    pass
+                except BaseException as exc:  # re-raised below, after the usage rows are written
+                    error = error or exc
+                chain.flush(pending)
+                if on_piece is not None and error is None:
+                    on_piece(len(results), len(pieces))
+    finally:
+        # Every piece paid for is recorded, also when reporting progress failed.
+        chain.flush(pending)
     if error is not None:
         raise error
     ordered = [results[i] for i in range(len(pieces))]

@@ -212,37 +212,43 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         )
 
     workers = max(1, min(settings.AI_IMAGE_CONCURRENCY, len(todo)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool:
-        # each picture in a copy of the caller's context, so its log lines keep the job's ids
-        futures = {pool.submit(contextvars.copy_context().run, draw, row): row for row in todo}
-        retries = {}
-        while futures:
-            future = next(iter(futures))
-            row = futures.pop(future)
-            try:
-                drawing = future.result()
-            except (TransientProviderError, PermanentProviderError) as exc:
-                chain.flush(pending)
-                if row.pk not in retries and not isinstance(exc, ContentRefused):
-                    retries[row.pk] = True
-                    row.retry_count += 1
-                    StoryIllustration.objects.filter(pk=row.pk).update(retry_count=row.retry_count)
-                    futures[pool.submit(contextvars.copy_context().run, draw, row)] = row
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool:
+            # each picture in a copy of the caller's context, so its log lines keep the job's ids
+            futures = {pool.submit(contextvars.copy_context().run, draw, row): row for row in todo}
+            retries = {}
+            while futures:
+                future = next(iter(futures))
+                row = futures.pop(future)
+                try:
+                    drawing = future.result()
+                except (TransientProviderError, PermanentProviderError) as exc:
+                    chain.flush(pending)
+                    if row.pk not in retries and not isinstance(exc, ContentRefused):
+                        retries[row.pk] = True
+                        row.retry_count += 1
+                        StoryIllustration.objects.filter(pk=row.pk).update(
+                            retry_count=row.retry_count
+                        )
+                        futures[pool.submit(contextvars.copy_context().run, draw, row)] = row
+                        continue
+                    if isinstance(exc, TransientProviderError):
+                        transient.append(exc)
+                    status = StoryIllustration.Status.FAILED
+                    StoryIllustration.objects.filter(pk=row.pk).update(
+                        generation_status=status,
+                        error_message=_("This picture could not be drawn. Please try again later."),
+                    )
                     continue
-                if isinstance(exc, TransientProviderError):
-                    transient.append(exc)
-                status = StoryIllustration.Status.FAILED
-                StoryIllustration.objects.filter(pk=row.pk).update(
-                    generation_status=status,
-                    error_message=_("This picture could not be drawn. Please try again later."),
-                )
-                continue
-            chain.flush(pending)
-            if not _picture_store(row=row, drawing=drawing):
-                continue
-            done += 1
-            jobs.job_progress(job=job, progress=15 + 85 * done // len(rows))
-    chain.flush(pending)
+                chain.flush(pending)
+                if not _picture_store(row=row, drawing=drawing):
+                    continue
+                done += 1
+                jobs.job_progress(job=job, progress=15 + 85 * done // len(rows))
+    finally:
+        # Every drawing paid for is recorded, also when storing one failed: leaving the pool
+        # waits for the drawings still running.
+        chain.flush(pending)
     failed_count = len(rows) - done
     if transient and job.attempts < job.max_attempts:
         raise transient[0]

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
+from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import with_retries
 from media.selectors import media_exists
 from media.services import media_delete_on_commit, media_save
-from usage.services import Admission, ai_work_admit, ai_work_release
+from usage.services import Admission, ai_work_admit, ai_work_release, ai_work_settle
 
 from ..models import GenerationJob, NarrationTimings, Story
 from . import jobs
@@ -85,10 +86,12 @@ def audio_generate(*, job: GenerationJob) -> None:
     2. Save the MP3 and its word timings, and remember its key and the text's hash on the job, so
        a re-run after a crash or a fault reuses the paid narration; a blip of storage or the
        database is retried here.
-    3. In one transaction: when the text changed while it was narrated (an edit arrived), drop
-       this file and narrate the new text (back to 1); otherwise point the story at the file
-       (duration, voice, time), drop the old timings and schedule the old file's deletion after
-       commit, recompute illustration timestamps (from the words' times), complete the job.
+    3. In one transaction: point the story at the file (duration, voice, time), drop the old
+       timings and schedule the old file's deletion after commit, recompute illustration
+       timestamps (from the words' times), complete the job. But when the text changed while it
+       was narrated (an edit arrived), drop this file instead: narrating the new text is new paid
+       work, admitted like any narration (consent, limits, plan, ceilings; a refusal fails the
+       job and leaves the narration stale), then back to 1.
     """
     voice = job.params.get("voice") or settings.AI_DEFAULT_VOICE
     while True:
@@ -105,27 +108,56 @@ def audio_generate(*, job: GenerationJob) -> None:
             if story is None:  # deleted while we narrated (its job went with it): drop the file
                 media_delete_on_commit(keys=[key])
                 return
-            if _text_hash(_narration_text(story)) != content_hash:
-                # Edited meanwhile: this file tells the old text; narrate what the story says now.
-                NarrationTimings.objects.filter(story=story, audio_key=key).delete()
-                media_delete_on_commit(keys=[key])
-                continue
-            old_key = story.audio_key
-            Story.objects.filter(pk=story.pk).update(
-                audio_key=key,
-                audio_generated=True,
-                audio_duration=round(duration, 2),
-                audio_generated_at=timezone.now(),
-                voice_type=voice,
-                updated_at=timezone.now(),
-            )
-            if old_key and old_key != key:
-                media_delete_on_commit(keys=[old_key])
-            NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
-            story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
-            illustration_timestamps_recompute(story=story)
-            jobs.job_complete(job=job)
+            if _text_hash(_narration_text(story)) == content_hash:
+                _narration_publish(job=job, story=story, key=key, duration=duration, voice=voice)
+                return
+            # Edited meanwhile: this file tells the old text; the new text is narrated next.
+            NarrationTimings.objects.filter(story=story, audio_key=key).delete()
+            media_delete_on_commit(keys=[key])
+        if not _edit_narration_admit(job=job, story=story, voice=voice):
             return
+
+
+def _narration_publish(
+    *, job: GenerationJob, story: Story, key: str, duration: float, voice: str
+) -> None:
+    """Point the story at its new narration and complete the job (inside the caller's
+    transaction, the story row locked)."""
+    old_key = story.audio_key
+    Story.objects.filter(pk=story.pk).update(
+        audio_key=key,
+        audio_generated=True,
+        audio_duration=round(duration, 2),
+        audio_generated_at=timezone.now(),
+        voice_type=voice,
+        updated_at=timezone.now(),
+    )
+    if old_key and old_key != key:
+        media_delete_on_commit(keys=[old_key])
+    NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
+    story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
+    illustration_timestamps_recompute(story=story)
+    jobs.job_complete(job=job)
+
+
+def _edit_narration_admit(*, job: GenerationJob, story: Story, voice: str) -> bool:
+    """The text was edited while it was narrated: its narration is a new paid narration, admitted
+    like any other. Admitted, the job carries the new reservation (the old one is settled);
+    refused, the job fails with the refusal's message and the story's narration stays stale."""
+    try:
+        admission = ai_work_admit(
+            user=job.user,
+            operation=Operation.AUDIO_SYNTHESIS,
+            characters=len(story.title) + len(story.content),
+            voice=voice,
+            priority=job.priority,
+        )
+    except ApplicationError as refusal:
+        jobs.job_fail(job=job, message=refusal.message)
+        return False
+    ai_work_settle(reservation_id=job.params.get("reservation_id", ""))
+    jobs.job_params_update(job=job, reservation_id=admission.reservation_id)
+    return True
 
 
 def _narration_file(

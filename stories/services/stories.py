@@ -45,7 +45,7 @@ def story_create(
 
     1. Admit all the work asked for, before any AI call (usage.ai_work_admit: the story, and the
        narration and pictures that will follow, so a story is never written and then refused for
-       its narration or pictures).
+       its narration or pictures); a refusal gives back whatever was admitted before it.
     2. Moderate the family's text (hero, custom event): 400 CONTENT_REJECTED if flagged.
     3. Write the story (moderated; rewritten once if flagged, else the request fails).
     4. In one transaction: take one story of the quota with a conditional UPDATE (so ten parallel
@@ -68,6 +68,12 @@ def story_create(
                 units=illustration_count,
                 priority=priority,
             )
+    except BaseException:
+        # Refused before any AI call: the request counts for nothing, its story included.
+        for admission in [story_work, *follow_up.values()]:
+            ai_work_release(admission=admission)
+        raise
+    try:
         return _story_write_and_save(
             user=user,
             hero=hero,

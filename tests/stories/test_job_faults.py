@@ -144,6 +144,28 @@ def test_pictures_are_kept_when_storage_fails_once(
     assert paid("image_generation") == 3
 
 
+def test_pictures_drawn_are_metered_when_storing_one_fails_for_good(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    # given pictures drawn one after another, and a picture the storage can never take
+    settings.AI_IMAGE_CONCURRENCY = 1
+    story = StoryFactory(content="One calm night.\n\nTwo calm stars.\n\nThree calm dreams.")
+
+    def unstorable(**kwargs):
+        raise ValueError("the vendor's picture cannot be stored")
+
+    monkeypatch.setattr(illustrations, "picture_save", unstorable)
+
+    # when the job stores its first picture while the other two are still drawn
+    with django_capture_on_commit_callbacks(execute=True):
+        job = illustrations.illustrations_request(user=story.user, story=story, count=3)
+
+    # then every drawing the vendor was paid for has its usage row
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert paid("image_generation") == 3
+
+
 # --- the heartbeat --------------------------------------------------------------------------
 
 

@@ -506,3 +506,47 @@ def test_jobs_stopped_by_a_withdrawn_consent_say_so_in_the_familys_language():
         "Un padre o una madre ha retirado el consentimiento para el uso de la IA, así que lo "
         "hemos detenido.",
     )
+
+
+def test_narrating_an_edit_that_arrived_mid_narration_counts_against_the_narration_limit(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai.local_provider import LocalProvider
+    from stories.models import Story
+    from stories.services import stories
+
+    # given one narration an hour, spent by the narration now running
+    settings.RATE_LIMITS = "audio_generation=1/h"
+    story = StoryFactory(title="Night", content="The old text of a calm night.")
+    job = narration.audio_request(user=story.user, story=story)
+    spoken = []
+    original_speak, original_save = LocalProvider.speak, narration.media_save
+
+    def speak(self, **kwargs):
+        spoken.append(kwargs["text"])
+        return original_speak(self, **kwargs)
+
+    def save_while_the_family_edits(**kwargs):
+        saved = original_save(**kwargs)
+        stories.story_edit(
+            user=story.user,
+            story=Story.objects.get(pk=story.pk),
+            content=f"Edit number {len(spoken)} of the text.",
+            regenerate_audio=True,
+        )
+        return saved
+
+    monkeypatch.setattr(LocalProvider, "speak", speak)
+    monkeypatch.setattr(narration, "media_save", save_while_the_family_edits)
+
+    # when the narration finishes after an edit (the edit reused the running job)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.audio_generate_task.apply(args=[job.pk])
+
+    # then the edit's narration was refused by the limit, not made for free
+    story.refresh_from_db()
+    job.refresh_from_db()
+    assert spoken == ["Night. The old text of a calm night."]
+    assert UsageMetric.objects.filter(operation="audio_synthesis").count() == 1
+    assert (job.status, story.audio_generated) == ("failed", False)
+    assert "Too many" in job.error_message

@@ -234,6 +234,25 @@ def test_high_priority_needs_a_plan_that_allows_it(auth_client, user, hero, stor
     assert not UsageMetric.objects.exists()
 
 
+def test_a_story_refused_for_its_pictures_uses_none_of_the_hourly_stories(
+    auth_client, hero, settings
+):
+    # given two stories an hour, on the free plan (at most 3 pictures a story)
+    settings.RATE_LIMITS = "story_generation=2/h"
+
+    # when the family asks twice for a story with more pictures than the plan allows
+    refused = [
+        post_story(auth_client, hero, generateIllustrations=True, illustrationCount=4)
+        for _ in range(2)
+    ]
+
+    # then both were refused, and both stories of the hour are still there to ask for
+    assert [r.json()["code"] for r in refused] == ["NOT_IN_PLAN"] * 2
+    assert [post_story(auth_client, hero).status_code for _ in range(2)] == [201, 201]
+    assert post_story(auth_client, hero).json()["details"]["limit"] == "story_generation"
+    assert Story.objects.count() == 2
+
+
 def test_premium_plan_may_choose_high_priority_and_premium_voices(
     auth_client, user, story, django_capture_on_commit_callbacks
 ):
