@@ -68,8 +68,9 @@ def structlog_configure() -> None:
 def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate: float) -> None:
     """Errors (unhandled exceptions, ERROR log lines) from web and workers go to Sentry.
 
-    No personal data is sent (a children's product): no IPs, cookies, bodies or user e-mails;
-    the request id tag finds the matching log lines.
+    No personal data is sent (a children's product): no IPs, cookies, request bodies, frames'
+    local variables (a story, a hero's name) or user e-mails; the request id tag finds the
+    matching log lines.
     """
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
@@ -81,6 +82,10 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
         environment=environment,
         release=release or None,
         send_default_pii=False,
+        # Sentry sends these whatever send_default_pii says: a body may hold a child's name, and
+        # a frame's locals the story itself.
+        max_request_body_size="never",
+        include_local_variables=False,
         traces_sample_rate=traces_sample_rate,
         integrations=[
             DjangoIntegration(),

@@ -21,7 +21,14 @@ django.setup()
 import sentry_sdk
 from django.test import Client, override_settings
 with override_settings(ROOT_URLCONF="tests.api.urls"):
-    answer = Client().get("/api/test/explode-public", HTTP_COOKIE="sessionid=private")
+    # a body on a read, so no write path needs the database: Sentry reads bodies of any method
+    answer = Client().generic(
+        "GET",
+        "/api/test/explode-public",
+        json.dumps({"name": "Ottilie", "appearance": "curly hair"}),
+        content_type="application/json",
+        HTTP_COOKIE="sessionid=private",
+    )
 sentry_sdk.flush(timeout=10)
 client = sentry_sdk.get_client()
 print(json.dumps({
@@ -102,8 +109,10 @@ def test_a_crash_reaches_sentry_tagged_with_its_request_id(sentry_ingest):
     assert {"django", "celery", "logging"} <= set(outcome["integrations"])
     (event,) = events
     assert event["tags"]["request_id"] == outcome["request_id"]
-    assert event["exception"]["values"][-1]["value"] == "secret internal detail"
+    assert event["exception"]["values"][-1]["value"] == "secret internal detail (7)"
     assert event["environment"] == "production"
-    # no personal data: no cookies, no client address
+    # no personal data: no cookies, no client address, no body, no frame's local variables
     assert "sessionid" not in json.dumps(event)
+    assert "Ottilie" not in json.dumps(event)
+    assert "curly hair" not in json.dumps(event)
     assert "ip_address" not in json.dumps(event.get("user", {}))

@@ -16,7 +16,8 @@ class ExplodingView(AuthenticatedAPIView):
 
 class PublicExplodingView(PublicAPIView):
     def get(self, request):
-        raise RuntimeError("secret internal detail")
+        hero_name = request.data.get("name")  # a child's name in a local variable of the frame
+        raise RuntimeError(f"secret internal detail ({len(hero_name)})")
 
 
 class EmailsView(AuthenticatedAPIView):
