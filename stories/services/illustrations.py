@@ -188,6 +188,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         StoryIllustration.objects.bulk_update(rows, ["scene_description", "timestamp", "duration"])
         jobs.job_params_update(job=job, positions=positions)
     jobs.job_progress(job=job, progress=15)
+    if not jobs.job_running(job=job):
+        return  # stopped from outside while the scenes were found (consent withdrawn): no drawing
 
     todo = [row for row in rows if row.generation_status != StoryIllustration.Status.COMPLETED]
     profile = _profile_text(hero)
@@ -273,10 +275,13 @@ def illustrations_generate(*, job: GenerationJob) -> None:
 
 def _picture_store(*, row: StoryIllustration, drawing) -> bool:
     """Store a paid picture and mark its row drawn; a blip of storage or the database is retried
-    here, not by redrawing. False when the row (or its story) was deleted meanwhile."""
+    here, not by redrawing. False when the row (or its story) was deleted or failed meanwhile."""
     key = with_retries(lambda: picture_save(category="illustration", content=drawing.image.image))
+    # A picture failed meanwhile (its job stopped from outside) stays failed.
     stored = with_retries(
-        lambda: StoryIllustration.objects.filter(pk=row.pk).update(
+        lambda: StoryIllustration.objects.filter(
+            pk=row.pk, generation_status=StoryIllustration.Status.GENERATING
+        ).update(
             image_key=key,
             prompt=drawing.prompt,
             generation_id=drawing.image.generation_id,

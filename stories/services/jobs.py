@@ -128,9 +128,18 @@ def _job_settle(*, job: GenerationJob) -> None:
     ai_work_settle(reservation_id=job.params.get("reservation_id", ""))
 
 
+def job_running(*, job: GenerationJob, lock: bool = False) -> bool:
+    """Whether the job still runs: nobody stopped it from outside meanwhile (a parent withdrew
+    consent, which fails the family's jobs). `lock` holds the row to the end of the caller's
+    transaction, so the answer stays true while the caller saves the job's work."""
+    running = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING)
+    return (running.select_for_update() if lock else running).exists()
+
+
 def job_complete(*, job: GenerationJob, message: str = "") -> None:
+    """Complete a running job; a job stopped from outside meanwhile stays as it was stopped."""
     now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
+    completed = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
         status=Job.Status.COMPLETED,
         progress=100,
         error_message=str(message)[:500],
@@ -138,13 +147,16 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
         heartbeat_at=now,
         updated_at=now,
     )
-    job.status = Job.Status.COMPLETED
+    if completed:
+        job.status = Job.Status.COMPLETED
     _job_settle(job=job)
 
 
 def job_fail(*, job: GenerationJob, message: str) -> None:
+    """Fail a job that waits or runs; one already finished (stopped from outside meanwhile)
+    keeps its own end and message."""
     now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
+    Job.objects.filter(pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING]).update(
         status=Job.Status.FAILED, error_message=str(message)[:500], finished_at=now, updated_at=now
     )
     job.status = Job.Status.FAILED

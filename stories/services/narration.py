@@ -108,6 +108,11 @@ def audio_generate(*, job: GenerationJob) -> None:
             if story is None:  # deleted while we narrated (its job went with it): drop the file
                 media_delete_on_commit(keys=[key])
                 return
+            if not jobs.job_running(job=job, lock=True):
+                # Stopped meanwhile (consent withdrawn): this narration is never used.
+                NarrationTimings.objects.filter(story=story, audio_key=key).delete()
+                media_delete_on_commit(keys=[key])
+                return
             if _text_hash(_narration_text(story)) == content_hash:
                 _narration_publish(job=job, story=story, key=key, duration=duration, voice=voice)
                 return

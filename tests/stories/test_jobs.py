@@ -550,3 +550,66 @@ def test_narrating_an_edit_that_arrived_mid_narration_counts_against_the_narrati
     assert UsageMetric.objects.filter(operation="audio_synthesis").count() == 1
     assert (job.status, story.audio_generated) == ("failed", False)
     assert "Too many" in job.error_message
+
+
+def test_consent_withdrawn_while_the_scenes_are_found_stops_the_pictures(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts.services import WITHDRAWN_MESSAGE, consent_withdraw
+
+    # given a parent who withdraws consent while the job finds the story's scenes
+    story = StoryFactory(content="One calm night.\n\nTwo calm stars.\n\nThree calm dreams.")
+    find_scenes = illustrations.scenes.scenes_extract
+
+    def scenes_then_withdrawal(**kwargs):
+        found = find_scenes(**kwargs)
+        consent_withdraw(user=story.user)
+        return found
+
+    monkeypatch.setattr(illustrations.scenes, "scenes_extract", scenes_then_withdrawal)
+
+    # when the job goes on
+    with django_capture_on_commit_callbacks(execute=True):
+        job = illustrations.illustrations_request(user=story.user, story=story, count=3)
+
+    # then nothing is drawn, and the job ends as the withdrawal stopped it
+    job.refresh_from_db()
+    assert (job.status, job.error_message) == ("failed", str(WITHDRAWN_MESSAGE))
+    assert not UsageMetric.objects.filter(operation="image_generation").exists()
+    statuses = StoryIllustration.objects.filter(story=story).values_list(
+        "generation_status", flat=True
+    )
+    assert set(statuses) == {"failed"}
+
+
+def test_consent_withdrawn_during_narration_leaves_the_story_unnarrated(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from accounts.services import WITHDRAWN_MESSAGE, consent_withdraw
+
+    # given a parent who withdraws consent while the story is narrated
+    story = StoryFactory()
+    job = narration.audio_request(user=story.user, story=story)
+    saved = []
+    save = narration.media_save
+
+    def save_then_withdrawal(**kwargs):
+        saved.append(save(**kwargs))
+        consent_withdraw(user=story.user)
+        return saved[-1]
+
+    monkeypatch.setattr(narration, "media_save", save_then_withdrawal)
+
+    # when the narration finishes
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.audio_generate_task.apply(args=[job.pk])
+
+    # then the story never gets it: no audio, no timings, the file gone, the job stopped
+    story.refresh_from_db()
+    job.refresh_from_db()
+    assert (job.status, job.error_message) == ("failed", str(WITHDRAWN_MESSAGE))
+    assert (story.audio_generated, story.audio_key) == (False, "")
+    assert not NarrationTimings.objects.filter(story=story).exists()
+    assert not default_storage.exists(saved[0])
