@@ -49,14 +49,18 @@ def _words(text: str) -> list[str]:
 
 
 def anchor_position(content: str, anchor: str, *, start: int = 0) -> int | None:
-    """Word index where `anchor` starts in `content` (searching from `start`), if found."""
+    """Word index (of the whitespace-separated tokens) where `anchor` starts in `content`
+    (searching from token `start`), if found. Tokens without a letter or digit (a spaced dash,
+    French « », an emoji) are skipped on both sides, so they never break a match."""
     words = _words(content)
+    tokens = [i for i, word in enumerate(words) if word and i >= start]
+    spoken = [words[i] for i in tokens]
     needle = [w for w in _words(anchor) if w][:6]
     if not needle:
         return None
-    for i in range(start, len(words) - len(needle) + 1):
-        if words[i : i + len(needle)] == needle:
-            return i
+    for j in range(len(spoken) - len(needle) + 1):
+        if spoken[j : j + len(needle)] == needle:
+            return tokens[j]
     return None
 
 

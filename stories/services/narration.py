@@ -40,7 +40,8 @@ def audio_request(
     priority: str = Job.Priority.NORMAL,
     admission: Admission | None = None,
 ) -> GenerationJob:
-    """Queue narration of the story's current text (an active audio job is reused).
+    """Queue narration of the story's current text (an active audio job in the same voice is
+    reused; one in another voice is replaced, so one narration at a time is meant for the story).
 
     The work is admitted here (usage.ai_work_admit: limits, plan, ceilings), unless the caller
     admitted it already (`admission`, story_create does so before writing the story); the job
@@ -60,6 +61,9 @@ def audio_request(
             voice=voice,
             priority=priority,
         )
+    if active is not None:
+        # It stops here or drops its file when it ends (audio_generate checks it still runs).
+        jobs.job_fail(job=active, message=_("Replaced by a narration in another voice."))
     return jobs.job_create(
         user=user,
         kind=Job.Kind.AUDIO,

@@ -173,10 +173,11 @@ def story_edit(
        moderation is AI work, so it needs the parent's consent (ai_consent_check).
     2. Save the fields. New content makes the narration stale: the story stops claiming
        narrated audio at once (the old file would not match the text).
-    3. New content with regenerateAudio: queue narration of the new text (enqueued after commit);
-       the old file stays until the new one is saved (narration.audio_generate). New content
-       without it: the old file is deleted after commit (PRD 6.3: "Old audio file marked for
-       deletion").
+    3. New content or title with regenerateAudio: queue narration of the new text (the title is
+       spoken too; enqueued after commit); the old file stays until the new one is saved
+       (narration.audio_generate). New content without it: the old file is deleted after commit
+       (PRD 6.3: "Old audio file marked for deletion"). A new title alone keeps the narration as
+       it was spoken, its read-along words included.
     Returns the story and the narration job, if one was queued.
     """
     changed: dict = {}
@@ -199,7 +200,7 @@ def story_edit(
     old_audio_key = story.audio_key
     with transaction.atomic():
         model_update(instance=story, fields=changed, data=changed)
-        if not (content_changed and regenerate_audio):
+        if not (edited_text and regenerate_audio):
             if content_changed:
                 media_delete_on_commit(keys=[old_audio_key])
             return story, None

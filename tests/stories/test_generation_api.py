@@ -7,7 +7,7 @@ from PIL import Image
 from heroes.models import HeroVisualProfile
 from infinitestories.api.models import IdempotencyRecord
 from media.selectors import media_exists, media_read
-from stories.models import GenerationJob, Story, StoryIllustration
+from stories.models import GenerationJob, NarrationTimings, Story, StoryIllustration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import CustomStoryEventFactory, StoryFactory
 from tests.usage.factories import set_quota, stories_used
@@ -349,14 +349,25 @@ def test_illustrations_use_avatar_and_profile(
     assert all(profile.canonical_prompt in r.prompt for r in rows)
 
 
-def test_an_edit_queues_narration_only_when_the_content_changed(
+def test_an_edit_queues_narration_only_when_the_spoken_text_changed(
     user, django_capture_on_commit_callbacks
 ):
     from stories.services.stories import story_edit
 
-    story = StoryFactory(user=user, voice_type="echo")
-    _, unchanged = story_edit(user=user, story=story, title="New title", regenerate_audio=True)
+    story = StoryFactory(user=user, voice_type="echo", title="The Owl")
+    _, unchanged = story_edit(user=user, story=story, is_favorite=True, regenerate_audio=True)
     assert unchanged is None
+    _, same_title = story_edit(user=user, story=story, title="The Owl", regenerate_audio=True)
+    assert same_title is None
+    with django_capture_on_commit_callbacks(execute=True):
+        _, retitled = story_edit(
+            user=user, story=story, title="A Very Sleepy Owl", regenerate_audio=True
+        )
+    retitled.refresh_from_db()
+    story.refresh_from_db()
+    assert retitled.status == "completed"  # the title is spoken: a new title is narrated
+    words = NarrationTimings.objects.get(story=story, audio_key=story.audio_key).words
+    assert [word["text"] for word in words[:4]] == ["A", "Very", "Sleepy", "Owl"]
     with django_capture_on_commit_callbacks(execute=True):
         _, job = story_edit(
             user=user, story=story, content="A calm new night.", regenerate_audio=True

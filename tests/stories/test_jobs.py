@@ -613,3 +613,27 @@ def test_consent_withdrawn_during_narration_leaves_the_story_unnarrated(
     assert (story.audio_generated, story.audio_key) == (False, "")
     assert not NarrationTimings.objects.filter(story=story).exists()
     assert not default_storage.exists(saved[0])
+
+
+def test_a_narration_asked_in_another_voice_replaces_the_one_under_way(
+    django_capture_on_commit_callbacks,
+):
+    # given narration asked in one voice, then in another before the first ran
+    story = StoryFactory()
+    first = narration.audio_request(user=story.user, story=story, voice="nova")
+    second = narration.audio_request(user=story.user, story=story, voice="echo")
+
+    # when both tasks run, the older last
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.audio_generate_task.apply(args=[second.pk])
+        tasks.audio_generate_task.apply(args=[first.pk])
+
+    # then the story has the newer narration, with its own word timings, and only it
+    story.refresh_from_db()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("failed", "completed")
+    assert story.voice_type == "echo"
+    timings = NarrationTimings.objects.filter(story=story)
+    assert list(timings.values_list("audio_key", flat=True)) == [story.audio_key]
+    assert UsageMetric.objects.filter(operation="audio_synthesis").count() == 1
