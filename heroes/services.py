@@ -19,13 +19,15 @@ from usage.services import ai_consent_check, ai_work_admit, ai_work_settle
 
 from .errors import HERO_NOT_FOUND
 from .models import Hero, HeroVisualProfile
+from .selectors import hero_names
 
 
 def _moderate(hero: Hero) -> None:
     """Moderation is AI processing too: it needs the parent's consent (ai_consent_check)."""
     ai_consent_check(user=hero.user)
     ctx = CallContext(operation=Operation.MODERATION, user_id=hero.user_id, hero_id=hero.pk)
-    family_text_check(ctx=ctx, hero=hero, what="hero")
+    # A hero's text may name a brother or sister: every hero name of the family is hidden.
+    family_text_check(ctx=ctx, hero=hero, what="hero", names=hero_names(user=hero.user))
 
 
 def hero_create(
@@ -95,7 +97,11 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
 def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
     ctx = CallContext(operation=Operation.MODERATION, user_id=user.pk, hero_id=hero.pk)
     family_text_check(
-        ctx=ctx, hero=hero, extra={"customPrompt": custom_prompt}, what="avatar_description"
+        ctx=ctx,
+        hero=hero,
+        extra={"customPrompt": custom_prompt},
+        what="avatar_description",
+        names=hero_names(user=user),
     )
     drawing = images.avatar_draw(ctx=ctx, hero=hero, custom_prompt=custom_prompt)
     prompt = drawing.prompt

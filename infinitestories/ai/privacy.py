@@ -16,6 +16,7 @@ or the database id.
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +26,8 @@ from django.conf import settings
 # Made-up names, not words in English, Spanish, French, German or Italian; the first one absent
 # from the texts being sent is used, so a hero (or a friend in the story) called Tavi is safe.
 PLACEHOLDERS = ("Tavi", "Kiri", "Zelu", "Nobi", "Pemu")
-# Name parts too common as words to hide on their own ("Juan de la Cruz": not every "de").
+# Name parts too common as words to hide on their own ("Juan de la Cruz": not every "de"), when
+# they stand inside a name in lower case: "Ben Carter" and "Del" are names, and hidden.
 _PARTICLES = {"de", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "la", "le"}
 _PARTICLES |= {"van", "von", "der", "den", "ten", "ter", "y", "e", "el", "al", "bin", "ben"}
 # Short names are hidden only as names are written (capitalised, as typed, in capitals): "Al"
@@ -34,6 +36,11 @@ _SHORT = 3
 _VOWELS = "aeiouyàâäéèêëîïôöùûüÿæœh"
 _FRENCH_ELIDING = {"de": "d'", "que": "qu'", "jusque": "jusqu'", "lorsque": "lorsqu'"}
 _FRENCH_ELIDING |= {"puisque": "puisqu'"}
+
+
+def _unaccented(word: str) -> str:
+    """The word as a family may also type it: "Zoë" as "Zoe", "Léa" as "Lea"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def _display(name: str) -> str:
@@ -64,28 +71,44 @@ class Pseudonym:
     @cached_property
     def _forms(self) -> tuple[set[str], set[str]]:
         """The written forms to hide: (case-insensitive ones, exact ones). The whole name and its
-        parts; short parts only as names are written (capitalised, as typed, in capitals)."""
+        parts (split at spaces and hyphens: "Anne" of "Anne-Marie"), each also without accents;
+        short parts only as names are written (capitalised, as typed, in capitals). Forms keep
+        their own letters (matched case-insensitively): lower-casing "İlayda" gives 7 letters."""
         whole = " ".join(self.name.split())
-        parts = [p for p in whole.split(" ") if p.lower() not in _PARTICLES]
+        words = re.split(r"[\s\-\u2010]+", whole)
+        parts = [
+            word
+            for n, word in enumerate(words)
+            if not (n > 0 and word.islower() and word.lower() in _PARTICLES)
+        ]
         loose: set[str] = set()
         exact: set[str] = set()
-        for word in {whole, *parts} - {""}:
+        for word in {whole, *parts, *map(_unaccented, [whole, *parts])} - {""}:
             if len(word) < _SHORT:
                 exact |= {word, word[:1].upper() + word[1:], word.upper()}
             else:
-                loose.add(word.lower())
+                loose.add(word)
         return loose, exact
+
+    def _alternatives(self, genitive: str) -> str:
+        loose, exact = self._forms
+        # Longest first, so "Mary Jane" is hidden whole before "Mary".
+        forms = [f"(?i:{re.escape(w)}{genitive})" for w in sorted(loose, key=len, reverse=True)]
+        forms += [re.escape(w) for w in sorted(exact, key=len, reverse=True)]
+        return "|".join(forms)
 
     @cached_property
     def _hide_pattern(self) -> re.Pattern | None:
-        loose, exact = self._forms
-        # Longest first, so "Mary Jane" is hidden whole before "Mary". A long form may carry an
-        # "s": the German genitive ("Alices Zimmer") is the name too.
-        forms = [f"(?i:{re.escape(w)}s?)" for w in sorted(loose, key=len, reverse=True)]
-        forms += [re.escape(w) for w in sorted(exact, key=len, reverse=True)]
-        if not forms:
+        # A long form may carry an "s": the German genitive ("Alices Zimmer") is the name too.
+        alternatives = self._alternatives("s?")
+        if not alternatives:
             return None
-        return re.compile(r"(?<!\w)(?:" + "|".join(forms) + r")(?!\w)")
+        return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
+
+    @cached_property
+    def _name_pattern(self) -> re.Pattern:
+        """A form of the name exactly, without a genitive "s"."""
+        return re.compile("(?:" + self._alternatives("") + ")")
 
     def hide(self, text: str) -> str:
         """`text` with every mention of the hero's name replaced by the placeholder.
@@ -98,8 +121,7 @@ class Pseudonym:
 
     def _placeholder_for(self, match: re.Match) -> str:
         written = match.group(0)
-        loose, exact = self._forms
-        if written in exact or written.lower() in loose:
+        if self._name_pattern.fullmatch(written):
             return self.placeholder
         return self.placeholder + written[-1]  # the genitive "s", kept for the model to read
 

@@ -109,7 +109,9 @@ def _story_write_and_save(
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
     )
-    moderation.family_text_check(ctx=ctx, hero=hero, custom_event=custom_event)
+    moderation.family_text_check(
+        ctx=ctx, hero=hero, custom_event=custom_event, names=hero_names(user=user)
+    )
     draft = story_text.story_write(
         ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event
     )

@@ -229,3 +229,38 @@ def test_narrated_by_elevenlabs_the_name_goes_only_in_the_text_to_speak(
     assert not any(mentions_the_name(r.raw) for r in openai_provider.requests)
     story = Story.objects.get(pk=created.json()["story"]["id"])
     assert story.audio_generated and NAME in story.content
+
+
+def test_a_brother_or_sisters_name_reaches_no_moderation_input(
+    openai_provider, auth_client, user, settings
+):
+    from tests.heroes.factories import HeroFactory
+
+    # given a family with a hero named like the child, and the child's brother as a new hero
+    settings.RATE_LIMITS = "avatar_generation=100/h"
+    HeroFactory(user=user, name=NAME)
+    brother = auth_client.post(
+        "/api/heroes",
+        {"name": "Bartholomew", "age": 8, "traits": ["brave"], "appearance": f"{NAME}'s brother"},
+        format="json",
+    )
+    assert brother.status_code == 201, brother.json()
+    brother_id = brother.json()["hero"]["id"]
+
+    # when his avatar and a story of his are asked for, naming his sister
+    avatar = auth_client.post(
+        f"/api/heroes/{brother_id}/avatar",
+        {"customPrompt": f"with his sister {NAME}"},
+        format="json",
+    )
+    story = auth_client.post(
+        "/api/stories",
+        {"heroId": brother_id, "eventType": "bedtime", "generateAudio": False},
+        format="json",
+    )
+
+    # then no moderation input carried her name
+    assert (avatar.status_code, story.status_code) == (200, 201)
+    moderated = openai_provider.calls("/v1/moderations")
+    assert len(moderated) >= 3
+    assert not [r.body for r in moderated if mentions_the_name(r.raw)]

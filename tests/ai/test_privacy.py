@@ -32,6 +32,23 @@ def test_hiding_covers_the_whole_name_and_each_part_but_not_particles():
     assert hidden == "Tavi goes to Tavi's house de la playa; Tavi waves."
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "hidden"),
+    [
+        # a dotted capital I: lower-casing it gives two characters, which once hid nothing
+        ("İlayda", "İlayda has black hair; ILAYDA, ilayda.", "Tavi has black hair; Tavi, Tavi."),
+        # a first name that is also a particle elsewhere ("Ben" as in "Omar ben Ali")
+        ("Ben Carter", "Ben has a red cap, like Carter.", "Tavi has a red cap, like Tavi."),
+        ("Omar ben Ali", "Omar ben Ali and ben", "Tavi and ben"),
+        # typed without its accent, or one part of a hyphenated name
+        ("Zoë", "Zoe and Zoë", "Tavi and Tavi"),
+        ("Anne-Marie", "Anne-Marie, or Anne, or Marie", "Tavi, or Tavi, or Tavi"),
+    ],
+)
+def test_names_are_hidden_however_they_are_written(name, text, hidden):
+    assert Pseudonym.choose(name).hide(text) == hidden
+
+
 def test_a_short_name_is_hidden_only_as_a_name_is_written():
     hidden = Pseudonym.choose("Al").hide("Al va al parque con AL.")
 
