@@ -20,7 +20,7 @@ from infinitestories.api.errors import INVALID_FIELDS_MESSAGE, VALIDATION_ERROR,
 from infinitestories.languages import LANGUAGES
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
-from stories.services.jobs import generation_jobs_cancel
+from stories.services.jobs import generation_jobs_cancel, generation_jobs_settle
 
 from .errors import EMAIL_NOT_VERIFIED, EMAIL_TAKEN, INVALID_CREDENTIALS
 from .models import BearerSession, ParentalConsent, User, normalize_email
@@ -299,8 +299,9 @@ def user_account_delete(*, user: User) -> None:
     1. Collect every storage key the user's rows reference.
     2. Revoke every session (the rows go with the user too; revoking first keeps a concurrent
        request from using one in between).
-    3. Delete the user: heroes, stories, illustrations, events, uploads, jobs cascade. The AI
-       usage rows stay, anonymised (user emptied), so cost totals never shrink.
+    3. Delete the user: heroes, stories, illustrations, events, uploads, jobs cascade (what the
+       jobs reserved is released first). The AI usage rows stay, anonymised (user emptied), so
+       cost totals never shrink.
     4. Audit entries about the user (staff changed their tier or standing) keep the change but
        name the user by id, not by e-mail.
     5. After commit, delete the files (retried tasks), so a rollback never loses a file.
@@ -308,6 +309,7 @@ def user_account_delete(*, user: User) -> None:
     keys = user_storage_keys(user=user)
     user_id = user.pk
     sessions_revoke_all(user=user)
+    generation_jobs_settle(user=user)
     user.delete()
     LogEntry.objects.filter(object_pk=user_id).update(object_repr=user_id)
     media_delete_on_commit(keys=keys)

@@ -34,7 +34,7 @@ from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 from usage.services import ai_consent_check, ai_work_may_run, ai_work_settle
 
-from ..models import GenerationJob, StoryIllustration
+from ..models import GenerationJob, Story, StoryIllustration
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +187,15 @@ def generation_jobs_cancel(*, user, message: str) -> int:
             job_fail(job=job, message=message)
             cancelled += 1
     return cancelled
+
+
+def generation_jobs_settle(*, user=None, story: Story | None = None) -> None:
+    """Their jobs are about to be deleted with a story (`story`) or an account (`user`): release
+    the cost the waiting or running ones reserved, which a deleted job would never settle (it
+    would count against the family's ceilings and the budget for hours)."""
+    active = Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.PROCESSING])
+    for job in active.filter(story=story) if story is not None else active.filter(user=user):
+        _job_settle(job=job)
 
 
 def job_release(*, job: GenerationJob, message: str) -> None:

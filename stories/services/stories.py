@@ -23,7 +23,7 @@ from usage.services import (
 
 from ..errors import CUSTOM_EVENT_NOT_FOUND, STORY_NOT_FOUND
 from ..models import CustomStoryEvent, GenerationJob, Story
-from . import illustrations, narration
+from . import illustrations, jobs, narration
 
 Job = GenerationJob
 
@@ -214,8 +214,10 @@ def story_edit(
 
 @transaction.atomic
 def story_delete(*, story: Story) -> None:
-    """Delete the story and its illustrations; their files go after commit."""
+    """Delete the story, its illustrations and its jobs (what those reserved is released); their
+    files go after commit."""
     keys = [story.audio_key, *story.illustrations.values_list("image_key", flat=True)]
+    jobs.generation_jobs_settle(story=story)
     story.delete()
     media_delete_on_commit(keys=keys)
 

@@ -118,6 +118,27 @@ def test_a_failed_narration_releases_its_reservation(
     assert month_counter(user.pk).reserved == 0
 
 
+@pytest.mark.parametrize("deleted", ["story", "account"])
+def test_deleting_a_story_or_account_releases_what_its_waiting_narration_reserved(
+    auth_client, user, settings, deleted
+):
+    # given narration queued (not run yet), its cost reserved against the ceilings and the budget
+    settings.AI_TTS_PROVIDER_CHAIN = ["openai"]
+    story = StoryFactory(user=user)
+    assert auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json").status_code == 202
+    held = CostReservation.objects.get()
+    assert held.amount > 0 and month_counter(GLOBAL_SCOPE).reserved == held.amount
+
+    # when the family deletes the story, or the whole account, with it
+    path = f"/api/stories/{story.pk}" if deleted == "story" else "/api/user/account"
+    assert auth_client.delete(path).status_code in (200, 204)
+
+    # then nothing stays reserved: the job that would have settled it is gone
+    held.refresh_from_db()
+    assert held.settled_at is not None
+    assert month_counter(GLOBAL_SCOPE).reserved == 0
+
+
 @pytest.mark.e2e
 def test_ten_parallel_requests_against_a_ceiling_that_allows_one(
     transactional_db, user, monkeypatch, settings
