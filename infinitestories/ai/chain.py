@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 
 from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 
+from .base import Usage
 from .errors import ProviderError, TransientProviderError
 from .privacy import safety_identifier
 
@@ -222,14 +223,19 @@ def call(
                 given = {**kwargs, "safety_identifier": ctx.safety_identifier}
             result = getattr(provider, method)(**given)
         except Exception as exc:
+            # What the vendor billed for a failed call: its own figures when it answered (a
+            # refusal, an answer that did not parse), else the characters sent to speech.
             spoken = kwargs.get("text", "") if method == "speak" else ""
+            billed = getattr(exc, "usage", None) or Usage(
+                "characters" if spoken else "", input_units=len(spoken)
+            )
             record(
                 vendor=provider.name,
                 model=provider.model_for(method),
-                unit="characters" if spoken else "",
-                input_units=len(spoken),
-                output_units=0,
-                usage_reported=False,
+                unit=billed.unit,
+                input_units=billed.input_units,
+                output_units=billed.output_units,
+                usage_reported=billed.reported,
                 latency_ms=int((time.monotonic() - started) * 1000),
                 success=False,
                 error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}",

@@ -13,14 +13,22 @@ class AIError(Exception):
 
 
 class ProviderError(AIError):
-    """A provider's call failed."""
+    """A provider's call failed. `usage` is what the vendor billed for it all the same (a chat
+    answer that refused or did not parse is paid for): the failed call is metered with it."""
 
     def __init__(
-        self, message: str, *, provider: str = "", status: int | None = None, operation: str = ""
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        operation: str = "",
+        usage=None,
     ):
         super().__init__(message, operation=operation)
         self.provider = provider
         self.status = status
+        self.usage = usage
 
 
 class TransientProviderError(ProviderError):

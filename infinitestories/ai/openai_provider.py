@@ -155,20 +155,21 @@ class OpenAIProvider:
             },
         )
         message = response.choices[0].message
+        billed = _tokens(response)  # an answer is paid for, whether we can use it or not
         if getattr(message, "refusal", None):
-            raise ContentRefused(message.refusal, provider=self.name, status=200)
+            raise ContentRefused(message.refusal, provider=self.name, status=200, usage=billed)
         try:
             parsed = json.loads(message.content or "")
         except ValueError as exc:
             # A malformed answer is worth one more try, not a permanent failure.
             raise TransientProviderError(
-                "The model answered with invalid JSON.", provider=self.name
+                "The model answered with invalid JSON.", provider=self.name, usage=billed
             ) from exc
         if not isinstance(parsed, dict):
             raise TransientProviderError(
-                "The model answered with a non-object.", provider=self.name
+                "The model answered with a non-object.", provider=self.name, usage=billed
             )
-        return parsed, response.model or model, _tokens(response)
+        return parsed, response.model or model, billed
 
     # --- speech ----------------------------------------------------------------------------
     def speak(self, *, text: str, voice: str) -> SpeechResult:

@@ -132,6 +132,33 @@ def test_story_provider_down_answers_503_and_charges_nothing(
     assert UsageMetric.objects.filter(operation="story_generation", success=False).count() == 1
 
 
+@pytest.mark.parametrize(
+    ("answer", "status", "code"),
+    [
+        ({"chat_raw": '{"title": "The Star", "content": "Once upon a ti'}, 503, "AI_UNAVAILABLE"),
+        ({"chat_refusal": "I can't help with that."}, 502, "AI_FAILED"),
+    ],
+)
+def test_a_billed_answer_the_app_cannot_use_is_still_metered_at_its_cost(
+    openai_provider, auth_client, user, hero, answer, status, code
+):
+    # given the model answers, and is paid, but with a cut-off text or a refusal
+    for name, value in answer.items():
+        setattr(openai_provider, name, value)
+
+    response = auth_client.post(
+        "/api/stories", {"heroId": hero.pk, "eventType": "bedtime"}, format="json"
+    )
+
+    # then the family gets an error and no story, and the vendor's bill is on our books
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert Story.objects.count() == 0
+    (row,) = UsageMetric.objects.filter(operation="story_generation")
+    assert (row.success, row.unit, row.usage_reported) == (False, "tokens", True)
+    assert row.input_units > 0 and row.output_units > 0
+    assert row.cost > 0
+
+
 def test_bad_request_is_not_retried(openai_provider, settings, auth_client, hero):
     settings.AI_MAX_RETRIES = 2
     openai_provider.fail("/v1/chat/completions", times=1, status=400)

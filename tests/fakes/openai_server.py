@@ -81,6 +81,10 @@ class FakeOpenAI:
     # Overrides: the story the chat model writes ({"title", "content"}), extra paragraphs.
     story: dict | None = None
     story_paragraphs: int | None = None
+    # A billed chat answer the app cannot use: a refusal, or text that is not the JSON asked for
+    # (an answer cut off at max tokens).
+    chat_refusal: str | None = None
+    chat_raw: str | None = None
     flag_words: set[str] = field(default_factory=lambda: set(FLAG_WORDS))
     # Moderation flags this many pictures from now on (flag_images).
     image_flags: Fault = field(default_factory=lambda: Fault(status=200, times=0, code="flagged"))
@@ -307,6 +311,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             answer = None
         content = json.dumps(answer) if answer is not None else "Once upon a time."
+        refusal = self.fake.chat_refusal
+        if refusal is not None:
+            content = None
+        elif self.fake.chat_raw is not None:
+            content = self.fake.chat_raw
         self._json(
             200,
             {
@@ -318,14 +327,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "message": {"role": "assistant", "content": content, "refusal": refusal},
                         "finish_reason": "stop",
                     }
                 ],
                 "usage": {
                     "prompt_tokens": _tokens(prompt),
-                    "completion_tokens": _tokens(content),
-                    "total_tokens": _tokens(prompt) + _tokens(content),
+                    "completion_tokens": _tokens(content or refusal),
+                    "total_tokens": _tokens(prompt) + _tokens(content or refusal),
                 },
             },
         )
