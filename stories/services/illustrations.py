@@ -41,17 +41,20 @@ def illustrations_request(
     plan caps them per story) unless the caller admitted them already (`admission`); the plan
     also sets their quality and size, kept on the job with its cost reservation.
     """
-    if admission is None:
-        admission = ai_work_admit(
-            user=user,
-            operation=Operation.IMAGE_GENERATION,
-            units=count,
-            priority=priority,
-            pictures_on_story=story.illustrations.exclude(
-                generation_status=StoryIllustration.Status.FAILED
-            ).count(),
-        )
     with transaction.atomic():
+        # One request for a story's pictures at a time: the count the plan caps is then the
+        # count there will be (two parallel requests cannot both fit under the cap).
+        Story.objects.select_for_update().filter(pk=story.pk).exists()
+        if admission is None:
+            admission = ai_work_admit(
+                user=user,
+                operation=Operation.IMAGE_GENERATION,
+                units=count,
+                priority=priority,
+                pictures_on_story=story.illustrations.exclude(
+                    generation_status=StoryIllustration.Status.FAILED
+                ).count(),
+            )
         start = (
             StoryIllustration.objects.filter(story=story)
             .order_by("-display_order")

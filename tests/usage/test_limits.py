@@ -337,3 +337,43 @@ def test_the_free_plan_cannot_be_deleted_in_the_admin(admin_client):
 
     assert response.status_code == 403
     assert Plan.objects.filter(code="free").exists()
+
+
+@pytest.mark.servers  # two requests in two threads on PostgreSQL, at the same moment
+def test_two_parallel_picture_requests_cannot_both_pass_the_pictures_per_story_cap(
+    transactional_db, user, monkeypatch, settings
+):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+
+    from stories import tasks
+    from tests.conftest import client_for
+    from tests.stories.factories import StoryIllustrationFactory
+
+    # given a story with one picture, on a plan of three pictures a story, its jobs left queued
+    monkeypatch.setattr(tasks.illustrations_generate_task, "apply_async", lambda **kwargs: None)
+    settings.RATE_LIMITS = "illustration_generation=100/h"
+    put_on_plan(user, code="three-pictures", pictures_per_story=3, illustrations=True)
+    story = StoryFactory(user=user)
+    StoryIllustrationFactory(story=story)
+    start = Barrier(2)
+
+    def ask_for_two(api):
+        try:
+            start.wait()
+            response = api.post(
+                f"/api/stories/{story.pk}/illustrations", {"count": 2}, format="json"
+            )
+            return response.status_code, response.json().get("details", {}).get("feature")
+        finally:
+            connection.close()
+
+    # when two requests for two more pictures arrive together
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = sorted(pool.map(ask_for_two, [client_for(user), client_for(user)]), key=str)
+
+    # then one fits and the other is refused: the story never passes three pictures
+    assert answers == [(202, None), (403, "pictures_per_story")]
+    assert StoryIllustration.objects.filter(story=story).count() == 3
