@@ -199,11 +199,17 @@ def story_edit(
         moderation.user_text_check(
             ctx=ctx, texts=edited_text, what="story", names=hero_names(user=user)
         )
-    old_audio_key = story.audio_key
     with transaction.atomic():
+        # A narration may have finished during moderation: drop the file the story points at now.
+        old_audio_key = (
+            Story.objects.select_for_update()
+            .filter(pk=story.pk)
+            .values_list("audio_key", flat=True)
+            .first()
+        )
         model_update(instance=story, fields=changed, data=changed)
         if not (edited_text and regenerate_audio):
-            if content_changed:
+            if content_changed and old_audio_key:
                 media_delete_on_commit(keys=[old_audio_key])
             return story, None
         job = narration.audio_request(

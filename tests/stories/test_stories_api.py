@@ -282,6 +282,35 @@ def test_patch_content_marks_audio_stale_and_deletes_old_audio(
     assert not GenerationJob.objects.filter(story=story).exists()
 
 
+def test_a_narration_finished_while_an_edit_is_moderated_is_not_left_behind(
+    auth_client, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from infinitestories.ai import moderation
+
+    # given a narrated story whose new narration finishes while the family's edit is moderated
+    first, second = saved("audio", "mp3"), saved("audio", "mp3")
+    story = StoryFactory(user=user, audio_key=first, audio_generated=True, audio_duration=120.0)
+    check = moderation.user_text_check
+
+    def check_while_the_narration_lands(**kwargs):
+        check(**kwargs)
+        Story.objects.filter(pk=story.pk).update(audio_key=second)
+
+    monkeypatch.setattr(moderation, "user_text_check", check_while_the_narration_lands)
+
+    # when the edit saves new text, without asking for new narration
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.patch(
+            f"/api/stories/{story.id}", {"content": "Updated story content..."}, format="json"
+        )
+
+    # then the narration the story pointed at is deleted with the stale text, not orphaned
+    assert response.status_code == 200
+    story.refresh_from_db()
+    assert story.audio_key == ""
+    assert not media_selectors.media_exists(key=second)
+
+
 def test_patch_content_with_regenerate_audio_narrates_the_new_text(
     auth_client, user, django_capture_on_commit_callbacks
 ):
