@@ -66,6 +66,9 @@ class Story(models.Model):
     hero = models.ForeignKey(
         "heroes.Hero", on_delete=models.SET_NULL, null=True, blank=True, related_name="stories"
     )
+    # The hero's name the story was written with: the text names the child with it, so it is
+    # hidden from every vendor even after the hero is renamed or deleted (never sent, never shown).
+    hero_name = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=200)
     content = models.TextField()
     language = models.CharField(max_length=2, choices=LANGUAGES, default="en")

@@ -2,6 +2,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
+from heroes.selectors import hero_names
 from infinitestories.ai import timings
 from media.selectors import media_url
 
@@ -43,6 +44,13 @@ def story_list(
 
 def story_detail_queryset() -> QuerySet[Story]:
     return Story.objects.select_related("hero")
+
+
+def story_names_hidden(*, story: Story) -> list[str]:
+    """Every name the story's text may hold that no AI vendor may read: the family's heroes as
+    they are named now, and the story's hero as it was named when the story was written (renamed
+    or deleted since)."""
+    return sorted({*hero_names(user=story.user), story.hero_name} - {""})
 
 
 def story_illustrations(*, story: Story) -> list[StoryIllustration]:

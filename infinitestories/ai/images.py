@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import chain, moderation, prompts
 from .base import ImageResult, Operation
 from .errors import ContentRefused
-from .privacy import Pseudonym
+from .privacy import Pseudonym, hide_names
 from .safety import filter_prompt
 
 logger = logging.getLogger("infinitestories.safety")
@@ -95,14 +95,17 @@ def illustration_draw(
     pending: list,
     quality: str = "",
     size: str = "",
+    other_names: Iterable[str] = (),
 ) -> Drawing:
     """Draw one illustration (thread-safe: usage rows go to `pending`). `quality` and `size`
-    come from the family's plan; empty means AI_IMAGE_QUALITY and AI_IMAGE_SIZE."""
+    come from the family's plan; empty means AI_IMAGE_QUALITY and AI_IMAGE_SIZE. `other_names`
+    (the family's other heroes, the story's hero as it was named) are hidden too."""
     return _draw_safely(
         ctx=ctx.but(
             operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION
         ),
         hero_name=hero_name,
+        other_names=other_names,
         variants=[
             (variant, illustration_prompt(profile=profile, scene=scene, variant=variant))
             for variant in ILLUSTRATION_VARIANTS
@@ -123,6 +126,7 @@ def _draw_safely(
     pending: list | None = None,
     quality: str = "",
     size: str = "",
+    other_names: Iterable[str] = (),
 ) -> Drawing:
     """Draw from each (variant, prompt) in turn until a picture passes moderation; a refused
     prompt or a flagged picture moves on to the next, gentler one. ContentRefused at the end."""
@@ -134,7 +138,7 @@ def _draw_safely(
                 ctx=ctx,
                 method="draw",
                 pending=pending,
-                prompt=pseudonym.hide(prompt),
+                prompt=hide_names(pseudonym.hide(prompt), names=other_names),
                 reference=reference,
                 quality=quality,
                 size=size,

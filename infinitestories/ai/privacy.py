@@ -25,7 +25,9 @@ from django.conf import settings
 
 # Made-up names, not words in English, Spanish, French, German or Italian; the first one absent
 # from the texts being sent is used, so a hero (or a friend in the story) called Tavi is safe.
-PLACEHOLDERS = ("Tavi", "Kiri", "Zelu", "Nobi", "Pemu")
+# Twelve: one text may name the hero and a family's other heroes (each hidden with its own).
+PLACEHOLDERS = ("Tavi", "Kiri", "Zelu", "Nobi", "Pemu", "Rilo", "Vemi", "Sabu", "Dovi", "Kelu")
+PLACEHOLDERS += ("Mozi", "Quen")
 # Name parts too common as words to hide on their own ("Juan de la Cruz": not every "de"), when
 # they stand inside a name in lower case: "Ben Carter" and "Del" are names, and hidden.
 _PARTICLES = {"de", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "la", "le"}

@@ -8,11 +8,12 @@ with the name put back.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, prompts
 from .base import Operation, ScenesRequest
-from .privacy import Pseudonym
+from .privacy import Pseudonym, hide_names
 
 PROMPT_VERSION = "scenes/v1"
 MAX_OUTPUT_TOKENS = 1500
@@ -73,15 +74,22 @@ def messages(request: ScenesRequest) -> tuple[str, str]:
 
 
 def scenes_extract(
-    *, ctx: chain.CallContext, content: str, count: int, hero_name: str, language: str = "en"
+    *,
+    ctx: chain.CallContext,
+    content: str,
+    count: int,
+    hero_name: str,
+    language: str = "en",
+    other_names: Iterable[str] = (),
 ) -> list[Scene]:
-    """`count` scenes in story order, each placed at its anchor's word (evenly if not found)."""
+    """`count` scenes in story order, each placed at its anchor's word (evenly if not found).
+    `other_names` (the family's other heroes, the story's hero as it was named) are hidden too."""
     pseudonym = Pseudonym.choose(hero_name, language=language, texts=[content])
     result = chain.call(
         ctx=ctx.but(operation=Operation.SCENE_EXTRACTION, prompt_version=PROMPT_VERSION),
         method="pick_scenes",
         request=ScenesRequest(
-            content=pseudonym.hide(content),
+            content=hide_names(pseudonym.hide(content), names=other_names),
             count=count,
             hero_name=pseudonym.placeholder if hero_name else "The hero",
         ),

@@ -20,7 +20,7 @@ from media.services import media_delete_on_commit, picture_save
 from usage.services import Admission, ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
-from ..selectors import narration_timings
+from ..selectors import narration_timings, story_names_hidden
 from . import jobs
 
 Job = GenerationJob
@@ -175,13 +175,18 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         hero_id=hero.pk if hero else "",
         job_id=job.pk,
     )
+    # The name the text calls the hero by (it may have been renamed or deleted since), and
+    # every other name of the family: none of them reaches a vendor.
+    hero_name = story.hero_name or (hero.name if hero else "")
+    other_names = story_names_hidden(story=story)
     if any(not row.scene_description for row in rows):
         found = scenes.scenes_extract(
             ctx=ctx,
             content=story.content,
             count=len(rows),
-            hero_name=hero.name if hero else "",
+            hero_name=hero_name,
             language=story.language,
+            other_names=other_names,
         )
         positions = {}
         for row, scene in zip(rows, found, strict=True):
@@ -209,7 +214,8 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             ctx=ctx,
             profile=profile,
             scene=row.scene_description,
-            hero_name=hero.name if hero else "",
+            hero_name=hero_name,
+            other_names=other_names,
             reference=reference,
             pending=pending,
             quality=job.params.get("image_quality", ""),

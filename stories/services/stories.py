@@ -23,6 +23,7 @@ from usage.services import (
 
 from ..errors import CUSTOM_EVENT_NOT_FOUND, STORY_NOT_FOUND
 from ..models import CustomStoryEvent, GenerationJob, Story
+from ..selectors import story_names_hidden
 from . import illustrations, jobs, narration
 
 Job = GenerationJob
@@ -132,6 +133,7 @@ def _story_write_and_save(
             id=story_id,
             user=user,
             hero=hero,
+            hero_name=hero.name,
             title=draft.title,
             content=draft.content,
             language=language,
@@ -197,7 +199,7 @@ def story_edit(
         ai_consent_check(user=user)
         ctx = chain.CallContext(operation=Operation.MODERATION, user_id=user.pk, story_id=story.pk)
         moderation.user_text_check(
-            ctx=ctx, texts=edited_text, what="story", names=hero_names(user=user)
+            ctx=ctx, texts=edited_text, what="story", names=story_names_hidden(story=story)
         )
     with transaction.atomic():
         # A narration may have finished during moderation: drop the file the story points at now.

@@ -264,3 +264,44 @@ def test_a_brother_or_sisters_name_reaches_no_moderation_input(
     moderated = openai_provider.calls("/v1/moderations")
     assert len(moderated) >= 3
     assert not [r.body for r in moderated if mentions_the_name(r.raw)]
+
+
+@pytest.mark.parametrize("then", ["renamed", "deleted"])
+def test_the_name_a_story_was_written_with_stays_hidden_after_its_hero_changes(
+    openai_provider, auth_client, user, settings, django_capture_on_commit_callbacks, then
+):
+    # given a story written for the child's hero, which the family then renames or deletes
+    settings.RATE_LIMITS = "illustration_generation=100/h"
+    user.subscription_tier = "premium"
+    user.save(update_fields=["subscription_tier"])
+    hero = auth_client.post(
+        "/api/heroes",
+        {"name": NAME, "age": 6, "traits": ["brave"], "appearance": "curly red hair"},
+        format="json",
+    ).json()["hero"]
+    story = auth_client.post(
+        "/api/stories",
+        {"heroId": hero["id"], "eventType": "bedtime", "generateAudio": False},
+        format="json",
+    ).json()["story"]
+    assert NAME in story["content"]
+    if then == "renamed":
+        auth_client.patch(f"/api/heroes/{hero['id']}", {"name": "Bea"}, format="json")
+    else:
+        auth_client.delete(f"/api/heroes/{hero['id']}")
+    before = len(openai_provider.requests)
+
+    # when pictures are drawn for the story and its text is edited
+    with django_capture_on_commit_callbacks(execute=True):
+        pictures = auth_client.post(
+            f"/api/stories/{story['id']}/illustrations", {"count": 2}, format="json"
+        )
+    edit = auth_client.patch(
+        f"/api/stories/{story['id']}", {"content": f"{NAME} sleeps under the stars."}, format="json"
+    )
+
+    # then the old name went to no vendor: not the scenes, the pictures or the moderation
+    assert (pictures.status_code, edit.status_code) == (202, 200)
+    sent = openai_provider.requests[before:]
+    assert {r.path for r in sent} >= {"/v1/chat/completions", "/v1/images/generations"}
+    assert [r.path for r in sent if mentions_the_name(r.raw)] == []

@@ -66,6 +66,15 @@ def test_a_hero_called_like_a_placeholder_gets_another_one():
     assert Pseudonym.choose("Tavi").placeholder == PLACEHOLDERS[1]
 
 
+def test_a_text_naming_ten_heroes_of_a_family_hides_each():
+    names = ["Alice", "Bruno", "Chloe", "Dario", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas"]
+
+    hidden = hide_names(" and ".join(names) + " play.", names=names)
+
+    assert not any(name in hidden for name in names)
+    assert hidden == " and ".join(PLACEHOLDERS[:10]) + " play."
+
+
 def test_every_hero_name_is_hidden_from_moderation_input():
     text = "Alice and Bob visit Alba. Alba's dog."
 

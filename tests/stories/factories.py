@@ -23,6 +23,7 @@ class StoryFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     hero = factory.SubFactory(HeroFactory, user=factory.SelfAttribute("..user"))
+    hero_name = factory.LazyAttribute(lambda story: story.hero.name if story.hero else "")
     title = factory.Sequence(lambda n: f"Bedtime adventure {n}")
     content = "Once upon a time, a brave child found a glowing star. " * 10
     language = "en"
