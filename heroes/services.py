@@ -96,16 +96,21 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
 
 def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
     ctx = CallContext(operation=Operation.MODERATION, user_id=user.pk, hero_id=hero.pk)
+    family = hero_names(user=user)  # a brother or sister may be named: hidden everywhere
     family_text_check(
         ctx=ctx,
         hero=hero,
         extra={"customPrompt": custom_prompt},
         what="avatar_description",
-        names=hero_names(user=user),
+        names=family,
     )
-    drawing = images.avatar_draw(ctx=ctx, hero=hero, custom_prompt=custom_prompt)
+    drawing = images.avatar_draw(
+        ctx=ctx, hero=hero, custom_prompt=custom_prompt, other_names=family
+    )
     prompt = drawing.prompt
-    profile = visual_profile.visual_profile_extract(ctx=ctx, hero=hero, avatar_prompt=prompt)
+    profile = visual_profile.visual_profile_extract(
+        ctx=ctx, hero=hero, avatar_prompt=prompt, other_names=family
+    )
     key = picture_save(category="avatar", content=drawing.image.image)
     with transaction.atomic():
         locked = Hero.objects.select_for_update().filter(pk=hero.pk).first()

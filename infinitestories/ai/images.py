@@ -63,11 +63,15 @@ def avatar_prompt(*, hero, custom_prompt: str = "", variant: str = "original") -
     return filter_prompt(text, context=f"avatar of hero {hero.pk}")[0]
 
 
-def avatar_draw(*, ctx: chain.CallContext, hero, custom_prompt: str = "") -> Drawing:
-    """Draw the hero's avatar: the family's wishes first, gentler words if refused or flagged."""
+def avatar_draw(
+    *, ctx: chain.CallContext, hero, custom_prompt: str = "", other_names: Iterable[str] = ()
+) -> Drawing:
+    """Draw the hero's avatar: the family's wishes first, gentler words if refused or flagged.
+    The hero's name and `other_names` (the family's other heroes) are hidden from the prompt."""
     return _draw_safely(
         ctx=ctx.but(operation=Operation.AVATAR_GENERATION, prompt_version=AVATAR_PROMPT_VERSION),
         hero_name=hero.name,
+        other_names=other_names,
         variants=[
             (variant, avatar_prompt(hero=hero, custom_prompt=custom_prompt, variant=variant))
             for variant in AVATAR_VARIANTS

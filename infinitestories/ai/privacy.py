@@ -162,6 +162,50 @@ class Pseudonym:
         return f"{elide}{match.group('space')}{name}{genitive}"
 
 
+@dataclass(frozen=True)
+class Cast:
+    """The hero's pseudonym and one for each other name the family's words may hold (a brother
+    in the hero's description): every name hidden on the way out, each put back where the model
+    wrote its placeholder."""
+
+    hero: Pseudonym
+    others: tuple[Pseudonym, ...] = ()
+
+    @classmethod
+    def choose(
+        cls,
+        name: str,
+        *,
+        others: Iterable[str] = (),
+        language: str = "en",
+        texts: Iterable[str] = (),
+    ) -> "Cast":
+        texts = list(texts)
+        hero = Pseudonym.choose(name, language=language, texts=texts)
+        taken, chosen = [hero.placeholder], []
+        for other in dict.fromkeys(n for n in others if n and n.strip()):
+            if other.casefold() == name.casefold():
+                continue
+            pseudonym = Pseudonym.choose(other, language=language, texts=[*texts, *taken])
+            taken.append(pseudonym.placeholder)
+            chosen.append(pseudonym)
+        return cls(hero=hero, others=tuple(chosen))
+
+    @property
+    def placeholder(self) -> str:
+        return self.hero.placeholder
+
+    def hide(self, text: str) -> str:
+        for pseudonym in (self.hero, *self.others):
+            text = pseudonym.hide(text)
+        return text
+
+    def reveal(self, text: str) -> str:
+        for pseudonym in (self.hero, *self.others):
+            text = pseudonym.reveal(text)
+        return text
+
+
 def hide_names(text: str, *, names: Iterable[str]) -> str:
     """`text` with every one of `names` hidden: for what goes out and never comes back
     (moderation input). Each name gets its own pseudonym's placeholder."""

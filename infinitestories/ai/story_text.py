@@ -10,12 +10,13 @@ the draft is moderated as written, and the real name goes back in before it is r
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, moderation, prompts
 from .base import HeroBrief, OccasionBrief, Operation, StoryRequest
 from .errors import GeneratedContentFlagged
-from .privacy import Pseudonym
+from .privacy import Cast
 
 logger = logging.getLogger("infinitestories.safety")
 
@@ -70,9 +71,17 @@ def messages(request: StoryRequest) -> tuple[str, str]:
 
 
 def story_write(
-    *, ctx: chain.CallContext, hero, language: str, event_type: str, custom_event=None
+    *,
+    ctx: chain.CallContext,
+    hero,
+    language: str,
+    event_type: str,
+    custom_event=None,
+    other_names: Iterable[str] = (),
 ) -> StoryDraft:
-    """Write and moderate a story; GeneratedContentFlagged after two flagged drafts."""
+    """Write and moderate a story; GeneratedContentFlagged after two flagged drafts. The hero and
+    `other_names` (the family's other heroes, whom its words may mention) each go out under a
+    placeholder and come back by name."""
     occasion = OccasionBrief(event_type=event_type)
     if custom_event is not None:
         occasion = OccasionBrief(
@@ -83,8 +92,11 @@ def story_write(
             tone=custom_event.tone,
         )
     brief = HeroBrief.of(hero)
-    pseudonym = Pseudonym.choose(
-        brief.name, language=language, texts=[*brief.texts()[1:], *occasion.texts()]
+    pseudonym = Cast.choose(
+        brief.name,
+        others=other_names,
+        language=language,
+        texts=[*brief.texts()[1:], *occasion.texts()],
     )
     request = StoryRequest(
         hero=brief.pseudonymised(placeholder=pseudonym.placeholder, hide=pseudonym.hide),

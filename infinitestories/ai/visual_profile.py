@@ -6,9 +6,11 @@ The model sees the hero under a placeholder name (privacy.Pseudonym); the profil
 the real name wherever the model used it.
 """
 
+from collections.abc import Iterable
+
 from . import chain, prompts
 from .base import HeroBrief, Operation, VisualProfileRequest
-from .privacy import Pseudonym
+from .privacy import Cast
 
 PROMPT_VERSION = "visual_profile/v1"
 MAX_OUTPUT_TOKENS = 800
@@ -57,12 +59,16 @@ def messages(request: VisualProfileRequest) -> tuple[str, str]:
     )
 
 
-def visual_profile_extract(*, ctx: chain.CallContext, hero, avatar_prompt: str) -> dict:
+def visual_profile_extract(
+    *, ctx: chain.CallContext, hero, avatar_prompt: str, other_names: Iterable[str] = ()
+) -> dict:
     """The profile's fields: texts, and lists of at most ten short texts, with the hero's name
-    put back. Whoever stores them fits them to their columns (heroes.services, from the model
-    itself)."""
+    (and `other_names`, the family's other heroes) put back. Whoever stores them fits them to
+    their columns (heroes.services, from the model itself)."""
     brief = HeroBrief.of(hero)
-    pseudonym = Pseudonym.choose(brief.name, texts=[*brief.texts()[1:], avatar_prompt])
+    pseudonym = Cast.choose(
+        brief.name, others=other_names, texts=[*brief.texts()[1:], avatar_prompt]
+    )
     result = chain.call(
         ctx=ctx.but(operation=Operation.VISUAL_PROFILE, prompt_version=PROMPT_VERSION),
         method="describe_hero",

@@ -110,11 +110,15 @@ def _story_write_and_save(
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
     )
-    moderation.family_text_check(
-        ctx=ctx, hero=hero, custom_event=custom_event, names=hero_names(user=user)
-    )
+    family = hero_names(user=user)  # a brother or sister may be named: hidden everywhere
+    moderation.family_text_check(ctx=ctx, hero=hero, custom_event=custom_event, names=family)
     draft = story_text.story_write(
-        ctx=ctx, hero=hero, language=language, event_type=event_type, custom_event=custom_event
+        ctx=ctx,
+        hero=hero,
+        language=language,
+        event_type=event_type,
+        custom_event=custom_event,
+        other_names=family,
     )
 
     with transaction.atomic():

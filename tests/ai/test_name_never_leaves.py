@@ -231,9 +231,7 @@ def test_narrated_by_elevenlabs_the_name_goes_only_in_the_text_to_speak(
     assert story.audio_generated and NAME in story.content
 
 
-def test_a_brother_or_sisters_name_reaches_no_moderation_input(
-    openai_provider, auth_client, user, settings
-):
+def test_a_brother_or_sisters_name_reaches_no_vendor(openai_provider, auth_client, user, settings):
     from tests.heroes.factories import HeroFactory
 
     # given a family with a hero named like the child, and the child's brother as a new hero
@@ -259,11 +257,13 @@ def test_a_brother_or_sisters_name_reaches_no_moderation_input(
         format="json",
     )
 
-    # then no moderation input carried her name
+    # then no request carried her name but the narration's (none here): not moderation, the
+    # avatar's picture prompt, its visual profile or the story's prompt
     assert (avatar.status_code, story.status_code) == (200, 201)
-    moderated = openai_provider.calls("/v1/moderations")
-    assert len(moderated) >= 3
-    assert not [r.body for r in moderated if mentions_the_name(r.raw)]
+    sent = openai_provider.requests
+    assert len(openai_provider.calls("/v1/moderations")) >= 3
+    assert {r.path for r in sent} >= {"/v1/images/generations", "/v1/chat/completions"}
+    assert [r.path for r in sent if mentions_the_name(r.raw)] == []
 
 
 @pytest.mark.parametrize("then", ["renamed", "deleted"])

@@ -8,7 +8,13 @@ import pytest
 from infinitestories.ai import chain, moderation
 from infinitestories.ai.errors import FamilyTextFlagged
 from infinitestories.ai.local_stories import TITLES, write_story
-from infinitestories.ai.privacy import PLACEHOLDERS, Pseudonym, hide_names, safety_identifier
+from infinitestories.ai.privacy import (
+    PLACEHOLDERS,
+    Cast,
+    Pseudonym,
+    hide_names,
+    safety_identifier,
+)
 from infinitestories.ai.safety import name_check
 from tests.heroes.factories import HeroFactory
 from usage.models import UsageMetric
@@ -73,6 +79,18 @@ def test_a_text_naming_ten_heroes_of_a_family_hides_each():
 
     assert not any(name in hidden for name in names)
     assert hidden == " and ".join(PLACEHOLDERS[:10]) + " play."
+
+
+def test_a_cast_sends_every_family_name_under_its_own_placeholder_and_brings_each_back():
+    cast = Cast.choose("Bartholomew", others=["Ottilie", "Bartholomew", ""], language="fr")
+
+    hidden = cast.hide("Bartholomew, le frère d'Ottilie")
+
+    assert hidden == "Tavi, le frère d'Kiri"
+    assert (
+        cast.reveal("Tavi joue avec la sœur de Kiri.") == "Bartholomew joue avec la sœur d'Ottilie."
+    )
+    assert [p.placeholder for p in cast.others] == ["Kiri"]
 
 
 def test_every_hero_name_is_hidden_from_moderation_input():
