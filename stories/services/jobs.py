@@ -261,8 +261,8 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
 
 
 def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> None:
-    refusal = ai_work_may_run(operation=OPERATION[job.kind])
-    if refusal is not None:  # staff switched AI or this feature off since it was queued
+    refusal = ai_work_may_run(operation=OPERATION[job.kind], user=job.user)
+    if refusal is not None:  # staff switched AI or this feature off, or blocked the account
         job_fail(job=job, message=refusal.message)
         return
     try:

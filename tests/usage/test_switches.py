@@ -148,6 +148,28 @@ def test_a_blocked_user_gets_403_on_ai_work_until_unblocked(auth_client, user, h
     assert auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json").status_code == 202
 
 
+def test_work_queued_before_a_block_does_not_run_after_it(
+    auth_client, user, story, django_capture_on_commit_callbacks
+):
+    # given narration queued, its task not run yet
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert (
+            auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json").status_code == 202
+        )
+    job = GenerationJob.objects.get(story=story)
+
+    # when staff block the account before a worker takes the job
+    standing_block(user=user, reason="chargeback")
+    for callback in queued:
+        callback()
+
+    # then it fails with the block's message, nothing sent to a vendor, nothing held
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert not UsageMetric.objects.filter(operation="audio_synthesis").exists()
+    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+
+
 def test_staff_block_in_the_admin_is_audited_with_before_and_after(admin_client, admin_user):
     user = UserFactory(consent=False)  # no consent history: no rows in that inline's form
     response = admin_client.post(

@@ -236,13 +236,15 @@ def ai_work_release(*, admission: Admission) -> None:
     spending.cost_reservation_settle(reservation_id=admission.reservation_id)
 
 
-def ai_work_may_run(*, operation: str) -> ApplicationError | None:
+def ai_work_may_run(*, operation: str, user=None) -> ApplicationError | None:
     """Whether queued work may still run now (a job about to start): the refusal if staff
-    switched AI or this feature off meanwhile, else None."""
-    work = Work(user=None, operation=operation)
+    switched AI or this feature off meanwhile, or blocked the account (`user`), else None."""
+    work = Work(user=user, operation=operation)
     try:
         ai_switched_on(work)
         feature_switched_on(work)
+        if user is not None:
+            account_not_blocked(work)
     except ApplicationError as refusal:
         return refusal
     return None
