@@ -1,26 +1,13 @@
 """Migration stories 0004: stories whose hero still exists learn the name they were written with."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-
-def _latest_but(app: str, name: str) -> list[tuple[str, str]]:
-    """Every app at its latest migration, `app` at `name`."""
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    return [(app, name)] + [leaf for leaf in leaves if leaf[0] != app]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+from tests.migrations import latest_but, migrate, migrate_to_latest
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_stories_get_their_heros_name():
-    old = _migrate(_latest_but("stories", "0003_narration_timings"))
+    old = migrate(latest_but("stories", "0003_narration_timings"))
     user = old.get_model("accounts", "User").objects.create(email="family@example.com")
     hero = old.get_model("heroes", "Hero").objects.create(
         user=user, name="Ottilie", age=6, traits=["brave"], appearance="curly hair"
@@ -29,8 +16,8 @@ def test_existing_stories_get_their_heros_name():
     with_hero = Story.objects.create(user=user, hero=hero, title="A", content="Ottilie slept.")
     orphan = Story.objects.create(user=user, hero=None, title="B", content="A star fell.")
     try:
-        new = _migrate(_latest_but("stories", "0004_story_hero_name"))
+        new = migrate(latest_but("stories", "0004_story_hero_name"))
         names = dict(new.get_model("stories", "Story").objects.values_list("pk", "hero_name"))
         assert names == {with_hero.pk: "Ottilie", orphan.pk: ""}
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # back to the latest
+        migrate_to_latest()

@@ -333,24 +333,30 @@ def test_broker_down_at_commit_keeps_the_story_and_charges_once_and_the_sweeper_
     assert sent == [{"job_id": job.pk}]
 
 
+def when_narration_is_stored(monkeypatch, meanwhile) -> list[str]:
+    """Run `meanwhile()` right after each narration file is saved (the family acting while the
+    narration is stored); the keys saved, in order, are returned as they come."""
+    saved = []
+    save = narration.media_save
+
+    def save_then_meanwhile(**kwargs):
+        saved.append(save(**kwargs))
+        meanwhile()
+        return saved[-1]
+
+    monkeypatch.setattr(narration, "media_save", save_then_meanwhile)
+    return saved
+
+
 def test_narration_finished_after_its_story_was_deleted_leaves_no_file(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     from media import selectors as media_selectors
-    from media import services as media_services
 
     story = StoryFactory()
     job = narration.audio_request(user=story.user, story=story)
-    saved_keys = []
-    save = media_services.media_save
-
-    def save_then_story_deleted(**kwargs):
-        key = save(**kwargs)
-        saved_keys.append(key)
-        story.delete()  # the family deletes the story while its narration is being stored
-        return key
-
-    monkeypatch.setattr(narration, "media_save", save_then_story_deleted)
+    # the family deletes the story while its narration is being stored
+    saved_keys = when_narration_is_stored(monkeypatch, story.delete)
     claimed = jobs.job_claim(job_id=job.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -592,15 +598,7 @@ def test_consent_withdrawn_during_narration_leaves_the_story_unnarrated(
     # given a parent who withdraws consent while the story is narrated
     story = StoryFactory()
     job = narration.audio_request(user=story.user, story=story)
-    saved = []
-    save = narration.media_save
-
-    def save_then_withdrawal(**kwargs):
-        saved.append(save(**kwargs))
-        consent_withdraw(user=story.user)
-        return saved[-1]
-
-    monkeypatch.setattr(narration, "media_save", save_then_withdrawal)
+    saved = when_narration_is_stored(monkeypatch, lambda: consent_withdraw(user=story.user))
 
     # when the narration finishes
     with django_capture_on_commit_callbacks(execute=True):

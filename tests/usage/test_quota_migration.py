@@ -3,23 +3,16 @@
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("accounts", "0003_user_quota_period_start"), ("usage", "0002_seed_prices")]
 AFTER = [("accounts", "0004_quota_moved_to_usage"), ("usage", "0003_storyquota")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_quota_counts_are_copied_to_story_quota_before_the_columns_go():
-    old = _migrate(BEFORE)
+    old = migrate(BEFORE)
     user = old.get_model("accounts", "User").objects.create(
         email="family@example.com",
         monthly_stories_used=7,
@@ -27,7 +20,7 @@ def test_quota_counts_are_copied_to_story_quota_before_the_columns_go():
         quota_period_start=date(2026, 11, 1),
     )
     try:
-        new = _migrate(AFTER)
+        new = migrate(AFTER)
         quota = new.get_model("usage", "StoryQuota").objects.get(user_id=user.pk)
         assert (quota.stories_used, quota.stories_limit, quota.period_start) == (
             7,
@@ -35,4 +28,4 @@ def test_quota_counts_are_copied_to_story_quota_before_the_columns_go():
             date(2026, 11, 1),
         )
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # back to the latest
+        migrate_to_latest()
