@@ -7,6 +7,7 @@ the same formatter, so they carry the same context. Sentry is off unless SENTRY_
 """
 
 import logging
+import re
 
 import structlog
 
@@ -65,6 +66,23 @@ def structlog_configure() -> None:
     )
 
 
+# PostgreSQL quotes the row it refused in an error's DETAIL line ("Failing row contains (…)",
+# "Key (email)=(…)"): a child's name or a parent's e-mail, never needed to find the bug.
+_ROW_DETAIL = re.compile(r"\n?DETAIL:.*", re.DOTALL)
+
+
+def sentry_scrub(event: dict, hint: dict | None = None) -> dict:
+    """Sentry's before_send: database errors keep their first line, not the row they quote."""
+    for exception in (event.get("exception") or {}).get("values") or []:
+        if isinstance(exception.get("value"), str):
+            exception["value"] = _ROW_DETAIL.sub("", exception["value"])
+    logentry = event.get("logentry") or {}
+    for field in ("message", "formatted"):
+        if isinstance(logentry.get(field), str):
+            logentry[field] = _ROW_DETAIL.sub("", logentry[field])
+    return event
+
+
 def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate: float) -> None:
     """Errors (unhandled exceptions, ERROR log lines) from web and workers go to Sentry.
 
@@ -86,6 +104,7 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
         # a frame's locals the story itself.
         max_request_body_size="never",
         include_local_variables=False,
+        before_send=sentry_scrub,
         traces_sample_rate=traces_sample_rate,
         integrations=[
             DjangoIntegration(),

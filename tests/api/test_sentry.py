@@ -111,7 +111,8 @@ def test_a_crash_reaches_sentry_tagged_with_its_request_id(sentry_ingest):
     assert event["tags"]["request_id"] == outcome["request_id"]
     assert event["exception"]["values"][-1]["value"] == "secret internal detail (7)"
     assert event["environment"] == "production"
-    # no personal data: no cookies, no client address, no body, no frame's local variables
+    # no personal data: no cookies, no client address, no body, no frame's local variables, no
+    # row quoted by a database error
     assert "sessionid" not in json.dumps(event)
     assert "Ottilie" not in json.dumps(event)
     assert "curly hair" not in json.dumps(event)

@@ -17,7 +17,10 @@ class ExplodingView(AuthenticatedAPIView):
 class PublicExplodingView(PublicAPIView):
     def get(self, request):
         hero_name = request.data.get("name")  # a child's name in a local variable of the frame
-        raise RuntimeError(f"secret internal detail ({len(hero_name)})")
+        # and in the message, as PostgreSQL quotes a refused row
+        raise RuntimeError(
+            f"secret internal detail ({len(hero_name)})\nDETAIL:  Failing row contains ({hero_name})."
+        )
 
 
 class EmailsView(AuthenticatedAPIView):
