@@ -1,8 +1,10 @@
 """In production gunicorn's own lines (boot, workers) are JSON like the app's, so the log
 pipeline reads one format (gunicorn.conf.py)."""
 
+import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +13,19 @@ from pathlib import Path
 from tests.e2e.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def answers(port: int) -> bool:
+    """Whether a worker answered a request (any status: the worker is up)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/")
+        connection.getresponse().read()
+    except OSError:
+        return False
+    finally:
+        connection.close()
+    return True
 
 
 def test_gunicorn_writes_json_lines(tmp_path):
@@ -33,7 +48,14 @@ def test_gunicorn_writes_json_lines(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(lambda: b"Booting worker" in log.read_bytes(), timeout=60, message="a worker")
+        # Stopped while it still imports the app, a worker prints Python's own complaint: wait
+        # until it answers a request.
+        port = wait_for(
+            lambda: re.search(rb"Listening at: http://127.0.0.1:(\d+)", log.read_bytes()),
+            timeout=60,
+            message="gunicorn to listen",
+        ).group(1)
+        wait_for(lambda: answers(int(port)), timeout=60, message="a worker to answer")
     finally:
         os.kill(server.pid, signal.SIGINT)  # gunicorn's quick shutdown
         server.wait(timeout=30)
