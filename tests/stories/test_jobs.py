@@ -348,6 +348,34 @@ def when_narration_is_stored(monkeypatch, meanwhile) -> list[str]:
     return saved
 
 
+def texts_spoken(monkeypatch) -> list[str]:
+    """The texts the offline voice is asked to speak, in order, as they come."""
+    from infinitestories.ai.local_provider import LocalProvider
+
+    spoken = []
+    speak = LocalProvider.speak
+
+    def speak_and_note(self, **kwargs):
+        spoken.append(kwargs["text"])
+        return speak(self, **kwargs)
+
+    monkeypatch.setattr(LocalProvider, "speak", speak_and_note)
+    return spoken
+
+
+def edit(story, content: str, *, regenerate_audio: bool = True) -> None:
+    """The family edits the story's text (through the service, as PATCH does)."""
+    from stories.models import Story
+    from stories.services import stories
+
+    stories.story_edit(
+        user=story.user,
+        story=Story.objects.get(pk=story.pk),
+        content=content,
+        regenerate_audio=regenerate_audio,
+    )
+
+
 def test_narration_finished_after_its_story_was_deleted_leaves_no_file(
     monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -401,33 +429,18 @@ def test_an_edit_arriving_while_narration_runs_is_narrated_afterwards(
 ):
     from django.core.files.storage import default_storage
 
-    from infinitestories.ai.local_provider import LocalProvider
-    from stories.models import Story
-    from stories.services import stories
-
     # given narration running for a story
     story = StoryFactory(title="Night", content="The old text of a calm night.")
     job = narration.audio_request(user=story.user, story=story)
-    spoken, saved = [], []
-    original_speak, original_save = LocalProvider.speak, narration.media_save
-
-    def speak(self, **kwargs):
-        spoken.append(kwargs["text"])
-        return original_speak(self, **kwargs)
-
-    def save_while_the_family_edits(**kwargs):
-        saved.append(original_save(**kwargs))
-        if len(saved) == 1:  # the first narration is done; the family has just edited the text
-            stories.story_edit(
-                user=story.user,
-                story=Story.objects.get(pk=story.pk),
-                content="A new text about a brave dragon.",
-                regenerate_audio=regenerate_audio,
-            )
-        return saved[-1]
-
-    monkeypatch.setattr(LocalProvider, "speak", speak)
-    monkeypatch.setattr(narration, "media_save", save_while_the_family_edits)
+    spoken = texts_spoken(monkeypatch)
+    # the first narration is done; the family has just edited the text
+    saved = when_narration_is_stored(
+        monkeypatch,
+        lambda: (
+            len(saved) == 1
+            and edit(story, "A new text about a brave dragon.", regenerate_audio=regenerate_audio)
+        ),
+    )
 
     # when the narration finishes
     with django_capture_on_commit_callbacks(execute=True):
@@ -517,33 +530,14 @@ def test_jobs_stopped_by_a_withdrawn_consent_say_so_in_the_familys_language():
 def test_narrating_an_edit_that_arrived_mid_narration_counts_against_the_narration_limit(
     monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    from infinitestories.ai.local_provider import LocalProvider
-    from stories.models import Story
-    from stories.services import stories
-
     # given one narration an hour, spent by the narration now running
     settings.RATE_LIMITS = "audio_generation=1/h"
     story = StoryFactory(title="Night", content="The old text of a calm night.")
     job = narration.audio_request(user=story.user, story=story)
-    spoken = []
-    original_speak, original_save = LocalProvider.speak, narration.media_save
-
-    def speak(self, **kwargs):
-        spoken.append(kwargs["text"])
-        return original_speak(self, **kwargs)
-
-    def save_while_the_family_edits(**kwargs):
-        saved = original_save(**kwargs)
-        stories.story_edit(
-            user=story.user,
-            story=Story.objects.get(pk=story.pk),
-            content=f"Edit number {len(spoken)} of the text.",
-            regenerate_audio=True,
-        )
-        return saved
-
-    monkeypatch.setattr(LocalProvider, "speak", speak)
-    monkeypatch.setattr(narration, "media_save", save_while_the_family_edits)
+    spoken = texts_spoken(monkeypatch)
+    when_narration_is_stored(
+        monkeypatch, lambda: edit(story, f"Edit number {len(spoken)} of the text.")
+    )
 
     # when the narration finishes after an edit (the edit reused the running job)
     with django_capture_on_commit_callbacks(execute=True):
