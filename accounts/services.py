@@ -243,6 +243,23 @@ def consent_record(
     return consent, True
 
 
+def consent_to_current_policy(
+    *, user: User, app_version: str = "", ip_address: str | None = None, user_agent: str = ""
+) -> ParentalConsent:
+    """Record full consent to the current policy for a family set up outside the app (the demo,
+    benchmark and test families): what a parent gives in the app, in one call."""
+    consent, _ = consent_record(
+        user=user,
+        policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION,
+        ai_processing=True,
+        third_party_disclosure=True,
+        app_version=app_version,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    return consent
+
+
 @transaction.atomic
 def consent_withdraw(*, user: User) -> int:
     """Withdraw the parent's consent: no AI processing from now on.

@@ -108,22 +108,15 @@ def openai_settings(fake) -> dict[str, str]:
 FAMILY = """
 import json, sys
 import django; django.setup()
-from django.conf import settings
 from accounts.models import User
-from accounts.services import consent_record, session_create
+from accounts.services import consent_to_current_policy, session_create
 
 def bench_family(email):
     user = User(email=email, subscription_tier=User.Tier.PREMIUM)
     user.set_unusable_password()
     user.save()
-    consent_record(
-        user=user,
-        policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION,
-        ai_processing=True,
-        third_party_disclosure=True,
-        app_version="bench",
-        ip_address="127.0.0.1",
-        user_agent="bench",
+    consent_to_current_policy(
+        user=user, app_version="bench", ip_address="127.0.0.1", user_agent="bench"
     )
     _, token = session_create(user=user, ip_address="127.0.0.1", user_agent="bench")
     return user, token

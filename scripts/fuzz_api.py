@@ -44,10 +44,6 @@ from accounts import services
 from accounts.models import User
 from usage.models import AccountStanding, Plan
 
-consent = dict(
-    policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION, ai_processing=True,
-    third_party_disclosure=True, ip_address="127.0.0.1", user_agent="fuzz",
-)
 unlimited = Plan.objects.create(
     code="fuzz", name="Fuzzing", stories_per_month=1_000_000, pictures_per_story=5,
     daily_cost_ceiling=Decimal(100_000), monthly_cost_ceiling=Decimal(100_000),
@@ -61,7 +57,7 @@ users = User.objects.bulk_create(
 AccountStanding.objects.create(user=users[0], plan=unlimited)
 tokens = []
 for user in users:
-    services.consent_record(user=user, **consent)
+    services.consent_to_current_policy(user=user, ip_address="127.0.0.1", user_agent="fuzz")
     tokens.append(services.session_create(user=user, ip_address="127.0.0.1", user_agent="fuzz")[1])
 print(json.dumps({"token": tokens[0], "spares": tokens[1:],
                   "policyVersion": settings.PARENTAL_CONSENT_POLICY_VERSION}))

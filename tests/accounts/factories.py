@@ -1,8 +1,7 @@
 import factory
-from django.conf import settings
 
 from accounts.models import User
-from accounts.services import consent_record
+from accounts.services import consent_to_current_policy
 
 PASSWORD = "SecurePass123!"
 
@@ -28,13 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def consent(obj, create, extracted, **kwargs):
         if not create or extracted is False:
             return
-        consent_record(
-            user=obj,
-            policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION,
-            ai_processing=True,
-            third_party_disclosure=True,
-            app_version="tests",
-            ip_address="127.0.0.1",
-            user_agent="tests",
+        consent_to_current_policy(
+            user=obj, app_version="tests", ip_address="127.0.0.1", user_agent="tests"
         )
         obj.refresh_from_db(fields=["parental_consent_version", "parental_consent_at"])

@@ -14,7 +14,6 @@ SCRIPT = """
 import json, threading
 import django
 django.setup()
-from django.conf import settings
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from rest_framework.test import APIClient
@@ -26,10 +25,7 @@ THREADS = 8
 clients, heroes = [], []
 for n in range(THREADS):
     user = User.objects.create_user(email=f"family{n}@example.com", password="Secret123")
-    services.consent_record(
-        user=user, policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION, ai_processing=True,
-        third_party_disclosure=True, ip_address=None, user_agent="t",
-    )
+    services.consent_to_current_policy(user=user, user_agent="t")
     heroes.append(Hero.objects.create(
         user=user, name=f"Hero {n}", age=6, traits=["brave"], appearance="red boots"
     ))

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.services import consent_record
+from accounts.services import consent_to_current_policy
 from heroes.models import Hero
 from heroes.services import hero_avatar_generate
 from media.selectors import media_url
@@ -42,14 +42,8 @@ class Command(BaseCommand):
         # The demo never runs out of stories (its plan's cost ceilings still apply); whoever runs
         # it stands as the consenting parent.
         StoryQuota.objects.update_or_create(user=user, defaults={"stories_used": 0})
-        consent_record(
-            user=user,
-            policy_version=settings.PARENTAL_CONSENT_POLICY_VERSION,
-            ai_processing=True,
-            third_party_disclosure=True,
-            app_version="demo_story",
-            ip_address=None,
-            user_agent="manage.py demo_story",
+        consent_to_current_policy(
+            user=user, app_version="demo_story", user_agent="manage.py demo_story"
         )
         user.refresh_from_db()
         hero, _ = Hero.objects.get_or_create(
