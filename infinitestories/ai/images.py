@@ -3,7 +3,7 @@
 Model: AI_IMAGE_MODEL. Consistency comes from the hero's canonical visual profile at the start of
 every prompt and, where the model accepts reference pictures (GPT image models' images.edit), from
 the avatar itself as the reference (input_fidelity high). Every prompt passes the term filter, and
-the hero's name is hidden from it (privacy.Pseudonym). Every picture drawn is moderated before it
+the hero's name is hidden from it (privacy.Cast). Every picture drawn is moderated before it
 is kept. When the API refuses a prompt on safety grounds, or moderation flags the picture, it is
 drawn again from gentler words, then (illustrations) from a generic scene.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import chain, moderation, prompts
 from .base import ImageResult, Operation
 from .errors import ContentRefused
-from .privacy import Pseudonym, hide_names
+from .privacy import Cast
 from .safety import filter_prompt
 
 logger = logging.getLogger("infinitestories.safety")
@@ -135,14 +135,14 @@ def _draw_safely(
     """Draw from each (variant, prompt) in turn until a picture passes moderation; a refused
     prompt or a flagged picture moves on to the next, gentler one. ContentRefused at the end."""
     variants = list(variants)
-    pseudonym = Pseudonym.choose(hero_name, texts=[prompt for _, prompt in variants])
+    pseudonym = Cast.choose(hero_name, others=other_names, texts=[prompt for _, prompt in variants])
     for variant, prompt in variants:
         try:
             image = chain.call(
                 ctx=ctx,
                 method="draw",
                 pending=pending,
-                prompt=hide_names(pseudonym.hide(prompt), names=other_names),
+                prompt=pseudonym.hide(prompt),
                 reference=reference,
                 quality=quality,
                 size=size,

@@ -3,7 +3,7 @@
 Model: AI_SMALL_MODEL: picking moments from a text is an easy task and this runs once per set.
 Structured output: a list of {description, anchor, mood}; the anchor (words copied from the story)
 gives each scene's word position, from which its timestamp in the narration is computed.
-The model reads the story with the hero's name hidden (privacy.Pseudonym); the scenes come back
+The model reads the story with the hero's name hidden (privacy.Cast); the scenes come back
 with the name put back.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import chain, prompts
 from .base import Operation, ScenesRequest
-from .privacy import Pseudonym, hide_names
+from .privacy import Cast
 
 PROMPT_VERSION = "scenes/v1"
 MAX_OUTPUT_TOKENS = 1500
@@ -84,12 +84,12 @@ def scenes_extract(
 ) -> list[Scene]:
     """`count` scenes in story order, each placed at its anchor's word (evenly if not found).
     `other_names` (the family's other heroes, the story's hero as it was named) are hidden too."""
-    pseudonym = Pseudonym.choose(hero_name, language=language, texts=[content])
+    pseudonym = Cast.choose(hero_name, others=other_names, language=language, texts=[content])
     result = chain.call(
         ctx=ctx.but(operation=Operation.SCENE_EXTRACTION, prompt_version=PROMPT_VERSION),
         method="pick_scenes",
         request=ScenesRequest(
-            content=hide_names(pseudonym.hide(content), names=other_names),
+            content=pseudonym.hide(content),
             count=count,
             hero_name=pseudonym.placeholder if hero_name else "The hero",
         ),

@@ -5,7 +5,7 @@ content) so no title has to be guessed from the first line. MAX_OUTPUT_TOKENS le
 the longest story we ask for (~900 words) plus JSON. The generated text is moderated; a flagged
 story is written once more, then the request fails without saving anything.
 
-The model never learns the hero's name: it writes about a placeholder name (privacy.Pseudonym),
+The model never learns the hero's name: it writes about a placeholder name (privacy.Cast),
 the draft is moderated as written, and the real name goes back in before it is returned.
 """
 

@@ -2,7 +2,7 @@
 
 Model: AI_SMALL_MODEL: a short structured extraction. Every illustration prompt starts with the
 profile's canonical_prompt, which is what keeps the hero looking the same from picture to picture.
-The model sees the hero under a placeholder name (privacy.Pseudonym); the profile comes back with
+The model sees the hero under a placeholder name (privacy.Cast); the profile comes back with
 the real name wherever the model used it.
 """
 
