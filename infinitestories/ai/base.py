@@ -1,17 +1,26 @@
-"""The provider interface: what each AI use case asks for, in its own terms, and what comes back.
+"""The provider interface: one typed request and answer per capability, and `Provider`, the
+base every vendor implements (OpenAI, ElevenLabs, the offline one).
 
-A request says what the use case means (the hero, the occasion, the language); each provider
-builds its own vendor call from it (OpenAI: prompts and parameters; the offline provider: a story
-made from the same facts). Each result carries what metering needs: the model that answered and
-the units used. `Usage.reported` says whether the units came from the vendor's own answer
-(tokens) or were counted by us (characters, images).
+The use-case modules (story_text, scenes, visual_profile, speech, images, moderation) build the
+requests, with everything a vendor call needs already decided (the chat prompts, the schema,
+the output limit, the names already hidden), and read the answers; a provider only carries a
+request to its vendor and back, so it never imports a use case (and the chain, which builds the
+providers, sits below every use case: no import cycle). A request knows its capability and
+which provider method serves it (`send`): the chain calls that, never a method by its name.
+
+Each answer carries what metering needs: the model that answered and the units used.
+`Usage.reported` says whether the units came from the vendor's own answer (tokens) or were
+counted by us (characters, images).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from enum import StrEnum
+from typing import ClassVar
 
 from django.db import models
+
+from .errors import PermanentProviderError
 
 
 class Operation(models.TextChoices):
@@ -26,6 +35,24 @@ class Operation(models.TextChoices):
     SCENE_EXTRACTION = "scene_extraction"
     VISUAL_PROFILE = "visual_profile"
     MODERATION = "moderation"
+
+
+class Capability(StrEnum):
+    """What a provider can be asked to do: one method of `Provider` each. A cool-down is per
+    vendor and capability (a picture's error does not move narration to another vendor)."""
+
+    WRITE_STORY = "write_story"
+    PICK_SCENES = "pick_scenes"
+    DESCRIBE_HERO = "describe_hero"
+    SPEAK = "speak"
+    TRANSCRIBE = "transcribe"
+    DRAW = "draw"
+    MODERATE = "moderate"
+    MODERATE_IMAGE = "moderate_image"
+
+
+# OpenAI's speech endpoint limit; each vendor has its own (`Provider.input_limit`).
+DEFAULT_SPEECH_INPUT_LIMIT = 4096
 
 
 @dataclass
@@ -104,47 +131,22 @@ class OccasionBrief:
 
 
 @dataclass(frozen=True)
-class StoryRequest:
-    hero: HeroBrief
-    occasion: OccasionBrief
-    language: str
-    word_count: int
+class ChatPrompt:
+    """A chat call answering JSON that follows `schema`, as a use case wrote it: the family's
+    words already fenced as data and their names already hidden."""
 
-
-@dataclass(frozen=True)
-class ScenesRequest:
-    content: str
-    count: int
-    hero_name: str
-
-
-@dataclass(frozen=True)
-class VisualProfileRequest:
-    hero: HeroBrief
-    avatar_prompt: str
-
-
-# --- What comes back -------------------------------------------------------------------------------
+    system: str
+    user: str
+    schema: dict
+    schema_name: str
+    max_output_tokens: int
 
 
 @dataclass
-class StoryResult:
-    title: str
-    content: str
-    model: str
-    usage: Usage
+class ChatAnswer:
+    """The JSON object a chat model answered (the use case reads it), with what it cost."""
 
-
-@dataclass
-class ScenesResult:
-    scenes: list[dict]  # {"description", "anchor", "mood"}
-    model: str
-    usage: Usage
-
-
-@dataclass
-class VisualProfileResult:
-    profile: dict
+    data: dict
     model: str
     usage: Usage
 
@@ -181,42 +183,164 @@ class ModerationResult:
     categories: list[str] = field(default_factory=list)
 
 
-class Provider(Protocol):
-    name: str
+# --- What a use case asks for: one request per capability ------------------------------------------
+#
+# `safety_identifier` is the user's keyed hash (privacy.safety_identifier; empty for work done for
+# nobody in particular), on the requests whose vendor API tracks abuse per end user (chat and
+# images at OpenAI); the others have no such field, so it cannot be sent with them.
 
-    # The methods whose vendor API tracks abuse per end user: chain.call passes them
-    # `safety_identifier=`, the user's keyed hash (privacy.safety_identifier; empty for work
-    # done for nobody in particular). Other methods never receive it.
-    identified_methods: frozenset[str] = frozenset()
 
-    def model_for(self, method: str) -> str:
-        """The model a method uses (metered on failures too, when no answer names it)."""
-        ...
+@dataclass(frozen=True)
+class StoryRequest:
+    capability: ClassVar[Capability] = Capability.WRITE_STORY
+    hero: HeroBrief
+    occasion: OccasionBrief
+    language: str
+    word_count: int
+    prompt: ChatPrompt
+    safety_identifier: str = ""
 
-    def write_story(self, request: StoryRequest) -> StoryResult: ...
+    def send(self, provider: "Provider") -> ChatAnswer:
+        return provider.write_story(self)
 
-    def pick_scenes(self, request: ScenesRequest) -> ScenesResult: ...
 
-    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult: ...
+@dataclass(frozen=True)
+class ScenesRequest:
+    capability: ClassVar[Capability] = Capability.PICK_SCENES
+    content: str
+    count: int
+    hero_name: str
+    prompt: ChatPrompt
+    safety_identifier: str = ""
 
-    def speak(self, *, text: str, voice: str) -> SpeechResult:
-        """MP3 of `text`, at most `input_limit` characters, in one of the PRD's voices.
+    def send(self, provider: "Provider") -> ChatAnswer:
+        return provider.pick_scenes(self)
 
-        A speaking provider also says where its word timings come from (`speech_timings`:
-        timings.VENDOR, TRANSCRIPTION or ESTIMATED); one that can transcribe has
-        `transcribe(*, audio) -> TranscriptionResult`.
-        """
-        ...
 
-    def draw(
-        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
-    ) -> ImageResult:
-        """A picture from `prompt`; drawn from `reference` where the model takes one. Empty
-        `quality` and `size` mean the configured defaults (AI_IMAGE_QUALITY, AI_IMAGE_SIZE)."""
-        ...
+@dataclass(frozen=True)
+class VisualProfileRequest:
+    capability: ClassVar[Capability] = Capability.DESCRIBE_HERO
+    hero: HeroBrief
+    avatar_prompt: str
+    prompt: ChatPrompt
+    safety_identifier: str = ""
 
-    def moderate(self, *, text: str) -> ModerationResult: ...
+    def send(self, provider: "Provider") -> ChatAnswer:
+        return provider.describe_hero(self)
 
-    def moderate_image(self, *, image: bytes) -> ModerationResult:
-        """Moderation of a picture (an uploaded avatar, a drawn one)."""
-        ...
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """`text` within the provider's `input_limit`, in one of the PRD's voices."""
+
+    capability: ClassVar[Capability] = Capability.SPEAK
+    text: str
+    voice: str
+
+    def send(self, provider: "Provider") -> SpeechResult:
+        return provider.speak(self)
+
+
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    capability: ClassVar[Capability] = Capability.TRANSCRIBE
+    audio: bytes
+
+    def send(self, provider: "Provider") -> TranscriptionResult:
+        return provider.transcribe(self)
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A picture from `prompt` (names hidden); drawn from `reference` where the model takes
+    one. Empty `quality` and `size` mean the configured defaults (AI_IMAGE_QUALITY, _SIZE)."""
+
+    capability: ClassVar[Capability] = Capability.DRAW
+    prompt: str
+    reference: bytes | None = None
+    quality: str = ""
+    size: str = ""
+    safety_identifier: str = ""
+
+    def send(self, provider: "Provider") -> ImageResult:
+        return provider.draw(self)
+
+
+@dataclass(frozen=True)
+class ModerationRequest:
+    capability: ClassVar[Capability] = Capability.MODERATE
+    text: str
+
+    def send(self, provider: "Provider") -> ModerationResult:
+        return provider.moderate(self)
+
+
+@dataclass(frozen=True)
+class ImageModerationRequest:
+    """A picture to classify (an uploaded avatar, a drawn one), without its metadata."""
+
+    capability: ClassVar[Capability] = Capability.MODERATE_IMAGE
+    image: bytes
+
+    def send(self, provider: "Provider") -> ModerationResult:
+        return provider.moderate_image(self)
+
+
+Request = (
+    StoryRequest
+    | ScenesRequest
+    | VisualProfileRequest
+    | SpeechRequest
+    | TranscriptionRequest
+    | ImageRequest
+    | ModerationRequest
+    | ImageModerationRequest
+)
+
+
+class Provider:
+    """What every vendor implements: one method per capability it has (`capabilities`). The
+    others refuse, permanently: the chain never asks a provider for what it cannot do."""
+
+    name: str = ""
+    capabilities: frozenset[Capability] = frozenset()
+    # Where a speaking provider's word timings come from (timings.VENDOR, TRANSCRIPTION or
+    # ESTIMATED), and how many characters one speech request may carry.
+    speech_timings: str = ""
+    input_limit: int = DEFAULT_SPEECH_INPUT_LIMIT
+
+    def model_for(self, capability: Capability) -> str:
+        """The model a capability uses (metered on failures too, when no answer names it)."""
+        raise NotImplementedError
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _cannot(self, capability: Capability):
+        return PermanentProviderError(
+            f"{self.name} cannot {capability.value.replace('_', ' ')}", provider=self.name
+        )
+
+    def write_story(self, request: StoryRequest) -> ChatAnswer:
+        raise self._cannot(Capability.WRITE_STORY)
+
+    def pick_scenes(self, request: ScenesRequest) -> ChatAnswer:
+        raise self._cannot(Capability.PICK_SCENES)
+
+    def describe_hero(self, request: VisualProfileRequest) -> ChatAnswer:
+        raise self._cannot(Capability.DESCRIBE_HERO)
+
+    def speak(self, request: SpeechRequest) -> SpeechResult:
+        raise self._cannot(Capability.SPEAK)
+
+    def transcribe(self, request: TranscriptionRequest) -> TranscriptionResult:
+        raise self._cannot(Capability.TRANSCRIBE)
+
+    def draw(self, request: ImageRequest) -> ImageResult:
+        raise self._cannot(Capability.DRAW)
+
+    def moderate(self, request: ModerationRequest) -> ModerationResult:
+        raise self._cannot(Capability.MODERATE)
+
+    def moderate_image(self, request: ImageModerationRequest) -> ModerationResult:
+        raise self._cannot(Capability.MODERATE_IMAGE)

@@ -12,20 +12,24 @@ import re
 from . import timings
 from .audio_files import silent_mp3
 from .base import (
+    DEFAULT_SPEECH_INPUT_LIMIT,
+    Capability,
+    ChatAnswer,
+    ImageModerationRequest,
+    ImageRequest,
     ImageResult,
+    ModerationRequest,
     ModerationResult,
+    Provider,
     ScenesRequest,
-    ScenesResult,
+    SpeechRequest,
     SpeechResult,
     StoryRequest,
-    StoryResult,
     Usage,
     VisualProfileRequest,
-    VisualProfileResult,
 )
 from .local_media import picture
 from .local_stories import event_phrase, write_story
-from .speech import NARRATION_SECONDS_PER_WORD, TTS_INPUT_LIMIT
 
 # A deliberately small list: the offline moderation is for development and tests, not a filter.
 _FLAGGED = re.compile(
@@ -41,17 +45,21 @@ def _tokens(*texts: str) -> int:
     return sum(max(1, len(t) // 4) for t in texts if t)
 
 
-class LocalProvider:
+class LocalProvider(Provider):
+    """Answers the chat capabilities in the shape of the use case's schema, as a model would."""
+
     name = "local"
     model = "local-1"
+    # Everything but transcription: its own narration's timings need none.
+    capabilities = frozenset(Capability) - {Capability.TRANSCRIBE}
     # Its voice is silence as long as the text takes to read: timings are estimated from the text.
     speech_timings = timings.ESTIMATED
-    input_limit = TTS_INPUT_LIMIT
+    input_limit = DEFAULT_SPEECH_INPUT_LIMIT
 
-    def model_for(self, method: str) -> str:
+    def model_for(self, capability: Capability) -> str:
         return self.model
 
-    def write_story(self, request: StoryRequest) -> StoryResult:
+    def write_story(self, request: StoryRequest) -> ChatAnswer:
         hero, occasion = request.hero, request.occasion
         title, content = write_story(
             language=request.language,
@@ -65,14 +73,13 @@ class LocalProvider:
                 custom_title=occasion.title if occasion.is_custom else "",
             ),
         )
-        return StoryResult(
-            title=title,
-            content=content,
+        return ChatAnswer(
+            data={"title": title, "content": content},
             model=self.model,
-            usage=Usage("tokens", _tokens(str(request)), _tokens(title, content)),
+            usage=Usage("tokens", _tokens(request.prompt.user), _tokens(title, content)),
         )
 
-    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+    def pick_scenes(self, request: ScenesRequest) -> ChatAnswer:
         paragraphs = [p for p in request.content.split("\n\n") if p.strip()]
         count = max(1, request.count)
         scenes = []
@@ -86,13 +93,13 @@ class LocalProvider:
                     "mood": "calm",
                 }
             )
-        return ScenesResult(
-            scenes=scenes,
+        return ChatAnswer(
+            data={"scenes": scenes},
             model=self.model,
             usage=Usage("tokens", _tokens(request.content), _tokens(str(scenes))),
         )
 
-    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+    def describe_hero(self, request: VisualProfileRequest) -> ChatAnswer:
         hero = request.hero
         appearance = hero.appearance.lower()
 
@@ -125,30 +132,31 @@ class LocalProvider:
             "canonical_prompt": canonical,
             "simplified_prompt": f"child, {hair} hair, {eyes} eyes, watercolor",
         }
-        return VisualProfileResult(
-            profile=profile,
+        return ChatAnswer(
+            data=profile,
             model=self.model,
-            usage=Usage("tokens", _tokens(str(request)), _tokens(str(profile))),
+            usage=Usage("tokens", _tokens(request.prompt.user), _tokens(str(profile))),
         )
 
-    def speak(self, *, text: str, voice: str) -> SpeechResult:
+    def speak(self, request: SpeechRequest) -> SpeechResult:
+        text = request.text
         return SpeechResult(
-            audio=silent_mp3(len(text.split()) * NARRATION_SECONDS_PER_WORD),
+            audio=silent_mp3(len(text.split()) * timings.NARRATION_SECONDS_PER_WORD),
             model=self.model,
             usage=Usage("characters", input_units=len(text)),
         )
 
-    def draw(
-        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
-    ) -> ImageResult:
+    def draw(self, request: ImageRequest) -> ImageResult:
+        prompt = request.prompt
         return ImageResult(
-            image=picture(prompt, reference=reference),
+            image=picture(prompt, reference=request.reference),
             model=self.model,
             usage=Usage("images", output_units=1),
             generation_id="local_" + hashlib.sha256(prompt.encode()).hexdigest()[:16],
         )
 
-    def moderate(self, *, text: str) -> ModerationResult:
+    def moderate(self, request: ModerationRequest) -> ModerationResult:
+        text = request.text
         hits = sorted({m.group(0).lower() for m in _FLAGGED.finditer(text)})
         return ModerationResult(
             flagged=bool(hits),
@@ -157,7 +165,7 @@ class LocalProvider:
             categories=["violence"] if hits else [],
         )
 
-    def moderate_image(self, *, image: bytes) -> ModerationResult:
+    def moderate_image(self, request: ImageModerationRequest) -> ModerationResult:
         # Offline there is nothing to look at pictures with: development only, never a fallback
         # for real moderation (chain.call).
         return ModerationResult(

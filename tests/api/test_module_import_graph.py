@@ -126,7 +126,12 @@ def test_the_check_finds_a_cycle_through_relative_and_function_level_imports(tmp
     # then every edge is seen, the TYPE_CHECKING one is not, and the cycle is named
     assert set(graph["core.ai.base"]) == set()
     assert set(graph["core.ai.provider"]) == {"core.ai.story", "core.ai.base"}
-    assert find_cycle(graph) == ["core.ai.chain", "core.ai.provider", "core.ai.story", "core.ai.chain"]
+    assert find_cycle(graph) == [
+        "core.ai.chain",
+        "core.ai.provider",
+        "core.ai.story",
+        "core.ai.chain",
+    ]
 
     # and without the provider's import of the use case there is none
     (package / "ai" / "provider.py").write_text("from core.ai.base import Usage\n")

@@ -1,0 +1,114 @@
+"""Where the AI layer's usage rows go: the sink an app registers at start, and an outbox for the
+rows the database cannot take at the moment.
+
+The usage app registers its recorder (usage.apps.UsageConfig.ready -> `usage_sink_register`):
+the core is told about the app explicitly, at start, in code the import check can see, and
+imports no domain app itself.
+
+A vendor call that was paid for cannot be had again for free, and neither can the row that
+records its cost: a write that still fails after the short in-place retries (a database blip
+longer than about two seconds) is kept in the outbox, a Redis list (a list in this process when
+there is no Redis: development), and written by the next write that succeeds, in whichever
+process makes it. The row is never dropped silently: with the outbox unreachable too it is
+logged whole (ids and units, no names) at ERROR, the last record of it.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from functools import cache
+
+from django.conf import settings
+
+from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_KEY = "ai:usage:outbox"
+# At most this many kept rows are written after one successful write (the rest by the next).
+DRAIN_BATCH = 100
+
+_sinks: list[Callable[..., object]] = []
+_local_outbox: list[str] = []
+
+
+def usage_sink_register(sink: Callable[..., object]) -> None:
+    """Make `sink(**row)` the recorder of every AI call (the usage app, at start)."""
+    _sinks[:] = [sink]
+
+
+def _sink() -> Callable[..., object]:
+    if not _sinks:
+        raise RuntimeError("No usage sink registered (usage.apps.UsageConfig.ready registers it).")
+    return _sinks[0]
+
+
+@cache
+def _redis(url: str):
+    from redis import Redis
+
+    return Redis.from_url(url, **settings.REDIS_CLIENT_OPTIONS)
+
+
+def _outbox_push(entry: str) -> None:
+    if settings.REDIS_URL:
+        _redis(settings.REDIS_URL).rpush(OUTBOX_KEY, entry)
+    else:
+        _local_outbox.append(entry)
+
+
+def _outbox_pop() -> str | None:
+    if settings.REDIS_URL:
+        entry = _redis(settings.REDIS_URL).lpop(OUTBOX_KEY)
+        return entry.decode() if isinstance(entry, bytes) else entry
+    return _local_outbox.pop(0) if _local_outbox else None
+
+
+def outbox_size() -> int:
+    if settings.REDIS_URL:
+        return int(_redis(settings.REDIS_URL).llen(OUTBOX_KEY))
+    return len(_local_outbox)
+
+
+def usage_write(row: dict) -> None:
+    """Write one usage row now (retried in place through a blip), else keep it for later.
+    Never raises for the infrastructure: the paid result it records is used all the same."""
+    try:
+        with_retries(lambda: _sink()(**row))
+    except INFRASTRUCTURE_ERRORS as exc:
+        _keep(row, exc)
+        return
+    try:
+        outbox_drain()
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Usage outbox not drained (%s); the next write tries again", exc)
+
+
+def _keep(row: dict, exc: Exception) -> None:
+    entry = json.dumps(row, sort_keys=True)
+    try:
+        _outbox_push(entry)
+    except INFRASTRUCTURE_ERRORS as outbox_exc:
+        logger.error(
+            "Usage row lost to the database (%s) and the outbox (%s): %s", exc, outbox_exc, entry
+        )
+        return
+    logger.warning("Usage row kept in the outbox, the database failed (%s)", exc)
+
+
+def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
+    """Write up to `limit` kept rows; the number written. A row that fails again goes back."""
+    written = 0
+    while written < limit and outbox_size():
+        entry = _outbox_pop()
+        if entry is None:
+            break
+        try:
+            _sink()(**json.loads(entry))
+        except INFRASTRUCTURE_ERRORS:
+            _outbox_push(entry)
+            raise
+        written += 1
+    if written:
+        logger.info("Wrote %d usage rows kept in the outbox", written)
+    return written
