@@ -144,11 +144,55 @@ class ChatPrompt:
 
 @dataclass
 class ChatAnswer:
-    """The JSON object a chat model answered (the use case reads it), with what it cost."""
+    """The JSON object a chat model answered, with what it cost (a vendor's raw answer; the
+    typed answers below are read from it)."""
 
     data: dict
     model: str
     usage: Usage
+
+
+@dataclass
+class StoryResult:
+    title: str
+    content: str
+    model: str
+    usage: Usage
+
+    @classmethod
+    def from_answer(cls, answer: ChatAnswer) -> "StoryResult":
+        data = answer.data
+        return cls(
+            title=str(data.get("title", "")),
+            content=str(data.get("content", "")),
+            model=answer.model,
+            usage=answer.usage,
+        )
+
+
+@dataclass
+class ScenesResult:
+    scenes: list[dict]  # {"description", "anchor", "mood"}
+    model: str
+    usage: Usage
+
+    @classmethod
+    def from_answer(cls, answer: ChatAnswer) -> "ScenesResult":
+        found = answer.data.get("scenes")
+        return cls(
+            scenes=found if isinstance(found, list) else [], model=answer.model, usage=answer.usage
+        )
+
+
+@dataclass
+class VisualProfileResult:
+    profile: dict
+    model: str
+    usage: Usage
+
+    @classmethod
+    def from_answer(cls, answer: ChatAnswer) -> "VisualProfileResult":
+        return cls(profile=answer.data, model=answer.model, usage=answer.usage)
 
 
 @dataclass
@@ -200,7 +244,7 @@ class StoryRequest:
     prompt: ChatPrompt
     safety_identifier: str = ""
 
-    def send(self, provider: "Provider") -> ChatAnswer:
+    def send(self, provider: "Provider") -> StoryResult:
         return provider.write_story(self)
 
 
@@ -213,7 +257,7 @@ class ScenesRequest:
     prompt: ChatPrompt
     safety_identifier: str = ""
 
-    def send(self, provider: "Provider") -> ChatAnswer:
+    def send(self, provider: "Provider") -> ScenesResult:
         return provider.pick_scenes(self)
 
 
@@ -225,7 +269,7 @@ class VisualProfileRequest:
     prompt: ChatPrompt
     safety_identifier: str = ""
 
-    def send(self, provider: "Provider") -> ChatAnswer:
+    def send(self, provider: "Provider") -> VisualProfileResult:
         return provider.describe_hero(self)
 
 
@@ -238,7 +282,7 @@ class SpeechRequest:
     voice: str
 
     def send(self, provider: "Provider") -> SpeechResult:
-        return provider.speak(self)
+        return provider.speak(text=self.text, voice=self.voice)
 
 
 @dataclass(frozen=True)
@@ -247,7 +291,7 @@ class TranscriptionRequest:
     audio: bytes
 
     def send(self, provider: "Provider") -> TranscriptionResult:
-        return provider.transcribe(self)
+        return provider.transcribe(audio=self.audio)
 
 
 @dataclass(frozen=True)
@@ -263,7 +307,13 @@ class ImageRequest:
     safety_identifier: str = ""
 
     def send(self, provider: "Provider") -> ImageResult:
-        return provider.draw(self)
+        return provider.draw(
+            prompt=self.prompt,
+            reference=self.reference,
+            quality=self.quality,
+            size=self.size,
+            safety_identifier=self.safety_identifier,
+        )
 
 
 @dataclass(frozen=True)
@@ -272,7 +322,7 @@ class ModerationRequest:
     text: str
 
     def send(self, provider: "Provider") -> ModerationResult:
-        return provider.moderate(self)
+        return provider.moderate(text=self.text)
 
 
 @dataclass(frozen=True)
@@ -283,7 +333,7 @@ class ImageModerationRequest:
     image: bytes
 
     def send(self, provider: "Provider") -> ModerationResult:
-        return provider.moderate_image(self)
+        return provider.moderate_image(image=self.image)
 
 
 Request = (
@@ -321,26 +371,38 @@ class Provider:
             f"{self.name} cannot {capability.value.replace('_', ' ')}", provider=self.name
         )
 
-    def write_story(self, request: StoryRequest) -> ChatAnswer:
+    # The chat capabilities take their request whole (prompts, schema, limit, what the
+    # offline provider writes from); the others take its fields.
+    def write_story(self, request: StoryRequest) -> StoryResult:
         raise self._cannot(Capability.WRITE_STORY)
 
-    def pick_scenes(self, request: ScenesRequest) -> ChatAnswer:
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
         raise self._cannot(Capability.PICK_SCENES)
 
-    def describe_hero(self, request: VisualProfileRequest) -> ChatAnswer:
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
         raise self._cannot(Capability.DESCRIBE_HERO)
 
-    def speak(self, request: SpeechRequest) -> SpeechResult:
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
+        """MP3 of `text` (at most `input_limit` characters) in one of the PRD's voices."""
         raise self._cannot(Capability.SPEAK)
 
-    def transcribe(self, request: TranscriptionRequest) -> TranscriptionResult:
+    def transcribe(self, *, audio: bytes) -> TranscriptionResult:
         raise self._cannot(Capability.TRANSCRIBE)
 
-    def draw(self, request: ImageRequest) -> ImageResult:
+    def draw(
+        self,
+        *,
+        prompt: str,
+        reference: bytes | None = None,
+        quality: str = "",
+        size: str = "",
+        safety_identifier: str = "",
+    ) -> ImageResult:
+        """A picture from `prompt`; see ImageRequest."""
         raise self._cannot(Capability.DRAW)
 
-    def moderate(self, request: ModerationRequest) -> ModerationResult:
+    def moderate(self, *, text: str) -> ModerationResult:
         raise self._cannot(Capability.MODERATE)
 
-    def moderate_image(self, request: ImageModerationRequest) -> ModerationResult:
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
         raise self._cannot(Capability.MODERATE_IMAGE)

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from . import timings
 from .audio_files import mp3_duration
-from .base import Capability, Provider, SpeechRequest, SpeechResult, Usage
+from .base import Capability, Provider, SpeechResult, Usage
 from .errors import PermanentProviderError, TransientProviderError
 
 logger = logging.getLogger(__name__)
@@ -43,13 +43,12 @@ class ElevenLabsProvider(Provider):
     def model_for(self, capability: Capability) -> str:
         return settings.ELEVENLABS_TTS_MODEL
 
-    def speak(self, request: SpeechRequest) -> SpeechResult:
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
         from elevenlabs.core.api_error import ApiError
 
         model = self.model_for(Capability.SPEAK)
-        text = request.text
         voices = settings.AI_TTS_VOICES[self.name]
-        voice_id = voices.get(request.voice) or voices[settings.AI_DEFAULT_VOICE]
+        voice_id = voices.get(voice) or voices[settings.AI_DEFAULT_VOICE]
         try:
             response = self.client.text_to_speech.convert_with_timestamps(
                 voice_id,

@@ -14,19 +14,17 @@ from .audio_files import silent_mp3
 from .base import (
     DEFAULT_SPEECH_INPUT_LIMIT,
     Capability,
-    ChatAnswer,
-    ImageModerationRequest,
-    ImageRequest,
     ImageResult,
-    ModerationRequest,
     ModerationResult,
     Provider,
     ScenesRequest,
-    SpeechRequest,
+    ScenesResult,
     SpeechResult,
     StoryRequest,
+    StoryResult,
     Usage,
     VisualProfileRequest,
+    VisualProfileResult,
 )
 from .local_media import picture
 from .local_stories import event_phrase, write_story
@@ -46,7 +44,7 @@ def _tokens(*texts: str) -> int:
 
 
 class LocalProvider(Provider):
-    """Answers the chat capabilities in the shape of the use case's schema, as a model would."""
+    """Answers each use case from the same facts a model would get (the request's brief)."""
 
     name = "local"
     model = "local-1"
@@ -59,7 +57,7 @@ class LocalProvider(Provider):
     def model_for(self, capability: Capability) -> str:
         return self.model
 
-    def write_story(self, request: StoryRequest) -> ChatAnswer:
+    def write_story(self, request: StoryRequest) -> StoryResult:
         hero, occasion = request.hero, request.occasion
         title, content = write_story(
             language=request.language,
@@ -73,13 +71,14 @@ class LocalProvider(Provider):
                 custom_title=occasion.title if occasion.is_custom else "",
             ),
         )
-        return ChatAnswer(
-            data={"title": title, "content": content},
+        return StoryResult(
+            title=title,
+            content=content,
             model=self.model,
             usage=Usage("tokens", _tokens(request.prompt.user), _tokens(title, content)),
         )
 
-    def pick_scenes(self, request: ScenesRequest) -> ChatAnswer:
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
         paragraphs = [p for p in request.content.split("\n\n") if p.strip()]
         count = max(1, request.count)
         scenes = []
@@ -93,13 +92,13 @@ class LocalProvider(Provider):
                     "mood": "calm",
                 }
             )
-        return ChatAnswer(
-            data={"scenes": scenes},
+        return ScenesResult(
+            scenes=scenes,
             model=self.model,
             usage=Usage("tokens", _tokens(request.content), _tokens(str(scenes))),
         )
 
-    def describe_hero(self, request: VisualProfileRequest) -> ChatAnswer:
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
         hero = request.hero
         appearance = hero.appearance.lower()
 
@@ -132,31 +131,36 @@ class LocalProvider(Provider):
             "canonical_prompt": canonical,
             "simplified_prompt": f"child, {hair} hair, {eyes} eyes, watercolor",
         }
-        return ChatAnswer(
-            data=profile,
+        return VisualProfileResult(
+            profile=profile,
             model=self.model,
             usage=Usage("tokens", _tokens(request.prompt.user), _tokens(str(profile))),
         )
 
-    def speak(self, request: SpeechRequest) -> SpeechResult:
-        text = request.text
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
         return SpeechResult(
             audio=silent_mp3(len(text.split()) * timings.NARRATION_SECONDS_PER_WORD),
             model=self.model,
             usage=Usage("characters", input_units=len(text)),
         )
 
-    def draw(self, request: ImageRequest) -> ImageResult:
-        prompt = request.prompt
+    def draw(
+        self,
+        *,
+        prompt: str,
+        reference: bytes | None = None,
+        quality: str = "",
+        size: str = "",
+        safety_identifier: str = "",
+    ) -> ImageResult:
         return ImageResult(
-            image=picture(prompt, reference=request.reference),
+            image=picture(prompt, reference=reference),
             model=self.model,
             usage=Usage("images", output_units=1),
             generation_id="local_" + hashlib.sha256(prompt.encode()).hexdigest()[:16],
         )
 
-    def moderate(self, request: ModerationRequest) -> ModerationResult:
-        text = request.text
+    def moderate(self, *, text: str) -> ModerationResult:
         hits = sorted({m.group(0).lower() for m in _FLAGGED.finditer(text)})
         return ModerationResult(
             flagged=bool(hits),
@@ -165,7 +169,7 @@ class LocalProvider(Provider):
             categories=["violence"] if hits else [],
         )
 
-    def moderate_image(self, request: ImageModerationRequest) -> ModerationResult:
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
         # Offline there is nothing to look at pictures with: development only, never a fallback
         # for real moderation (chain.call).
         return ModerationResult(

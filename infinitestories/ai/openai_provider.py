@@ -23,20 +23,18 @@ from .base import (
     Capability,
     ChatAnswer,
     ChatPrompt,
-    ImageModerationRequest,
-    ImageRequest,
     ImageResult,
-    ModerationRequest,
     ModerationResult,
     Provider,
     ScenesRequest,
-    SpeechRequest,
+    ScenesResult,
     SpeechResult,
     StoryRequest,
-    TranscriptionRequest,
+    StoryResult,
     TranscriptionResult,
     Usage,
     VisualProfileRequest,
+    VisualProfileResult,
 )
 from .deadline import time_left
 from .errors import ContentRefused, PermanentProviderError, TransientProviderError
@@ -87,14 +85,19 @@ class OpenAIProvider(Provider):
         }[capability]
 
     # --- text ------------------------------------------------------------------------------
-    def write_story(self, request: StoryRequest) -> ChatAnswer:
-        return self._structured(Capability.WRITE_STORY, request.prompt, request.safety_identifier)
+    def write_story(self, request: StoryRequest) -> StoryResult:
+        answer = self._structured(Capability.WRITE_STORY, request.prompt, request.safety_identifier)
+        return StoryResult.from_answer(answer)
 
-    def pick_scenes(self, request: ScenesRequest) -> ChatAnswer:
-        return self._structured(Capability.PICK_SCENES, request.prompt, request.safety_identifier)
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+        answer = self._structured(Capability.PICK_SCENES, request.prompt, request.safety_identifier)
+        return ScenesResult.from_answer(answer)
 
-    def describe_hero(self, request: VisualProfileRequest) -> ChatAnswer:
-        return self._structured(Capability.DESCRIBE_HERO, request.prompt, request.safety_identifier)
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+        answer = self._structured(
+            Capability.DESCRIBE_HERO, request.prompt, request.safety_identifier
+        )
+        return VisualProfileResult.from_answer(answer)
 
     def _structured(
         self, capability: Capability, prompt: ChatPrompt, safety_identifier: str
@@ -137,11 +140,10 @@ class OpenAIProvider(Provider):
         return ChatAnswer(data=parsed, model=response.model or model, usage=billed)
 
     # --- speech ----------------------------------------------------------------------------
-    def speak(self, request: SpeechRequest) -> SpeechResult:
+    def speak(self, *, text: str, voice: str) -> SpeechResult:
         model = self.model_for(Capability.SPEAK)
-        text = request.text
         voices = settings.AI_TTS_VOICES[self.name]
-        voice = voices.get(request.voice) or voices[settings.AI_DEFAULT_VOICE]
+        voice = voices.get(voice) or voices[settings.AI_DEFAULT_VOICE]
         kwargs = {"model": model, "voice": voice, "input": text, "response_format": "mp3"}
         # Only the gpt-4o-*-tts family accepts speaking instructions; tts-1 rejects them.
         if settings.AI_TTS_INSTRUCTIONS and settings.AI_TTS_SUPPORTS_INSTRUCTIONS:
@@ -153,13 +155,13 @@ class OpenAIProvider(Provider):
             usage=Usage(unit="characters", input_units=len(text)),
         )
 
-    def transcribe(self, request: TranscriptionRequest) -> TranscriptionResult:
+    def transcribe(self, *, audio: bytes) -> TranscriptionResult:
         """Words heard in the audio with their times (only whisper-1 gives word timestamps)."""
         model = self.model_for(Capability.TRANSCRIBE)
         response = self._call(
             self.client.audio.transcriptions.create,
             model=model,
-            file=("narration.mp3", request.audio, "audio/mpeg"),
+            file=("narration.mp3", audio, "audio/mpeg"),
             response_format="verbose_json",
             timestamp_granularities=["word"],
         )
@@ -171,16 +173,22 @@ class OpenAIProvider(Provider):
         )
 
     # --- images ----------------------------------------------------------------------------
-    def draw(self, request: ImageRequest) -> ImageResult:
+    def draw(
+        self,
+        *,
+        prompt: str,
+        reference: bytes | None = None,
+        quality: str = "",
+        size: str = "",
+        safety_identifier: str = "",
+    ) -> ImageResult:
         model = self.model_for(Capability.DRAW)
-        prompt, reference = request.prompt, request.reference
-        quality, size = request.quality, request.size
         kwargs = {
             "model": model,
             "prompt": prompt,
             "size": size or settings.AI_IMAGE_SIZE,
             "n": 1,
-            **_identified(request.safety_identifier),
+            **_identified(safety_identifier),
         }
         if quality or settings.AI_IMAGE_QUALITY:
             kwargs["quality"] = quality or settings.AI_IMAGE_QUALITY
@@ -214,13 +222,11 @@ class OpenAIProvider(Provider):
         )
 
     # --- moderation ------------------------------------------------------------------------
-    def moderate(self, request: ModerationRequest) -> ModerationResult:
-        text = request.text
+    def moderate(self, *, text: str) -> ModerationResult:
         return self._moderation(text, Usage(unit="characters", input_units=len(text)))
 
-    def moderate_image(self, request: ImageModerationRequest) -> ModerationResult:
+    def moderate_image(self, *, image: bytes) -> ModerationResult:
         # omni-moderation classifies pictures given as an image_url part (a data: URL here).
-        image = request.image
         _, _, mime_type = _reference_file(image)
         url = f"data:{mime_type};base64,{base64.b64encode(image).decode()}"
         return self._moderation(

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, prompts
-from .base import ChatAnswer, ChatPrompt, Operation, ScenesRequest, Usage
+from .base import ChatPrompt, Operation, ScenesRequest, ScenesResult, Usage
 from .privacy import Cast
 
 PROMPT_VERSION = "scenes/v1"
@@ -88,11 +88,11 @@ def messages(*, content: str, count: int) -> ChatPrompt:
     )
 
 
-def parse(answer: ChatAnswer) -> list[dict]:
+def parse(answer: ScenesResult) -> list[dict]:
     """The scenes the model answered that have a description ({description, anchor, mood})."""
-    found = answer.data.get("scenes")
-    found = found if isinstance(found, list) else []
-    return [s for s in found if isinstance(s, dict) and str(s.get("description", "")).strip()]
+    return [
+        s for s in answer.scenes if isinstance(s, dict) and str(s.get("description", "")).strip()
+    ]
 
 
 def scenes_extract(

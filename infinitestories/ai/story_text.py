@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, moderation, prompts
-from .base import ChatAnswer, ChatPrompt, HeroBrief, OccasionBrief, Operation, StoryRequest, Usage
+from .base import ChatPrompt, HeroBrief, OccasionBrief, Operation, StoryRequest, StoryResult, Usage
 from .errors import GeneratedContentFlagged
 from .privacy import Cast
 
@@ -95,10 +95,9 @@ def messages(
     )
 
 
-def parse(answer: ChatAnswer) -> tuple[str, str]:
-    """The title and text the model answered (stripped; empty when missing)."""
-    title = str(answer.data.get("title", "")).strip().strip('"#* ')
-    return title, str(answer.data.get("content", "")).strip()
+def parse(answer: StoryResult) -> tuple[str, str]:
+    """The title and text the model answered, stripped of the decoration models add."""
+    return answer.title.strip().strip('"#* '), answer.content.strip()
 
 
 def story_write(

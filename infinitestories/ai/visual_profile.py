@@ -9,7 +9,7 @@ the real name wherever the model used it.
 from collections.abc import Iterable
 
 from . import chain, prompts
-from .base import ChatAnswer, ChatPrompt, HeroBrief, Operation, Usage, VisualProfileRequest
+from .base import ChatPrompt, HeroBrief, Operation, Usage, VisualProfileRequest, VisualProfileResult
 from .privacy import Cast
 
 PROMPT_VERSION = "visual_profile/v1"
@@ -72,12 +72,12 @@ def messages(*, hero: HeroBrief, avatar_prompt: str) -> ChatPrompt:
     )
 
 
-def parse(answer: ChatAnswer, *, reveal=str) -> dict:
+def parse(answer: VisualProfileResult, *, reveal=str) -> dict:
     """The profile's fields from the model's answer: texts, and lists of at most ten short
     texts, each passed through `reveal` (the hero's name put back)."""
     profile: dict = {}
     for name in FIELDS:
-        value = answer.data.get(name)
+        value = answer.profile.get(name)
         if name in LIST_FIELDS:
             profile[name] = [reveal(str(v)) for v in value][:10] if isinstance(value, list) else []
         else:

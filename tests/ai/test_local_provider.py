@@ -5,7 +5,6 @@ from PIL import Image
 
 from infinitestories.ai import chain, speech, story_text
 from infinitestories.ai.audio_files import mp3_duration, mp3_join, silent_mp3
-from infinitestories.ai.base import ImageRequest
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
 from tests.heroes.factories import HeroFactory
 from usage.models import UsageMetric
@@ -47,7 +46,7 @@ def test_local_narration_length_follows_word_count():
 
 def test_local_pictures_are_real_pngs_that_differ_per_scene():
     provider = chain.get_provider("local")
-    first = provider.draw(ImageRequest(prompt="a garden")).image
-    second = provider.draw(ImageRequest(prompt="a beach")).image
+    first = provider.draw(prompt="a garden").image
+    second = provider.draw(prompt="a beach").image
     assert Image.open(io.BytesIO(first)).format == "PNG"
     assert first != second
