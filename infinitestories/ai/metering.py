@@ -24,7 +24,7 @@ from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 
 logger = logging.getLogger(__name__)
 
-OUTBOX_KEY = "ai:usage:outbox"
+OUTBOX_KEY = "ai:usage:outbox"  # under REDIS_KEY_PREFIX, as the cache's keys
 # At most this many kept rows are written after one successful write (the rest by the next).
 DRAIN_BATCH = 100
 
@@ -50,23 +50,28 @@ def _redis(url: str):
     return Redis.from_url(url, **settings.REDIS_CLIENT_OPTIONS)
 
 
+def _key() -> str:
+    prefix = getattr(settings, "REDIS_KEY_PREFIX", "")
+    return f"{prefix}:{OUTBOX_KEY}" if prefix else OUTBOX_KEY
+
+
 def _outbox_push(entry: str) -> None:
     if settings.REDIS_URL:
-        _redis(settings.REDIS_URL).rpush(OUTBOX_KEY, entry)
+        _redis(settings.REDIS_URL).rpush(_key(), entry)
     else:
         _local_outbox.append(entry)
 
 
 def _outbox_pop() -> str | None:
     if settings.REDIS_URL:
-        entry = _redis(settings.REDIS_URL).lpop(OUTBOX_KEY)
+        entry = _redis(settings.REDIS_URL).lpop(_key())
         return entry.decode() if isinstance(entry, bytes) else entry
     return _local_outbox.pop(0) if _local_outbox else None
 
 
 def outbox_size() -> int:
     if settings.REDIS_URL:
-        return int(_redis(settings.REDIS_URL).llen(OUTBOX_KEY))
+        return int(_redis(settings.REDIS_URL).llen(_key()))
     return len(_local_outbox)
 
 

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 
 from infinitestories.ai import chain, metering, moderation, speech, story_text
+from infinitestories.ai.base import Capability
 from infinitestories.ai.errors import ContentRefused, TransientProviderError
 from tests.fakes.redis_faults import redis_down  # noqa: F401
 from tests.heroes.factories import HeroFactory
@@ -22,7 +23,7 @@ TEXT = "The little fox found a lantern. It glowed softly all night long. " * 6
 
 @pytest.fixture(autouse=True)
 def _empty_outbox():
-    # Redis's outbox is emptied with the cache (tests/conftest.py); the in-process one here.
+    # Redis's outbox is emptied with the cache's keys (tests/conftest.py); the in-process one here.
     metering._local_outbox.clear()
     yield
     metering._local_outbox.clear()
@@ -82,7 +83,7 @@ def test_a_story_whose_chat_call_failed_or_timed_out_costs_nothing(
     with pytest.raises(TransientProviderError):
         write_a_story(ctx, user)
     openai_provider.delay["/v1/chat/completions"] = 3
-    cache.clear()  # the first failure's cool-down: OpenAI is asked again
+    cache.delete(chain._cooldown_key("openai", Capability.WRITE_STORY))  # asked again
     with pytest.raises(TransientProviderError):
         write_a_story(ctx, user)
 
