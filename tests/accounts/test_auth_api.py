@@ -38,7 +38,18 @@ def test_signup_answers_201_with_user_and_usable_session(client):
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"user", "session"}
-    assert set(body["user"]) == {"id", "email", "name"}
+    # the same user as login answers: the app shows the plan and the month's stories at once
+    assert set(body["user"]) == {
+        "id",
+        "email",
+        "name",
+        "subscriptionTier",
+        "monthlyStoriesUsed",
+        "monthlyStoriesLimit",
+    }
+    assert body["user"]["subscriptionTier"] == "free"
+    assert body["user"]["monthlyStoriesUsed"] == 0
+    assert body["user"]["monthlyStoriesLimit"] > 0
     assert body["user"]["email"] == "test@example.com"
     assert body["user"]["name"] == "Test User"
     assert body["user"]["id"].startswith("user_")

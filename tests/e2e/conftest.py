@@ -110,8 +110,13 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
     importlib.import_module("usage.migrations.0005_seed_speech_prices").seed(apps, None)
 
+    # The run's own queues (REDIS_KEY_PREFIX, which the workers inherit): never another's.
     broker = redis.Redis.from_url(django_settings.REDIS_URL)
-    broker.delete("high", "normal", "low", "unacked", "unacked_index")
+    queues = [
+        f"{django_settings.REDIS_KEY_PREFIX}:{name}"
+        for name in ("high", "normal", "low", "unacked", "unacked_index")
+    ]
+    broker.delete(*queues)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     env = {
@@ -151,7 +156,7 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     for worker in workers:
         worker.stop()
     celery_app.conf.task_always_eager = eager
-    broker.delete("high", "normal", "low")
+    broker.delete(*queues)
 
 
 def bucket_keys(s3, prefix: str = "") -> list[str]:
