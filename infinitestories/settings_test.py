@@ -23,7 +23,7 @@ os.environ.setdefault("REDIS_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("ADMIN_2FA", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 # Tasks run in the test's own process unless a test starts real workers.
 CELERY_TASK_ALWAYS_EAGER = True
