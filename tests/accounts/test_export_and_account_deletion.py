@@ -8,7 +8,7 @@ from media import selectors as media_selectors
 from media import services as media_services
 from media.models import FileUpload
 from stories.models import CustomStoryEvent, Story, StoryIllustration
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.heroes.factories import HeroFactory, HeroVisualProfileFactory
 from tests.stories.factories import (
     CustomStoryEventFactory,

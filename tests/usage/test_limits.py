@@ -5,8 +5,9 @@ import pytest
 
 from stories.models import GenerationJob, Story, StoryIllustration
 from tests.admin_urls import admin_url
+from tests.helpers import post_story
 from tests.stories.factories import StoryFactory
-from tests.usage.factories import post_story, put_on_plan, set_quota
+from tests.usage.factories import put_on_plan, set_quota
 from usage.models import Plan, UsageMetric
 from usage.selectors import seconds_until_next_month
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 from tests.heroes.factories import HeroFactory
 
 

@@ -11,17 +11,7 @@ from accounts.models import User
 from infinitestories.api import ratelimit
 from infinitestories.ids import new_id
 from tests.accounts.factories import UserFactory
-
-SIGNUP = {"email": "test@example.com", "password": "SecurePass123!", "name": "Test User"}
-
-
-def assert_envelope(response, status, code):
-    assert response.status_code == status
-    body = response.json()
-    assert set(body) == {"error", "code", "details"}
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
+from tests.helpers import SIGNUP, assert_envelope
 
 
 def test_malformed_json_gets_400_in_the_envelope(client):
@@ -79,7 +69,7 @@ def test_trailing_slash_is_optional(client):
     assert client.post("/api/auth/signup/", SIGNUP, format="json").status_code == 201
 
 
-@pytest.mark.urls("tests.api.urls")
+@pytest.mark.urls("tests.infinitestories.api.urls")
 def test_unhandled_error_is_a_500_envelope_without_traceback(auth_client):
     response = auth_client.get("/api/test/explode")
 
@@ -89,7 +79,7 @@ def test_unhandled_error_is_a_500_envelope_without_traceback(auth_client):
     assert body["details"] == {}
 
 
-@pytest.mark.urls("tests.api.urls")
+@pytest.mark.urls("tests.infinitestories.api.urls")
 def test_pagination_block_and_bounds(auth_client):
     UserFactory.create_batch(59)  # 60 with the signed-in user
     emails = sorted(User.objects.values_list("email", flat=True))
@@ -103,7 +93,7 @@ def test_pagination_block_and_bounds(auth_client):
     assert page["pagination"] == {"total": 60, "limit": 10, "offset": 55}
 
 
-@pytest.mark.urls("tests.api.urls")
+@pytest.mark.urls("tests.infinitestories.api.urls")
 @pytest.mark.parametrize("query", ["limit=101", "limit=0", "limit=abc", "offset=-1"])
 def test_bad_pagination_parameters_get_400(auth_client, query):
     body = assert_envelope(auth_client.get(f"/api/test/emails?{query}"), 400, "VALIDATION_ERROR")
