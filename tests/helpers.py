@@ -64,3 +64,15 @@ def client_for(user) -> APIClient:
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return api
+
+
+def saved_file(category: str, extension: str = "png", content: bytes = b"bytes") -> str:
+    """A file stored through media's own service, as a finished upload or job leaves one: its key."""
+    from media.services import media_save
+
+    content_type = {"png": "image/png", "mp3": "audio/mpeg"}.get(
+        extension, "application/octet-stream"
+    )
+    return media_save(
+        category=category, content=content, extension=extension, content_type=content_type
+    )
