@@ -1,6 +1,7 @@
 """Small helpers shared by test modules (one copy each; fixtures live in tests/conftest.py)."""
 
 import json
+import time
 
 from rest_framework.test import APIClient
 
@@ -76,3 +77,15 @@ def saved_file(category: str, extension: str = "png", content: bytes = b"bytes")
     return media_save(
         category=category, content=content, extension=extension, content_type=content_type
     )
+
+
+def wait_for(condition, *, timeout: float = 60.0, every: float = 0.2, message: str = ""):
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
+        time.sleep(every)

@@ -350,7 +350,7 @@ def test_two_parallel_picture_requests_cannot_both_pass_the_pictures_per_story_c
     from django.db import connection
 
     from stories import tasks
-    from tests.conftest import client_for
+    from tests.helpers import client_for
     from tests.stories.factories import StoryIllustrationFactory
 
     # given a story with one picture, on a plan of three pictures a story, its jobs left queued
