@@ -7,10 +7,10 @@ SDK's own retries) is skipped for that capability for AI_PROVIDER_COOLDOWN secon
 in the shared cache so every web and worker process skips it, and the next one answers: a
 picture's 500 does not move narration to another vendor.
 
-Each attempt is metered through the usage sink that AI_USAGE_SINK names (the usage app's
-recorder; the AI layer knows no domain app): an answer with the units the vendor billed, a
+Each attempt is metered through the usage sink the usage app registers at start (metering;
+the AI layer knows no domain app): an answer with the units the vendor billed, a
 failure with what it billed (a chat answer that refused or did not parse), and a failure the
-vendor did not bill (5xx, refused, unreachable, timed out) with none, so it costs nothing. A row
+vendor did not bill (an error status, unreachable, timed out before answering) with none, so it costs nothing. A row
 the database cannot take is kept in an outbox (`metering`) and written later: a paid call is
 never lost from the usage log, and its result is used all the same.
 """

@@ -27,7 +27,6 @@ from .base import (
     Operation,
     SpeechRequest,
     TranscriptionRequest,
-    Usage,
 )
 from .errors import ProviderError, TransientProviderError
 
@@ -44,19 +43,6 @@ TTS_INPUT_LIMIT = DEFAULT_SPEECH_INPUT_LIMIT
 VOICES = ["nova", "echo", "alloy", "fable", "onyx", "shimmer", "coral"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…»\"”])\s+|\n{2,}")
-
-
-def expected_units(*, text: str) -> Usage:
-    """The characters narrating `text` is billed for (speech is priced per character)."""
-    return Usage(unit="characters", input_units=len(text))
-
-
-def expected_transcription_units(*, text: str) -> Usage:
-    """The seconds of audio a transcription of `text`'s narration is billed for (at the calm
-    pace), for the vendors whose narration needs one for read-along timings."""
-    return Usage(
-        unit="seconds", input_units=math.ceil(len(text.split()) * NARRATION_SECONDS_PER_WORD)
-    )
 
 
 def split_text(text: str, *, limit: int = TTS_INPUT_LIMIT) -> list[str]:
