@@ -13,6 +13,7 @@ Each answer carries what metering needs: the model that answered and the units u
 counted by us (characters, images).
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -348,7 +349,7 @@ Request = (
 )
 
 
-class Provider:
+class Provider(ABC):
     """What every vendor implements: one method per capability it has (`capabilities`). The
     others refuse, permanently: the chain never asks a provider for what it cannot do."""
 
@@ -359,9 +360,9 @@ class Provider:
     speech_timings: str = ""
     input_limit: int = DEFAULT_SPEECH_INPUT_LIMIT
 
+    @abstractmethod
     def model_for(self, capability: Capability) -> str:
         """The model a capability uses (metered on failures too, when no answer names it)."""
-        raise NotImplementedError
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
