@@ -28,7 +28,9 @@ from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from . import metering
 from .base import Capability, Provider, Request, Usage
-from .deadline import time_budget, time_left
+
+# time_budget is used from here by the web middleware (infinitestories.api.middleware).
+from .deadline import time_budget, time_left  # noqa: F401
 from .errors import PermanentProviderError, ProviderError, TransientProviderError
 from .privacy import safety_identifier
 
@@ -53,9 +55,6 @@ class CallContext:
     def safety_identifier(self) -> str:
         """What vendors know the user by: a keyed hash, never the e-mail or the id."""
         return safety_identifier(self.user_id)
-
-
-__all__ = ["time_budget", "time_left"]  # here for the callers that know them from the chain
 
 
 @cache

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
+from django.db import connection
 
 from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 
@@ -83,10 +84,18 @@ def usage_write(row: dict) -> None:
     except INFRASTRUCTURE_ERRORS as exc:
         _keep(row, exc)
         return
+    if _in_a_transaction():
+        # Rows taken from the outbox into a transaction that rolls back would be lost.
+        return
     try:
         outbox_drain()
     except INFRASTRUCTURE_ERRORS as exc:
         logger.warning("Usage outbox not drained (%s); the next write tries again", exc)
+
+
+def _in_a_transaction() -> bool:
+    """Inside a caller's atomic block (a test case's own blocks aside, as Django's `durable`)."""
+    return any(not block._from_testcase for block in connection.atomic_blocks)
 
 
 def _keep(row: dict, exc: Exception) -> None:

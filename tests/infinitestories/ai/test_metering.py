@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from infinitestories.ai import chain, metering, moderation, speech, story_text
 from infinitestories.ai.base import Capability
@@ -131,6 +131,27 @@ def test_a_paid_story_survives_a_database_blip_and_its_cost_is_recorded_later(
     spent = SpendCounter.objects.get(scope=str(ctx.user_id), period="day").spent
     assert spent == sum(r.cost for r in rows)
     assert len(openai_provider.calls("/v1/chat/completions")) == 1
+
+
+def test_rows_kept_in_the_outbox_are_not_written_inside_a_transaction_that_may_roll_back(
+    openai_provider, ctx
+):
+    with usage_table_down():
+        moderation.moderation_check(ctx=ctx, text="First.")
+    assert metering.outbox_size() == 1
+
+    # a call metered inside a caller's transaction leaves the kept row in the outbox
+    with pytest.raises(RuntimeError), transaction.atomic():
+        moderation.moderation_check(ctx=ctx, text="Second.")
+        assert metering.outbox_size() == 1
+        raise RuntimeError("the caller's transaction fails")
+    assert metering.outbox_size() == 1
+
+    # so its rollback cannot take the kept row: the next call outside any transaction writes it
+    moderation.moderation_check(ctx=ctx, text="Third.")
+    assert metering.outbox_size() == 0
+    # the first call's and the third's (the second's row was written in the rolled-back one)
+    assert UsageMetric.objects.count() == 2
 
 
 def test_a_narration_made_in_threads_survives_a_database_blip(openai_provider, ctx):
