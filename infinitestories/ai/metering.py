@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 
@@ -111,18 +111,34 @@ def _keep(row: dict, exc: Exception) -> None:
 
 
 def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
-    """Write up to `limit` kept rows; the number written. A row that fails again goes back."""
+    """Write up to `limit` kept rows; the number written. A row that fails for the
+    infrastructure again goes back; one that can never be written is not kept forever (it would
+    stop every drain after it): see `_write_kept`."""
     written = 0
     while written < limit and outbox_size():
         entry = _outbox_pop()
         if entry is None:
             break
         try:
-            _sink()(**json.loads(entry))
+            _write_kept(json.loads(entry))
         except INFRASTRUCTURE_ERRORS:
             _outbox_push(entry)
             raise
+        except Exception:
+            logger.exception("Usage row from the outbox cannot be written; dropped: %s", entry)
+            continue
         written += 1
     if written:
         logger.info("Wrote %d usage rows kept in the outbox", written)
     return written
+
+
+def _write_kept(row: dict) -> None:
+    """A kept row whose user is gone meanwhile (the account was deleted) is written without
+    it, as the deletion keeps every other usage row of the account: anonymised."""
+    try:
+        _sink()(**row)
+    except IntegrityError:
+        if not row.get("user_id"):
+            raise
+        _sink()(**{**row, "user_id": None})

@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 
 from infinitestories.ai import chain, metering, moderation, speech, story_text
 from infinitestories.ai.base import Capability
 from infinitestories.ai.errors import ContentRefused, TransientProviderError
+from tests.accounts.factories import UserFactory
 from tests.fakes.redis_faults import redis_down  # noqa: F401
 from tests.heroes.factories import HeroFactory
 from usage.models import SpendCounter, UsageMetric
@@ -152,6 +154,23 @@ def test_rows_kept_in_the_outbox_are_not_written_inside_a_transaction_that_may_r
     assert metering.outbox_size() == 0
     # the first call's and the third's (the second's row was written in the rolled-back one)
     assert UsageMetric.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in a worker: the constraint is checked
+def test_a_kept_row_of_an_account_deleted_meanwhile_is_written_anonymised(openai_provider, ctx):
+    with usage_table_down():
+        moderation.moderation_check(ctx=ctx, text="Kept while the database is down.")
+    get_user_model().objects.filter(pk=ctx.user_id).delete()
+
+    other = UserFactory()
+    moderation.moderation_check(
+        ctx=ctx.but(user_id=str(other.pk)), text="Metered when the database is back."
+    )
+
+    assert metering.outbox_size() == 0
+    assert sorted(UsageMetric.objects.values_list("user_id", flat=True), key=str) == sorted(
+        [None, other.pk], key=str
+    )
 
 
 def test_a_narration_made_in_threads_survives_a_database_blip(openai_provider, ctx):
