@@ -8,13 +8,15 @@ imports no domain app itself.
 A vendor call that was paid for cannot be had again for free, and neither can the row that
 records its cost: a write that still fails after the short in-place retries (a database blip
 longer than about two seconds) is kept in the outbox, a Redis list (a list in this process when
-there is no Redis: development), and written by the next write that succeeds, in whichever
-process makes it. The row is never dropped silently: with the outbox unreachable too it is
+there is no Redis: development), and written after a later write that succeeds, in whichever
+process makes it (a process looks at the outbox at most every OUTBOX_CHECK_SECONDS, at once
+when it kept a row itself). The row is never dropped silently: with the outbox unreachable too it is
 logged whole (ids and units, no names) at ERROR, the last record of it.
 """
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from functools import cache
 
@@ -29,8 +31,13 @@ OUTBOX_KEY = "ai:usage:outbox"  # under REDIS_KEY_PREFIX, as the cache's keys
 # At most this many kept rows are written after one successful write (the rest by the next).
 DRAIN_BATCH = 100
 
+# A process looks at the outbox after a successful write at most this often (seconds), at once
+# when it kept a row itself: rows kept by others wait at most this long after the next write.
+OUTBOX_CHECK_SECONDS = 10.0
+
 _sinks: list[Callable[..., object]] = []
 _local_outbox: list[str] = []
+_next_check = [0.0]  # time.monotonic() of this process's next look at the outbox
 
 
 def usage_sink_register(sink: Callable[..., object]) -> None:
@@ -84,12 +91,15 @@ def usage_write(row: dict) -> None:
     except INFRASTRUCTURE_ERRORS as exc:
         _keep(row, exc)
         return
-    if _in_a_transaction():
+    if _in_a_transaction() or time.monotonic() < _next_check[0]:
         # Rows taken from the outbox into a transaction that rolls back would be lost.
         return
+    _next_check[0] = time.monotonic() + OUTBOX_CHECK_SECONDS
     try:
-        outbox_drain()
+        if outbox_drain() == DRAIN_BATCH:
+            _next_check[0] = 0.0  # more may wait
     except INFRASTRUCTURE_ERRORS as exc:
+        _next_check[0] = 0.0
         logger.warning("Usage outbox not drained (%s); the next write tries again", exc)
 
 
@@ -100,6 +110,7 @@ def _in_a_transaction() -> bool:
 
 def _keep(row: dict, exc: Exception) -> None:
     entry = json.dumps(row, sort_keys=True)
+    _next_check[0] = 0.0  # the next successful write drains it
     try:
         _outbox_push(entry)
     except INFRASTRUCTURE_ERRORS as outbox_exc:
