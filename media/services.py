@@ -18,7 +18,13 @@ from PIL import Image, UnidentifiedImageError
 from infinitestories.ai.base import Operation
 from infinitestories.ai.chain import CallContext
 from infinitestories.ai.moderation import family_picture_check
-from infinitestories.api.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, ApplicationError
+from infinitestories.api.errors import (
+    PAYLOAD_TOO_LARGE,
+    SERVICE_RETRY_AFTER,
+    SERVICE_UNAVAILABLE,
+    VALIDATION_ERROR,
+    ApplicationError,
+)
 
 from .errors import (
     INVALID_IMAGE,
@@ -29,7 +35,13 @@ from .errors import (
     UPLOAD_TOO_LARGE,
 )
 from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload, PendingDeletion
-from .pictures import PictureError, picture_clean, picture_metadata
+from .pictures import (
+    PictureError,
+    PicturesBusy,
+    picture_clean,
+    picture_decode_slot,
+    picture_metadata,
+)
 from .selectors import media_exists, media_read, media_size
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
@@ -273,12 +285,7 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
         )
     content = media_read(key=storage_key)
     _check_image(content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category])
-    try:
-        picture = picture_clean(content)
-    except PictureError as exc:
-        raise ApplicationError(
-            INVALID_IMAGE, str(exc), details={"storageKey": _("Not a picture we can use.")}
-        ) from None
+    picture = upload_picture_clean(content)
     family_picture_check(
         ctx=CallContext(operation=Operation.MODERATION, user_id=user.pk),
         image=picture.content,
@@ -293,6 +300,26 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
     FileUpload.objects.filter(pk=upload.pk).update(entity_id=entity_id)
     media_delete_on_commit(keys=[storage_key])
     return key
+
+
+def upload_picture_clean(content: bytes):
+    """An uploaded picture cleaned (media.pictures), in one of the process's decoding slots: a
+    family sending many large pictures at once gets 503 for those over the limit instead of
+    taking the web worker's memory (PICTURE_DECODE_CONCURRENCY x MAX_PIXELS decoded)."""
+    try:
+        with picture_decode_slot():
+            return picture_clean(content)
+    except PicturesBusy:
+        raise ApplicationError(
+            SERVICE_UNAVAILABLE,
+            _("Many pictures are being checked right now. Please try again in a moment."),
+            status=503,
+            headers={"Retry-After": SERVICE_RETRY_AFTER},
+        ) from None
+    except PictureError as exc:
+        raise ApplicationError(
+            INVALID_IMAGE, str(exc), details={"storageKey": _("Not a picture we can use.")}
+        ) from None
 
 
 def _check_image(*, content: bytes, mime_type: str, max_size: int) -> None:
