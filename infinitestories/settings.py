@@ -324,6 +324,11 @@ R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 MEDIA_URL_EXPIRY = timedelta(hours=1)
 # A file deletion not confirmed this long after its message was sent is sent again (seconds).
 MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
+# Uploaded pictures one process decodes at once (media.pictures; ~64 MB each at most).
+PICTURE_DECODE_CONCURRENCY = env.int("PICTURE_DECODE_CONCURRENCY", default=2)
+# A stored file nothing references is deleted by the reconciliation once it is this old
+# (seconds), and a pending file record (written before its upload) is settled after this long.
+MEDIA_RECONCILE_GRACE = env.int("MEDIA_RECONCILE_GRACE", default=24 * 3600)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -380,6 +385,15 @@ USE_TZ = True
 # --- Health ----------------------------------------------------------------------------------
 # /api/health waits this long (seconds) for a Celery worker to answer its ping.
 HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
+# /api/health/deep runs the storage and worker checks for a caller sending this in the
+# X-Health-Token header (or a staff session); empty: staff only. A beat job runs them every minute
+# and /api/health reads the last result from the cache.
+HEALTH_DEEP_TOKEN = env.str("HEALTH_DEEP_TOKEN", default="")
+# /api/health reuses its database and Redis results this long (seconds), per process.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
+# The storage and worker results /api/health reports are at most this old (seconds); older, one
+# caller (a lock across the fleet) runs the deep check again.
+HEALTH_DEEP_MAX_AGE = env.int("HEALTH_DEEP_MAX_AGE", default=180)
 
 # --- Logs, request ids, error reports ----------------------------------------------------------
 # One JSON object per line with the request id, user id, task id and job id bound to it
@@ -438,6 +452,13 @@ AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=1)
 # .time_budget), so a slow vendor ends the request with 503 AI_UNAVAILABLE, its Idempotency-Key
 # released, instead of a thread held past the point where the client gave up.
 WEB_TIMEOUT = env.int("WEB_TIMEOUT", default=150)
+# In-request AI work (a story written while the app waits, an avatar, moderation of an edit):
+# how many requests may wait on a vendor at once, per account, per web process and in all.
+# Over a cap the request is answered at once (429 per account, 503 otherwise), so a slow vendor
+# cannot hold every web thread (infinitestories.ai.inflight).
+AI_INFLIGHT_PER_USER = env.int("AI_INFLIGHT_PER_USER", default=2)
+AI_INFLIGHT_PER_PROCESS = env.int("AI_INFLIGHT_PER_PROCESS", default=8)
+AI_INFLIGHT_GLOBAL = env.int("AI_INFLIGHT_GLOBAL", default=32)
 if AI_REQUEST_TIMEOUT * (AI_MAX_RETRIES + 1) >= WEB_TIMEOUT:
     raise ImproperlyConfigured(
         "AI_REQUEST_TIMEOUT x (AI_MAX_RETRIES + 1) must stay under WEB_TIMEOUT: "
