@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
-from . import metering
+from . import inflight, metering
 from .base import Capability, Provider, Request, Usage
 
 # time_budget is used from here by the web middleware (infinitestories.api.middleware).
@@ -198,6 +198,8 @@ def call(
         raise PermanentProviderError(
             f"No configured AI provider can {capability.value}.", operation=ctx.operation
         )
+    # In a web request: a place among the in-request AI calls, or AIBusy at once.
+    inflight.admit(user_id=ctx.user_id)
     last_error: TransientProviderError | None = None
     for name in usable(names, capability):
         left = time_left()

@@ -35,6 +35,16 @@ class TransientProviderError(ProviderError):
     """Timeouts, 429, 5xx, connection errors: worth retrying later or on another provider."""
 
 
+class AIBusy(TransientProviderError):
+    """No place for in-request AI work right now (infinitestories.ai.inflight): `scope` "user"
+    when the account has as many requests waiting on a vendor as it may, "service" when the
+    web process or the whole service has. Nothing was sent or charged."""
+
+    def __init__(self, *, scope: str):
+        super().__init__(f"Too much AI work in flight ({scope}).", operation="")
+        self.scope = scope
+
+
 class PermanentProviderError(ProviderError):
     """400, 401, 403, 404, malformed answers: retrying the same request cannot help."""
 

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 
 from infinitestories.ai.base import Operation
 from infinitestories.ai.errors import (
+    AIBusy,
     AIError,
     FamilyTextFlagged,
     GeneratedContentFlagged,
@@ -125,6 +126,8 @@ def ai_error_answer(exc: AIError) -> ApplicationError:
         return ApplicationError(
             CONTENT_REJECTED, exc.message, status=400, details={"field": ",".join(exc.fields)}
         )
+    if isinstance(exc, AIBusy):
+        return _ai_busy(exc)
     if isinstance(exc, TransientProviderError):
         return ApplicationError(AI_UNAVAILABLE, _AI_UNAVAILABLE, status=503)
     if isinstance(exc, GeneratedContentFlagged):
@@ -132,6 +135,27 @@ def ai_error_answer(exc: AIError) -> ApplicationError:
     logger.warning("AI %s failed permanently: %s", exc.operation or "call", exc)
     message = _AI_FAILED_MESSAGES.get(exc.operation, _AI_FAILED_DEFAULT)
     return ApplicationError(AI_FAILED, message, status=502)
+
+
+# The same words as every rate limit (ratelimit.TOO_MANY_REQUESTS).
+_TOO_MANY_AT_ONCE = gettext_lazy("Too many requests. Please wait a little and try again.")
+# What to wait before trying again when in-request AI work is full (seconds).
+AI_BUSY_RETRY_AFTER = "10"
+
+
+def _ai_busy(exc: AIBusy) -> ApplicationError:
+    """The account has as many requests waiting on a vendor as it may (429), or the service
+    has (503): answered at once, nothing charged."""
+    headers = {"Retry-After": AI_BUSY_RETRY_AFTER}
+    if exc.scope == "user":
+        return ApplicationError(
+            RATE_LIMITED,
+            _TOO_MANY_AT_ONCE,
+            status=429,
+            details={"limit": "ai_in_flight", "retryAfter": int(AI_BUSY_RETRY_AFTER)},
+            headers=headers,
+        )
+    return ApplicationError(AI_UNAVAILABLE, _AI_UNAVAILABLE, status=503, headers=headers)
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:

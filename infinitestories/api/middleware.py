@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from infinitestories.ai import chain
+from infinitestories.ai import chain, inflight
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .errors import NOT_FOUND, NOT_FOUND_MESSAGE, json_error, service_unavailable
@@ -122,10 +122,14 @@ AI_SHARE_OF_WEB_TIMEOUT = 0.9
 def ai_time_budget(get_response):
     """Stories and avatars are made inside the request: their AI calls share WEB_TIMEOUT, so a
     slow vendor ends the request with 503 AI_UNAVAILABLE (its Idempotency-Key released at once)
-    instead of holding a web thread after the client has given up."""
+    instead of holding a web thread after the client has given up. Their places among the
+    in-request AI calls (infinitestories.ai.inflight) are given back when the request ends."""
 
     def middleware(request):
-        with chain.time_budget(settings.WEB_TIMEOUT * AI_SHARE_OF_WEB_TIMEOUT):
+        with (
+            inflight.request_scope(),
+            chain.time_budget(settings.WEB_TIMEOUT * AI_SHARE_OF_WEB_TIMEOUT),
+        ):
             return get_response(request)
 
     return middleware

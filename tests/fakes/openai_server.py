@@ -77,6 +77,9 @@ class FakeOpenAI:
     requests: list[Recorded] = field(default_factory=list)
     faults: dict[str, Fault] = field(default_factory=dict)
     delay: dict[str, float] = field(default_factory=dict)
+    # `hold[path] = threading.Event()`: requests to that path wait until the event is set (a
+    # vendor slow for as long as a test needs, without sleeping on a clock).
+    hold: dict[str, threading.Event] = field(default_factory=dict)
     # Overrides: the story the chat model writes ({"title", "content"}), extra paragraphs.
     story: dict | None = None
     story_paragraphs: int | None = None
@@ -246,6 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         for prefix, seconds in self.fake.delay.items():
             if path.startswith(prefix):
                 time.sleep(seconds)
+        for prefix, gate in list(self.fake.hold.items()):
+            if path.startswith(prefix):
+                gate.wait(60)
         fault = self.fake._fault_for(path)
         if fault is not None:
             recorded.status = fault.status
