@@ -21,6 +21,8 @@ os.environ.setdefault("REDIS_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 # Admin tests sign staff in with force_login; tests/accounts/test_admin_security.py turns the
 # production default (two-factor on) back on and signs in with a real TOTP code.
 os.environ.setdefault("ADMIN_2FA", "false")
+# /api/health checks the database and Redis afresh on each call (tests break them in between).
+os.environ.setdefault("HEALTH_CACHE_SECONDS", "0")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
 
 from .settings import *  # noqa: F403

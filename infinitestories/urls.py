@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from infinitestories.admin import StaffAdminSite
 from infinitestories.api.errors import handler404 as api_not_found
-from infinitestories.api.health import HealthView, ReadyView
+from infinitestories.api.health import DeepHealthView, HealthView, ReadyView
 
 # The admin: branded, without a "View site" link (the service has no public site) and without
 # the sections nothing here uses (sites: one, set by a migration; no social sign-in).
@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health", HealthView.as_view(), name="health"),
     path("api/health/ready", ReadyView.as_view(), name="health-ready"),
+    path("api/health/deep", DeepHealthView.as_view(), name="health-deep"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),

@@ -31,6 +31,8 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox.
     "email_send": ("5/h", "ip"),
     "api": ("100/m", "user"),
+    # Anonymous health checks (monitoring calls once a minute): a flood is refused cheaply.
+    "health": ("30/m", "ip"),
     "hero_create": ("10/m", "user"),
     "hero_update": ("20/m", "user"),
     "delete": ("10/m", "user"),
