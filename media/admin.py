@@ -3,7 +3,7 @@ from django.utils.html import format_html
 
 from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 
-from .models import FileUpload
+from .models import FileUpload, PendingFile, ReconciliationRun
 from .selectors import media_url
 from .services import upload_delete
 
@@ -39,3 +39,28 @@ class FileUploadAdmin(SystemMadeMixin, DeleteThroughServiceMixin, admin.ModelAdm
 
     def delete_with_service(self, obj) -> None:
         upload_delete(upload=obj)
+
+
+@admin.register(PendingFile)
+class PendingFileAdmin(SystemMadeMixin, admin.ModelAdmin):
+    """Files recorded before their upload: settled hourly (media.reconcile). Read only."""
+
+    list_display = ["key", "created_at"]
+    search_fields = ["key"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["key", "created_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(SystemMadeMixin, admin.ModelAdmin):
+    list_display = [
+        "started_at", "finished_at", "listed", "referenced", "young", "deleted",
+        "pending_settled", "pending_deleted",
+    ]  # fmt: skip
+    readonly_fields = list_display
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

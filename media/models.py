@@ -54,6 +54,43 @@ class PendingDeletion(models.Model):
         return self.key
 
 
+class PendingFile(models.Model):
+    """A file about to be written (media_save), recorded before its bytes go to storage.
+
+    The database learns every paid file's key first: a crash or a failed write between the
+    upload and the row that points at the file leaves this record, and the settling job
+    (media_pending_settle) finishes it (the key is referenced: the record goes) or deletes the
+    file with it (nothing points at it) once MEDIA_RECONCILE_GRACE has passed.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ReconciliationRun(models.Model):
+    """One run of the storage reconciliation (media_reconcile): what it listed in storage, what
+    the database references, what was too young to judge and what it deleted. The admin's
+    dashboard shows the last one."""
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    listed = models.PositiveIntegerField(default=0)
+    referenced = models.PositiveIntegerField(default=0)
+    young = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    pending_settled = models.PositiveIntegerField(default=0)
+    pending_deleted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.started_at:%Y-%m-%d %H:%M}"
+
+
 MB = 1024 * 1024
 
 # What each category accepts: MIME type -> file extension of the stored object.

@@ -34,7 +34,14 @@ from .errors import (
     UPLOAD_SIGNATURE_INVALID,
     UPLOAD_TOO_LARGE,
 )
-from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload, PendingDeletion
+from .models import (
+    ALLOWED_TYPES,
+    IMAGE_TYPES,
+    MAX_SIZE,
+    FileUpload,
+    PendingDeletion,
+    PendingFile,
+)
 from .pictures import (
     PictureError,
     PicturesBusy,
@@ -49,8 +56,12 @@ logger = logging.getLogger(__name__)
 
 
 def media_save(*, category: str, content: bytes, extension: str, content_type: str) -> str:
-    """Save bytes under a new random key in `category`'s folder and return the key."""
+    """Save bytes under a new random key in `category`'s folder and return the key (recorded
+    first as a PendingFile: a paid file is never orphaned)."""
     key = key_new(category=category, extension=extension)
+    # The database learns the key before storage has the bytes: a crash from here until the
+    # caller's row points at the file leaves this record, which media.reconcile settles.
+    PendingFile.objects.create(key=key)
     file = ContentFile(content)
     # django-storages' S3 backend reads the Content-Type from here.
     file.content_type = content_type

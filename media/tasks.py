@@ -24,3 +24,19 @@ def uploads_purge_unused_task() -> int:
 def media_deletions_resend_task() -> int:
     """Every few minutes: send again the file deletions whose message was lost."""
     return services.media_deletions_resend()
+
+
+@shared_task
+def media_pending_settle_task() -> list[int]:
+    """Hourly: finish or delete the files recorded before an upload that never completed."""
+    from .reconcile import media_pending_settle
+
+    return list(media_pending_settle())
+
+
+@shared_task
+def media_reconcile_task() -> int:
+    """Daily: delete stored files nothing references after the grace period; returns how many."""
+    from .reconcile import media_reconcile
+
+    return media_reconcile().deleted

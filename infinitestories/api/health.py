@@ -35,7 +35,7 @@ from health_check.contrib.celery import Ping
 from health_check.contrib.redis import Redis
 from redis.exceptions import RedisError
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -277,7 +277,8 @@ class DeepHealthView(APIView):
         ],
         responses={
             200: HealthSerializer,
-            403: _unavailable("FORBIDDEN: neither the token nor a staff account."),
+            401: _unavailable("UNAUTHORIZED: no token and no signed-in account."),
+            403: _unavailable("FORBIDDEN: a wrong token, or an account that is not staff."),
             429: _unavailable("RATE_LIMITED: too many health checks from this network."),
             503: _unavailable("SERVICE_UNAVAILABLE: `error` names what is down."),
         },
@@ -288,7 +289,10 @@ class DeepHealthView(APIView):
         token = settings.HEALTH_DEEP_TOKEN
         given = request.headers.get("X-Health-Token", "")
         allowed = bool(token) and hmac.compare_digest(given.encode(), token.encode())
-        if not allowed and not (request.user and request.user.is_staff):
+        user = request.user
+        if not allowed and not (user and user.is_staff):
+            if not given and not (user and user.is_authenticated):
+                raise NotAuthenticated
             raise PermissionDenied(_("This check needs the operators' token."))
         return _answer(_serving_result() | health_deep_run(), noted=_noted())
 

@@ -20,6 +20,9 @@ def test_every_beat_job_names_a_registered_task():
         "usage.tasks.spend_counters_purge_task",
         "stories.tasks.failed_jobs_purge_task",
         "usage.tasks.moderation_records_purge_task",
+        "infinitestories.api.tasks.health_deep_check_task",
+        "media.tasks.media_reconcile_task",
+        "media.tasks.media_pending_settle_task",
     }
     assert scheduled <= set(app.tasks)
 
