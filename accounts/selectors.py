@@ -5,7 +5,13 @@ from django.utils import timezone
 
 from heroes.models import Hero
 from media.models import FileUpload
-from stories.models import CustomStoryEvent, Story, StoryIllustration
+from stories.models import (
+    CustomStoryEvent,
+    GenerationJob,
+    NarrationTimings,
+    Story,
+    StoryIllustration,
+)
 from usage.selectors import usage_export_rows
 
 from .models import BearerSession, ParentalConsent, User
@@ -43,6 +49,12 @@ def user_storage_keys(*, user: User) -> set[str]:
     )
     keys |= set(CustomStoryEvent.objects.filter(user=user).values_list("pictogram_key", flat=True))
     keys |= set(FileUpload.objects.filter(user=user).values_list("storage_key", flat=True))
+    # Files a job made that no story points at (a narration whose job failed or was replaced).
+    keys |= set(
+        NarrationTimings.objects.filter(story__user=user).values_list("audio_key", flat=True)
+    )
+    made = GenerationJob.objects.filter(user=user).values_list("params__output_key", flat=True)
+    keys |= {key for key in made if isinstance(key, str)}
     keys.discard("")
     return keys
 

@@ -32,9 +32,11 @@ from infinitestories.ai.errors import (
 )
 from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
+from media.reconcile import keys_referenced
+from media.services import media_delete_on_commit
 from usage.services import ai_consent_check, ai_work_may_run, ai_work_settle
 
-from ..models import GenerationJob, Story, StoryIllustration
+from ..models import GenerationJob, NarrationTimings, Story, StoryIllustration
 
 logger = logging.getLogger(__name__)
 
@@ -361,7 +363,17 @@ def failed_jobs_purge() -> int:
     them. Completed jobs stay with their story (their scene positions time the pictures to the
     narration) and go with it."""
     cutoff = timezone.now() - timedelta(days=settings.RETENTION_FAILED_JOB_DAYS)
-    deleted, _ = Job.objects.filter(status=Job.Status.FAILED, updated_at__lt=cutoff).delete()
+    with transaction.atomic():
+        stale = Job.objects.filter(status=Job.Status.FAILED, updated_at__lt=cutoff)
+        # The files the jobs made (a narration saved before the job failed) go with them,
+        # unless a row still points at one (media.reconcile.keys_referenced, after the delete).
+        made = {key for key in stale.values_list("params__output_key", flat=True) if key}
+        # Word timings kept next to such a file, when its story never came to point at it.
+        NarrationTimings.objects.filter(audio_key__in=made).exclude(
+            story__audio_key=F("audio_key")
+        ).delete()
+        deleted, _ = stale.delete()
+        media_delete_on_commit(keys=made - keys_referenced(made))
     return deleted
 
 

@@ -67,20 +67,19 @@ def test_records_are_left_alone_during_the_grace_period(settings):
     assert default_storage.exists(key)
 
 
-def test_a_failed_jobs_narration_goes_after_the_failed_job_purge(
+def test_a_file_only_a_deleted_job_pointed_at_goes_at_the_reconciliation(
     settings, django_capture_on_commit_callbacks
 ):
     key = saved_file("audio", "mp3")
     PendingFile.objects.all().delete()  # settled long ago: only the job pointed at the file
     job = GenerationJobFactory(status=GenerationJob.Status.FAILED, params={"output_key": key})
-    GenerationJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(days=90))
 
     with django_capture_on_commit_callbacks(execute=True):
         before = media_reconcile(now=later(settings))
     assert before.deleted == 0 and before.referenced == 1  # the job still points at it
     assert default_storage.exists(key)
 
-    assert failed_jobs_purge() == 1
+    GenerationJob.objects.filter(pk=job.pk).delete()  # by a path that forgot its files
     with django_capture_on_commit_callbacks(execute=True):
         run = media_reconcile(now=later(settings))
 
@@ -149,3 +148,43 @@ def test_the_reconciliation_lists_the_bucket_on_s3(
     assert (run.listed, run.referenced, run.deleted) == (2, 1, 1)
     assert not default_storage.exists(orphan)
     assert default_storage.exists(referenced)
+
+
+def failed_narration(settings):
+    """A narration saved (and its word timings kept) by a job that then failed, long ago."""
+    from stories.models import NarrationTimings
+
+    settings.RETENTION_FAILED_JOB_DAYS = 30
+    key = saved_file("audio", "mp3")
+    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, params={"output_key": key})
+    NarrationTimings.objects.create(story=job.story, audio_key=key, source="estimated")
+    PendingFile.objects.filter(key=key).delete()  # settled long ago
+    GenerationJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(days=90))
+    return job, key
+
+
+def test_the_failed_job_purge_deletes_the_narration_its_job_made(
+    settings, django_capture_on_commit_callbacks
+):
+    _, key = failed_narration(settings)
+    kept_job, kept_key = failed_narration(settings)
+    kept_job.story.audio_key = kept_key  # this story did come to point at its file
+    kept_job.story.save(update_fields=["audio_key"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert failed_jobs_purge() == 2
+
+    assert not default_storage.exists(key)
+    assert default_storage.exists(kept_key)
+
+
+def test_account_deletion_deletes_the_files_its_jobs_made(django_capture_on_commit_callbacks):
+    from accounts.services import user_account_delete
+
+    key = saved_file("audio", "mp3")
+    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, params={"output_key": key})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_account_delete(user=job.user)
+
+    assert not default_storage.exists(key)
