@@ -311,6 +311,10 @@ R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 MEDIA_URL_EXPIRY = timedelta(hours=1)
 # A file deletion not confirmed this long after its message was sent is sent again (seconds).
 MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
+# What a family may bring in through POST /api/import (narrations and pictures of the heroes,
+# events and stories it still has), in MB: 500 narrated, illustrated stories fit; a bucket
+# filled with anything else does not.
+IMPORT_STORAGE_LIMIT_MB = env.int("IMPORT_STORAGE_LIMIT_MB", default=5120)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
