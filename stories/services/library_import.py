@@ -99,13 +99,16 @@ def import_errors_from_validation(*, detail: Any, data: Any) -> ApplicationError
     problems = _Problems()
     for list_name in LISTS:
         errors = detail.get(list_name)
-        if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
-            if errors is not None:
-                return None
+        if errors is None:
             continue
+        # DRF gives a list's item errors as {index: errors} (or a list with {} for good items).
+        if isinstance(errors, list) and all(isinstance(e, dict) for e in errors):
+            errors = dict(enumerate(errors))
+        if not isinstance(errors, dict) or not all(isinstance(i, int) for i in errors):
+            return None  # about the list itself (too long, not a list): DRF's own answer
         # The request's data as parsed: keys in snake_case already.
         raw = data.get(list_name) if isinstance(data, dict) else None
-        for index, item_errors in enumerate(errors):
+        for index, item_errors in sorted(errors.items()):
             item = raw[index] if isinstance(raw, list) and index < len(raw) else None
             client_id = item.get("client_id") if isinstance(item, dict) else None
             for path, message in _flatten(item_errors):
@@ -119,8 +122,13 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(errors, dict):
         found = []
         for name, nested in errors.items():
-            path = camel(name) if name != "non_field_errors" else ""
-            found += _flatten(nested, f"{prefix}.{path}".strip(".") if path else prefix)
+            if isinstance(name, int):  # an item of a nested list
+                path = f"{prefix}[{name}]"
+            elif name == "non_field_errors":
+                path = prefix
+            else:
+                path = f"{prefix}.{camel(name)}" if prefix else camel(name)
+            found += _flatten(nested, path)
         return found
     if isinstance(errors, list):
         if all(not isinstance(e, dict | list) for e in errors):
