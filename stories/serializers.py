@@ -597,6 +597,7 @@ class StoryImportSerializer(serializers.Serializer):
         choices=sorted(STORY_EVENT_IDS),
         required=False,
         allow_blank=True,
+        allow_null=True,  # as GET /api/user/export writes a story without one
         default="",
         error_messages={"invalid_choice": lazy(_unknown_event_type, str)()},
     )

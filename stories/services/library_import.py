@@ -514,7 +514,7 @@ def _story_write(*, user, item: dict, hero: Hero | None, event: CustomStoryEvent
         title=item["title"],
         content=item["content"],
         language=item["language"],
-        event_type=item["event_type"],
+        event_type=item["event_type"] or "",
         custom_event=event,
         is_favorite=item["is_favorite"],
         listen_count=item["listen_count"],

@@ -459,3 +459,126 @@ def test_another_familys_hero_id_is_unknown(api):
     assert response.status_code == 400
     assert response.json()["details"]["items"][0]["field"] == "heroId"
     assert Story.objects.count() == 0
+
+
+# --- Moving between accounts: our own export comes back in (docs/api-guide.md, "Bring your
+# library": the app downloads each file of the export and uploads it again, then imports)
+
+
+def mime_of(content: bytes) -> str:
+    return Image.MIME[Image.open(io.BytesIO(content)).format]
+
+
+def reupload(api, url: str | None, category: str) -> str | None:
+    if not url:
+        return None
+    content = download(url)
+    mime = "audio/mpeg" if category == "audio" else mime_of(content)
+    return upload(api, content, category=category, mime_type=mime)
+
+
+def batch_from_export(export: dict, api) -> dict:
+    """What the app sends for an export file: each item's old id as its clientId, each file
+    uploaded again to the new account."""
+    event_fields = ("title", "description", "promptSeed", "keywords", "category", "ageRange",
+                    "tone", "pictogramEmoji", "isFavorite", "createdAt")  # fmt: skip
+    heroes = [
+        {
+            "clientId": hero["id"],
+            **{k: hero[k] for k in ("name", "age", "traits", "appearance", "abilities")},
+            "createdAt": hero["createdAt"],
+            **({"avatarStorageKey": key} if (key := reupload(api, hero["avatarUrl"], "avatar")) else {}),
+        }
+        for hero in export["heroes"]
+    ]  # fmt: skip
+    events = [
+        {
+            "clientId": event["id"],
+            **{k: event[k] for k in event_fields},
+            **({"pictogramStorageKey": key}
+               if (key := reupload(api, event["pictogramUrl"], "pictogram")) else {}),
+        }
+        for event in export["customEvents"]
+    ]  # fmt: skip
+    stories = []
+    for story in export["stories"]:
+        item = {
+            "clientId": story["id"],
+            **{k: story[k] for k in ("title", "content", "language", "eventType", "isFavorite",
+                                     "listenCount", "createdAt", "lastListenedAt")},
+            "illustrations": [
+                {"storageKey": reupload(api, picture["imageUrl"], "illustration"),
+                 "timestamp": picture["timestamp"]}
+                for picture in story["illustrations"] if picture["imageUrl"]
+            ],
+        }  # fmt: skip
+        if story["heroId"]:
+            item["heroClientId"] = story["heroId"]
+        if story["customEventId"]:
+            item["customEventClientId"] = story["customEventId"]
+        if story["audioUrl"]:
+            item["audio"] = {
+                "storageKey": reupload(api, story["audioUrl"], "audio"),
+                "voice": story["voiceType"],
+            }
+        stories.append(item)
+    return {"heroes": heroes, "customEvents": events, "stories": stories}
+
+
+def comparable(export: dict) -> dict:
+    """An export as a family sees it: everything but ids, file URLs and the moment of writing."""
+
+    def files(url):
+        return download(url) if url else None
+
+    def pixels(url):
+        return Image.open(io.BytesIO(download(url))).convert("RGB").tobytes() if url else None
+
+    return {
+        "heroes": [
+            {**{k: h[k] for k in ("name", "age", "traits", "appearance", "abilities")},
+             "createdAt": parse_datetime(h["createdAt"]), "avatar": pixels(h["avatarUrl"])}
+            for h in export["heroes"]
+        ],
+        "customEvents": [
+            {**{k: e[k] for k in ("title", "description", "promptSeed", "category", "usageCount",
+                                  "isFavorite", "keywords", "tone")},
+             "createdAt": parse_datetime(e["createdAt"]),
+             "lastUsedAt": parse_datetime(e["lastUsedAt"]),
+             "pictogram": pixels(e["pictogramUrl"])}
+            for e in export["customEvents"]
+        ],
+        "stories": [
+            {**{k: s[k] for k in ("title", "content", "language", "eventType", "isFavorite",
+                                  "listenCount", "audioGenerated", "audioDuration", "voiceType")},
+             "hero": s["hero"]["name"] if s["hero"] else None,
+             "createdAt": parse_datetime(s["createdAt"]),
+             "lastListenedAt": parse_datetime(s["lastListenedAt"]) if s["lastListenedAt"] else None,
+             "audio": files(s["audioUrl"]),
+             "illustrations": [
+                 (p["timestamp"], p["duration"], p["displayOrder"], pixels(p["imageUrl"]))
+                 for p in s["illustrations"]
+             ]}
+            for s in export["stories"]
+        ],
+    }  # fmt: skip
+
+
+def test_our_own_export_comes_back_in_to_another_account(api, vendor):
+    # given a family's library in one account
+    assert api.post(URL, library(api), format="json").status_code == 201
+    export = api.get("/api/user/export").json()
+    other = client_for(UserFactory(consent=False))
+
+    # when the app brings the export file into another account
+    batch = batch_from_export(export, other)
+    first = other.post(URL, batch, format="json")
+    again = other.post(URL, batch, format="json")
+
+    # then the new account's export shows the same library, and sending it twice changed nothing
+    assert first.status_code == 201, first.json()
+    assert again.status_code == 200 and again.json() == first.json()
+    moved = other.get("/api/user/export").json()
+    assert comparable(moved) == comparable(export)
+    assert len(moved["stories"]) == 3 and len(moved["stories"][0]["illustrations"]) == 2
+    assert vendor.requests == []
