@@ -612,6 +612,16 @@ class StoryImportSerializer(serializers.Serializer):
         many=True, required=False, max_length=IMPORT_MAX_ILLUSTRATIONS, default=list
     )
 
+    @staticmethod
+    def schema_rules() -> dict:
+        """A hero by clientId or by id, not both; the same for the custom event."""
+        return {
+            "allOf": [
+                {"not": {"required": ["hero_client_id", "hero_id"]}},
+                {"not": {"required": ["custom_event_client_id", "custom_event_id"]}},
+            ]
+        }
+
     def validate(self, attrs):
         if "hero_client_id" in attrs and "hero_id" in attrs:
             raise serializers.ValidationError({"hero_id": _("Give heroClientId or heroId.")})
