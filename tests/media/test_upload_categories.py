@@ -15,9 +15,8 @@ from infinitestories.api.errors import ApplicationError
 from media import selectors
 from media.models import FileUpload
 from media.services import upload_adopt
-from media.sounds import MAX_SECONDS, SoundError, sound_check
-from tests.api.test_openapi_schema import body, schema  # noqa: F401 - the generated schema
 from tests.conftest import S3_BUCKET
+from tests.infinitestories.api.test_schema import body, schema  # noqa: F401 - the generated schema
 from tests.media.photos import assert_bare, exif_with_gps
 from tests.media.uploads import bucket_keys, narration, png, upload
 
@@ -175,19 +174,3 @@ def test_an_image_of_another_type_than_declared_is_refused(auth_client, user, s3
 
     assert refused.value.code == "INVALID_IMAGE"
     assert not selectors.media_exists(key=key)
-
-
-def test_a_narration_longer_than_the_limit_or_too_short_is_refused():
-    too_short = silent_mp3(0.2)
-    header_only = silent_mp3(1)[:4] + b"\x00" * 5000
-
-    for content in (too_short, header_only, b"ID3" + b"\x00" * 20):
-        with pytest.raises(SoundError):
-            sound_check(content)
-    assert sound_check(silent_mp3(3)).duration == pytest.approx(3, abs=0.05)
-    assert MAX_SECONDS == 7200
-
-
-def test_a_narration_over_two_hours_is_refused():
-    with pytest.raises(SoundError, match="longer than 2 hours"):
-        sound_check(silent_mp3(MAX_SECONDS + 30))

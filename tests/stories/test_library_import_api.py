@@ -14,8 +14,9 @@ from media.models import FileUpload
 from stories.models import CustomStoryEvent, ImportedItem, NarrationTimings, Story
 from stories.models import StoryIllustration as Illustration
 from tests.accounts.factories import UserFactory
-from tests.conftest import S3_BUCKET, client_for
+from tests.conftest import S3_BUCKET
 from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.helpers import client_for
 from tests.media.photos import assert_bare, phone_jpeg
 from tests.media.uploads import bucket_keys, download, narration, png, upload
 from usage.models import CostReservation, StoryQuota, UsageMetric
