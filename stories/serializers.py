@@ -534,6 +534,10 @@ IMPORT_MAX_HEROES = 50
 IMPORT_MAX_CUSTOM_EVENTS = 50
 IMPORT_MAX_STORIES = 50
 IMPORT_MAX_ILLUSTRATIONS = 10
+# Files named in one request: each is read, checked and copied in the request (a picture is
+# decoded and encoded again: up to a few seconds for a large PNG), which must end well inside the
+# web timeout (WEB_TIMEOUT, 150 s) on a busy server.
+IMPORT_MAX_FILES = 30
 IMPORT_MAX_LISTEN_COUNT = 1_000_000
 # Timestamps within the longest narration accepted (media.sounds.MAX_SECONDS).
 IMPORT_MAX_TIMESTAMP = 2 * 3600.0
@@ -674,6 +678,25 @@ class ImportInputSerializer(serializers.Serializer):
             if too_many:
                 raise serializers.ValidationError(too_many)
         return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if import_files_count(attrs) > IMPORT_MAX_FILES:
+            raise serializers.ValidationError(
+                _("At most %(limit)d files a request: import the library in smaller batches.")
+                % {"limit": IMPORT_MAX_FILES}
+            )
+        return attrs
+
+
+def import_files_count(attrs: dict) -> int:
+    """How many files a batch names (avatars, pictograms, narrations, illustrations)."""
+    count = sum(1 for hero in attrs.get("heroes", []) if hero.get("avatar_storage_key"))
+    count += sum(
+        1 for event in attrs.get("custom_events", []) if event.get("pictogram_storage_key")
+    )
+    for story in attrs.get("stories", []):
+        count += (1 if story.get("audio") else 0) + len(story.get("illustrations", []))
+    return count
 
 
 class ImportedItemSerializer(serializers.Serializer):

@@ -405,6 +405,21 @@ def test_more_than_fifty_stories_a_request_is_refused_whole(api):
     assert api.post(URL, {"stories": stories[:50]}, format="json").status_code == 201
 
 
+def test_more_than_thirty_files_a_request_is_refused_whole(api):
+    pictures = [{"storageKey": f"illustrations/{n}.png", "timestamp": n} for n in range(10)]
+    stories = [{"clientId": f"s{n}", "title": "T", "content": "C", "illustrations": pictures}
+               for n in range(3)]  # fmt: skip
+    stories[0]["audio"] = {"storageKey": "audio/x.mp3"}
+
+    response = api.post(URL, {"stories": stories}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["details"] == {
+        "nonFieldErrors": "At most 30 files a request: import the library in smaller batches."
+    }
+    assert Story.objects.count() == 0
+
+
 def test_the_family_storage_ceiling_refuses_a_batch_past_it(api, settings):
     settings.IMPORT_STORAGE_LIMIT_MB = 0
     key = upload(api, png(), category="avatar")
