@@ -598,3 +598,33 @@ def test_our_own_export_comes_back_in_to_another_account(api, vendor):
     assert comparable(moved) == comparable(export)
     assert len(moved["stories"]) == 3 and len(moved["stories"][0]["illustrations"]) == 2
     assert vendor.requests == []
+
+
+@pytest.mark.servers  # two requests in two threads on PostgreSQL, at the same moment
+def test_the_same_batch_sent_twice_at_once_is_imported_once(transactional_db, s3_storage):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+
+    # given a batch the app sent, then sent again as the first answer seemed lost
+    family = UserFactory(consent=False)
+    batch = library(client_for(family))
+    start = Barrier(2)
+
+    def send(api):
+        try:
+            start.wait()
+            response = api.post(URL, batch, format="json")
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    # when both arrive together
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(send, [client_for(family), client_for(family)]))
+
+    # then one imports, the other finds it all there: the same ids, one copy of everything
+    assert sorted(status for status, _ in answers) == [200, 201]
+    assert answers[0][1] == answers[1][1]
+    assert rows() == (2, 1, 3, 2, 1, 6)
