@@ -19,6 +19,8 @@ class FileUpload(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
     )
     file_name = models.CharField(max_length=255)
+    # As declared; once adopted, the size of the checked copy kept (a family's storage ceiling
+    # counts it: stories.services.library_import.family_import_bytes).
     file_size = models.PositiveBigIntegerField()
     mime_type = models.CharField(max_length=100)
     storage_key = models.CharField(max_length=255, unique=True)
