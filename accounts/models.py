@@ -138,3 +138,53 @@ class ParentalConsent(models.Model):
     def __str__(self) -> str:
         state = "withdrawn" if self.withdrawn_at else "given"
         return f"Consent to policy {self.policy_version} ({state})"
+
+
+class AppleCredential(models.Model):
+    """What Sign in with Apple left us for one account (its Apple ID is `User.apple_id`, Apple's
+    `sub`): the refresh token that account deletion revokes (App Store rule 5.1.1(v)), encrypted
+    (accounts.apple.token_encrypt), and whether mail reaches the address Apple gave."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="apple_credential"
+    )
+    # The audience the tokens were issued to (the app's bundle id, or a Services ID).
+    client_id = models.CharField(max_length=255)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    email = models.EmailField(blank=True)
+    is_private_email = models.BooleanField(default=False)
+    # Apple's relay can be switched off by the user (server-to-server event email-disabled).
+    email_reachable = models.BooleanField(default=True)
+    linked_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Apple ID of {self.user_id}"
+
+
+class AppleTokenRevocation(models.Model):
+    """A refresh token whose revocation at Apple failed when its account was deleted: the
+    account is gone, this row is what is left to do (retried by accounts.tasks until Apple
+    accepts). The token stays encrypted and is deleted with the row."""
+
+    id = PublicIdField(prefix="applerev")
+    client_id = models.CharField(max_length=255)
+    token_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"Apple token revocation {self.id}"
+
+
+class AppleNotification(models.Model):
+    """A server-to-server event from Apple, kept by its `jti` so that a replayed one is refused."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=40)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ({self.received_at:%Y-%m-%d %H:%M})"
