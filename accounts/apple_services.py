@@ -163,9 +163,12 @@ def apple_sign_in(
     apple_configured_check()
     identity = _identity(identity_token=identity_token, nonce=nonce)
     existing = User.objects.filter(apple_id=identity.sub).first()
-    if existing is None and identity.email:
-        if User.objects.filter(email__iexact=identity.email).exists():
-            raise _email_in_use()
+    if (
+        existing is None
+        and identity.email
+        and User.objects.filter(email__iexact=identity.email).exists()
+    ):
+        raise _email_in_use()
     if existing is not None and not existing.is_active:
         raise _closed()
     refresh_token = (
@@ -189,9 +192,7 @@ def _closed() -> ApplicationError:
     )
 
 
-def _account_for(
-    *, identity: apple.AppleIdentity, name: str, language: str
-) -> tuple[User, bool]:
+def _account_for(*, identity: apple.AppleIdentity, name: str, language: str) -> tuple[User, bool]:
     user = User.objects.select_for_update().filter(apple_id=identity.sub).first()
     if user is not None:
         if not user.is_active:
