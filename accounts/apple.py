@@ -110,11 +110,15 @@ def _jwks_fetch() -> dict:
 def _signing_key(kid: str) -> jwt.PyJWK:
     """Apple's key named `kid`; the cached set first, fetched again (rate-limited) when absent."""
     keys = shared_cache.get(JWKS_CACHE_KEY)
-    if keys is None:
+    fresh = keys is None
+    if fresh:
         keys = _jwks_fetch()
-        shared_cache.add(JWKS_REFETCH_KEY, 1, JWKS_REFETCH_COOLDOWN_SECONDS)
     key = _find_key(keys, kid)
-    if key is None and shared_cache.add(JWKS_REFETCH_KEY, 1, JWKS_REFETCH_COOLDOWN_SECONDS):
+    if (
+        key is None
+        and not fresh
+        and shared_cache.add(JWKS_REFETCH_KEY, 1, JWKS_REFETCH_COOLDOWN_SECONDS)
+    ):
         key = _find_key(_jwks_fetch(), kid)
     if key is None:
         raise AppleTokenError("unknown_key")
