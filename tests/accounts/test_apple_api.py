@@ -14,7 +14,6 @@ from accounts.models import AppleCredential, BearerSession, User
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import client_for
 from tests.fakes.apple_server import CLIENT_ID, rsa_key
-from tests.fakes.fixtures import apple_configured, fake_apple  # noqa: F401
 
 SUB = "001234.apple-user.0001"
 NONCE = "a-raw-nonce-the-app-made"
@@ -59,9 +58,7 @@ def test_first_sign_in_creates_the_account_with_the_name_and_a_session(client, a
     assert me.status_code == 200 and me.json()["user"]["id"] == user.id
 
 
-def test_second_sign_in_is_200_and_keeps_the_name_though_apple_sends_none(
-    client, apple_configured
-):
+def test_second_sign_in_is_200_and_keeps_the_name_though_apple_sends_none(client, apple_configured):
     first = sign_in(
         client,
         identityToken=apple_configured.identity_token(sub=SUB),
@@ -191,7 +188,9 @@ def test_token_naming_an_unknown_key_is_refused_after_one_refetch(client, apple_
 
 def test_hs256_token_made_with_the_public_key_is_refused(client, apple_configured):
     # the classic algorithm confusion: "signed" with the public key as an HMAC secret
-    token = apple_configured.sign({"sub": SUB}, alg="HS256", key="not-a-real-secret-at-all-00000000")
+    token = apple_configured.sign(
+        {"sub": SUB}, alg="HS256", key="not-a-real-secret-at-all-00000000"
+    )
 
     refused(sign_in(client, identityToken=token), "algorithm")
 
@@ -446,9 +445,7 @@ def test_password_reset_of_a_linked_password_account_still_sends_the_link(apple_
 # --- the authorization code -------------------------------------------------------------------
 
 
-def test_the_code_is_exchanged_once_and_the_refresh_token_kept_encrypted(
-    client, apple_configured
-):
+def test_the_code_is_exchanged_once_and_the_refresh_token_kept_encrypted(client, apple_configured):
     code = apple_configured.issue_code(sub=SUB)
 
     response = sign_in(
@@ -634,9 +631,7 @@ def test_openapi_schema_documents_the_apple_endpoints(client):
     assert {"200", "201", "401", "409", "429", "503"} <= set(sign_in_op["responses"])
     ref = sign_in_op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     request = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
-    assert {"identityToken", "authorizationCode", "nonce", "fullName"} <= set(
-        request["properties"]
-    )
+    assert {"identityToken", "authorizationCode", "nonce", "fullName"} <= set(request["properties"])
     assert request["required"] == ["identityToken"]
     assert "/api/auth/apple/link" in schema["paths"]
     notifications = schema["paths"]["/api/auth/apple/notifications"]["post"]
