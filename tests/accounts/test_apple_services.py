@@ -141,7 +141,7 @@ def test_deleting_an_account_without_apple_calls_nothing(
 def test_an_apple_token_apple_no_longer_knows_counts_as_revoked(
     apple_configured, django_capture_on_commit_callbacks
 ):
-    user, token, refresh = apple_family(apple_configured)
+    _, token, _ = apple_family(apple_configured)
     apple_configured.refresh_tokens.clear()  # the user already removed the app at Apple
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -186,7 +186,7 @@ def test_account_delete_ends_sessions_and_deletes_the_account(
     apple_configured, django_capture_on_commit_callbacks
 ):
     user, token, _ = apple_family(apple_configured)
-    other, other_token, _ = apple_family(
+    _, other_token, _ = apple_family(
         apple_configured, sub="000999.another-family", email="other@privaterelay.appleid.com"
     )
 
@@ -259,7 +259,7 @@ def test_a_replayed_event_is_refused_and_changes_nothing(apple_configured):
     ],
 )
 def test_a_forged_event_is_refused_and_changes_nothing(apple_configured, forge, reason):
-    user, token, _ = apple_family(apple_configured)
+    user, _, _ = apple_family(apple_configured)
 
     response = notify(apple_configured.notification(sub=SUB, kind="consent-revoked", **forge))
 
