@@ -12,8 +12,8 @@ from django.core import mail
 from accounts import apple
 from accounts.models import AppleCredential, BearerSession, User
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.conftest import client_for
 from tests.fakes.apple_server import CLIENT_ID, rsa_key
+from tests.helpers import client_for
 
 SUB = "001234.apple-user.0001"
 NONCE = "a-raw-nonce-the-app-made"
