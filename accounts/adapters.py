@@ -2,8 +2,6 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 from django.utils import translation
 
-from .apple_services import user_mail_reachable
-
 
 class AccountAdapter(DefaultAccountAdapter):
     """Accounts are made through the API only; links in e-mails point at the API's own pages."""
@@ -24,7 +22,7 @@ class AccountAdapter(DefaultAccountAdapter):
         e-mail saying to sign in with Apple, without a link (the API's answer stays the same,
         so it never tells who has an account). Nothing is sent where mail cannot arrive."""
         user = context.get("user")
-        if user is not None and not user_mail_reachable(user=user):
+        if user is not None and not user.mail_reachable:
             return
         if (
             template_prefix == "account/email/password_reset_key"

@@ -34,12 +34,16 @@ from .errors import (
     APPLE_TOKEN_INVALID,
     APPLE_UNAVAILABLE,
 )
-from .models import AppleCredential, AppleNotification, AppleTokenRevocation, User
+from .models import (
+    NO_EMAIL_DOMAIN,
+    AppleCredential,
+    AppleNotification,
+    AppleTokenRevocation,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
-# Where an account whose owner shared no e-mail with us gets its (unique, never mailed) address.
-NO_EMAIL_DOMAIN = "apple-id.invalid"
 
 NOT_CONFIGURED_MESSAGE = gettext_lazy("Sign in with Apple is not available on this server.")
 UNAVAILABLE_MESSAGE = gettext_lazy(
@@ -397,15 +401,3 @@ def _event_apply(*, user: User, kind: str) -> None:
             transaction.on_commit(lambda: user_account_delete_task.delay(user.pk), robust=True)
     else:
         logger.info("Apple event of unknown type %r ignored", kind)
-
-
-def user_mail_reachable(*, user: User) -> bool:
-    """Whether mail to the account's address can arrive: not a placeholder for an Apple ID that
-    shared no e-mail, nor a relay address its owner switched off at Apple."""
-    if user.email.endswith("@" + NO_EMAIL_DOMAIN):
-        return False
-    if not user.apple_id:
-        return True
-    return not AppleCredential.objects.filter(
-        user=user, email__iexact=user.email, email_reachable=False
-    ).exists()

@@ -25,6 +25,11 @@ class UserManager(BaseUserManager):
         return self.get(email=normalize_email(email))
 
 
+# Where an account whose owner shared no e-mail with Apple sign-in gets its unique, never
+# mailed address (.invalid is reserved: it can never be delivered).
+NO_EMAIL_DOMAIN = "apple-id.invalid"
+
+
 def normalize_email(email: str) -> str:
     """E-mail is the login and is case-insensitive: it is stored lower-cased."""
     return (email or "").strip().lower()
@@ -89,6 +94,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.emailaddress_set.filter(email__iexact=self.email, verified=True).exists()
+
+    @property
+    def mail_reachable(self) -> bool:
+        """Whether mail to `email` can arrive: not the placeholder of an Apple ID that shared no
+        e-mail, nor an Apple relay address its owner switched off (Apple's email-disabled)."""
+        if self.email.endswith("@" + NO_EMAIL_DOMAIN):
+            return False
+        if not self.apple_id:
+            return True
+        return not AppleCredential.objects.filter(
+            user=self, email__iexact=self.email, email_reachable=False
+        ).exists()
 
 
 class BearerSession(models.Model):

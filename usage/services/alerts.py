@@ -67,9 +67,7 @@ def story_quota_mail(*, user, state: QuotaState, kind: str) -> None:
     """The family's e-mail: "near_limit" (80 %) or "at_limit" (100 %), in its language (sent
     after commit, whatever language is active then). Not sent where mail cannot arrive (an
     Apple relay address its owner switched off)."""
-    from accounts.apple_services import user_mail_reachable  # accounts imports usage
-
-    if not user_mail_reachable(user=user):
+    if not user.mail_reachable:
         return
     with translation.override(user.preferred_language):
         subject, body = messages.stories_alert(
