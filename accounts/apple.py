@@ -180,17 +180,20 @@ def _verified_claims(token: str, *, require: list[str]) -> dict:
         raise AppleTokenError("invalid") from None
 
 
-def identity_token_verify(*, token: str, nonce: str | None = None) -> AppleIdentity:
+def identity_token_verify(
+    *, token: str, nonce: str | None = None, check_nonce: bool = True
+) -> AppleIdentity:
     """The identity an Apple identity token proves.
 
     Besides signature, issuer, audience and expiry: a token carrying a nonce is accepted only
     with the raw nonce it was made for (the app sends it), and a raw nonce sent is accepted only
     when the token carries its SHA-256 hex; so a token taken from one sign-in cannot be replayed
-    in another.
+    in another. `check_nonce=False` is for the token Apple answers a code exchange with, which
+    comes from Apple itself over TLS (whether it repeats the nonce is Apple's business).
     """
     claims = _verified_claims(token, require=["iss", "aud", "exp", "iat", "sub"])
     expected = claims.get("nonce")
-    if expected is not None or nonce:
+    if check_nonce and (expected is not None or nonce):
         if not nonce or not isinstance(expected, str):
             raise AppleTokenError("nonce")
         if not hmac.compare_digest(nonce_hash(nonce), expected):

@@ -83,7 +83,7 @@ def _refresh_token(*, code: str, identity: apple.AppleIdentity) -> str:
     """Exchange the authorization code; the tokens it gives must be for the same Apple ID."""
     try:
         tokens = apple.authorization_code_exchange(code=code, client_id=identity.client_id)
-        exchanged = apple.identity_token_verify(token=tokens.id_token)
+        exchanged = apple.identity_token_verify(token=tokens.id_token, check_nonce=False)
     except apple.AppleCodeRejected:
         raise _code_invalid() from None
     except apple.AppleTokenError:
@@ -211,10 +211,12 @@ def _account_for(*, identity: apple.AppleIdentity, name: str, language: str) -> 
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=None, name=name, preferred_language=language
+                email=email,
+                password=None,
+                name=name,
+                preferred_language=language,
+                apple_id=identity.sub,
             )
-            user.apple_id = identity.sub
-            user.save(update_fields=["apple_id"])
     except IntegrityError:
         # A concurrent first sign-in of the same Apple ID won the race: that account is it.
         user = User.objects.select_for_update().filter(apple_id=identity.sub).first()

@@ -462,6 +462,22 @@ def test_the_code_is_exchanged_once_and_the_refresh_token_kept_encrypted(client,
     assert credential.client_id == CLIENT_ID
 
 
+def test_a_code_from_a_sign_in_with_a_nonce_is_exchanged(client, apple_configured):
+    # Apple's answer to the exchange repeats the authorization's nonce; the app's raw nonce was
+    # checked against the identity token already
+    code = apple_configured.issue_code(sub=SUB, nonce=hashed(NONCE))
+
+    response = sign_in(
+        client,
+        identityToken=apple_configured.identity_token(sub=SUB, nonce=hashed(NONCE)),
+        authorizationCode=code,
+        nonce=NONCE,
+    )
+
+    assert response.status_code == 201, response.json()
+    assert AppleCredential.objects.get().refresh_token_encrypted
+
+
 def test_a_used_or_unknown_code_is_401_and_opens_nothing(client, apple_configured):
     response = sign_in(
         client,
@@ -472,6 +488,18 @@ def test_a_used_or_unknown_code_is_401_and_opens_nothing(client, apple_configure
     assert response.status_code == 401
     assert response.json()["code"] == "APPLE_CODE_INVALID"
     no_session_was_opened()
+
+
+def test_a_code_used_once_is_refused_the_second_time(client, apple_configured):
+    code = apple_configured.issue_code(sub=SUB)
+    token = apple_configured.identity_token(sub=SUB)
+    assert sign_in(client, identityToken=token, authorizationCode=code).status_code == 201
+
+    again = sign_in(client, identityToken=token, authorizationCode=code)
+
+    assert again.status_code == 401
+    assert again.json()["code"] == "APPLE_CODE_INVALID"
+    assert BearerSession.objects.count() == 1
 
 
 def test_a_code_for_another_apple_id_is_refused(client, apple_configured):

@@ -73,6 +73,7 @@ class IssuedCode:
     sub: str
     client_id: str
     email: str
+    nonce: str | None = None
 
 
 @dataclass
@@ -190,12 +191,18 @@ class FakeApple:
         return self.sign(claims, kid=kid, key=key)
 
     def issue_code(
-        self, *, sub: str = "001234.apple-user.0001", client_id: str = CLIENT_ID, email: str = ""
+        self,
+        *,
+        sub: str = "001234.apple-user.0001",
+        client_id: str = CLIENT_ID,
+        email: str = "",
+        nonce: str | None = None,
     ) -> str:
-        """An authorization code, as the app gets one with the identity token."""
+        """An authorization code, as the app gets one with the identity token; the identity
+        token its exchange answers repeats the authorization's (hashed) `nonce`, as Apple's do."""
         code = "c" + secrets.token_hex(16)
         with self._lock:
-            self.codes[code] = IssuedCode(sub=sub, client_id=client_id, email=email)
+            self.codes[code] = IssuedCode(sub=sub, client_id=client_id, email=email, nonce=nonce)
         return code
 
     # --- Requests ---------------------------------------------------------------------------
@@ -246,7 +253,7 @@ class FakeApple:
         with self._lock:
             self.refresh_tokens[refresh] = issued.sub
         id_token = self.identity_token(
-            sub=issued.sub, aud=issued.client_id, email=issued.email or None
+            sub=issued.sub, aud=issued.client_id, email=issued.email or None, nonce=issued.nonce
         )
         return 200, {
             "access_token": "a" + secrets.token_hex(16),
