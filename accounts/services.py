@@ -280,7 +280,10 @@ def consent_withdraw(*, user: User) -> int:
 
 
 def user_login(*, request, email: str, password: str) -> User:
-    """The user for these credentials. A failure never says whether the e-mail exists."""
+    """The user for these credentials. A failure never says whether the e-mail exists, but for
+    an account made with Sign in with Apple: it has no password, and is told so (401
+    APPLE_SIGN_IN_REQUIRED) rather than "wrong password" forever; the login limits per account
+    and per network bound what that tells a guesser."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
         if _apple_only(email=email):
