@@ -101,7 +101,7 @@ def _jwks_fetch() -> dict:
     try:
         keys = response.json()
         jwt.PyJWKSet.from_dict(keys)
-    except (ValueError, jwt.PyJWKError, jwt.PyJWKSetError):
+    except (ValueError, TypeError, AttributeError, jwt.PyJWKError, jwt.PyJWKSetError):
         raise AppleUnavailable("keys: not a JSON Web Key Set") from None
     shared_cache.set(JWKS_CACHE_KEY, keys, JWKS_CACHE_SECONDS)
     return keys
@@ -173,7 +173,7 @@ def _verified_claims(token: str, *, require: list[str]) -> dict:
             leeway=LEEWAY_SECONDS,
             options={"require": require},
         )
-    except jwt.InvalidTokenError as exc:
+    except jwt.PyJWTError as exc:  # InvalidKeyError too: a key of the wrong type for RS256
         for exc_class, reason in _REASONS:
             if isinstance(exc, exc_class):
                 raise AppleTokenError(reason) from None

@@ -264,6 +264,17 @@ def test_apple_down_is_503_not_a_refusal(client, apple_configured):
     no_session_was_opened()
 
 
+@pytest.mark.parametrize("broken", [["not", "a", "key", "set"], {"keys": "no"}, {"keys": []}])
+def test_apple_answering_something_else_than_keys_is_503(client, apple_configured, broken):
+    apple_configured.keys_override = broken
+
+    response = sign_in(client, identityToken=apple_configured.identity_token())
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "APPLE_UNAVAILABLE"
+    no_session_was_opened()
+
+
 def test_apple_hanging_is_cut_off_by_the_timeout(client, apple_configured, settings):
     # a port that accepts nothing answers at once; a listening socket that never answers hangs
     import socket

@@ -89,6 +89,8 @@ class FakeApple:
     # refresh token -> the Apple ID it is for; revoked ones are kept apart.
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     revoked: list[str] = field(default_factory=list)
+    # What /auth/keys answers instead of the key set, when set (a broken Apple).
+    keys_override: object = None
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -299,7 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/auth/keys":
             with self.fake._lock:
                 keys = [jwk(key, kid) for kid, key in self.fake.published.items()]
-            self._answer(200, {"keys": keys})
+            override = self.fake.keys_override
+            self._answer(200, {"keys": keys} if override is None else override)
         elif method == "POST" and path == "/auth/token":
             self._answer(*self.fake.token(form))
         elif method == "POST" and path == "/auth/revoke":
