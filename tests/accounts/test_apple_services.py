@@ -282,3 +282,15 @@ def test_an_event_for_an_apple_id_we_do_not_know_is_acknowledged(apple_configure
 
     assert response.status_code == 200
     assert AppleNotification.objects.count() == 1
+
+
+def test_notifications_are_rate_limited_per_network(apple_configured, settings):
+    settings.RATE_LIMITS = "apple_notifications=2/m"
+
+    answers = [
+        notify(apple_configured.notification(sub="000000.nobody", kind="email-enabled")).status_code
+        for _ in range(3)
+    ]
+
+    assert answers == [200, 200, 429]
+    assert AppleNotification.objects.count() == 2
