@@ -17,7 +17,9 @@ from PIL import Image
 from infinitestories.api.errors import ApplicationError
 from media import pictures
 from media.pictures import MAX_SIDE, PictureError, picture_clean
-from media.services import upload_picture_clean
+from media.services import upload_picture_check
+
+MB = 1024 * 1024
 
 
 def declared_png(width: int, height: int) -> bytes:
@@ -113,14 +115,15 @@ def test_uploads_past_the_process_decoding_limit_answer_503_at_once(settings):
         slot.__enter__()
     try:
         with pytest.raises(ApplicationError) as refused:
-            upload_picture_clean(small.getvalue())
+            upload_picture_check(content=small.getvalue(), mime_type="image/png", max_size=MB)
     finally:
         for slot in held:
             slot.__exit__(None, None, None)
 
     assert refused.value.status == 503
     assert refused.value.headers["Retry-After"]
-    assert upload_picture_clean(small.getvalue()).width == 20  # free again
+    again = upload_picture_check(content=small.getvalue(), mime_type="image/png", max_size=MB)
+    assert again.width == 20  # free again
 
 
 def test_parallel_uploads_never_decode_more_than_the_limit_at_once(settings, monkeypatch):
@@ -141,10 +144,14 @@ def test_parallel_uploads_never_decode_more_than_the_limit_at_once(settings, mon
 
     monkeypatch.setattr("media.services.picture_clean", slow_clean)
     outcomes: list = []
+    small = io.BytesIO()
+    Image.new("RGB", (20, 20), "red").save(small, format="PNG")
 
     def adopt():
         try:
-            outcomes.append(upload_picture_clean(b"picture"))
+            outcomes.append(
+                upload_picture_check(content=small.getvalue(), mime_type="image/png", max_size=MB)
+            )
         except ApplicationError as exc:
             outcomes.append(exc.status)
 
