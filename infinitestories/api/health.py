@@ -120,6 +120,11 @@ def _deep_result() -> dict[str, bool]:
         lock_for = int(settings.HEALTH_CELERY_TIMEOUT) + 30
         if not shared_cache.add(DEEP_LOCK, 1, timeout=lock_for):
             return kept["passed"] if kept else dict.fromkeys(_deep_checks(), False)
+        # Read again under the lock: another caller may have just finished a run.
+        kept = shared_cache.get(DEEP_KEY)
+        if kept and time.time() - kept["at"] <= settings.HEALTH_DEEP_MAX_AGE:
+            shared_cache.delete(DEEP_LOCK)
+            return kept["passed"]
     except RedisError:
         return _deep_result_local()
     try:
@@ -141,6 +146,9 @@ def _deep_result_local() -> dict[str, bool]:
     if not _local_deep_lock.acquire(blocking=False):
         return kept[1] if kept else dict.fromkeys(_deep_checks(), False)
     try:
+        kept = _local_deep.get("deep")  # again under the lock: a run may have just finished
+        if kept and time.monotonic() - kept[0] <= settings.HEALTH_DEEP_MAX_AGE:
+            return kept[1]
         passed = async_to_sync(_gather)(_deep_checks())
         _local_deep["deep"] = (time.monotonic(), passed)
         return passed
