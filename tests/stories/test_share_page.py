@@ -20,8 +20,6 @@ from tests.stories.factories import StoryFactory
 from tests.stories.share_fixtures import PARAGRAPHS, SECONDS_PER_WORD, TITLE, share_link
 from tests.stories.share_fixtures import story_narrated as narrated
 
-pytestmark = pytest.mark.servers
-
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
