@@ -16,9 +16,8 @@ from stories.models import StoryShare
 from stories.services import shares
 from stories.services.stories import story_delete
 from stories.share_page import NEUTRAL_NAMES, name_hide
-from tests.stories.factories import StoryFactory
-from tests.stories.share_fixtures import PARAGRAPHS, SECONDS_PER_WORD, TITLE, share_link
-from tests.stories.share_fixtures import story_narrated as narrated
+from tests.stories.factories import PARAGRAPHS, SECONDS_PER_WORD, TITLE, StoryFactory, share_link
+from tests.stories.factories import story_narrated as narrated
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
