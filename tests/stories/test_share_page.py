@@ -312,3 +312,31 @@ def test_the_page_is_rate_limited_per_address(browser, user, s3_storage, setting
     answers = [browser.get(path).status_code for _ in range(3)]
 
     assert answers == [200, 200, 429]
+
+
+def test_a_story_without_narration_or_pictures_reads_as_plain_text(browser, user):
+    story = StoryFactory(user=user, title="Quiet Night", content="One line.\nAnother line.")
+    _, path = share_link(story=story)
+
+    response = browser.get(path)
+
+    page = html(response)
+    assert response.status_code == 200
+    assert paragraphs(page) == ["One line.", "Another line."]
+    assert "<audio" not in page and "data-start" not in page and "<img" not in page
+    assert browser.get(f"{path}/audio").status_code == 404
+
+
+def test_a_title_edited_after_the_narration_keeps_the_texts_read_along(browser, user, s3_storage):
+    story = narrated(user=user)
+    story.title = "A Brand New Name"  # a new title alone keeps the narration as it was spoken
+    story.save()
+    _, path = share_link(story=story)
+
+    page = html(browser.get(path))
+
+    title = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert "data-start" not in title  # these words were never spoken
+    first = re.search(r'<p><span class="w" data-start="([\d.]+)"[^>]*>(\w+)</span>', page)
+    spoken_title = len(TITLE.split())  # "Mia and the Owl's Lantern": 5 words at 0.5 s each
+    assert first.groups() == (f"{spoken_title * SECONDS_PER_WORD:.3f}", "Mia")
