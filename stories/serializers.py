@@ -550,6 +550,8 @@ class ShareOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = StoryShare
         fields = ["id", "url", "expires_at", "created_at", "hide_name", "view_count"]
+        # An answer only: every field is always there (the schema says so).
+        read_only_fields = fields
 
     def get_url(self, share: StoryShare) -> str | None:
         return self.context.get("urls", {}).get(share.pk)
