@@ -324,6 +324,10 @@ R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 MEDIA_URL_EXPIRY = timedelta(hours=1)
 # A file deletion not confirmed this long after its message was sent is sent again (seconds).
 MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
+# What a family may bring in through POST /api/import (narrations and pictures of the heroes,
+# events and stories it still has), in MB: 500 narrated, illustrated stories fit; a bucket
+# filled with anything else does not.
+IMPORT_STORAGE_LIMIT_MB = env.int("IMPORT_STORAGE_LIMIT_MB", default=5120)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -380,8 +384,6 @@ USE_TZ = True
 # --- Health ----------------------------------------------------------------------------------
 # /api/health waits this long (seconds) for a Celery worker to answer its ping.
 HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
-# /api/health/ready reports the job queue through this function (the core imports no domain app).
-HEALTH_QUEUE_STATE = "stories.selectors.jobs_queue_state"
 
 # --- Logs, request ids, error reports ----------------------------------------------------------
 # One JSON object per line with the request id, user id, task id and job id bound to it
@@ -429,8 +431,6 @@ AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
 if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
     # Silent narration and placeholder pictures must never reach families as the real thing.
     raise ImproperlyConfigured("AI_PROVIDER_CHAIN may not fall back to 'local' in production.")
-# Where every AI call's usage row goes: the AI layer meters, the usage app records and prices.
-AI_USAGE_SINK = "usage.services.usage_record"
 # A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
 AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
 # Per request to the vendor, and the SDK's retries of it. One call with its retries fits in

@@ -89,6 +89,7 @@ RATE_LIMITS = ",".join(
         "profile_update",
         "export",
         "share_create",
+        "library_import",
     )
 )
 

@@ -9,6 +9,7 @@ from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 from .models import (
     CustomStoryEvent,
     GenerationJob,
+    ImportedItem,
     NarrationTimings,
     Story,
     StoryIllustration,
@@ -238,4 +239,20 @@ class StoryShareAdmin(SystemMadeMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Revoke instead: the row keeps the views the admin reports.
+        return False
+
+
+@admin.register(ImportedItem)
+class ImportedItemAdmin(SystemMadeMixin, admin.ModelAdmin):
+    """What each family brought in from the app (POST /api/import), by the app's own id. Read
+    only; deleting a row lets the app import that item once more (a second copy)."""
+
+    list_display = ["client_id", "kind", "object_id", "user", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["client_id", "object_id", "user__email"]
+    readonly_fields = ["user", "kind", "client_id", "object_id", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -53,6 +53,9 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     # with the link (counted per network, as signup is: the secret cannot be guessed anyway).
     "share_create": ("20/h", "user"),
     "share_view": ("300/m", "ip"),
+    # Bringing a library in (POST /api/import), by batches of up to 50 stories and 30 files:
+    # 3,600 files an hour, a large library (500 narrated, illustrated stories) within the hour.
+    "library_import": ("120/h", "user"),
 }
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stories', '0004_story_hero_name'),
+        ('stories', '0005_imported_items'),
     ]
 
     operations = [
