@@ -89,6 +89,7 @@ RATE_LIMITS = ",".join(
         "custom_event_update",
         "profile_update",
         "export",
+        "share_create",
         "library_import",
     )
 )

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -25,11 +26,12 @@ from . import selectors
 from .errors import (
     CUSTOM_EVENT_NOT_FOUND,
     ILLUSTRATION_NOT_FOUND,
+    SHARE_NOT_FOUND,
     STORY_NOT_FOUND,
     audio_not_generated,
 )
 from .events import story_event_list
-from .models import CustomStoryEvent, Story, StoryIllustration
+from .models import CustomStoryEvent, Story, StoryIllustration, StoryShare
 from .serializers import (
     AudioJobSerializer,
     AudioRequestInputSerializer,
@@ -49,6 +51,10 @@ from .serializers import (
     ImportInputSerializer,
     ImportOutputSerializer,
     JobSummarySerializer,
+    ShareCreateInputSerializer,
+    ShareEnvelopeSerializer,
+    ShareListEnvelopeSerializer,
+    ShareOutputSerializer,
     StoryCreateInputSerializer,
     StoryCreateOutputSerializer,
     StoryDetailEnvelopeSerializer,
@@ -64,7 +70,7 @@ from .serializers import (
     StoryUpdateInputSerializer,
     StoryUpdateOutputSerializer,
 )
-from .services import custom_events, illustrations, library_import, narration, stories
+from .services import custom_events, illustrations, library_import, narration, shares, stories
 
 # --- Stories
 
@@ -402,6 +408,75 @@ class StoryIllustrationDetailView(_StoryView):
             raise NotFoundError(ILLUSTRATION_NOT_FOUND)
         illustrations.illustration_delete(illustration=illustration)
         return Response({"success": True})
+
+
+# --- Share links
+
+
+class StorySharesView(_StoryView):
+    """GET, POST /api/stories/{storyId}/shares: the story's private links."""
+
+    rate_limits = {"POST": ("share_create",)}
+
+    @extend_schema(
+        summary="List a story's share links",
+        description=(
+            "The story's live links (neither revoked nor expired), newest first, with how often "
+            "each was opened. `url` is null here: the server keeps only a hash of each link's "
+            "secret, so the link itself is in the answer that made it and nowhere else."
+        ),
+        operation_id="stories_shares_list",
+        responses={200: ShareListEnvelopeSerializer, **error_responses(404)},
+    )
+    def get(self, request, story_id: str):
+        rows = selectors.share_list(story=self.get_story(story_id))
+        return Response({"shares": ShareOutputSerializer(rows, many=True).data})
+
+    @extend_schema(
+        summary="Share a story",
+        description=(
+            "Makes a private link to the story for someone without the app (a grandparent, a "
+            "sitter): a web page with the title, the text, the pictures and, when narrated, the "
+            "narration with read-along. It works for `expiresInDays` days (1 to 90, default 30) "
+            "until revoked. `hideName: true` replaces the hero's name in the title and text by "
+            "a neutral word of the story's language and leaves the narration out (the voice says "
+            "the name). Send the answer's `url`: it is shown only here. A story has at most "
+            f"{shares.SHARE_MAX_LIVE_PER_STORY} live links (409 `SHARE_LIMIT_REACHED`)."
+        ),
+        request=ShareCreateInputSerializer,
+        responses={201: ShareEnvelopeSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request, story_id: str):
+        story = self.get_story(story_id)
+        data = ShareCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = shares.share_create(story=story, **data.validated_data)
+        url = request.build_absolute_uri(reverse("share-page", args=[made.secret]))
+        body = ShareOutputSerializer(made.share, context={"urls": {made.share.pk: url}}).data
+        return Response({"share": body}, status=status.HTTP_201_CREATED)
+
+
+class StoryShareDetailView(_StoryView):
+    """DELETE /api/stories/{storyId}/shares/{shareId}: revoke a link."""
+
+    rate_limits = {"DELETE": ("delete",)}
+
+    @extend_schema(
+        summary="Revoke a share link",
+        description=(
+            "The link stops working at once: its page and its pictures and narration answer 404 "
+            "from the next request on. Revoking a revoked or expired link is fine (204)."
+        ),
+        request=None,
+        responses={204: None, **error_responses(404)},
+    )
+    def delete(self, request, story_id: str, share_id: str):
+        story = self.get_story(story_id)
+        share = StoryShare.objects.filter(story=story, pk=share_id).first()
+        if share is None:
+            raise NotFoundError(SHARE_NOT_FOUND)
+        shares.share_revoke(share=share)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Custom events and built-in event types

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 
@@ -219,6 +221,36 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.id} ({self.status})"
+
+
+class StoryShare(models.Model):
+    """A private link to one story for someone without an account (a grandparent, a sitter).
+
+    Only the SHA-256 of the link's secret is kept: the full link is shown once, when it is made.
+    A revoked share keeps its row (the admin shows its views) but answers like an unknown one;
+    deleting the story (or the account) deletes its shares with it.
+    """
+
+    id = PublicIdField(prefix="share")
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="shares")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    hide_name = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # How often the page was opened; nothing about who opened it (no address, no agent).
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["story", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} of {self.story_id}"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class ImportedItem(models.Model):

@@ -27,7 +27,7 @@ from infinitestories.languages import LANGUAGES
 from media.selectors import media_url
 
 from .events import STORY_EVENT_IDS
-from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration, StoryShare
 
 MAX_CONTENT_LENGTH = 50_000
 PRIORITIES = [choice for choice, _ in GenerationJob.Priority.choices]
@@ -526,6 +526,47 @@ class IllustrationStatusOutputSerializer(serializers.Serializer):
     estimated_completion_time = serializers.DateTimeField(
         allow_null=True, help_text="Only while the job is queued or processing."
     )
+
+
+# --- Share links
+
+
+class ShareCreateInputSerializer(serializers.Serializer):
+    expires_in_days = StrictIntegerField(
+        min_value=1,
+        max_value=90,
+        default=30,
+        help_text="How many days the link works (1 to 90).",
+    )
+    hide_name = StrictBooleanField(
+        default=False,
+        help_text="Replace the hero's name in the title and text by a neutral word of the "
+        "story's language; the page then has no narration (the voice says the name).",
+    )
+
+
+class ShareOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="The link to send, absolute. Only in the answer that made it: the server keeps "
+        "a hash of its secret, not the link (null in lists)."
+    )
+
+    class Meta:
+        model = StoryShare
+        fields = ["id", "url", "expires_at", "created_at", "hide_name", "view_count"]
+        # An answer only: every field is always there (the schema says so).
+        read_only_fields = fields
+
+    def get_url(self, share: StoryShare) -> str | None:
+        return self.context.get("urls", {}).get(share.pk)
+
+
+class ShareEnvelopeSerializer(serializers.Serializer):
+    share = ShareOutputSerializer()
+
+
+class ShareListEnvelopeSerializer(serializers.Serializer):
+    shares = ShareOutputSerializer(many=True)
 
 
 # --- Bringing a family's library in (POST /api/import)
