@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from heroes.models import Hero
 from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
+from notifications.admin import DeviceInline
 from stories.models import Story
 from usage.models import AccountStanding, StoryQuota
 from usage.selectors import plan_for, story_quota, user_spend
@@ -203,7 +204,13 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
-    inlines = [ParentalConsentInline, AccountStandingInline, StoryQuotaInline, BearerSessionInline]
+    inlines = [
+        ParentalConsentInline,
+        AccountStandingInline,
+        StoryQuotaInline,
+        BearerSessionInline,
+        DeviceInline,
+    ]
     actions = ["revoke_sessions"]
 
     def get_queryset(self, request):

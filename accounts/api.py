@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from infinitestories.api.ratelimit import client_ip
 from infinitestories.api.schema import DetailSerializer, SuccessSerializer, error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
+from notifications.services import device_forget
 
 from . import selectors, services
 from .serializers import (
@@ -27,6 +28,7 @@ from .serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
     LoginUserSerializer,
+    LogoutInputSerializer,
     PasswordResetConfirmInputSerializer,
     ProfileEnvelopeSerializer,
     ProfileOutputSerializer,
@@ -122,13 +124,18 @@ class LogoutView(AuthenticatedAPIView):
         summary="Sign out",
         description=(
             "Revokes the session whose token signs this request. The user's other devices stay "
-            "signed in."
+            "signed in. Send the phone's APNs `deviceToken` too (optional) and it gets no more "
+            "pushes for this account."
         ),
-        request=None,
-        responses={200: SuccessSerializer, **error_responses()},
+        request=LogoutInputSerializer,
+        responses={200: SuccessSerializer, **error_responses(400)},
     )
     def post(self, request):
+        data = LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         services.session_revoke(session=request.auth)
+        if data.validated_data.get("device_token"):
+            device_forget(user=request.user, token=data.validated_data["device_token"])
         return Response({"success": True})
 
 

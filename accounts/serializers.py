@@ -290,3 +290,12 @@ class ExportOutputSerializer(serializers.Serializer):
         child=serializers.DictField(),
         help_text="The user's AI usage rows, every column of the usage log but the user.",
     )
+
+
+class LogoutInputSerializer(serializers.Serializer):
+    device_token = StrictCharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="This phone's APNs device token: it stops getting this account's pushes.",
+    )

@@ -11,6 +11,7 @@ AUDIO_NOT_GENERATED = "AUDIO_NOT_GENERATED"
 STORY_NOT_FOUND = gettext_lazy("Story not found.")
 CUSTOM_EVENT_NOT_FOUND = gettext_lazy("Custom event not found.")
 ILLUSTRATION_NOT_FOUND = gettext_lazy("Illustration not found.")
+JOB_NOT_FOUND = gettext_lazy("Job not found.")
 
 
 def audio_not_generated() -> ApplicationError:

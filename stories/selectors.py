@@ -188,3 +188,8 @@ def jobs_queue_state() -> dict:
     oldest = waiting["oldest"]
     age = (timezone.now() - oldest).total_seconds() if oldest else None
     return {"queued": waiting["queued"], "oldest_queued_seconds": age}
+
+
+def job_detail_queryset() -> QuerySet[GenerationJob]:
+    """GET /api/jobs/{jobId}: a story job's request comes with it (its error code)."""
+    return GenerationJob.objects.select_related("story_request")

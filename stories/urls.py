@@ -39,5 +39,6 @@ urlpatterns = [
         api.CustomEventDetailView.as_view(),
         name="custom-event-detail",
     ),
+    path("api/jobs/<str:job_id>", api.JobDetailView.as_view(), name="job-detail"),
     path("api/story-events", api.StoryEventListView.as_view(), name="story-event-list"),
 ]

@@ -49,6 +49,8 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "custom_event_update": ("20/m", "user"),
     "profile_update": ("20/m", "user"),
     "export": ("10/h", "user"),
+    # A phone registers its push token at each start; a few accounts may share a family iPad.
+    "device_register": ("30/h", "user"),
 }
 
 
