@@ -13,6 +13,7 @@ one token is kept in the shared cache for APNS_TOKEN_TTL and every process uses 
 
 import logging
 import os
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -28,6 +29,22 @@ logger = logging.getLogger(__name__)
 DEVICE_GONE_REASONS = frozenset({"BadDeviceToken", "Unregistered"})
 # Apple's reasons that say our provider token is refused: sign a new one.
 TOKEN_REFUSED_REASONS = frozenset({"ExpiredProviderToken", "InvalidProviderToken"})
+
+
+_DEVICE_PATH = re.compile(r"/3/device/[0-9A-Fa-f]+([0-9A-Fa-f]{6})")
+
+
+class DeviceTokensHidden(logging.Filter):
+    """httpx logs each request's URL at INFO: keep only a device token's last 6 digits (the
+    admin's form), so no whole token reaches the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                _DEVICE_PATH.sub(r"/3/device/…\1", str(arg)) if "/3/device/" in str(arg) else arg
+                for arg in record.args
+            )
+        return True
 
 
 class PushNotSent(Exception):

@@ -49,3 +49,54 @@ def elevenlabs_provider(fake_elevenlabs, settings):
     chain._provider.cache_clear()
     yield fake_elevenlabs
     chain._provider.cache_clear()
+
+
+@pytest.fixture
+def fake_apns(tmp_path):
+    from .apns_server import FakeAPNs
+
+    folder = tmp_path / "apns"
+    folder.mkdir()
+    server = FakeAPNs(folder).start()
+    yield server
+    server.stop()
+
+
+APNS_KEY_ID = "KEY1234567"
+APNS_TEAM_ID = "TEAM123456"
+APNS_TOPIC = "app.infinitestories.ios"
+
+
+def apns_key_pem() -> tuple[str, object]:
+    """A fresh ES256 key as Apple's .p8 file holds it (PKCS#8 PEM), and its public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return pem, key.public_key()
+
+
+@pytest.fixture
+def apns(fake_apns, settings):
+    """Pushes on, every host pointed at the fake APNs (trusted through APNS_CA_FILE), retries
+    without waiting. Yields the server; `apns.public_key` checks the provider token."""
+    from notifications import apns as client
+
+    pem, public_key = apns_key_pem()
+    settings.APNS_KEY_ID = APNS_KEY_ID
+    settings.APNS_TEAM_ID = APNS_TEAM_ID
+    settings.APNS_PRIVATE_KEY = pem
+    settings.APNS_TOPIC = APNS_TOPIC
+    settings.APNS_URL = fake_apns.base_url
+    settings.APNS_SANDBOX_URL = fake_apns.base_url
+    settings.APNS_CA_FILE = str(fake_apns.ca_file)
+    settings.APNS_RETRY_WAIT = 0
+    settings.APNS_TIMEOUT = 5.0
+    fake_apns.public_key = public_key
+    fake_apns.private_key_pem = pem
+    client.clients_close()
+    yield fake_apns
+    client.clients_close()
