@@ -88,6 +88,7 @@ RATE_LIMITS = ",".join(
         "custom_event_update",
         "profile_update",
         "export",
+        "device_register",
     )
 )
 
