@@ -5,8 +5,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from tests.accounts.factories import UserFactory
+from tests.helpers import client_for
 
 
 def clear_cache() -> None:
@@ -40,16 +40,6 @@ def client() -> APIClient:
 @pytest.fixture
 def user():
     return UserFactory()
-
-
-def client_for(user) -> APIClient:
-    """An API client signed in as `user` with a real bearer session."""
-    _, token = account_services.session_create(
-        user=user, ip_address="127.0.0.1", user_agent="tests"
-    )
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import BearerSession
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 
 def test_staff_find_users_by_email(staff_browser):

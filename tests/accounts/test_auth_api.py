@@ -10,19 +10,9 @@ from django.utils import timezone
 from accounts.models import BearerSession, User
 from accounts.services import token_hash
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.conftest import client_for
+from tests.helpers import SIGNUP, client_for, login, signup
 from tests.usage.factories import set_quota
 from usage.selectors import story_quota
-
-SIGNUP = {"email": "test@example.com", "password": "SecurePass123!", "name": "Test User"}
-
-
-def signup(client, **overrides):
-    return client.post("/api/auth/signup", {**SIGNUP, **overrides}, format="json")
-
-
-def login(client, email="test@example.com", password="SecurePass123!"):
-    return client.post("/api/auth/login", {"email": email, "password": password}, format="json")
 
 
 def bearer(token):

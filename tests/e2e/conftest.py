@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,20 +20,9 @@ from tests.fakes.fixtures import (  # noqa: F401
     fake_openai,
     openai_provider,
 )
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, *, timeout: float = 60.0, every: float = 0.2, message: str = ""):
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
-        time.sleep(every)
 
 
 def _database_url() -> str:

@@ -6,7 +6,7 @@ import importlib
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "architecture.md"
 PACKAGES = ("infinitestories", "accounts", "heroes", "stories", "media", "usage")
 QUOTED = re.compile(r"`([^`\s]+)`")
