@@ -9,7 +9,7 @@ import pytest
 
 from notifications.models import Device
 from stories.models import GenerationJob, Story
-from tests.e2e.conftest import wait_for
+from tests.helpers import wait_for
 from tests.fakes.fixtures import (  # noqa: F401
     APNS_KEY_ID,
     APNS_TEAM_ID,

@@ -3,7 +3,7 @@
 import pytest
 
 from notifications.models import Device
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.notifications.factories import DeviceFactory
 
 TOKEN = "0f" * 32

@@ -1,6 +1,6 @@
 """Production refuses a partial APNs configuration; none at all leaves pushes off."""
 
-from tests.api.test_settings import boot
+from tests.infinitestories.test_settings import boot
 
 FULL = {
     "APNS_KEY_ID": "KEY1234567",
