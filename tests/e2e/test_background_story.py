@@ -9,7 +9,6 @@ import pytest
 
 from notifications.models import Device
 from stories.models import GenerationJob, Story
-from tests.helpers import wait_for
 from tests.fakes.fixtures import (  # noqa: F401
     APNS_KEY_ID,
     APNS_TEAM_ID,
@@ -17,6 +16,7 @@ from tests.fakes.fixtures import (  # noqa: F401
     apns_key_pem,
     fake_apns,
 )
+from tests.helpers import wait_for
 from tests.heroes.factories import HeroFactory
 from tests.notifications.factories import DeviceFactory
 from tests.usage.factories import stories_used
