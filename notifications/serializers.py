@@ -41,6 +41,23 @@ class DeviceOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "platform", "environment", "created_at", "last_used_at"]
 
 
+class DeviceExportSerializer(serializers.ModelSerializer):
+    """A device in the account export (GET /api/user/export): all but the token."""
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "platform",
+            "environment",
+            "locale",
+            "created_at",
+            "last_used_at",
+            "last_push_at",
+            "last_push_result",
+        ]
+
+
 class DeviceEnvelopeSerializer(serializers.Serializer):
     device = DeviceOutputSerializer()
 

@@ -77,6 +77,15 @@ PREFER = OpenApiParameter(
     "respond-async`; follow it with GET /api/jobs/{jobId} or a push.",
 )
 
+PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied",
+    str,
+    OpenApiParameter.HEADER,
+    enum=["respond-async"],
+    description="`respond-async`: the story is written in the background (not on a replay).",
+    response=[202],
+)
+
 
 def prefers_async(request) -> bool:
     preferences = request.headers.get("Prefer", "").split(",")
@@ -125,7 +134,7 @@ class StoriesView(OwnedAPIView):
             "with its job, then GET /api/jobs/{jobId} (or a push) says when it is there."
         ),
         request=StoryCreateInputSerializer,
-        parameters=[idempotency.PARAMETER, PREFER],
+        parameters=[idempotency.PARAMETER, PREFER, PREFERENCE_APPLIED],
         responses={
             201: StoryCreateOutputSerializer,
             202: StoryAcceptedOutputSerializer,

@@ -1,5 +1,7 @@
 """POST/GET /api/devices, DELETE /api/devices/{id}, and logout dropping the phone's token."""
 
+import json
+
 import pytest
 
 from notifications.models import Device
@@ -154,3 +156,24 @@ def test_registering_is_rate_limited(auth_client, settings):
 def test_devices_need_a_token(client):
     assert client.get("/api/devices").status_code == 401
     assert client.post("/api/devices", {}, format="json").status_code == 401
+
+
+def test_the_account_export_lists_the_devices_without_their_tokens(auth_client, user, other_user):
+    mine = DeviceFactory(user=user, token=TOKEN, locale="de-DE")
+    theirs = DeviceFactory(user=other_user)
+
+    response = auth_client.get("/api/user/export")
+
+    devices = json.loads(response.content)["devices"]
+    assert [(d["id"], d["locale"]) for d in devices] == [(mine.pk, "de-DE")]
+    text = response.content.decode()
+    assert TOKEN not in text and theirs.pk not in text
+
+
+def test_deleting_the_account_deletes_its_devices(auth_client, user):
+    DeviceFactory(user=user)
+
+    response = auth_client.delete("/api/user/account")
+
+    assert response.status_code == 200
+    assert not Device.objects.filter(user_id=user.pk).exists()
