@@ -6,6 +6,7 @@ only schedule a task for after the commit; the task sends the pushes. A push tha
 is logged and recorded on the device, never raised into the work that ended.
 """
 
+import functools
 import logging
 
 from django.conf import settings
@@ -23,20 +24,21 @@ logger = logging.getLogger(__name__)
 MAX_DEVICES_PER_USER = 10
 ENDED = ("completed", "failed")
 
-_off_logged = False
+
+@functools.cache
+def _say_pushes_are_off() -> None:
+    """One line per process in the log, not one per job."""
+    logger.info(
+        "Push notifications are off: APNS_KEY_ID, APNS_TEAM_ID, "
+        "APNS_PRIVATE_KEY and APNS_TOPIC are not all set."
+    )
 
 
 def _push_on() -> bool:
     """Whether pushes are configured; says once per process that they are off."""
-    global _off_logged
     if apns.configured():
         return True
-    if not _off_logged:
-        _off_logged = True
-        logger.info(
-            "Push notifications are off: APNS_KEY_ID, APNS_TEAM_ID, "
-            "APNS_PRIVATE_KEY and APNS_TOPIC are not all set."
-        )
+    _say_pushes_are_off()
     return False
 
 

@@ -200,7 +200,7 @@ def test_a_server_that_does_not_answer_fails_the_push_not_the_caller(user, setti
 
 def test_without_apns_settings_pushes_are_off_and_said_once(settings, user, caplog):
     settings.APNS_KEY_ID = ""
-    services._off_logged = False
+    services._say_pushes_are_off.cache_clear()
     DeviceFactory(user=user, token=TOKEN)
 
     class Job:
