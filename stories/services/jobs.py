@@ -151,8 +151,9 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
     )
     if completed:
         job.status = Job.Status.COMPLETED
-        job_ended_notify(job=job)
     _job_settle(job=job)
+    if completed:
+        job_ended_notify(job=job)  # after commit, from a task of its own
 
 
 def job_fail(*, job: GenerationJob, message: str, notify: bool = True) -> None:
@@ -165,10 +166,10 @@ def job_fail(*, job: GenerationJob, message: str, notify: bool = True) -> None:
         status=Job.Status.FAILED, error_message=str(message)[:500], finished_at=now, updated_at=now
     )
     job.status = Job.Status.FAILED
-    if failed and notify:
-        job_ended_notify(job=job)
     _illustrations_settle(job=job, message=message)
     _job_settle(job=job)
+    if failed and notify:
+        job_ended_notify(job=job)  # after commit, from a task of its own
 
 
 def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
