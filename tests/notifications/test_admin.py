@@ -24,6 +24,10 @@ def test_the_users_page_shows_their_devices_and_last_push(staff_browser, user):
     assert "…" + TOKEN[-6:] in html
     assert "HTTP 503 ServiceUnavailable" in html and "sandbox" in html
     assert TOKEN not in html
+    # and its link lists only their devices
+    assert f"/admin/notifications/device/?user__id__exact={user.pk}" in html
+    listed = staff_browser.get("/admin/notifications/device/", {"user__id__exact": user.pk})
+    assert listed.status_code == 200 and "1 device" in listed.content.decode()
 
 
 def test_the_device_list_finds_a_familys_phones_by_email(staff_browser, user, other_user):
