@@ -91,6 +91,7 @@ RATE_LIMITS = ",".join(
         "export",
         "share_create",
         "library_import",
+        "device_register",
     )
 )
 

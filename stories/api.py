@@ -3,7 +3,7 @@
 import hashlib
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from . import selectors
 from .errors import (
     CUSTOM_EVENT_NOT_FOUND,
     ILLUSTRATION_NOT_FOUND,
+    JOB_NOT_FOUND,
     SHARE_NOT_FOUND,
     STORY_NOT_FOUND,
     audio_not_generated,
@@ -50,11 +51,14 @@ from .serializers import (
     IllustrationStatusOutputSerializer,
     ImportInputSerializer,
     ImportOutputSerializer,
+    JobEnvelopeSerializer,
+    JobOutputSerializer,
     JobSummarySerializer,
     ShareCreateInputSerializer,
     ShareEnvelopeSerializer,
     ShareListEnvelopeSerializer,
     ShareOutputSerializer,
+    StoryAcceptedOutputSerializer,
     StoryCreateInputSerializer,
     StoryCreateOutputSerializer,
     StoryDetailEnvelopeSerializer,
@@ -70,7 +74,40 @@ from .serializers import (
     StoryUpdateInputSerializer,
     StoryUpdateOutputSerializer,
 )
-from .services import custom_events, illustrations, library_import, narration, shares, stories
+from .services import (
+    background,
+    custom_events,
+    illustrations,
+    library_import,
+    narration,
+    shares,
+    stories,
+)
+
+# RFC 7240: "Prefer: respond-async" asks for 202 and a job instead of waiting for the story.
+PREFER = OpenApiParameter(
+    "Prefer",
+    {"type": "string", "enum": ["respond-async"]},
+    OpenApiParameter.HEADER,
+    description="Optional. `respond-async`: answer 202 with the job that writes the story "
+    "(after the limits are checked, before any AI call) with `Preference-Applied: "
+    "respond-async`; follow it with GET /api/jobs/{jobId} or a push.",
+)
+
+PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied",
+    str,
+    OpenApiParameter.HEADER,
+    enum=["respond-async"],
+    description="`respond-async`: the story is written in the background (not on a replay).",
+    response=[202],
+)
+
+
+def prefers_async(request) -> bool:
+    preferences = request.headers.get("Prefer", "").split(",")
+    return any(p.split(";")[0].strip().lower() == "respond-async" for p in preferences)
+
 
 # --- Stories
 
@@ -110,12 +147,14 @@ class StoriesView(OwnedAPIView):
             "(`generateIllustrations`) follow as jobs listed under `jobs`: poll their status "
             "endpoints. Send an `Idempotency-Key` header so that a retried request never makes a "
             "second story. Counts against the monthly quota (429 `QUOTA_EXCEEDED` when none is "
-            "left)."
+            "left). With `Prefer: respond-async` the story is written in the background: 202 "
+            "with its job, then GET /api/jobs/{jobId} (or a push) says when it is there."
         ),
         request=StoryCreateInputSerializer,
-        parameters=[idempotency.PARAMETER],
+        parameters=[idempotency.PARAMETER, PREFER, PREFERENCE_APPLIED],
         responses={
             201: StoryCreateOutputSerializer,
+            202: StoryAcceptedOutputSerializer,
             **error_responses(400, 403, 404, 409, 422, 502, 503),
         },
     )
@@ -130,18 +169,26 @@ class StoriesView(OwnedAPIView):
             custom_event = self.get_owned(
                 CustomStoryEvent.objects.all(), params["custom_event_id"], CUSTOM_EVENT_NOT_FOUND
             )
-        story, jobs = stories.story_create(
-            user=request.user,
-            hero=hero,
-            language=params["language"],
-            event_type=params.get("event_type") or ("custom" if custom_event else ""),
-            custom_event=custom_event,
-            generate_audio=params["generate_audio"],
-            generate_illustrations=params["generate_illustrations"],
-            illustration_count=params["illustration_count"],
-            voice=params.get("voice") or "",
-            priority=params["priority"],
-        )
+        asked = {
+            "user": request.user,
+            "hero": hero,
+            "language": params["language"],
+            "event_type": params.get("event_type") or ("custom" if custom_event else ""),
+            "custom_event": custom_event,
+            "generate_audio": params["generate_audio"],
+            "generate_illustrations": params["generate_illustrations"],
+            "illustration_count": params["illustration_count"],
+            "voice": params.get("voice") or "",
+            "priority": params["priority"],
+        }
+        if prefers_async(request):
+            job = background.story_request_in_background(**asked)
+            return Response(
+                {"job": AudioJobSerializer(job).data},
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Preference-Applied": "respond-async"},
+            )
+        story, jobs = stories.story_create(**asked)
         story = Story.objects.select_related("hero").get(pk=story.pk)
         body = {
             "story": StoryOutputSerializer(story).data,
@@ -634,3 +681,27 @@ class LibraryImportView(AuthenticatedAPIView):
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+
+# --- Jobs
+
+
+class JobDetailView(OwnedAPIView):
+    """GET /api/jobs/{jobId}: any of the user's jobs (a story written in the background,
+    narration, pictures)."""
+
+    rate_limits = {"GET": ("status_poll",)}
+
+    @extend_schema(
+        summary="A job's status",
+        description=(
+            "`status` (queued, processing, completed, failed), `progress` (0-100), `storyId` once "
+            "the story exists (for a story written in the background: once written), and, once "
+            "failed, `error` (for the family) and `errorCode`. Poll every 2 seconds, backing off "
+            "to 10, or wait for the push. Another user's job is 404."
+        ),
+        responses={200: JobEnvelopeSerializer, **error_responses(404)},
+    )
+    def get(self, request, job_id: str):
+        job = self.get_owned(selectors.job_detail_queryset(), job_id, JOB_NOT_FOUND)
+        return Response({"job": JobOutputSerializer(job).data})

@@ -15,6 +15,7 @@ STORY_NOT_FOUND = gettext_lazy("Story not found.")
 CUSTOM_EVENT_NOT_FOUND = gettext_lazy("Custom event not found.")
 ILLUSTRATION_NOT_FOUND = gettext_lazy("Illustration not found.")
 SHARE_NOT_FOUND = gettext_lazy("Share link not found.")
+JOB_NOT_FOUND = gettext_lazy("Job not found.")
 
 
 def audio_not_generated() -> ApplicationError:

@@ -179,6 +179,8 @@ class GenerationJob(models.Model):
     class Kind(models.TextChoices):
         AUDIO = "audio"
         ILLUSTRATIONS = "illustrations"
+        # A story written by a worker (POST /api/stories with Prefer: respond-async).
+        STORY = "story"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -282,3 +284,34 @@ class ImportedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.client_id} -> {self.object_id}"
+
+
+class StoryWriteRequest(models.Model):
+    """What a story written in the background was asked for: its job's input, kept beside the
+    job so the job row stays the same for every kind.
+
+    `story_id` is fixed when the job is created: the worker saves the story under it, so a job
+    re-run after its worker died finds the story written instead of writing (and charging) a
+    second one. The hero and event are kept by id: deleted meanwhile, the job fails 404-like.
+    The narration's and pictures' admissions (usage.Admission) follow the story into their jobs.
+    """
+
+    job = models.OneToOneField(
+        GenerationJob, on_delete=models.CASCADE, primary_key=True, related_name="story_request"
+    )
+    story_id = models.CharField(max_length=40, unique=True)
+    hero_id = models.CharField(max_length=40)
+    custom_event_id = models.CharField(max_length=40, blank=True)
+    language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+    event_type = models.CharField(max_length=50, blank=True)
+    generate_audio = models.BooleanField(default=True)
+    generate_illustrations = models.BooleanField(default=False)
+    illustration_count = models.PositiveSmallIntegerField(default=3)
+    voice = models.CharField(max_length=20, blank=True)
+    # {"audio": {...}, "illustrations": {...}}: the follow-ups' admissions, as usage.Admission.
+    follow_up_admissions = models.JSONField(default=dict, blank=True)
+    # The machine code the job failed with (CONTENT_REJECTED, QUOTA_EXCEEDED...), for the app.
+    error_code = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"story request of {self.job_id}"

@@ -218,3 +218,8 @@ def share_by_secret(*, secret: str) -> StoryShare | None:
     if share is None or share.revoked_at is not None:
         return None
     return share
+
+
+def job_detail_queryset() -> QuerySet[GenerationJob]:
+    """GET /api/jobs/{jobId}: a story job's request comes with it (its error code)."""
+    return GenerationJob.objects.select_related("story_request")

@@ -749,3 +749,43 @@ class ImportOutputSerializer(serializers.Serializer):
     heroes = ImportedItemSerializer(many=True)
     custom_events = ImportedItemSerializer(many=True)
     stories = ImportedItemSerializer(many=True)
+
+
+class StoryAcceptedOutputSerializer(serializers.Serializer):
+    """POST /api/stories with Prefer: respond-async: the job that writes the story."""
+
+    job = AudioJobSerializer()
+
+
+# What a failed job's errorCode is when nothing more precise was noted.
+JOB_FAILED_CODE = "AI_FAILED"
+
+
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=[choice for choice, _ in GenerationJob.Kind.choices])
+    status = serializers.ChoiceField(choices=JOB_STATUSES)
+    progress = serializers.IntegerField(help_text="0 to 100.")
+    story_id = serializers.CharField(
+        allow_null=True, help_text="The story, once it exists (a story job: once written)."
+    )
+    error = serializers.SerializerMethodField(help_text="Why it failed, for the family.")
+    error_code = serializers.SerializerMethodField(
+        help_text="Once failed: CONTENT_REJECTED, QUOTA_EXCEEDED, NOT_FOUND, AI_FAILED..."
+    )
+    estimated_completion_time = serializers.DateTimeField(
+        source="estimated_completion_at", allow_null=True
+    )
+
+    def get_error(self, job: GenerationJob) -> str | None:
+        return job.error_message or None if job.status == GenerationJob.Status.FAILED else None
+
+    def get_error_code(self, job: GenerationJob) -> str | None:
+        if job.status != GenerationJob.Status.FAILED:
+            return None
+        request = getattr(job, "story_request", None) if job.kind == "story" else None
+        return (request.error_code if request is not None else "") or JOB_FAILED_CODE
+
+
+class JobEnvelopeSerializer(serializers.Serializer):
+    job = JobOutputSerializer()

@@ -54,5 +54,6 @@ urlpatterns = [
         name="custom-event-detail",
     ),
     path("api/import", api.LibraryImportView.as_view(), name="library-import"),
+    path("api/jobs/<str:job_id>", api.JobDetailView.as_view(), name="job-detail"),
     path("api/story-events", api.StoryEventListView.as_view(), name="story-event-list"),
 ]

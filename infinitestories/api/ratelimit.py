@@ -58,6 +58,8 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     # Bringing a library in (POST /api/import), by batches of up to 50 stories and 30 files:
     # 3,600 files an hour, a large library (500 narrated, illustrated stories) within the hour.
     "library_import": ("120/h", "user"),
+    # A phone registers its push token at each start; a few accounts may share a family iPad.
+    "device_register": ("30/h", "user"),
 }
 
 
