@@ -18,8 +18,9 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 # Refused by the declared size, before decoding: a 165 KiB PNG may declare a 6300 x 6300 canvas
 # (~650 MB once decoded and converted). 16 MP is more than any phone photo an avatar needs; a
-# picture that passes costs at most ~4 bytes x 16 MP = 64 MB decoded (less for a JPEG, decoded at
-# a reduced scale), and each later copy is made after reducing it towards MAX_SIDE.
+# picture that passes is decoded once (~4 bytes x 16 MP = 64 MB; less for a JPEG, decoded at a
+# reduced scale) and fitted within MAX_SIDE before any copy: ~128 MB at its peak, measured by
+# tests/media/test_pictures_memory.py.
 MAX_PIXELS = 16_000_000
 # No side longer than this either (a 16 MP strip 100,000 px long is no photo).
 MAX_DECLARED_SIDE = 8192
@@ -107,7 +108,7 @@ def _decoded_small(image: Image.Image) -> Image.Image:
 
 
 # How many pictures one process decodes at once (uploaded avatars, in the web process):
-# PICTURE_DECODE_CONCURRENCY x ~64 MB (MAX_PIXELS decoded) bounds what uploads can cost a web
+# PICTURE_DECODE_CONCURRENCY x ~128 MB (one picture's peak) bounds what uploads can cost a web
 # worker, whatever one family sends in parallel.
 _decoding = threading.BoundedSemaphore(max(1, settings.PICTURE_DECODE_CONCURRENCY))
 
