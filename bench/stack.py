@@ -37,6 +37,7 @@ RATE_LIMITS = ",".join(
         "audio_generation",
         "illustration_generation",
         "avatar_generation",
+        "health",
     )
 )
 

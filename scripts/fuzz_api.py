@@ -92,6 +92,7 @@ RATE_LIMITS = ",".join(
         "share_create",
         "library_import",
         "device_register",
+        "health",
     )
 )
 

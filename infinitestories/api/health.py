@@ -90,6 +90,18 @@ async def _gather(checks: dict[str, object]) -> dict[str, bool]:
 
 
 DEEP_KEY = "health:deep"
+# A failed deep result is checked again after this many seconds (a worker that was still
+# starting is seen at once), a passing one after HEALTH_DEEP_MAX_AGE.
+DEEP_RETRY_AFTER_FAILURE = 10.0
+
+
+def _fresh(passed: dict[str, bool], age: float) -> bool:
+    limit = settings.HEALTH_DEEP_MAX_AGE
+    if not all(passed.values()):
+        limit = min(limit, DEEP_RETRY_AFTER_FAILURE)
+    return age <= limit
+
+
 DEEP_LOCK = "health:deep:lock"
 
 
@@ -115,14 +127,14 @@ def _deep_result() -> dict[str, bool]:
     none yet). With the shared cache down, the same per process."""
     try:
         kept = shared_cache.get(DEEP_KEY)
-        if kept and time.time() - kept["at"] <= settings.HEALTH_DEEP_MAX_AGE:
+        if kept and _fresh(kept["passed"], time.time() - kept["at"]):
             return kept["passed"]
         lock_for = int(settings.HEALTH_CELERY_TIMEOUT) + 30
         if not shared_cache.add(DEEP_LOCK, 1, timeout=lock_for):
             return kept["passed"] if kept else dict.fromkeys(_deep_checks(), False)
         # Read again under the lock: another caller may have just finished a run.
         kept = shared_cache.get(DEEP_KEY)
-        if kept and time.time() - kept["at"] <= settings.HEALTH_DEEP_MAX_AGE:
+        if kept and _fresh(kept["passed"], time.time() - kept["at"]):
             shared_cache.delete(DEEP_LOCK)
             return kept["passed"]
     except RedisError:
@@ -141,13 +153,13 @@ _local_deep_lock = threading.Lock()
 def _deep_result_local() -> dict[str, bool]:
     """The deep result kept by this process alone (the shared cache is down)."""
     kept = _local_deep.get("deep")
-    if kept and time.monotonic() - kept[0] <= settings.HEALTH_DEEP_MAX_AGE:
+    if kept and _fresh(kept[1], time.monotonic() - kept[0]):
         return kept[1]
     if not _local_deep_lock.acquire(blocking=False):
         return kept[1] if kept else dict.fromkeys(_deep_checks(), False)
     try:
         kept = _local_deep.get("deep")  # again under the lock: a run may have just finished
-        if kept and time.monotonic() - kept[0] <= settings.HEALTH_DEEP_MAX_AGE:
+        if kept and _fresh(kept[1], time.monotonic() - kept[0]):
             return kept[1]
         passed = async_to_sync(_gather)(_deep_checks())
         _local_deep["deep"] = (time.monotonic(), passed)

@@ -4,6 +4,7 @@ storage write and the worker ping run at most once per HEALTH_DEEP_MAX_AGE for t
 check runs on demand only for the operators' token or staff."""
 
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -122,3 +123,19 @@ def test_the_beat_job_keeps_the_result_health_reports(client, counted_checks):
 
     assert response.json()["checks"]["storage"] == "ok"
     assert counted_checks["storage"] == 1  # /api/health read the job's result
+
+
+def test_a_failed_deep_result_is_checked_again_sooner_than_a_passing_one(client, counted_checks):
+    from django.core.cache import cache
+
+    from infinitestories.api import health
+
+    stale = time.time() - health.DEEP_RETRY_AFTER_FAILURE - 1  # older than the retry, not max age
+    cache.set(health.DEEP_KEY, {"passed": {"storage": True}, "at": stale})
+    assert client.get("/api/health").status_code == 200
+    assert counted_checks["storage"] == 0  # a passing result is kept for HEALTH_DEEP_MAX_AGE
+
+    # a worker still starting, say: the failed result is not reported for minutes
+    cache.set(health.DEEP_KEY, {"passed": {"storage": False}, "at": stale})
+    assert client.get("/api/health").status_code == 200
+    assert counted_checks["storage"] == 1
