@@ -24,7 +24,7 @@ from stories.services.jobs import generation_jobs_cancel, generation_jobs_settle
 
 from .errors import EMAIL_NOT_VERIFIED, EMAIL_TAKEN, INVALID_CREDENTIALS
 from .models import BearerSession, ParentalConsent, User, normalize_email
-from .selectors import consent_current, user_storage_keys
+from .selectors import consent_current, session_by_token_hash, user_storage_keys
 
 
 def token_hash(token: str) -> str:
@@ -60,13 +60,7 @@ def session_authenticate(*, token: str) -> BearerSession | None:
         return None
     digest = token_hash(token)
     now = timezone.now()
-    session = (
-        BearerSession.objects.select_related("user")
-        .filter(
-            token_hash=digest, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
-        )
-        .first()
-    )
+    session = session_by_token_hash(digest=digest, now=now)
     if session is None or not hmac.compare_digest(session.token_hash, digest):
         return None
     if now - session.last_used_at >= settings.SESSION_TOKEN_REFRESH_INTERVAL:

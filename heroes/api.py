@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api.conditional import conditional_answer, row_state
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
 from infinitestories.api.schema import (
@@ -10,6 +11,7 @@ from infinitestories.api.schema import (
     paged_query,
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
+from media.selectors import media_urls_epoch
 
 from . import selectors, services
 from .errors import HERO_NOT_FOUND
@@ -49,8 +51,12 @@ class HeroListView(OwnedAPIView):
         params = query_input(HeroListInputSerializer, request)
         queryset = selectors.hero_list(user=request.user, **params)
         rows, pagination = paginate(queryset, request.query_params)
-        return Response(
-            {"heroes": HeroListOutputSerializer(rows, many=True).data, "pagination": pagination}
+        return conditional_answer(
+            request,
+            ([row_state(row) for row in rows], pagination, media_urls_epoch()),
+            lambda: Response(
+                {"heroes": HeroListOutputSerializer(rows, many=True).data, "pagination": pagination}
+            ),
         )
 
     @extend_schema(
@@ -97,7 +103,12 @@ class HeroDetailView(OwnedAPIView):
             context["stories"] = selectors.hero_recent_stories(
                 hero=hero, limit=params["story_limit"]
             )
-        return Response({"hero": HeroOutputSerializer(hero, context=context).data})
+        stories = [row_state(story) for story in context.get("stories", ())]
+        return conditional_answer(
+            request,
+            (row_state(hero), stories, media_urls_epoch()),
+            lambda: Response({"hero": HeroOutputSerializer(hero, context=context).data}),
+        )
 
     @extend_schema(
         summary="Edit a hero",

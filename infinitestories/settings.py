@@ -6,6 +6,7 @@ own variable. Production (DJANGO_DEBUG off) refuses to boot, naming the variable
 DJANGO_SECRET_KEY, REDIS_URL or an explicit AI_PROVIDER: none of them may fall back silently.
 """
 
+import logging
 import os
 from datetime import date, timedelta
 from decimal import Decimal
@@ -91,16 +92,16 @@ MIDDLEWARE = [
     # Staff's maintenance switch: writes under /api/ answer 503 while it is on.
     "usage.middleware.maintenance_mode",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    # Names the staff member behind each audited change made in the admin.
-    "auditlog.middleware.AuditlogMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Last, as django-axes asks: answers a locked-out admin login.
-    "axes.middleware.AxesMiddleware",
+    # Last: sign-in from the session, OTP, the audit log's actor (names the staff member behind
+    # each audited change made in the admin), messages and django-axes (answers a locked-out
+    # admin login), for every path but /api/ (SITE_MIDDLEWARE there).
+    "infinitestories.api.middleware.SiteOnlyMiddleware",
 ]
+# The admin's and django-axes' checks look for their middleware in MIDDLEWARE itself; it runs
+# inside SiteOnlyMiddleware (tests/api/test_middleware_site_only.py proves the admin works).
+_SITE_MIDDLEWARE_CHECKS = ["admin.E408", "admin.E409", "axes.W002"]
 
 ROOT_URLCONF = "infinitestories.urls"
 WSGI_APPLICATION = "infinitestories.wsgi.application"
@@ -130,7 +131,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # request costs more than the query (see README's benchmark).
     if not DATABASES["default"]["OPTIONS"]["pool"]:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check (a round trip) before each request's first query guards against a connection
+    # the server dropped meanwhile. Web processes serve a steady stream and drop a connection after
+    # CONN_MAX_AGE: a failed one answers 503 once and is replaced; Celery workers idle for hours
+    # between tasks and keep the check (infinitestories/celery.py).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+        "DATABASE_CONN_HEALTH_CHECKS", default=False
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default under parallel requests: take the write lock when a transaction
     # starts (a deferred read-then-write cannot wait for it and fails "database is locked"),
@@ -167,11 +174,15 @@ if REDIS_URL:
         }
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose incr is atomic (INCR).
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", *_SITE_MIDDLEWARE_CHECKS]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Local memory counts per process: right for one dev server (DEBUG only, see above).
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS = [
+        "django_ratelimit.E003",
+        "django_ratelimit.W001",
+        *_SITE_MIDDLEWARE_CHECKS,
+    ]
 
 # Named limits; RATE_LIMITS="signup=100/h,api=1000/m" overrides any of them (see infinitestories/api/ratelimit.py).
 RATE_LIMITS = env.str("RATE_LIMITS", default="")
@@ -400,6 +411,9 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 # No client addresses in the logs: they are personal data, and the rate limiter has its own.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line per request, the finished one (it has every field of request_started and the
+# answer's); request_started shows at LOG_LEVEL=DEBUG only.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     observability.sentry_init(

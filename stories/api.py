@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from heroes.errors import HERO_NOT_FOUND
 from heroes.models import Hero
 from infinitestories.api import idempotency
+from infinitestories.api.conditional import conditional_answer, row_state
 from infinitestories.api.errors import NotFoundError
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
@@ -20,6 +21,7 @@ from infinitestories.api.schema import (
     paged_query,
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
+from media.selectors import media_urls_epoch
 
 from . import selectors
 from .errors import (
@@ -91,8 +93,15 @@ class StoriesView(OwnedAPIView):
         params = query_input(StoryListInputSerializer, request)
         queryset = selectors.story_list(user=request.user, **params)
         rows, pagination = paginate(queryset, request.query_params)
-        return Response(
-            {"stories": StoryListOutputSerializer(rows, many=True).data, "pagination": pagination}
+        return conditional_answer(
+            request,
+            ([row_state(row) for row in rows], pagination, media_urls_epoch()),
+            lambda: Response(
+                {
+                    "stories": StoryListOutputSerializer(rows, many=True).data,
+                    "pagination": pagination,
+                }
+            ),
         )
 
     @extend_schema(
@@ -169,7 +178,12 @@ class StoryDetailView(_StoryView):
         context = {}
         if params["include_illustrations"]:
             context["illustrations"] = selectors.story_illustrations(story=story)
-        return Response({"story": StoryOutputSerializer(story, context=context).data})
+        pictures = [row_state(row) for row in context.get("illustrations", ())]
+        return conditional_answer(
+            request,
+            (row_state(story), pictures, media_urls_epoch()),
+            lambda: Response({"story": StoryOutputSerializer(story, context=context).data}),
+        )
 
     @extend_schema(
         summary="Edit a story",

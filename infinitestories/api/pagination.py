@@ -15,6 +15,8 @@ def paginate(queryset: QuerySet, params: dict) -> tuple[list, dict]:
     page = PageInputSerializer(data=params)
     page.is_valid(raise_exception=True)
     limit, offset = page.validated_data["limit"], page.validated_data["offset"]
-    total = queryset.count()
     rows = list(queryset[offset : offset + limit])
+    # A page that is not full ends the list: its total is known without a COUNT.
+    ends_list = len(rows) < limit and (rows or offset == 0)
+    total = offset + len(rows) if ends_list else queryset.count()
     return rows, {"total": total, "limit": limit, "offset": offset}

@@ -13,9 +13,18 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import _split_rate, get_usage
+from django_ratelimit.core import (
+    ALL,
+    EXPIRATION_FUDGE,
+    _get_window,
+    _make_cache_key,
+    _split_rate,
+    get_usage,
+)
 
 from .errors import RATE_LIMITED, ApplicationError
 
@@ -143,6 +152,65 @@ class Usage:
 
 def hit(request, name: str) -> Usage:
     """Count one request against the named limit; raise 429 RATE_LIMITED when it is over."""
+    return hit_many(request, (name,))[0]
+
+
+def hit_many(request, names) -> list[Usage]:
+    """Count one request against each named limit, in one Redis round trip; raise 429
+    RATE_LIMITED for the first that is over (the limits after it are not counted, as if checked
+    one by one)."""
+    if not names:
+        return []
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return [Usage(limit=0, remaining=0, reset_in=0) for _ in names]
+    backend = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    if not isinstance(backend, RedisCache):  # the dev server's local memory
+        return [_hit_one(request, name) for name in names]
+    rules = [policy(name) for name in names]
+    windows = []
+    for rule in rules:
+        limit, period = _split_rate(rule.rate)
+        group = f"rl:{rule.name}"
+        value = _key(rule)(group, request)
+        window = _get_window(value, period)
+        # django-ratelimit's own key: counts carry on across this change and back.
+        key = backend.make_and_validate_key(_make_cache_key(group, window, rule.rate, value, ALL))
+        windows.append((limit, period, window, key))
+    client = _redis_client(backend)
+    pipe = client.pipeline(transaction=False)
+    for _limit, period, _window, key in windows:
+        pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
+        pipe.incr(key)
+    counts = pipe.execute()[1::2]
+    now = int(time.time())
+    states = []
+    for index, (rule, (limit, _period, window, _cache_key), count) in enumerate(
+        zip(rules, windows, counts, strict=True)
+    ):
+        state = Usage(limit, max(limit - count, 0), max(window - now, 1))
+        if count > limit:
+            later = [key for *_, key in windows[index + 1 :]]
+            if later:
+                undo = client.pipeline(transaction=False)
+                for key in later:
+                    undo.decr(key)
+                undo.execute()
+            raise _limited(rule, state)
+        states.append(state)
+    return states
+
+
+def _redis_client(backend):
+    """One redis-py client per cache backend, reused by every request: Django's RedisCache makes
+    a new one for each call."""
+    client = getattr(backend, "_ratelimit_client", None)
+    if client is None:
+        client = backend._cache.get_client(None, write=True)
+        backend._ratelimit_client = client
+    return client
+
+
+def _hit_one(request, name: str) -> Usage:
     rule = policy(name)
     usage = get_usage(
         request, group=f"rl:{rule.name}", key=_key(rule), rate=rule.rate, increment=True
