@@ -32,13 +32,17 @@ _SHAPES = hashlib.blake2b(
 ).hexdigest()
 
 
-def row_state(row) -> tuple:
-    """A model instance's loaded values, annotations and related rows loaded with it."""
+def row_state(row, _seen: frozenset = frozenset()) -> tuple | None:
+    """A model instance's loaded values, annotations and related rows loaded with it (a row
+    that points back at one already included, as a one-to-one does, is named, not repeated)."""
     if row is None:
         return None
+    if id(row) in _seen:
+        return ("seen", row.pk)
+    seen = _seen | {id(row)}
     values = tuple(item for item in row.__dict__.items() if not item[0].startswith("_"))
     related = tuple(
-        (name, row_state(other)) for name, other in sorted(row._state.fields_cache.items())
+        (name, row_state(other, seen)) for name, other in sorted(row._state.fields_cache.items())
     )
     return values, related
 
