@@ -8,6 +8,7 @@ from infinitestories.api.pagination import paginate
 from infinitestories.api.schema import (
     camel_query,
     error_responses,
+    not_modified_response,
     paged_query,
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
@@ -45,7 +46,11 @@ class HeroListView(OwnedAPIView):
         ),
         operation_id="heroes_list",
         parameters=[paged_query(HeroListInputSerializer)],
-        responses={200: HeroListEnvelopeSerializer, **error_responses(400)},
+        responses={
+            200: HeroListEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400),
+        },
     )
     def get(self, request):
         params = query_input(HeroListInputSerializer, request)
@@ -93,7 +98,11 @@ class HeroDetailView(OwnedAPIView):
             "adds its most recent stories, at most `storyLimit`."
         ),
         parameters=[camel_query(HeroDetailInputSerializer)],
-        responses={200: HeroDetailEnvelopeSerializer, **error_responses(400, 404)},
+        responses={
+            200: HeroDetailEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400, 404),
+        },
     )
     def get(self, request, hero_id: str):
         params = query_input(HeroDetailInputSerializer, request)

@@ -18,6 +18,7 @@ from infinitestories.api.schema import (
     SuccessSerializer,
     camel_query,
     error_responses,
+    not_modified_response,
     paged_query,
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
@@ -87,7 +88,11 @@ class StoriesView(OwnedAPIView):
         ),
         operation_id="stories_list",
         parameters=[paged_query(StoryListInputSerializer)],
-        responses={200: StoryListEnvelopeSerializer, **error_responses(400)},
+        responses={
+            200: StoryListEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400),
+        },
     )
     def get(self, request):
         params = query_input(StoryListInputSerializer, request)
@@ -170,7 +175,11 @@ class StoryDetailView(_StoryView):
             "moment of the narration each belongs to."
         ),
         parameters=[camel_query(StoryDetailInputSerializer)],
-        responses={200: StoryDetailEnvelopeSerializer, **error_responses(400, 404)},
+        responses={
+            200: StoryDetailEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400, 404),
+        },
     )
     def get(self, request, story_id: str):
         params = query_input(StoryDetailInputSerializer, request)
