@@ -41,8 +41,15 @@ T0 = datetime.datetime(2026, 1, 1, 19, 0, tzinfo=datetime.UTC)
 user = User(id={USER!r}, email="family@example.com", name="Ana", subscription_tier=User.Tier.PREMIUM)
 user.set_unusable_password()
 user.save()
-User.objects.filter(pk=user.pk).update(date_joined=T0) if hasattr(User, "date_joined") else None
-consent_to_current_policy(user=user, app_version="compare", ip_address="127.0.0.1", user_agent="compare")
+consent = consent_to_current_policy(
+    user=user, app_version="compare", ip_address="127.0.0.1", user_agent="compare"
+)
+type(consent).objects.filter(pk=consent.pk).update(
+    id="consent_CompareAnswers00001", consented_at=T0
+)
+User.objects.filter(pk=user.pk).update(
+    parental_consent_at=T0, created_at=T0, updated_at=T0, last_seen_at=T0
+)
 BearerSession.objects.create(
     id="sess_CompareAnswers00000001", user=user,
     token_hash=hashlib.sha256({TOKEN!r}.encode()).hexdigest(),
@@ -57,10 +64,11 @@ for n, pk in enumerate({HEROES!r}):
     Hero.objects.filter(pk=pk).update(
         created_at=T0 + datetime.timedelta(hours=n), updated_at=T0 + datetime.timedelta(hours=n)
     )
-HeroVisualProfile.objects.create(
+profile = HeroVisualProfile.objects.create(
     hero=heroes[1], hair_color="red", hair_style="curly", eye_color="green", skin_tone="light",
     clothing_style="cape", art_style="watercolor", color_palette=["gold"],
 )
+HeroVisualProfile.objects.filter(pk=profile.pk).update(created_at=T0, updated_at=T0)
 for n, pk in enumerate({STORIES!r}):
     story = Story.objects.create(
         id=pk, user=user, hero=heroes[n % 5], hero_name=heroes[n % 5].name, title=f"Story {{n}}",
@@ -180,7 +188,18 @@ def compare(baseline: list[dict], candidate: list[dict]) -> int:
         if (old["status"], old["body"]) != (new["status"], new["body"]):
             failures += 1
             print(f"DIFFERS {old['request']}: {old['status']} -> {new['status']}")
-            print(f"  before: {old['body'][:300]}\n  after:  {new['body'][:300]}")
+            at = next(
+                (
+                    i
+                    for i, (a, b) in enumerate(zip(old["body"], new["body"], strict=False))
+                    if a != b
+                ),
+                min(len(old["body"]), len(new["body"])),
+            )
+            start = max(at - 80, 0)
+            print(
+                f"  before: …{old['body'][start : at + 80]}\n  after:  …{new['body'][start : at + 80]}"
+            )
         removed = set(old["headers"].items()) - set(new["headers"].items())
         added = set(new["headers"].items()) - set(old["headers"].items())
         if removed or added:
