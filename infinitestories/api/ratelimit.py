@@ -37,6 +37,8 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "signup": ("20/h", "ip"),
     "login_account": ("10/h", "email"),
     "login": ("100/h", "ip"),
+    # Apple's server-to-server events come from Apple's few addresses, for every family at once.
+    "apple_notifications": ("600/m", "ip"),
     # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox.
     "email_send": ("5/h", "ip"),
     "api": ("100/m", "user"),
@@ -58,9 +60,15 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "custom_event_update": ("20/m", "user"),
     "profile_update": ("20/m", "user"),
     "export": ("10/h", "user"),
+    # Share links: a family makes a few a day; a shared page and its media are opened by anyone
+    # with the link (counted per network, as signup is: the secret cannot be guessed anyway).
+    "share_create": ("20/h", "user"),
+    "share_view": ("300/m", "ip"),
     # Bringing a library in (POST /api/import), by batches of up to 50 stories and 30 files:
     # 3,600 files an hour, a large library (500 narrated, illustrated stories) within the hour.
     "library_import": ("120/h", "user"),
+    # A phone registers its push token at each start; a few accounts may share a family iPad.
+    "device_register": ("30/h", "user"),
 }
 
 
