@@ -115,6 +115,7 @@ fuzz: install
 # Every benchmark whose figures README's "Benchmarks" gives (about 8 minutes; each stands up the
 # Procfile's processes on the machine's PostgreSQL and Redis, with a scratch database of its own).
 bench: install
+	$(BIN)/python bench/per_request.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/generation_latency.py
 	$(BIN)/python bench/slow_ai_isolation.py

@@ -9,7 +9,8 @@ connections (req/s) on GET /api/auth/session, /api/heroes and /api/stories, then
 scenario (bench/load.py's families: 100 a second of list/detail/listen traffic) on each shape of
 our web, with P50/P95/P99 and errors. The load generator shares the cores: compare ratios.
 Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_REQUESTS (1 connection),
-BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS and BENCH_USERS change the defaults.
+BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS and BENCH_USERS change the defaults;
+BENCH_BASELINE=<another checkout> measures its web too (before/after, same database).
 """
 
 import http.client
@@ -191,6 +192,15 @@ def main() -> None:
             {"WEB_THREADS": "1"},
         ),
     }
+    baseline = os.environ.get("BENCH_BASELINE")
+    if baseline:  # another checkout (e.g. main's), on the same database, for before/after
+        shapes = {
+            f"before ({Path(baseline).name}), Procfile": (
+                f"{procfile} --chdir {Path(baseline).resolve()}",
+                {"PYTHONPATH": str(Path(baseline).resolve())},
+            ),
+            **shapes,
+        }
     for name, (command, extra) in shapes.items():
         web = stack.procfile("web", env={**env, **extra}, command=command)
         try:
