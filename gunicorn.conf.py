@@ -26,6 +26,10 @@ class _Logger(glogging.Logger):
     line for every request (about 0.1 ms) to a logger nothing writes; the app's own
     `request_finished` line is the access log."""
 
+    @property
+    def access_log_enabled(self):
+        return False
+
     def access(self, resp, req, environ, request_time):
         return None
 
