@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from infinitestories.languages import LANGUAGES
 
+from .inputs import validated
 from .schema import named_choice_field
 
 # A language code. Every serializer field holding one (story language, user's preferred
@@ -64,9 +65,7 @@ def query_input(serializer_class: type[serializers.Serializer], request) -> dict
     The camelCase parser only converts bodies, so query parameter names are converted here; the
     renderer turns error details back into camelCase.
     """
-    params = serializer_class(data=underscoreize(request.query_params.dict()))
-    params.is_valid(raise_exception=True)
-    return params.validated_data
+    return validated(serializer_class, underscoreize(request.query_params.dict()))
 
 
 class SortInputSerializer(serializers.Serializer):
