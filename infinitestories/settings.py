@@ -530,6 +530,9 @@ REVIEW_FLAG_REFUSALS = env.int("REVIEW_FLAG_REFUSALS", default=10)
 REVIEW_FLAG_WINDOW = env.int("REVIEW_FLAG_WINDOW", default=600)
 # A reservation not settled by then (its worker died with it) is released by the beat job.
 COST_RESERVATION_TTL = env.int("COST_RESERVATION_TTL", default=2 * 3600)
+# AI work admitted in a web request is held by the request this long (it ends within
+# WEB_TIMEOUT); a request that died without ending it is released by the beat job after it.
+AI_WORK_REQUEST_LEASE = env.int("AI_WORK_REQUEST_LEASE", default=WEB_TIMEOUT + 30)
 
 # Staff changes that leave an audit entry (who, when, before/after): django-auditlog. The user's
 # subscription tier is audited by accounts (updates only: no entry per signup).

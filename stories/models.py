@@ -105,6 +105,11 @@ class Story(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def spoken_text(self) -> str:
+        """What a narration of the story speaks: its title, then its text."""
+        return f"{self.title}.\n\n{self.content}"
+
 
 class NarrationTimings(models.Model):
     """Read-along: when each spoken word of one narration file starts and ends.
@@ -156,6 +161,17 @@ class StoryIllustration(models.Model):
     )
     error_message = models.CharField(max_length=500, blank=True)
     retry_count = models.PositiveSmallIntegerField(default=0)
+    # The job that draws it, the word of the text its scene starts at (it is placed on the
+    # narration's timeline there), and whether its timestamp was given by the request.
+    job = models.ForeignKey(
+        "GenerationJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="illustrations",
+    )
+    word_index = models.PositiveIntegerField(null=True, blank=True)
+    timestamp_given = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -165,6 +181,14 @@ class StoryIllustration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.story} #{self.display_order}"
+
+
+class GenerationJobQuerySet(models.QuerySet):
+    def active(self) -> "GenerationJobQuerySet":
+        """Jobs still to do or being done: waiting in the queue or running in a worker."""
+        return self.filter(
+            status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING]
+        )
 
 
 class GenerationJob(models.Model):
@@ -199,7 +223,20 @@ class GenerationJob(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    params = models.JSONField(default=dict, blank=True)
+    # The paid AI work the job does (usage): admitted with the job, ended when the job ends.
+    ai_work = models.OneToOneField(
+        "usage.CostReservation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="job",
+    )
+    # Narration: the voice; the file made, its length and the hash of the text it speaks (a run
+    # again after a fault reuses it when the text is the same).
+    voice = models.CharField(max_length=20, blank=True)
+    output_key = models.CharField(max_length=255, blank=True)
+    output_duration = models.FloatField(null=True, blank=True)
+    text_hash = models.CharField(max_length=64, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     error_message = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -210,6 +247,8 @@ class GenerationJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GenerationJobQuerySet.as_manager()
 
     class Meta:
         indexes = [

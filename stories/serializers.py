@@ -480,7 +480,7 @@ class IllustrationJobSerializer(AudioJobSerializer):
     illustration_count = serializers.SerializerMethodField()
 
     def get_illustration_count(self, job: GenerationJob) -> int:
-        return len(job.params["illustration_ids"])
+        return job.illustrations.count()
 
 
 class IllustrationRequestOutputSerializer(serializers.Serializer):
