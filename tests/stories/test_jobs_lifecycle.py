@@ -4,7 +4,7 @@ a run whose heartbeat cannot be written stops itself; staff re-queue admits the 
 
 import errno
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,10 +23,11 @@ from tests.accounts.factories import UserFactory
 from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan
-from usage.models import CostReservation, SpendCounter
+from usage.models import CostReservation, Price, SpendCounter
 from usage.services import ai_work_start
 
 Job = GenerationJob
+GLOBAL = "global"
 # Several pieces for any speech vendor (each takes at most 4096 characters).
 LONG = " ".join(f"Sentence number {i} tells of a calm and happy star." for i in range(250))
 
@@ -330,3 +331,82 @@ def test_staff_requeue_within_the_ceiling_holds_new_work(
     work = CostReservation.objects.get(pk=failed.ai_work_id)
     assert (work.state, work.lease_until) == ("admitted", None)
     assert held(story.user_id) == work.amount > 0
+
+
+# --- Ended from outside and by its worker at the same moment: exactly once ------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("family_does", ["delete_story", "delete_account", "withdraw"])
+@pytest.mark.parametrize("worker_does", ["complete", "notice_the_stop"])
+def test_a_job_ended_by_its_worker_and_the_family_at_once_ends_its_work_exactly_once(
+    monkeypatch, settings, family_does, worker_does
+):
+    from usage.services import ai_work_admit, ai_work_end
+
+    settings.AI_TTS_PROVIDER_CHAIN = ["openai"]  # priced: a double release would show
+    # (the seeded price table is emptied between tests that commit)
+    Price.objects.get_or_create(
+        vendor="openai",
+        model=settings.AI_TTS_MODEL,
+        unit="character",
+        effective_from=date(2020, 1, 1),
+        defaults={"usd_per_million": Decimal("15")},
+    )
+    monkeypatch.setattr(jobs, "job_enqueue", lambda job: None)  # the worker here is the test
+    for _ in range(4):
+        # another family's narration is held meanwhile: what is held in all must come back to it
+        bystander = ai_work_admit(user=UserFactory(), operation="audio_synthesis")
+        story = StoryFactory()
+        job = narration.audio_request(user=story.user, story=story)
+        claimed = jobs.job_claim(job_id=job.pk)
+        ai_work_start(work=claimed.ai_work)
+        race(worker_does=worker_does, family_does=family_does, job=claimed, story=story)
+
+        work = CostReservation.objects.get(pk=claimed.ai_work_id)
+        assert work.state == "settled" and work.ended_at is not None
+        assert held(GLOBAL) == bystander.amount > 0
+        ai_work_end(work=bystander)
+        assert held(GLOBAL) == 0
+
+
+def race(*, worker_does: str, family_does: str, job, story) -> None:
+    """The worker ends its run (completes, or notices the stop between two pieces) while the
+    family deletes the story or the account or withdraws consent, both released at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from accounts.services import user_account_delete
+
+    both = threading.Barrier(2)
+
+    def worker():
+        try:
+            both.wait()
+            if worker_does == "complete":
+                jobs.job_complete(job=job)
+                return
+            try:
+                jobs.job_check(job=job)
+                jobs.job_complete(job=job)
+            except Exception:  # stopped (or refused): its run ends
+                jobs._work_end(job=job)
+        finally:
+            connection.close()
+
+    def family():
+        try:
+            both.wait()
+            if family_does == "delete_story":
+                stories.story_delete(story=Story.objects.get(pk=story.pk))
+            elif family_does == "delete_account":
+                user_account_delete(user=story.user)
+            else:
+                consent_withdraw(user=story.user)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(worker), pool.submit(family)]:
+            done.result()
