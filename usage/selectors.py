@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from infinitestories.ai import chain, images, scenes, story_text, visual_profile
+from infinitestories.ai import chain, images, scenes, story_text, timings, visual_profile
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .models import (
@@ -210,22 +210,54 @@ def _picture_cost(*, quality: str, size: str, reference: bool) -> Decimal:
     return by_tokens or by_image
 
 
+# Narration speaks about 15 characters a second (150 words a minute); each piece transcribed is
+# billed in whole seconds, rounded up.
+CHARACTERS_PER_SECOND = 15
+
+
+def _narration_cost(*, characters: int) -> Decimal:
+    """The dearest narration the speech chain may buy: a vendor that fails part-way hands the
+    whole text to the next one, so the reservation covers every vendor of the chain, with the
+    read-along transcription of a vendor that needs one (OpenAI's speech)."""
+    costs = [Decimal(0)]
+    for name in chain.speech_provider_names():
+        narrator = chain.get_provider(name)
+        cost = usage_cost(
+            vendor=narrator.name,
+            model=narrator.model_for("speak"),
+            unit="characters",
+            input_units=characters,
+            output_units=0,
+        )
+        if settings.AI_TTS_TRANSCRIBE and narrator.speech_timings == timings.TRANSCRIPTION:
+            cost += _transcription_cost(characters=characters, limit=narrator.input_limit)
+        costs.append(cost)
+    return max(costs)
+
+
+def _transcription_cost(*, characters: int, limit: int) -> Decimal:
+    pieces = max(1, -(-characters // max(1, limit)))
+    seconds = -(-characters // CHARACTERS_PER_SECOND) + pieces
+    for name in chain.provider_names():
+        transcriber = chain.get_provider(name)
+        if callable(getattr(transcriber, "transcribe", None)):
+            return usage_cost(
+                vendor=transcriber.name,
+                model=transcriber.model_for("transcribe"),
+                unit="seconds",
+                input_units=seconds,
+                output_units=0,
+            )
+    return Decimal(0)
+
+
 def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int = 0) -> Decimal:
     """What admitted work should cost, from the price table (0 for the offline provider's models,
     which have no price). `units` counts pictures; `characters` the text to narrate."""
     if operation == Operation.STORY_GENERATION:
         return _tokens_cost(settings.AI_STORY_MODEL, STORY_INPUT_TOKENS, STORY_OUTPUT_TOKENS)
     if operation == Operation.AUDIO_SYNTHESIS:
-        # Priced at the vendor that narrates first today (the speech chain changes on its own
-        # when OpenAI's speech models retire).
-        narrator = chain.get_provider(chain.speech_provider_names()[0])
-        return usage_cost(
-            vendor=narrator.name,
-            model=narrator.model_for("speak"),
-            unit="characters",
-            input_units=characters or STORY_CHARACTERS,
-            output_units=0,
-        )
+        return _narration_cost(characters=characters or STORY_CHARACTERS)
     if operation == Operation.IMAGE_GENERATION:
         picture = _picture_cost(quality=plan.image_quality, size=plan.image_size, reference=True)
         return units * picture + _tokens_cost(settings.AI_SMALL_MODEL, *SCENES_TOKENS)
