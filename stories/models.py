@@ -186,9 +186,7 @@ class StoryIllustration(models.Model):
 class GenerationJobQuerySet(models.QuerySet):
     def active(self) -> "GenerationJobQuerySet":
         """Jobs still to do or being done: waiting in the queue or running in a worker."""
-        return self.filter(
-            status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING]
-        )
+        return self.filter(status__in=GenerationJob.ACTIVE)
 
 
 class GenerationJob(models.Model):
@@ -248,6 +246,9 @@ class GenerationJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Active: still to do or being done (the one place this rule lives; see .active()).
+    ACTIVE = (Status.QUEUED, Status.PROCESSING)
+
     objects = GenerationJobQuerySet.as_manager()
 
     class Meta:
@@ -258,3 +259,7 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -407,7 +407,7 @@ class JobSummarySerializer(serializers.Serializer):
     )
 
     def get_queued(self, job: GenerationJob) -> bool:
-        return job.status in (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
+        return job.is_active
 
 
 class StoryCreateJobsSerializer(serializers.Serializer):

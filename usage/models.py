@@ -89,9 +89,21 @@ class UsageMetric(models.Model):
         return f"{self.operation} {self.model} ${self.cost}"
 
 
+def month_start(day: date | None = None) -> date:
+    """The first day of `day`'s month (today's, UTC, by default). Every monthly count starts
+    there (story quotas, spend ceilings, the budget); the rule that a month is over lives here
+    and in month_over, nowhere else."""
+    return (day or timezone.now().date()).replace(day=1)
+
+
+def month_over(start: date) -> bool:
+    """Whether the month that started on `start` is over."""
+    return start < month_start()
+
+
 def quota_period_current() -> date:
     """The first day of the current month (UTC): monthly story quotas count from it."""
-    return timezone.now().date().replace(day=1)
+    return month_start()
 
 
 class Plan(models.Model):

@@ -19,6 +19,8 @@ from .models import (
     SpendCounter,
     StoryQuota,
     UsageMetric,
+    month_over,
+    month_start,
     quota_period_current,
 )
 
@@ -30,7 +32,7 @@ RUNTIME_SETTINGS_CACHE_KEY = "usage:runtime-settings"
 
 
 def next_month_start(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return month_start(month_start(day) + timedelta(days=32))
 
 
 def seconds_until_next_month() -> int:
@@ -128,7 +130,7 @@ def story_quota(*, user, plan: Plan | None = None) -> QuotaState:
     never made a story has used none, and the plan sets the allowance."""
     row = StoryQuota.objects.filter(user=user).first()
     start = quota_period_current()
-    used = row.stories_used if row is not None and row.period_start >= start else 0
+    used = row.stories_used if row is not None and not month_over(row.period_start) else 0
     plan = plan or plan_for(user=user)
     return QuotaState(stories_used=used, stories_limit=plan.stories_per_month, period_start=start)
 

@@ -246,7 +246,7 @@ def job_stop(*, job: GenerationJob, message: str, deleting: bool = False) -> boo
     next paid call and ends it. False if the job was not active."""
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(pk=job.pk).first()
-        if row is None or row.status not in (Job.Status.QUEUED, Job.Status.PROCESSING):
+        if row is None or not row.is_active:
             return False
         running = row.status == Job.Status.PROCESSING
         if not deleting:

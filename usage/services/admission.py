@@ -20,7 +20,14 @@ from infinitestories.api import ratelimit
 from infinitestories.api.errors import ApplicationError
 
 from .. import errors
-from ..models import AccountStanding, CostReservation, Plan, RuntimeSettings, SpendCounter
+from ..models import (
+    AccountStanding,
+    CostReservation,
+    Plan,
+    RuntimeSettings,
+    SpendCounter,
+    month_start,
+)
 from ..selectors import (
     GLOBAL_SCOPE,
     account_standing,
@@ -114,7 +121,7 @@ def stories_left(work: Work) -> None:
 def budget_left(work: Work) -> None:
     """Once the month's spend reaches the global budget, no new AI work (503) until staff raise
     it or the month turns; reads, edits and the library keep working."""
-    month = timezone.localdate().replace(day=1)
+    month = month_start(timezone.localdate())
     spent = spend(scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month).spent
     if spent >= monthly_budget():
         raise errors.budget_exhausted(retry_after=seconds_until_next_month())

@@ -19,7 +19,7 @@ from django.utils import timezone
 from infinitestories.ai.base import Operation
 
 from ..errors import budget_exhausted, cost_ceiling_reached
-from ..models import CostReservation, Plan, SpendCounter, UsageMetric
+from ..models import CostReservation, Plan, SpendCounter, UsageMetric, month_start
 from ..selectors import (
     GLOBAL_SCOPE,
     seconds_until_next_month,
@@ -98,11 +98,9 @@ def usage_record(
         )
         if cost:
             day = timezone.localdate(row.created_at)
-            for scope, period, start in _counters(
-                user_id=user_id, day=day, month=day.replace(day=1)
-            ):
+            for scope, period, start in _counters(user_id=user_id, day=day, month=month_start(day)):
                 _counter_add(scope=scope, period=period, start=start, spent=cost)
-            alerts.budget_alerts_send(month=day.replace(day=1))
+            alerts.budget_alerts_send(month=month_start(day))
     return row
 
 
@@ -121,7 +119,7 @@ def cost_reserve(
     over the budget: 503 AI_BUDGET_EXHAUSTED. Nothing is held then. Free work (amount 0) gets
     its row too: its life is followed like any other."""
     today = timezone.localdate()
-    month = today.replace(day=1)
+    month = month_start(today)
     ceilings = {
         (user.pk, DAY, today): (plan.daily_cost_ceiling, "daily_cost"),
         (user.pk, MONTH, month): (plan.monthly_cost_ceiling, "monthly_cost"),
@@ -188,7 +186,7 @@ def spend_counters_purge() -> int:
     today = timezone.localdate()
     old = SpendCounter.objects.filter(period=DAY, start__lt=today - timedelta(days=7)) | (
         SpendCounter.objects.filter(
-            period=MONTH, start__lt=today.replace(day=1) - timedelta(days=366)
+            period=MONTH, start__lt=month_start(today) - timedelta(days=366)
         )
     )
     deleted, _ = old.delete()
