@@ -21,8 +21,6 @@ Nothing outside usage calls the spend counters, reservations or rate-limit units
 """
 
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,12 +28,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
 from infinitestories.api.errors import ApplicationError
-from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
+from infinitestories.faults import INFRASTRUCTURE_ERRORS, retried_in_background
 
 from ..models import CostReservation
 from . import admission
@@ -272,27 +269,7 @@ def _mark_running(*, work: AIWork) -> None:
 def _end_soon(*, work: AIWork) -> None:
     """End now; if the database is away, keep trying from a thread for a minute (the sweeper
     ends it after its lease otherwise)."""
-    try:
-        with_retries(lambda: ai_work_end(work=work))
-    except INFRASTRUCTURE_ERRORS as exc:
-        logger.warning("AI work %s not ended (%s); trying again in the background", work.pk, exc)
-        threading.Thread(
-            target=_end_in_background, args=(work.pk,), name=f"end-{work.pk}", daemon=True
-        ).start()
-
-
-def _end_in_background(work_id: str, *, within: float = 60.0, every: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    try:
-        while time.monotonic() < deadline:
-            try:
-                ai_work_end(work=AIWork(pk=work_id))
-                return
-            except INFRASTRUCTURE_ERRORS:
-                close_old_connections()
-                time.sleep(every)
-    finally:
-        close_old_connections()
+    retried_in_background(lambda: ai_work_end(work=work), name=f"end of AI work {work.pk}")
 
 
 def ai_works_release_stale() -> int:
