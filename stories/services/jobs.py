@@ -368,9 +368,7 @@ def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> No
             work(job)
     except WorkStopped as stopped:
         if stopped.reason == HEARTBEAT_LOST:
-            # The database did not take our beats: leave the job to the sweeper (re-queued
-            # when its heartbeat is stale; the next run reuses what this one stored).
-            logger.warning("Job %s stopped: its heartbeat could not be written", job.pk)
+            _heartbeat_lost(job=job)
             return
         logger.info("Job %s stopped from outside (%s)", job.pk, stopped.reason)
         _work_end(job=job)
@@ -396,6 +394,23 @@ def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> No
         raise
     else:
         logger.info("Job %s (%s) %s on attempt %d", job.pk, job.kind, job.status, job.attempts)
+
+
+def _heartbeat_lost(*, job: GenerationJob) -> None:
+    """The run stopped because its heartbeat was not written in time, or its row is no longer
+    this run's. Stopped from outside or claimed again: end or leave the work as _work_end says.
+    Still ours (the database is back): release it for the retry. The database still away:
+    leave the job to the sweeper (re-queued once its heartbeat is stale; the next run reuses
+    what this one stored). Released, it raises for Celery's retry."""
+    try:
+        if job_running(job=job):
+            job_release(job=job, message="Heartbeat not written in time.")
+            logger.warning("Job %s released: its heartbeat could not be written", job.pk)
+            raise TransientProviderError("Heartbeat not written in time.")
+        logger.info("Job %s stopped: no longer this run's", job.pk)
+        _work_end(job=job)
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Job %s stopped: its heartbeat could not be written (%s)", job.pk, exc)
 
 
 def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
