@@ -500,6 +500,9 @@ AI_IMAGE_RESPONSE_FORMAT = env.str("AI_IMAGE_RESPONSE_FORMAT", default="")
 AI_IMAGE_SUPPORTS_REFERENCE = env.bool("AI_IMAGE_SUPPORTS_REFERENCE", default=True)
 AI_IMAGE_INPUT_FIDELITY = env.str("AI_IMAGE_INPUT_FIDELITY", default="high")
 AI_IMAGE_CONCURRENCY = env.int("AI_IMAGE_CONCURRENCY", default=5)
+# Pictures an illustrations job may draw again after moderation flagged one (or the vendor
+# refused its prompt), on top of one per picture; its reservation covers them.
+AI_IMAGE_REDRAWS = env.int("AI_IMAGE_REDRAWS", default=2)
 AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-latest")
 # Key of the per-user safety identifier sent to AI vendors (an HMAC of the user id). Its own
 # variable so that rotating DJANGO_SECRET_KEY does not give every family a new identifier.

@@ -261,13 +261,17 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
     if operation == Operation.AUDIO_SYNTHESIS:
         return _narration_cost(characters=characters or STORY_CHARACTERS)
     if operation == Operation.IMAGE_GENERATION:
+        # Each picture once, and the redraws a job may make after moderation flags one.
         picture = _picture_cost(quality=plan.image_quality, size=plan.image_size, reference=True)
-        return units * picture + _tokens_cost(settings.AI_SMALL_MODEL, *SCENES_TOKENS)
+        drawings = units + settings.AI_IMAGE_REDRAWS
+        return drawings * picture + _tokens_cost(settings.AI_SMALL_MODEL, *SCENES_TOKENS)
     if operation == Operation.AVATAR_GENERATION:
         picture = _picture_cost(
             quality=settings.AI_IMAGE_QUALITY, size=settings.AI_IMAGE_SIZE, reference=False
         )
-        return picture + _tokens_cost(settings.AI_SMALL_MODEL, *PROFILE_TOKENS)
+        # An avatar moderation flags is drawn again from gentler words, once per variant.
+        drawings = len(images.AVATAR_VARIANTS)
+        return drawings * picture + _tokens_cost(settings.AI_SMALL_MODEL, *PROFILE_TOKENS)
     return Decimal(0)
 
 

@@ -2,6 +2,7 @@
 `illustrations_generate`), place them on the narration's timeline, delete one."""
 
 import contextvars
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -218,9 +219,9 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     done = len(rows) - len(todo)
 
     work = job.ai_work
+    before_draw = _draws_within(job=job, pictures=len(todo))
 
     def draw(row: StoryIllustration):
-        jobs.job_go_on(job=job)  # stopped meanwhile: no more pictures bought
         return images.illustration_draw(
             ctx=ctx,
             profile=profile,
@@ -231,6 +232,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             pending=pending,
             quality=work.image_quality if work is not None else "",
             size=work.image_size if work is not None else "",
+            before_draw=before_draw,
         )
 
     workers = max(1, min(settings.AI_IMAGE_CONCURRENCY, len(todo)))
@@ -291,6 +293,25 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         )
     else:
         jobs.job_complete(job=job)
+
+
+def _draws_within(*, job: GenerationJob, pictures: int):
+    """Before each paid drawing (any thread): the job may go on (not stopped), and it draws at
+    most one picture each plus AI_IMAGE_REDRAWS again after moderation flagged one, what its
+    reservation covers. Past that a flagged picture fails instead of being drawn once more."""
+    lock = threading.Lock()
+    drawn = [0]
+
+    def before_draw(variant: str) -> None:
+        jobs.job_go_on(job=job)  # stopped meanwhile: no more pictures bought
+        with lock:
+            if drawn[0] >= pictures + settings.AI_IMAGE_REDRAWS:
+                raise ContentRefused(
+                    "No redraw left for this job.", operation=Operation.IMAGE_GENERATION
+                )
+            drawn[0] += 1
+
+    return before_draw
 
 
 def _picture_store(*, row: StoryIllustration, drawing) -> bool:
