@@ -4,7 +4,7 @@ database scheduler reads them and keeps their last-run state across restarts.
 
 Applying updates the rows it names (task, timing, on), so a change here reaches a deployed
 schedule with the next release; staff may still switch one off or on in the admin (Periodic
-tasks) until then. Task names are the schedule's contract with the code (tests/api/test_celery.py
+tasks) until then. Task names are the schedule's contract with the code (tests/infinitestories/test_celery.py
 checks each one is a registered task). Add a periodic job here, not in a migration.
 """
 

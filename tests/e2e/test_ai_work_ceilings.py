@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.services import consent_withdraw
 from stories.models import GenerationJob
-from tests.e2e.conftest import wait_for
+from tests.helpers import wait_for
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan
 from usage.models import CostReservation, SpendCounter, UsageMetric
