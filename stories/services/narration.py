@@ -14,7 +14,7 @@ from infinitestories.ai.base import Operation
 from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import with_retries
 from media.selectors import media_exists, media_folder_keys, media_read
-from media.services import media_delete_on_commit, media_save, media_write
+from media.services import media_delete, media_delete_on_commit, media_save, media_write
 from usage.services import AIWork, ai_work_abandon, ai_work_admit, ai_work_renew
 
 from ..models import GenerationJob, NarrationTimings, Story
@@ -140,7 +140,7 @@ def _narration_publish(
     NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
     story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
     illustration_timestamps_recompute(story=story)
-    media_delete_on_commit(keys=_pieces_kept(job))
+    _pieces_drop(job)
     jobs.job_complete(job=job)
 
 
@@ -197,6 +197,17 @@ class _Pieces:
 
 def _pieces_kept(job: GenerationJob) -> list[str]:
     return media_folder_keys(folder=f"{PIECES_FOLDER}/{job.pk}")
+
+
+def _pieces_drop(job: GenerationJob) -> None:
+    """Once the narration is published (after commit): its pieces are of no more use. A piece
+    left behind (storage away) is only a cache; the retention purge of the folder takes it."""
+
+    def drop():
+        for key in _pieces_kept(job):
+            media_delete(key=key)
+
+    transaction.on_commit(drop, robust=True)
 
 
 def _narration_file(
