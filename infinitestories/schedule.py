@@ -30,4 +30,6 @@ SCHEDULE: dict[str, tuple[str, int | tuple[int, int]]] = {
     "purge-moderation-records": ("usage.tasks.moderation_records_purge_task", (3, 25)),
     # A deletion storage has not confirmed is sent again (media.PendingDeletion).
     "media-deletions-resend": ("media.tasks.media_deletions_resend_task", 5 * 60),
+    # An Apple token revocation that did not go through at account deletion is sent again.
+    "apple-revocations-resend": ("accounts.tasks.apple_revocations_resend_task", (3, 30)),
 }

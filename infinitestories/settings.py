@@ -240,6 +240,32 @@ OTP_TOTP_ISSUER = "InfiniteStories"
 SESSION_TOKEN_TTL = timedelta(days=30)
 SESSION_TOKEN_REFRESH_INTERVAL = timedelta(days=1)
 
+# Sign in with Apple (accounts/apple.py; docs/api-guide.md). Off until the four credentials are set:
+# the endpoints answer 503 APPLE_NOT_CONFIGURED. A partial set is a mistake production refuses to
+# boot with. APPLE_PRIVATE_KEY is the .p8 key's PEM text ("\n" escapes are read as newlines).
+APPLE_BASE_URL = env.str("APPLE_BASE_URL", default="https://appleid.apple.com").rstrip("/")
+APPLE_CLIENT_IDS = env.list("APPLE_CLIENT_IDS", default=[])
+APPLE_TEAM_ID = env.str("APPLE_TEAM_ID", default="")
+APPLE_KEY_ID = env.str("APPLE_KEY_ID", default="")
+APPLE_PRIVATE_KEY = env.str("APPLE_PRIVATE_KEY", default="").replace("\\n", "\n")
+_APPLE_CREDENTIALS = {
+    "APPLE_CLIENT_IDS": APPLE_CLIENT_IDS,
+    "APPLE_TEAM_ID": APPLE_TEAM_ID,
+    "APPLE_KEY_ID": APPLE_KEY_ID,
+    "APPLE_PRIVATE_KEY": APPLE_PRIVATE_KEY,
+}
+if not DEBUG and any(_APPLE_CREDENTIALS.values()) and not all(_APPLE_CREDENTIALS.values()):
+    raise ImproperlyConfigured(
+        "Sign in with Apple is half configured: set all of APPLE_CLIENT_IDS, APPLE_TEAM_ID, "
+        "APPLE_KEY_ID and APPLE_PRIVATE_KEY, or none. Missing: "
+        + ", ".join(name for name, value in _APPLE_CREDENTIALS.items() if not value)
+    )
+# Seconds one call to Apple (keys, token, revoke) may take: a sign-in or a deletion never hangs.
+APPLE_TIMEOUT = env.float("APPLE_TIMEOUT", default=5.0)
+# Fernet keys (comma-separated, the first encrypts, all decrypt) for Apple refresh tokens at rest.
+# Default: derived from DJANGO_SECRET_KEY and its fallbacks, so rotating that key keeps them readable.
+APPLE_TOKEN_KEYS = env.list("APPLE_TOKEN_KEYS", default=[])
+
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerSessionAuthentication"],
@@ -324,6 +350,10 @@ R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 MEDIA_URL_EXPIRY = timedelta(hours=1)
 # A file deletion not confirmed this long after its message was sent is sent again (seconds).
 MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
+# What a family may bring in through POST /api/import (narrations and pictures of the heroes,
+# events and stories it still has), in MB: 500 narrated, illustrated stories fit; a bucket
+# filled with anything else does not.
+IMPORT_STORAGE_LIMIT_MB = env.int("IMPORT_STORAGE_LIMIT_MB", default=5120)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -67,7 +67,7 @@ def fields_to_params(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stories", "0004_story_hero_name"),
+        ("stories", "0005_imported_items"),
         ("usage", "0012_ai_work_lifecycle"),
     ]
 
