@@ -33,6 +33,7 @@ from infinitestories.ai.errors import (
 )
 from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
+from notifications.services import job_ended_notify
 from usage.services import (
     AIWork,
     WorkStopped,
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 
 Job = GenerationJob
 # Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
-ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120}
+ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120, Job.Kind.STORY: 60}
 FAILED_MESSAGE = gettext_lazy(
     "We could not finish this right now. Please try again in a little while."
 )
@@ -59,6 +60,7 @@ FAILED_MESSAGE = gettext_lazy(
 OPERATION = {
     Job.Kind.AUDIO: Operation.AUDIO_SYNTHESIS,
     Job.Kind.ILLUSTRATIONS: Operation.IMAGE_GENERATION,
+    Job.Kind.STORY: Operation.STORY_GENERATION,
 }
 # What a job retries later instead of failing: the provider down, the time limit, and a fault of
 # the infrastructure (Redis, the database, storage), none of which says the work is impossible.
@@ -194,22 +196,27 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
     if completed:
         job.status = Job.Status.COMPLETED
     _work_end(job=job)
+    if completed:
+        job_ended_notify(job=job)  # after commit, from a task of its own
 
 
-def job_fail(*, job: GenerationJob, message: str) -> None:
+def job_fail(*, job: GenerationJob, message: str, notify: bool = True) -> None:
     """Fail this run's job (or, not yet claimed, the waiting one); one already finished
-    (stopped from outside meanwhile) keeps its own end and message."""
+    (stopped from outside meanwhile) keeps its own end and message. `notify` False: no push."""
     now = timezone.now()
     rows = Job.objects.filter(pk=job.pk)
     rows = rows.filter(
         Q(status=Job.Status.QUEUED) | Q(status=Job.Status.PROCESSING, attempts=job.attempts)
     )
-    if rows.update(
+    failed = rows.update(
         status=Job.Status.FAILED, error_message=str(message)[:500], finished_at=now, updated_at=now
-    ):
+    )
+    if failed:
         job.status = Job.Status.FAILED
         _illustrations_settle(job=job, message=message)
     _work_end(job=job)
+    if failed and notify:
+        job_ended_notify(job=job)  # after commit, from a task of its own
 
 
 def _work_end(*, job: GenerationJob) -> None:
@@ -447,6 +454,8 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                     _illustrations_settle(job=job, message=message)
                     if job.ai_work_id:
                         ai_work_end(work=job.ai_work)
+                    job.status = Job.Status.FAILED
+                    job_ended_notify(job=job)
                     failed += 1
                 continue
             changed = Job.objects.filter(

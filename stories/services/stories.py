@@ -14,6 +14,7 @@ from infinitestories.ids import new_id
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from usage.services import (
+    AIWork,
     Piece,
     ai_consent_check,
     ai_work_abandon,
@@ -56,20 +57,17 @@ def story_create(
     5. The story's own work ends whatever happened (usage.ai_work_running); the narration's and
        pictures' are given back if the story was not saved (their jobs end them otherwise).
     """
-    pieces = [Piece(operation=Operation.STORY_GENERATION)]
-    if generate_audio:
-        pieces.append(Piece(operation=Operation.AUDIO_SYNTHESIS, voice=voice))
-    if generate_illustrations:
-        pieces.append(Piece(operation=Operation.IMAGE_GENERATION, units=illustration_count))
-    story_work, *rest = ai_works_admit(user=user, pieces=pieces, priority=priority)
-    follow_up = {}
-    if generate_audio:
-        follow_up["audio"] = rest.pop(0)
-    if generate_illustrations:
-        follow_up["illustrations"] = rest.pop(0)
+    story_work, follow_up = story_work_admit(
+        user=user,
+        generate_audio=generate_audio,
+        generate_illustrations=generate_illustrations,
+        illustration_count=illustration_count,
+        voice=voice,
+        priority=priority,
+    )
     try:
         with ai_work_running(work=story_work):
-            return _story_write_and_save(
+            return story_write_and_save(
                 user=user,
                 hero=hero,
                 language=language,
@@ -86,7 +84,33 @@ def story_create(
         raise
 
 
-def _story_write_and_save(
+def story_work_admit(
+    *,
+    user,
+    generate_audio: bool,
+    generate_illustrations: bool,
+    illustration_count: int,
+    voice: str,
+    priority: str,
+) -> tuple[AIWork, dict[str, AIWork]]:
+    """Admit a new story and the narration and pictures asked with it, all or none, before any
+    AI call. Returns (the story's work, the follow-ups' by name) (story_create, and
+    stories.background for a story written by a worker)."""
+    pieces = [Piece(operation=Operation.STORY_GENERATION)]
+    if generate_audio:
+        pieces.append(Piece(operation=Operation.AUDIO_SYNTHESIS, voice=voice))
+    if generate_illustrations:
+        pieces.append(Piece(operation=Operation.IMAGE_GENERATION, units=illustration_count))
+    story_work, *rest = ai_works_admit(user=user, pieces=pieces, priority=priority)
+    follow_up = {}
+    if generate_audio:
+        follow_up["audio"] = rest.pop(0)
+    if generate_illustrations:
+        follow_up["illustrations"] = rest.pop(0)
+    return story_work, follow_up
+
+
+def story_write_and_save(
     *,
     user,
     hero,
@@ -97,8 +121,12 @@ def _story_write_and_save(
     voice: str,
     priority: str,
     follow_up: dict,
+    story_id: str = "",
 ) -> tuple[Story, dict[str, GenerationJob]]:
-    story_id = new_id("story")
+    """Steps 2 to 4 of story_create, for admitted work (`follow_up`: the narration's and pictures'
+    work, handed over to their jobs). `story_id`: the id to save it under (a worker's re-run
+    finds it written)."""
+    story_id = story_id or new_id("story")
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
     )

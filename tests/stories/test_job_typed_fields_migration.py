@@ -1,4 +1,4 @@
-"""Migrations stories 0006 and 0007: what GenerationJob.params carried moves into typed fields
+"""Migrations stories 0008 and 0009: what GenerationJob.params carried moves into typed fields
 (the job's AI work, voice, file, length, text hash; each picture's job, scene word and given
 timestamp), and back when migrated backwards."""
 
@@ -9,7 +9,7 @@ import pytest
 
 from tests.migrations import latest_but, migrate, migrate_to_latest
 
-BEFORE, AFTER = "0005_imported_items", "0007_remove_generationjob_params"
+BEFORE, AFTER = "0007_background_story_jobs", "0009_remove_generationjob_params"
 
 
 @pytest.mark.django_db(transaction=True)

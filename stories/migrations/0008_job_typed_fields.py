@@ -67,7 +67,7 @@ def fields_to_params(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stories", "0005_imported_items"),
+        ("stories", "0007_background_story_jobs"),
         ("usage", "0012_ai_work_lifecycle"),
     ]
 

@@ -5,6 +5,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("stories", "0006_job_typed_fields")]
+    dependencies = [("stories", "0008_job_typed_fields")]
 
     operations = [migrations.RemoveField(model_name="generationjob", name="params")]
