@@ -41,6 +41,7 @@ lock: $(BIN)/python
 
 dev: install .env
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py beat_schedule_apply
 	$(BIN)/python manage.py ensure_demo_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -91,6 +92,7 @@ format: install
 
 migrate: install
 	$(BIN)/python manage.py migrate
+	$(BIN)/python manage.py beat_schedule_apply
 
 superuser: install
 	$(BIN)/python manage.py createsuperuser

@@ -554,6 +554,9 @@ AI_IMAGE_RESPONSE_FORMAT = env.str("AI_IMAGE_RESPONSE_FORMAT", default="")
 AI_IMAGE_SUPPORTS_REFERENCE = env.bool("AI_IMAGE_SUPPORTS_REFERENCE", default=True)
 AI_IMAGE_INPUT_FIDELITY = env.str("AI_IMAGE_INPUT_FIDELITY", default="high")
 AI_IMAGE_CONCURRENCY = env.int("AI_IMAGE_CONCURRENCY", default=5)
+# Pictures an illustrations job may draw again after moderation flagged one (or the vendor
+# refused its prompt), on top of one per picture; its reservation covers them.
+AI_IMAGE_REDRAWS = env.int("AI_IMAGE_REDRAWS", default=2)
 AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-latest")
 # Key of the per-user safety identifier sent to AI vendors (an HMAC of the user id). Its own
 # variable so that rotating DJANGO_SECRET_KEY does not give every family a new identifier.
@@ -621,6 +624,9 @@ REVIEW_FLAG_REFUSALS = env.int("REVIEW_FLAG_REFUSALS", default=10)
 REVIEW_FLAG_WINDOW = env.int("REVIEW_FLAG_WINDOW", default=600)
 # A reservation not settled by then (its worker died with it) is released by the beat job.
 COST_RESERVATION_TTL = env.int("COST_RESERVATION_TTL", default=2 * 3600)
+# AI work admitted in a web request is held by the request this long (it ends within
+# WEB_TIMEOUT); a request that died without ending it is released by the beat job after it.
+AI_WORK_REQUEST_LEASE = env.int("AI_WORK_REQUEST_LEASE", default=WEB_TIMEOUT + 30)
 
 # Staff changes that leave an audit entry (who, when, before/after): django-auditlog. The user's
 # subscription tier is audited by accounts (updates only: no entry per signup).

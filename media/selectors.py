@@ -32,6 +32,15 @@ def media_read(*, key: str) -> bytes:
         return file.read()
 
 
+def media_folder_keys(*, folder: str) -> list[str]:
+    """The keys of the files directly in `folder` (none when it does not exist)."""
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [f"{folder}/{name}" for name in files]
+
+
 def media_exists(*, key: str) -> bool:
     return bool(key) and default_storage.exists(key)
 

@@ -412,7 +412,7 @@ class JobSummarySerializer(serializers.Serializer):
     )
 
     def get_queued(self, job: GenerationJob) -> bool:
-        return job.status in (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
+        return job.is_active
 
 
 class StoryCreateJobsSerializer(serializers.Serializer):
@@ -485,7 +485,7 @@ class IllustrationJobSerializer(AudioJobSerializer):
     illustration_count = serializers.SerializerMethodField()
 
     def get_illustration_count(self, job: GenerationJob) -> int:
-        return len(job.params["illustration_ids"])
+        return job.illustrations.count()
 
 
 class IllustrationRequestOutputSerializer(serializers.Serializer):

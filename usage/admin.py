@@ -186,8 +186,19 @@ class SpendCounterAdmin(ReadOnlyAdmin):
 
 @admin.register(CostReservation)
 class CostReservationAdmin(ReadOnlyAdmin):
-    list_display = ["id", "operation", "amount", "user", "created_at", "settled_at"]
-    list_filter = ["operation", "created_at"]
+    list_display = [
+        "id",
+        "operation",
+        "state",
+        "amount",
+        "units",
+        "user",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "stop_reason",
+    ]
+    list_filter = ["state", "operation", "created_at"]
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]
 

@@ -89,9 +89,21 @@ class UsageMetric(models.Model):
         return f"{self.operation} {self.model} ${self.cost}"
 
 
+def month_start(day: date | None = None) -> date:
+    """The first day of `day`'s month (today's, UTC, by default). Every monthly count starts
+    there (story quotas, spend ceilings, the budget); the rule that a month is over lives here
+    and in month_over, nowhere else."""
+    return (day or timezone.now().date()).replace(day=1)
+
+
+def month_over(start: date) -> bool:
+    """Whether the month that started on `start` is over."""
+    return start < month_start()
+
+
 def quota_period_current() -> date:
     """The first day of the current month (UTC): monthly story quotas count from it."""
-    return timezone.now().date().replace(day=1)
+    return month_start()
 
 
 class Plan(models.Model):
@@ -236,22 +248,57 @@ class SpendCounter(models.Model):
 
 
 class CostReservation(models.Model):
-    """The estimated cost of one piece of admitted AI work, held until the work ends."""
+    """One piece of paid AI work (a story, a narration, a story's pictures, an avatar): what was
+    admitted, the cost it holds against the ceilings and the budget until it ends, and where it
+    is in its life: admitted -> running -> settled | released. usage.services.work is the only
+    code that writes it (the "AI work" of the admin)."""
+
+    class State(models.TextChoices):
+        ADMITTED = "admitted"  # counted and reserved, not started
+        RUNNING = "running"  # started (a request's or a job's AI calls)
+        SETTLED = "settled"  # ended after it ran: its real cost is in the usage log
+        RELEASED = "released"  # ended without ever running: its units were given back too
+
+    ENDED = (State.SETTLED, State.RELEASED)
 
     id = PublicIdField(prefix="rsv")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     operation = models.CharField(max_length=30, choices=Operation.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=6)
+    # Pictures for image work, else 1: what the operation's rate limit counted.
+    units = models.PositiveIntegerField(default=1)
+    amount = models.DecimalField("estimated cost (USD)", max_digits=12, decimal_places=6)
+    # The plan's choices in force when it was admitted (pictures are drawn with them).
+    image_quality = models.CharField(max_length=10, blank=True)
+    image_size = models.CharField(max_length=10, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.ADMITTED, db_index=True
+    )
     # The periods whose counters hold it (a reservation made before midnight is released there).
     day = models.DateField()
     month = models.DateField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Held by a web request until then; a request that died is released by the sweeper after it.
+    # Empty once a job holds it (the job's end, its deletion or the job sweeper end it).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Asked to stop from outside (replaced, consent withdrawn, deleted) while it ran: its worker
+    # stops before its next paid call and ends it.
+    stop_reason = models.CharField(max_length=200, blank=True)
+    stop_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "AI work"
+        verbose_name_plural = "AI work"
 
     def __str__(self) -> str:
-        return f"{self.operation} ${self.amount}"
+        return f"{self.operation} ${self.amount} ({self.state})"
+
+    @property
+    def ended(self) -> bool:
+        return self.state in self.ENDED
 
 
 class BudgetAlert(models.Model):

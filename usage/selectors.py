@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from infinitestories.ai import chain, images, scenes, story_text, visual_profile
+from infinitestories.ai import chain, images, scenes, story_text, timings, visual_profile
 from infinitestories.ai.base import Capability
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
@@ -20,6 +20,8 @@ from .models import (
     SpendCounter,
     StoryQuota,
     UsageMetric,
+    month_over,
+    month_start,
     quota_period_current,
 )
 
@@ -31,7 +33,7 @@ RUNTIME_SETTINGS_CACHE_KEY = "usage:runtime-settings"
 
 
 def next_month_start(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return month_start(month_start(day) + timedelta(days=32))
 
 
 def seconds_until_next_month() -> int:
@@ -129,7 +131,7 @@ def story_quota(*, user, plan: Plan | None = None) -> QuotaState:
     never made a story has used none, and the plan sets the allowance."""
     row = StoryQuota.objects.filter(user=user).first()
     start = quota_period_current()
-    used = row.stories_used if row is not None and row.period_start >= start else 0
+    used = row.stories_used if row is not None and not month_over(row.period_start) else 0
     plan = plan or plan_for(user=user)
     return QuotaState(stories_used=used, stories_limit=plan.stories_per_month, period_start=start)
 
@@ -204,30 +206,65 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
         story = story_text.expected_units()
         return _tokens_cost(settings.AI_STORY_MODEL, story.input_units, story.output_units)
     if operation == Operation.AUDIO_SYNTHESIS:
-        # Priced at the vendor that narrates first today (the speech chain changes on its own
-        # when OpenAI's speech models retire).
-        narrator = chain.get_provider(chain.speech_provider_names()[0])
-        return usage_cost(
-            vendor=narrator.name,
-            model=narrator.model_for(Capability.SPEAK),
-            unit="characters",
-            input_units=characters or story_text.expected_characters(),
-            output_units=0,
-        )
+        return _narration_cost(characters=characters or story_text.expected_characters())
     if operation == Operation.IMAGE_GENERATION:
+        # Each picture once, and the redraws a job may make after moderation flags one.
         picture = _picture_cost(quality=plan.image_quality, size=plan.image_size, reference=True)
         picking = scenes.expected_units()
-        return units * picture + _tokens_cost(
+        drawings = units + settings.AI_IMAGE_REDRAWS
+        return drawings * picture + _tokens_cost(
             settings.AI_SMALL_MODEL, picking.input_units, picking.output_units
         )
     if operation == Operation.AVATAR_GENERATION:
+        # An avatar moderation flags is drawn again from gentler words.
         picture = _picture_cost(
             quality=settings.AI_IMAGE_QUALITY, size=settings.AI_IMAGE_SIZE, reference=False
         )
         profile = visual_profile.expected_units()
-        return picture + _tokens_cost(
+        return images.avatar_drawings() * picture + _tokens_cost(
             settings.AI_SMALL_MODEL, profile.input_units, profile.output_units
         )
+    return Decimal(0)
+
+
+# Narration speaks about 15 characters a second (150 words a minute); each piece transcribed is
+# billed in whole seconds, rounded up.
+CHARACTERS_PER_SECOND = 15
+
+
+def _narration_cost(*, characters: int) -> Decimal:
+    """The dearest narration the speech chain may buy: a vendor that fails part-way hands the
+    whole text to the next one, so the reservation covers every vendor of the chain, with the
+    read-along transcription of a vendor that needs one (OpenAI's speech)."""
+    costs = [Decimal(0)]
+    for name in chain.speech_provider_names():
+        narrator = chain.get_provider(name)
+        cost = usage_cost(
+            vendor=narrator.name,
+            model=narrator.model_for(Capability.SPEAK),
+            unit="characters",
+            input_units=characters,
+            output_units=0,
+        )
+        if settings.AI_TTS_TRANSCRIBE and narrator.speech_timings == timings.TRANSCRIPTION:
+            cost += _transcription_cost(characters=characters, limit=narrator.input_limit)
+        costs.append(cost)
+    return max(costs)
+
+
+def _transcription_cost(*, characters: int, limit: int) -> Decimal:
+    pieces = max(1, -(-characters // max(1, limit)))
+    seconds = -(-characters // CHARACTERS_PER_SECOND) + pieces
+    for name in chain.provider_names():
+        transcriber = chain.get_provider(name)
+        if transcriber.can(Capability.TRANSCRIBE):
+            return usage_cost(
+                vendor=transcriber.name,
+                model=transcriber.model_for(Capability.TRANSCRIBE),
+                unit="seconds",
+                input_units=seconds,
+                output_units=0,
+            )
     return Decimal(0)
 
 

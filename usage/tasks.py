@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .services import (
-    cost_reservations_release_stale,
+    ai_works_release_stale,
     moderation_records_purge,
     monthly_quota_reset,
     spend_counters_purge,
@@ -15,7 +15,8 @@ def monthly_quota_reset_task() -> int:
 
 @shared_task
 def cost_reservations_release_stale_task() -> int:
-    return cost_reservations_release_stale()
+    """Every minute: end AI work nobody will end (a request that died, a stopped worker gone)."""
+    return ai_works_release_stale()
 
 
 @shared_task

@@ -95,7 +95,7 @@ class _Piece:
 
 
 def narration_synthesize(
-    *, ctx: chain.CallContext, text: str, voice: str, on_piece=None
+    *, ctx: chain.CallContext, text: str, voice: str, on_piece=None, guard=None
 ) -> Narration:
     """Narrate `text` with the first speech vendor that can (chain.speech_provider_names).
 
@@ -103,12 +103,18 @@ def narration_synthesize(
     (after its own retries), the pieces it made are dropped and the next vendor narrates the whole
     text, cut within its own limit. `on_piece(done, total)` is called in the calling thread as
     pieces land.
+
+    `guard` (optional, called from the pieces' threads): `go_on()` before every paid call
+    (raises to stop), `load(vendor=, voice=, text=)` a piece kept by an earlier run (a dict like
+    `keep`'s, or None) and `keep(vendor=, voice=, text=, piece=)` each paid piece as it arrives.
     """
     ctx = ctx.but(operation=Operation.AUDIO_SYNTHESIS, prompt_version=PROMPT_VERSION)
     errors: list[ProviderError] = []
     for name in chain.usable(chain.speech_provider_names(), Capability.SPEAK):
         try:
-            return _narrate_with(name, ctx=ctx, text=text, voice=voice, on_piece=on_piece)
+            return _narrate_with(
+                name, ctx=ctx, text=text, voice=voice, on_piece=on_piece, guard=guard
+            )
         except ProviderError as exc:
             logger.warning("Narration by %s failed (%s); trying the next vendor", name, exc)
             errors.append(exc)
@@ -116,7 +122,7 @@ def narration_synthesize(
     raise (transient or errors)[0]
 
 
-def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narration:
+def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece, guard=None) -> Narration:
     provider = chain.get_provider(name)
     pieces = split_text(text, limit=provider.input_limit)
     pending: list = []
@@ -129,7 +135,27 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
         if failed.is_set():
             raise _Skipped
         try:
-            return _speak_piece(provider, ctx=ctx, text=piece, voice=voice, pending=pending)
+            if guard is None:
+                return _speak_piece(provider, ctx=ctx, text=piece, voice=voice, pending=pending)
+            kept = guard.load(vendor=name, voice=voice, text=piece)
+            if kept is not None:
+                words = [timings.Word(**word) for word in kept["words"]]
+                return _Piece(kept["audio"], kept["duration"], words, kept["source"])
+            spoken = _speak_piece(
+                provider, ctx=ctx, text=piece, voice=voice, pending=pending, guard=guard
+            )
+            guard.keep(
+                vendor=name,
+                voice=voice,
+                text=piece,
+                piece={
+                    "audio": spoken.audio,
+                    "duration": spoken.duration,
+                    "words": [word.as_dict() for word in spoken.words],
+                    "source": spoken.source,
+                },
+            )
+            return spoken
         except BaseException:
             failed.set()
             raise
@@ -173,9 +199,11 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
     )
 
 
-def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Piece:
+def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list, guard=None) -> _Piece:
     """One piece's audio and word timings: the vendor's own, else a transcription, else an
     estimate. Read-along never fails a narration: a failed transcription is an estimate."""
+    if guard is not None:
+        guard.go_on()
     result = chain.call(
         ctx=ctx,
         request=SpeechRequest(text=text, voice=voice),
@@ -186,6 +214,8 @@ def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Pie
     if result.words is not None:
         return _Piece(result.audio, duration, result.words, timings.VENDOR)
     if provider.speech_timings == timings.TRANSCRIPTION:
+        if guard is not None:
+            guard.go_on()
         heard = _transcribe(ctx=ctx, audio=result.audio, pending=pending)
         if heard is not None:
             words = timings.words_from_transcript(text=text, transcript=heard, duration=duration)

@@ -89,7 +89,7 @@ def test_a_story_narrated_by_elevenlabs(
     characters = sum(len(c.body["text"]) for c in fake_elevenlabs.calls("/v1/text-to-speech/"))
     assert sum(r.cost for r in rows) == pytest.approx(Decimal(characters) * Decimal("0.0001"))
     # each picture shows when the vendor's timings say its scene's first word is spoken
-    job = wait_for(
+    wait_for(
         lambda: GenerationJob.objects.filter(
             story=story, kind="illustrations", status="completed"
         ).first(),
@@ -98,7 +98,7 @@ def test_a_story_narrated_by_elevenlabs(
     tokens = story.content.split()
     title_words = len(timings.spoken_words(story.title))
     for picture in story.illustrations.order_by("display_order"):
-        position = job.params["positions"][picture.pk]
+        position = picture.word_index
         index = title_words + len(timings.spoken_words(" ".join(tokens[:position])))
         assert picture.timestamp == words[index]["start"]
 

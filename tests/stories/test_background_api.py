@@ -80,8 +80,8 @@ def test_the_worker_writes_the_story_and_the_job_points_at_it(
     assert audio.status == "completed"
     story.refresh_from_db()
     assert story.audio_generated
-    # every reservation was settled: nothing held against the family's ceilings
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    # every piece of work ended: nothing held against the family's ceilings
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
 
 
 def test_a_family_without_stories_left_is_refused_at_once(auth_client, user, hero):
@@ -110,7 +110,7 @@ def test_a_hero_deleted_before_the_worker_fails_the_job_and_charges_nothing(
     assert stories_used(user) == 0
     assert not Story.objects.exists()
     assert not GenerationJob.objects.filter(kind="audio").exists()
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
 
 
 def test_another_users_job_is_404(

@@ -82,7 +82,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
         response = post_story(auth_client, hero, generateAudio=True)
     assert response.status_code == 201
     # then the story's reservation is settled, the narration's still held
-    held = CostReservation.objects.get(settled_at__isnull=True)
+    held = CostReservation.objects.get(ended_at__isnull=True)
     assert held.operation == "audio_synthesis" and held.amount > 0
     assert month_counter(user.pk).reserved == held.amount
 
@@ -91,7 +91,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
         callback()
 
     # then nothing is held any more and what was spent is exactly the usage log's sum
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
     logged = sum(row.cost for row in UsageMetric.objects.filter(user=user))
     assert logged > 0
     for scope in (user.pk, GLOBAL_SCOPE):
@@ -114,7 +114,7 @@ def test_a_failed_narration_releases_its_reservation(
         )
 
     assert GenerationJob.objects.get(story=story).status == "failed"
-    assert CostReservation.objects.get().settled_at is not None
+    assert CostReservation.objects.get().ended_at is not None
     assert month_counter(user.pk).reserved == 0
 
 
@@ -135,7 +135,7 @@ def test_deleting_a_story_or_account_releases_what_its_waiting_narration_reserve
 
     # then nothing stays reserved: the job that would have settled it is gone
     held.refresh_from_db()
-    assert held.settled_at is not None
+    assert held.ended_at is not None
     assert month_counter(GLOBAL_SCOPE).reserved == 0
 
 
@@ -299,7 +299,7 @@ def test_a_jump_past_two_thresholds_sends_both_once(settings, django_capture_on_
 
 def test_a_reservation_nobody_settled_is_released_after_its_ttl(user, settings):
     from usage.models import Plan
-    from usage.services import cost_reservations_release_stale
+    from usage.services import ai_works_release_stale
     from usage.services.spend import cost_reserve
 
     settings.COST_RESERVATION_TTL = 3600
@@ -320,10 +320,10 @@ def test_a_reservation_nobody_settled_is_released_after_its_ttl(user, settings):
     )
     CostReservation.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
 
-    assert cost_reservations_release_stale() == 1
+    assert ai_works_release_stale() == 1
 
-    assert CostReservation.objects.get(pk=old.pk).settled_at is not None
-    assert CostReservation.objects.get(pk=fresh.pk).settled_at is None
+    assert CostReservation.objects.get(pk=old.pk).ended_at is not None
+    assert CostReservation.objects.get(pk=fresh.pk).ended_at is None
     assert month_counter(user.pk).reserved == Decimal("0.02")
     assert month_counter(GLOBAL_SCOPE).reserved == Decimal("0.02")
 
