@@ -7,11 +7,12 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from infinitestories.ai import chain, images, scenes, story_text, visual_profile
+from infinitestories.ai import catalog, chain, images, scenes, story_text, visual_profile
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .models import (
     AccountStanding,
+    ModelLifecycle,
     Operation,
     Plan,
     Price,
@@ -219,11 +220,13 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
         # Priced at the vendor that narrates first today (the speech chain changes on its own
         # when OpenAI's speech models retire).
         narrator = chain.get_provider(chain.speech_provider_names()[0])
+        # Polly bills the text twice: once for the audio, once for the word timings.
+        billed = getattr(narrator, "billed_characters_per_character", 1)
         return usage_cost(
             vendor=narrator.name,
             model=narrator.model_for("speak"),
             unit="characters",
-            input_units=characters or STORY_CHARACTERS,
+            input_units=(characters or STORY_CHARACTERS) * billed,
             output_units=0,
         )
     if operation == Operation.IMAGE_GENERATION:
@@ -452,3 +455,29 @@ def cost_dashboard(*, now: datetime | None = None) -> dict:
             for day in days
         ],
     }
+
+
+def model_watch_rows(*, today=None) -> list[dict]:
+    """The dashboard's "Models in use": each configured model with its announced shutdown,
+    days left, and what the daily watch last saw (infinitestories.ai.catalog)."""
+    today = today or timezone.localdate()
+    known = {(row.vendor, row.model): row for row in ModelLifecycle.objects.all()}
+    rows = []
+    for configured in catalog.configured_models():
+        row = known.get(configured.key)
+        rows.append(
+            {
+                "vendor": configured.vendor,
+                "model": configured.model,
+                "purpose": configured.purpose,
+                "setting": configured.setting,
+                "shutdown_on": row.shutdown_on if row else None,
+                "days_left": row.days_left(today) if row else None,
+                "replacement": row.replacement if row else "",
+                "listed": row.listed if row else None,
+                "vanished_at": row.vanished_at if row else None,
+                "not_found_at": row.not_found_at if row else None,
+                "row_id": row.pk if row else None,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["days_left"] is None, r["days_left"] or 0))

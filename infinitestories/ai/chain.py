@@ -64,6 +64,10 @@ def _provider(name: str, fingerprint: tuple):
         from .elevenlabs_provider import ElevenLabsProvider
 
         return ElevenLabsProvider()
+    if name == "polly":
+        from .polly import PollyProvider
+
+        return PollyProvider()
     raise ValueError(f"Unknown AI provider {name!r}")
 
 
@@ -78,6 +82,9 @@ def get_provider(name: str):
         settings.ELEVENLABS_API_KEY,
         settings.ELEVENLABS_BASE_URL,
         settings.ELEVENLABS_TTS_INPUT_LIMIT,
+        settings.POLLY_REGION,
+        settings.POLLY_ENDPOINT_URL,
+        settings.POLLY_TTS_INPUT_LIMIT,
     )
     return _provider(name, fingerprint)
 
@@ -90,18 +97,20 @@ def speech_provider_names() -> list[str]:
     """The vendors that narrate, in order: AI_TTS_PROVIDER_CHAIN when set.
 
     Otherwise it follows AI_PROVIDER_CHAIN, with ElevenLabs (when ELEVENLABS_API_KEY is set) as
-    the fallback until OpenAI's speech models shut down (AI_OPENAI_TTS_SHUTDOWN, 2027-01-06) and
-    alone from that day on. Decided at each call, so running servers switch on the day itself.
+    the fallback until OpenAI's speech models shut down (AI_OPENAI_TTS_SHUTDOWN, 2027-01-06).
+    From that day on: ElevenLabs (with a key) then Amazon Polly, and OpenAI no more; the offline
+    voice of a development chain stays last. Decided at each call, so running servers switch on
+    the day itself.
     """
     if settings.AI_TTS_PROVIDER_CHAIN:
         return list(settings.AI_TTS_PROVIDER_CHAIN)
     names = provider_names()
-    if not settings.ELEVENLABS_API_KEY:
-        return names
+    if "openai" not in names:
+        return names  # the offline chain of development narrates offline
+    eleven = ["elevenlabs"] if settings.ELEVENLABS_API_KEY else []
     if timezone.now().date() >= settings.AI_OPENAI_TTS_SHUTDOWN:
-        names = [name for name in names if name != "openai"]
-        return ["elevenlabs", *names]
-    return [*names, "elevenlabs"]
+        return [*eleven, "polly", *[name for name in names if name != "openai"]]
+    return [*names, *eleven]
 
 
 def usable(names: list[str]) -> list[str]:
@@ -122,6 +131,12 @@ def providers_warm_up(*, fresh: bool = False) -> None:
     for name in names:
         get_provider(name)
     logger.info("AI providers ready: %s", ", ".join(names))
+    if not fresh and not settings.DEBUG:
+        # Production says at boot when a configured model is past its shutdown date.
+        try:
+            import_string(settings.AI_BOOT_CHECK)()
+        except Exception:
+            logger.exception("The boot check of configured models failed")
 
 
 def _cooldown_key(name: str) -> str:
@@ -242,6 +257,8 @@ def call(
             )
             if isinstance(exc, ProviderError):
                 exc.operation = exc.operation or ctx.operation
+                if pending is None and _model_not_found(exc):
+                    _report_model_not_found(provider.name, provider.model_for(method))
             if isinstance(exc, TransientProviderError):
                 logger.warning("AI provider %s failed (%s); cooling down", name, exc)
                 _cool_down(name)
@@ -263,6 +280,19 @@ def call(
         return result
     assert last_error is not None
     raise last_error
+
+
+def _model_not_found(exc: ProviderError) -> bool:
+    """The vendor says the model does not exist (OpenAI: 404 model_not_found)."""
+    return exc.status == 404 or "model_not_found" in exc.message
+
+
+def _report_model_not_found(vendor: str, model: str) -> None:
+    """Staff hear of it at once (AI_MODEL_NOT_FOUND_SINK); the call's own error goes on."""
+    try:
+        import_string(settings.AI_MODEL_NOT_FOUND_SINK)(vendor=vendor, model=model)
+    except Exception:
+        logger.exception("Could not report that %s/%s was not found", vendor, model)
 
 
 def flush(pending: list) -> None:

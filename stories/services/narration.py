@@ -185,6 +185,7 @@ def _narration_file(
         ctx=ctx,
         text=_narration_text(story),
         voice=voice,
+        language=story.language,
         on_piece=lambda done, total: jobs.job_progress(job=job, progress=10 + 80 * done // total),
     )
     key = with_retries(

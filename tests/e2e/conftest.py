@@ -18,7 +18,9 @@ from tests.fakes.fixtures import (  # noqa: F401
     elevenlabs_provider,
     fake_elevenlabs,
     fake_openai,
+    fake_polly,
     openai_provider,
+    polly_provider,
 )
 from tests.helpers import wait_for
 
@@ -97,6 +99,9 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     # transactional_db empties every table between tests, the seeded price lists too
     importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
     importlib.import_module("usage.migrations.0005_seed_speech_prices").seed(apps, None)
+    importlib.import_module("usage.migrations.0013_seed_price_sources_and_model_shutdowns").seed(
+        apps, None
+    )
 
     # The run's own queues (REDIS_KEY_PREFIX, which the workers inherit): never another's.
     broker = redis.Redis.from_url(django_settings.REDIS_URL)

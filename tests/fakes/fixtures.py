@@ -6,6 +6,7 @@ from infinitestories.ai import chain
 
 from .elevenlabs_server import FakeElevenLabs
 from .openai_server import FakeOpenAI
+from .polly_server import FakePolly
 
 
 @pytest.fixture
@@ -48,4 +49,26 @@ def elevenlabs_provider(fake_elevenlabs, settings):
     settings.AI_REQUEST_TIMEOUT = 10.0
     chain._provider.cache_clear()
     yield fake_elevenlabs
+    chain._provider.cache_clear()
+
+
+@pytest.fixture
+def fake_polly():
+    server = FakePolly().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def polly_provider(fake_polly, settings, monkeypatch):
+    """Narration by Amazon Polly alone: the real boto3 client pointed at the fake server (any
+    credentials), no retries, short timeouts."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.POLLY_ENDPOINT_URL = fake_polly.base_url
+    settings.AI_TTS_PROVIDER_CHAIN = ["polly"]
+    settings.AI_MAX_RETRIES = 0
+    settings.AI_REQUEST_TIMEOUT = 10.0
+    chain._provider.cache_clear()
+    yield fake_polly
     chain._provider.cache_clear()

@@ -4,5 +4,7 @@ from tests.fakes.fixtures import (  # noqa: F401
     elevenlabs_provider,
     fake_elevenlabs,
     fake_openai,
+    fake_polly,
     openai_provider,
+    polly_provider,
 )

@@ -175,7 +175,9 @@ def test_elevenlabs_errors_are_transient_or_permanent(elevenlabs_provider, statu
     assert str(status) in row.error
 
 
-def test_by_default_openai_narrates_until_its_speech_models_shut_down_then_elevenlabs(settings):
+def test_by_default_openai_narrates_until_its_speech_models_shut_down_then_elevenlabs_and_polly(
+    settings,
+):
     settings.AI_TTS_PROVIDER_CHAIN = []
     settings.AI_PROVIDER_CHAIN = ["openai"]
     today = timezone.now().date()
@@ -186,7 +188,10 @@ def test_by_default_openai_narrates_until_its_speech_models_shut_down_then_eleve
     settings.AI_OPENAI_TTS_SHUTDOWN = today + datetime.timedelta(days=1)
     assert chain.speech_provider_names() == ["openai", "elevenlabs"]
     settings.AI_OPENAI_TTS_SHUTDOWN = today
-    assert chain.speech_provider_names() == ["elevenlabs"]
+    assert chain.speech_provider_names() == ["elevenlabs", "polly"]
+    settings.ELEVENLABS_API_KEY = ""
+    assert chain.speech_provider_names() == ["polly"]
+    settings.ELEVENLABS_API_KEY = "xi-key"
     # an explicit chain is followed as written
     settings.AI_TTS_PROVIDER_CHAIN = ["openai", "elevenlabs"]
     assert chain.speech_provider_names() == ["openai", "elevenlabs"]
