@@ -62,6 +62,24 @@ class _PollyHandler(_Handler):
     def _route(self, path: str):
         return self._synthesize if path == "/v1/speech" else None
 
+    def _listing(self, path: str):
+        """DescribeVoices: every voice of VOICES, neural (`models` overrides: {"id", "engines"})."""
+        if path != "/v1/voices":
+            return None
+        voices = self.fake.models or [{"id": v, "engines": ["neural"]} for v in sorted(VOICES)]
+        return {
+            "Voices": [
+                {
+                    "Id": v["id"],
+                    "Name": v["id"],
+                    "LanguageCode": "en-US",
+                    "Gender": "Female",
+                    "SupportedEngines": v["engines"],
+                }
+                for v in voices
+            ]
+        }
+
     def _fault_body(self, fault: Fault) -> dict:
         return {"message": "fake failure", "__type": fault.code}
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fake-vendor fixtures are imported, then asked for by name
 """A story with narration and pictures after OpenAI's speech models shut down (2027-01-06) and
 after its transcription models shut down (2027-02-26), on the default vendor chains and with the
 clock set to those days: the story plays, read-along follows its words with the vendor's own
@@ -59,7 +60,9 @@ def tell_story(api, user, on_commit, **more) -> Story:
 def assert_story_plays_and_reads_along(api, story: Story, pace: float) -> list[dict]:
     mp3 = media_read(key=story.audio_key)
     duration = MP3(io.BytesIO(mp3)).info.length
-    assert duration == pytest.approx(len(f"{story.title}. {story.content}".split()) * pace, rel=0.02)
+    assert duration == pytest.approx(
+        len(f"{story.title}. {story.content}".split()) * pace, rel=0.02
+    )
     body = api.get(f"/api/stories/{story.pk}/audio/timings").json()
     assert body["source"] == "vendor"
     words = body["words"]
@@ -77,7 +80,7 @@ def assert_story_plays_and_reads_along(api, story: Story, pace: float) -> list[d
 
 
 @pytest.fixture
-def default_chains(openai_provider, elevenlabs_provider, polly_provider, settings):  # noqa: F811
+def default_chains(openai_provider, elevenlabs_provider, polly_provider, settings):
     """The production defaults: OpenAI for text and pictures; narration by date (no
     AI_TTS_PROVIDER_CHAIN), transcription switched on."""
     settings.AI_TTS_PROVIDER_CHAIN = []
