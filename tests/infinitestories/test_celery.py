@@ -20,6 +20,7 @@ def test_every_beat_job_names_a_registered_task():
         "usage.tasks.spend_counters_purge_task",
         "stories.tasks.failed_jobs_purge_task",
         "usage.tasks.moderation_records_purge_task",
+        "usage.tasks.model_watch_task",
     }
     assert scheduled <= set(app.tasks)
 
