@@ -83,6 +83,20 @@ class Worker:
                 self.kill()
 
 
+def _shutdowns_on_test_day() -> dict:
+    """With TEST_TODAY (infinitestories/settings_test.py moves this process's clock), the
+    workers keep the real clock: their vendor shutdown days move back by as much instead."""
+    shift = getattr(django_settings, "TEST_CLOCK_SHIFT", None)
+    if not shift:
+        return {}
+    return {
+        "AI_OPENAI_TTS_SHUTDOWN": (django_settings.AI_OPENAI_TTS_SHUTDOWN - shift).isoformat(),
+        "AI_OPENAI_TRANSCRIPTION_SHUTDOWN": (
+            django_settings.AI_OPENAI_TRANSCRIPTION_SHUTDOWN - shift
+        ).isoformat(),
+    }
+
+
 @pytest.fixture
 def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto_server):  # noqa: F811
     """Everything a real worker needs; yields a factory that starts workers (stopped at the end)."""
@@ -135,6 +149,11 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
         "R2_PUBLIC_URL": "",
         "MEDIA_ROOT": str(tmp_path / "worker-media"),
         "PYTHONUNBUFFERED": "1",
+        # Amazon Polly, which narrates by default from 2027-01-06, answers from a fake
+        "POLLY_ENDPOINT_URL": openai_provider.polly.base_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        **_shutdowns_on_test_day(),
     }
     env.pop("RATE_LIMITS", None)
     workers: list[Worker] = []

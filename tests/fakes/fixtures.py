@@ -17,9 +17,16 @@ def fake_openai():
 
 
 @pytest.fixture
-def openai_provider(fake_openai, settings):
+def openai_provider(fake_openai, settings, monkeypatch):
     """The app on AI_PROVIDER=openai, the real SDK pointed at the fake server, no SDK retries
-    (so each failure is visible to the job machinery) and short timeouts."""
+    (so each failure is visible to the job machinery) and short timeouts. Amazon Polly, which
+    the default narration chain names from 2027-01-06 (a suite run with TEST_TODAY after it),
+    answers from a fake of its own (`fake_openai.polly`; the polly_provider fixture replaces it)."""
+    polly = FakePolly().start()
+    fake_openai.polly = polly
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.POLLY_ENDPOINT_URL = settings.POLLY_ENDPOINT_URL or polly.base_url
     settings.OPENAI_API_KEY = "sk-test"
     settings.OPENAI_BASE_URL = fake_openai.base_url
     settings.AI_PROVIDER = "openai"
@@ -29,6 +36,7 @@ def openai_provider(fake_openai, settings):
     chain._provider.cache_clear()
     yield fake_openai
     chain._provider.cache_clear()
+    polly.stop()
 
 
 @pytest.fixture
@@ -72,3 +80,17 @@ def polly_provider(fake_polly, settings, monkeypatch):
     chain._provider.cache_clear()
     yield fake_polly
     chain._provider.cache_clear()
+
+
+@pytest.fixture
+def openai_speech_alive(settings):
+    """OpenAI's speech and transcription models still answering (their shutdown days a year
+    ahead of the test's clock): for tests of OpenAI's narration, whatever day the suite runs on
+    (TEST_TODAY)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    later = timezone.now().date() + timedelta(days=365)
+    settings.AI_OPENAI_TTS_SHUTDOWN = later
+    settings.AI_OPENAI_TRANSCRIPTION_SHUTDOWN = later
