@@ -6,5 +6,6 @@ from tests.fakes.fixtures import (  # noqa: F401
     fake_openai,
     fake_polly,
     openai_provider,
+    openai_speech_alive,
     polly_provider,
 )

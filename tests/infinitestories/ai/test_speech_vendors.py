@@ -16,6 +16,10 @@ from tests.fakes.elevenlabs_server import SECONDS_PER_WORD as ELEVEN_PACE
 from tests.fakes.openai_server import SECONDS_PER_WORD as OPENAI_PACE
 from usage.models import UsageMetric
 
+# OpenAI's narration is what these tests check: its models still answer, whatever day the suite
+# runs on (TEST_TODAY).
+pytestmark = pytest.mark.usefixtures("openai_speech_alive")
+
 PARAGRAPH = (
     "Mia tiptoed to the window. The moon, round and silver, was smiling at her! "
     "“Good night, Moon,” she whispered — and the stars blinked twice. "
@@ -183,6 +187,7 @@ def test_by_default_openai_narrates_until_its_speech_models_shut_down_then_eleve
     today = timezone.now().date()
 
     settings.ELEVENLABS_API_KEY = ""
+    settings.AI_OPENAI_TTS_SHUTDOWN = today + datetime.timedelta(days=1)
     assert chain.speech_provider_names() == ["openai"]
     settings.ELEVENLABS_API_KEY = "xi-key"
     settings.AI_OPENAI_TTS_SHUTDOWN = today + datetime.timedelta(days=1)
