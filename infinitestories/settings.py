@@ -597,6 +597,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "usage.RuntimeSettings",
     "usage.AccountStanding",
     "usage.Price",
+    "usage.ModelLifecycle",
 )
 
 # Retention (README "What we keep"): days before a beat job deletes what has served its purpose.

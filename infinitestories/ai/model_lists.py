@@ -35,9 +35,15 @@ def vendors_with_lists() -> list[str]:
         vendors.append("openai")
     if settings.ELEVENLABS_API_KEY:
         vendors.append("elevenlabs")
-    if "polly" in chain.speech_provider_names() or settings.POLLY_ENDPOINT_URL:
+    if "polly" in chain.speech_provider_names() or _aws_credentials():
         vendors.append("polly")
     return vendors
+
+
+def _aws_credentials() -> bool:
+    import boto3
+
+    return boto3.Session().get_credentials() is not None
 
 
 def _shutdown(value) -> date | None:

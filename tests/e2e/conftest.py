@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.fakes.fixtures import (  # noqa: F401
     fake_openai,
     fake_polly,
     openai_provider,
+    openai_speech_alive,
     polly_provider,
 )
 from tests.helpers import wait_for
@@ -84,11 +86,10 @@ class Worker:
 
 
 def _shutdowns_on_test_day() -> dict:
-    """With TEST_TODAY (infinitestories/settings_test.py moves this process's clock), the
-    workers keep the real clock: their vendor shutdown days move back by as much instead."""
-    shift = getattr(django_settings, "TEST_CLOCK_SHIFT", None)
-    if not shift:
-        return {}
+    """The workers' vendor shutdown days: this process's (a test may move them, see
+    openai_speech_alive). With TEST_TODAY (infinitestories/settings_test.py moves this process's
+    clock) the workers keep the real clock, so their shutdown days move back by as much."""
+    shift = getattr(django_settings, "TEST_CLOCK_SHIFT", None) or timedelta(0)
     return {
         "AI_OPENAI_TTS_SHUTDOWN": (django_settings.AI_OPENAI_TTS_SHUTDOWN - shift).isoformat(),
         "AI_OPENAI_TRANSCRIPTION_SHUTDOWN": (
@@ -153,14 +154,15 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
         "POLLY_ENDPOINT_URL": openai_provider.polly.base_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        **_shutdowns_on_test_day(),
     }
     env.pop("RATE_LIMITS", None)
     workers: list[Worker] = []
 
     def start_worker(**overrides: str) -> Worker:
         """A worker on the environment above; `overrides` adds or changes variables."""
-        worker = Worker({**env, **overrides}, tmp_path / f"worker{len(workers)}.log")
+        worker = Worker(
+            {**env, **_shutdowns_on_test_day(), **overrides}, tmp_path / f"worker{len(workers)}.log"
+        )
         workers.append(worker)
         return worker
 

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from infinitestories.ai import chain
 from infinitestories.ai.errors import PermanentProviderError
@@ -162,16 +163,20 @@ def test_a_model_not_found_answer_emails_staff_at_once_and_once_a_day(
 def test_production_warns_at_boot_of_a_configured_model_past_its_date(settings, caplog):
     settings.DEBUG = False
     settings.AI_TTS_MODEL = "tts-1"
-    ModelLifecycle.objects.filter(model="tts-1").update(
-        shutdown_on=datetime.date.today() - datetime.timedelta(days=1)
-    )
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ModelLifecycle.objects.filter(model="tts-1").update(shutdown_on=yesterday)
 
     with caplog.at_level(logging.WARNING, logger="usage.services.model_watch"):
         chain.providers_warm_up()
 
     warnings = [r.getMessage() for r in caplog.records if r.name == "usage.services.model_watch"]
-    assert len(warnings) == 1
-    assert warnings[0].startswith("AI_TTS_MODEL selects openai/tts-1, shut down since")
+    speech = [w for w in warnings if w.startswith("AI_TTS_MODEL")]
+    assert speech == [
+        f"AI_TTS_MODEL selects openai/tts-1, shut down since {yesterday} "
+        "(replacement: none on /v1/audio/speech)"
+    ]
+    # the other configured models are before their dates (or, past 2027-02-26, whisper-1 too)
+    assert all(w.startswith("AI_TRANSCRIPTION_MODEL") for w in warnings if w not in speech)
 
 
 def test_no_warning_at_boot_while_every_configured_model_is_before_its_date(settings, caplog):
