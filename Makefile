@@ -13,7 +13,7 @@ LOCK = requirements.lock
 UV = uv==0.13.8
 
 .PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium \
-	messages gettext fuzz
+	messages gettext fuzz smoke
 
 $(BIN)/python:
 	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
@@ -108,6 +108,12 @@ beat: install
 
 ci:
 	bash .ci/run
+
+# One minimal real call per configured AI vendor and model (a 20-word narration per voice, a
+# tiny chat, one moderation) with the keys in the environment; each vendor without its key is
+# skipped and says so. Spends a few cents; never run in CI. See scripts/smoke_vendors.py.
+smoke: install
+	$(BIN)/python scripts/smoke_vendors.py
 
 # schemathesis against the running service (gunicorn, a Celery worker, PostgreSQL, Redis): every
 # operation, every check, a fixed seed; fails on any finding. See scripts/fuzz_api.py.

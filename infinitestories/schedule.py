@@ -32,4 +32,7 @@ SCHEDULE: dict[str, tuple[str, int | tuple[int, int]]] = {
     "media-deletions-resend": ("media.tasks.media_deletions_resend_task", 5 * 60),
     # An Apple token revocation that did not go through at account deletion is sent again.
     "apple-revocations-resend": ("accounts.tasks.apple_revocations_resend_task", (3, 30)),
+    # Each configured model's announced shutdown, from the vendors' model lists (staff e-mailed
+    # at 60, 30 and 7 days, and at once for a model that vanished).
+    "model-shutdown-watch": ("usage.tasks.model_watch_task", (6, 10)),
 }

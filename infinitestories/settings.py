@@ -502,14 +502,15 @@ AI_TTS_CONCURRENCY = env.int("AI_TTS_CONCURRENCY", default=4)
 AI_DEFAULT_VOICE = env.str("AI_DEFAULT_VOICE", default="nova")
 # OpenAI's speech endpoint takes at most 4096 characters a request.
 AI_TTS_INPUT_LIMIT = env.int("AI_TTS_INPUT_LIMIT", default=4096)
-# Narration vendors in order (openai, elevenlabs, local). Empty: AI_PROVIDER_CHAIN, with ElevenLabs
-# (when its key is set) as the fallback until OpenAI's speech models shut down, and first from
-# that day on (infinitestories.ai.chain.speech_provider_names).
+# Narration vendors in order (openai, elevenlabs, polly, local). Empty: AI_PROVIDER_CHAIN, with
+# ElevenLabs (when its key is set) as the fallback until OpenAI's speech models shut down; from
+# that day on ElevenLabs then Amazon Polly, Polly alone without an ElevenLabs key
+# (infinitestories.ai.chain.speech_provider_names).
 AI_TTS_PROVIDER_CHAIN = env.list("AI_TTS_PROVIDER_CHAIN", default=[])
 if not DEBUG and "local" in AI_TTS_PROVIDER_CHAIN and len(AI_TTS_PROVIDER_CHAIN) > 1:
     raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN may not fall back to 'local' in production.")
-if set(AI_TTS_PROVIDER_CHAIN) - {"openai", "elevenlabs", "local"}:
-    raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN names openai, elevenlabs or local.")
+if set(AI_TTS_PROVIDER_CHAIN) - {"openai", "elevenlabs", "polly", "local"}:
+    raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN names openai, elevenlabs, polly or local.")
 # The stored copy of OpenAI's text-to-speech guide: tts-1, tts-1-hd and gpt-4o-mini-tts (dated
 # snapshots included) shut down on this day, with no replacement on /v1/audio/speech.
 AI_OPENAI_TTS_SHUTDOWN = date.fromisoformat(env.str("AI_OPENAI_TTS_SHUTDOWN", default="2027-01-06"))
@@ -517,6 +518,12 @@ AI_OPENAI_TTS_SHUTDOWN = date.fromisoformat(env.str("AI_OPENAI_TTS_SHUTDOWN", de
 # timestamps (only whisper-1 gives them). Off: estimate them from the text.
 AI_TTS_TRANSCRIBE = env.bool("AI_TTS_TRANSCRIBE", default=True)
 AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
+# OpenAI's deprecations page: whisper-1 and the gpt-4o transcription models shut down on this day
+# and their replacement gives no word timestamps. From then on no narration is transcribed: the
+# timings are the vendor's own or estimated.
+AI_OPENAI_TRANSCRIPTION_SHUTDOWN = date.fromisoformat(
+    env.str("AI_OPENAI_TRANSCRIPTION_SHUTDOWN", default="2027-02-26")
+)
 # ElevenLabs narrates with timestamps (character alignment): a second vendor that outlives
 # OpenAI's speech models. Multilingual v2 speaks our five languages and takes 10,000 characters
 # a request; pieces of 5,000 also fit eleven_v3 and narrate sooner (they run concurrently).
@@ -544,6 +551,41 @@ AI_TTS_VOICES = {
         "onyx": "onwK4e9ZLuTAKqWW03F9",  # Daniel
         **env.dict("ELEVENLABS_VOICES", default={}),
     },
+}
+# Amazon Polly narrates with speech marks (word timings, a second request of the same text): the
+# third vendor, after ElevenLabs, once OpenAI's speech models shut down. Credentials come from the
+# usual AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE or
+# an instance role: boto3's own chain). Neural voices exist for all five languages; Polly takes
+# at most 3,000 billed characters a request.
+POLLY_REGION = env.str("POLLY_REGION", default="eu-west-1")
+# Another endpoint (the tests' fake server); empty: AWS's own for the region.
+POLLY_ENDPOINT_URL = env.str("POLLY_ENDPOINT_URL", default="") or None
+POLLY_ENGINE = env.str("POLLY_ENGINE", default="neural")
+POLLY_TTS_INPUT_LIMIT = env.int("POLLY_TTS_INPUT_LIMIT", default=3000)
+if not 0 < POLLY_TTS_INPUT_LIMIT <= 3000:
+    raise ImproperlyConfigured("POLLY_TTS_INPUT_LIMIT must be between 1 and 3000 (Polly's limit).")
+# A calm neural voice of each language, a woman's and a man's; the PRD's voice names map to one
+# of the two (AI_TTS_VOICES["polly"]). Override one with POLLY_VOICES="en:woman=Ruth,de:man=Daniel".
+POLLY_VOICES = {
+    "en": {"woman": "Joanna", "man": "Matthew"},
+    "es": {"woman": "Lucia", "man": "Sergio"},
+    "fr": {"woman": "Lea", "man": "Remi"},
+    "de": {"woman": "Vicki", "man": "Daniel"},
+    "it": {"woman": "Bianca", "man": "Adriano"},
+}
+for _key, _voice in env.dict("POLLY_VOICES", default={}).items():
+    _language, _, _kind = _key.partition(":")
+    if _language not in POLLY_VOICES or _kind not in ("woman", "man"):
+        raise ImproperlyConfigured(f"POLLY_VOICES: {_key!r} is not <language>:<woman|man>.")
+    POLLY_VOICES[_language][_kind] = _voice
+AI_TTS_VOICES["polly"] = {
+    "nova": "woman",
+    "shimmer": "woman",
+    "coral": "woman",
+    "alloy": "woman",
+    "fable": "man",
+    "echo": "man",
+    "onyx": "man",
 }
 AI_IMAGE_MODEL = env.str("AI_IMAGE_MODEL", default="gpt-image-2")
 AI_IMAGE_SIZE = env.str("AI_IMAGE_SIZE", default="1024x1024")
@@ -635,6 +677,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "usage.RuntimeSettings",
     "usage.AccountStanding",
     "usage.Price",
+    "usage.ModelLifecycle",
 )
 
 # Retention (README "What we keep"): days before a beat job deletes what has served its purpose.

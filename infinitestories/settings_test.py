@@ -25,6 +25,21 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-med
 
 from .settings import *  # noqa: F403
 
+# `TEST_TODAY=2027-01-10 make test`: the whole suite on another day. The clock
+# (django.utils.timezone.now) moves by whole days, so what switches by date (the narration chain
+# on AI_OPENAI_TTS_SHUTDOWN, transcription on AI_OPENAI_TRANSCRIPTION_SHUTDOWN) is that day's.
+# tests/e2e/conftest.py moves the workers' shutdown days by the same amount.
+if os.environ.get("TEST_TODAY"):
+    import datetime as _datetime
+
+    from django.utils import timezone as _timezone
+
+    TEST_CLOCK_SHIFT = (
+        _datetime.date.fromisoformat(os.environ["TEST_TODAY"]) - _datetime.date.today()
+    )
+    _real_now = _timezone.now
+    _timezone.now = lambda: _real_now() + TEST_CLOCK_SHIFT
+
 # Tasks run in the test's own process unless a test starts real workers.
 CELERY_TASK_ALWAYS_EAGER = True
 # Hashing cost is not what these tests measure.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from .models import (
     BudgetAlert,
     CostReservation,
+    ModelLifecycle,
     Plan,
     Price,
     QuotaResetRun,
@@ -121,7 +122,16 @@ class UsageMetricAdmin(ReadOnlyAdmin):
 
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
-    list_display = ["vendor", "model", "unit", "usd_per_million", "effective_from", "note"]
+    list_display = [
+        "vendor",
+        "model",
+        "unit",
+        "usd_per_million",
+        "effective_from",
+        "source",
+        "source_read_on",
+        "note",
+    ]
     list_filter = ["vendor", "unit", "model"]
     search_fields = ["model"]
 
@@ -211,3 +221,29 @@ class BudgetAlertAdmin(ReadOnlyAdmin):
 @admin.register(QuotaResetRun)
 class QuotaResetRunAdmin(ReadOnlyAdmin):
     list_display = ["ran_at", "users_reset"]
+
+
+@admin.register(ModelLifecycle)
+class ModelLifecycleAdmin(admin.ModelAdmin):
+    """Each model's announced shutdown, with its source; the daily watch fills the last columns."""
+
+    list_display = [
+        "vendor",
+        "model",
+        "shutdown_on",
+        "days_left_today",
+        "replacement",
+        "source",
+        "source_read_on",
+        "listed",
+        "vanished_at",
+        "not_found_at",
+    ]
+    list_filter = ["vendor", "listed"]
+    search_fields = ["model", "replacement"]
+    readonly_fields = ["checked_at", "listed", "vanished_at", "check_error", "not_found_at"]
+
+    @admin.display(description="Days left")
+    def days_left_today(self, row: ModelLifecycle):
+        days = row.days_left(timezone.localdate())
+        return "-" if days is None else days

@@ -30,6 +30,10 @@ class Price(models.Model):
     usd_per_million = models.DecimalField(max_digits=14, decimal_places=4)
     effective_from = models.DateField(default=timezone.localdate)
     note = models.CharField(max_length=200, blank=True)
+    # Where the figure was read (a vendor's price page, a stored copy, a report) and when: a
+    # price without a source is a guess that ceilings, budgets and plans would rest on.
+    source = models.CharField(max_length=300, blank=True)
+    source_read_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -354,3 +358,39 @@ class StoryQuota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stories_used} stories since {self.period_start}"
+
+
+class ModelLifecycle(models.Model):
+    """What we know of one AI model's end: the shutdown a vendor announced (seeded from its
+    deprecation pages with the source, edited by staff), and what the daily watch learned from
+    the vendor's model list (usage.services.model_watch). Staff are e-mailed as the day nears."""
+
+    vendor = models.CharField(max_length=30)
+    model = models.CharField(max_length=100)
+    shutdown_on = models.DateField(null=True, blank=True, help_text="Announced last day + 1.")
+    replacement = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+    source_read_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    # The daily watch: when it last read the vendor's list, whether the model was in it (None:
+    # the vendor publishes no list, or it could not be read), when it first went missing.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    listed = models.BooleanField(null=True, blank=True)
+    vanished_at = models.DateTimeField(null=True, blank=True)
+    check_error = models.CharField(max_length=300, blank=True)
+    # The last time a call answered "model not found" (staff told at once, once a day at most).
+    not_found_at = models.DateTimeField(null=True, blank=True)
+    # Alerts already sent, as "<shutdown date>:<days>" (a new date starts the count again).
+    alerts_sent = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "model"], name="model_lifecycle_unique")
+        ]
+        ordering = ["shutdown_on", "vendor", "model"]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}/{self.model}"
+
+    def days_left(self, today) -> int | None:
+        return None if self.shutdown_on is None else (self.shutdown_on - today).days

@@ -7,12 +7,22 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from infinitestories.ai import chain, images, scenes, story_text, timings, visual_profile
+from infinitestories.ai import (
+    catalog,
+    chain,
+    images,
+    scenes,
+    speech,
+    story_text,
+    timings,
+    visual_profile,
+)
 from infinitestories.ai.base import Capability
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .models import (
     AccountStanding,
+    ModelLifecycle,
     Operation,
     Plan,
     Price,
@@ -243,10 +253,11 @@ def _narration_cost(*, characters: int) -> Decimal:
             vendor=narrator.name,
             model=narrator.model_for(Capability.SPEAK),
             unit="characters",
-            input_units=characters,
+            # Polly bills the text twice: once for the audio, once for the word timings.
+            input_units=characters * narrator.billed_characters_per_character,
             output_units=0,
         )
-        if settings.AI_TTS_TRANSCRIBE and narrator.speech_timings == timings.TRANSCRIPTION:
+        if speech.transcription_available() and narrator.speech_timings == timings.TRANSCRIPTION:
             cost += _transcription_cost(characters=characters, limit=narrator.input_limit)
         costs.append(cost)
     return max(costs)
@@ -483,3 +494,29 @@ def cost_dashboard(*, now: datetime | None = None) -> dict:
             for day in days
         ],
     }
+
+
+def model_watch_rows(*, today=None) -> list[dict]:
+    """The dashboard's "Models in use": each configured model with its announced shutdown,
+    days left, and what the daily watch last saw (infinitestories.ai.catalog)."""
+    today = today or timezone.localdate()
+    known = {(row.vendor, row.model): row for row in ModelLifecycle.objects.all()}
+    rows = []
+    for configured in catalog.configured_models():
+        row = known.get(configured.key)
+        rows.append(
+            {
+                "vendor": configured.vendor,
+                "model": configured.model,
+                "purpose": configured.purpose,
+                "setting": configured.setting,
+                "shutdown_on": row.shutdown_on if row else None,
+                "days_left": row.days_left(today) if row else None,
+                "replacement": row.replacement if row else "",
+                "listed": row.listed if row else None,
+                "vanished_at": row.vanished_at if row else None,
+                "not_found_at": row.not_found_at if row else None,
+                "row_id": row.pk if row else None,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["days_left"] is None, r["days_left"] or 0))

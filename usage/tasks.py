@@ -6,6 +6,7 @@ from .services import (
     monthly_quota_reset,
     spend_counters_purge,
 )
+from .services.model_watch import model_watch_run
 
 
 @shared_task
@@ -28,3 +29,9 @@ def spend_counters_purge_task() -> int:
 def moderation_records_purge_task() -> int:
     """Daily: forget moderation calls older than RETENTION_MODERATION_DAYS."""
     return moderation_records_purge()
+
+
+@shared_task
+def model_watch_task() -> dict:
+    """Daily: the vendors' model lists and the shutdown alerts (usage.services.model_watch)."""
+    return model_watch_run()

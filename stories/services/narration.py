@@ -227,6 +227,7 @@ def _narration_file(
         ctx=ctx,
         text=story.spoken_text,
         voice=voice,
+        language=story.language,
         on_piece=lambda done, total: jobs.job_progress(job=job, progress=10 + 80 * done // total),
         guard=_Pieces(job),
     )

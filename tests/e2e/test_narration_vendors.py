@@ -20,7 +20,9 @@ from tests.helpers import wait_for
 from tests.heroes.factories import HeroFactory
 from usage.models import UsageMetric
 
-pytestmark = pytest.mark.e2e
+# OpenAI's narration is part of what these tests check: its models still answer, whatever day
+# the suite runs on (TEST_TODAY).
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("openai_speech_alive")]
 
 
 def elevenlabs_env(server, **more: str) -> dict:

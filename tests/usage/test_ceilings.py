@@ -13,7 +13,7 @@ from django.utils import timezone
 from stories import tasks
 from stories.models import GenerationJob, Story
 from tests.accounts.factories import UserFactory
-from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.fakes.fixtures import fake_openai, openai_provider, openai_speech_alive  # noqa: F401
 from tests.helpers import client_for, post_story
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan
@@ -101,6 +101,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
 
 def test_a_failed_narration_releases_its_reservation(
     openai_provider,  # noqa: F811
+    openai_speech_alive,  # noqa: F811
     auth_client,
     user,
     django_capture_on_commit_callbacks,

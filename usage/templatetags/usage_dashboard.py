@@ -4,6 +4,7 @@ from django import template
 
 from ..charts import bar_chart
 from ..selectors import cost_dashboard as dashboard_figures
+from ..selectors import model_watch_rows
 
 register = template.Library()
 
@@ -11,6 +12,7 @@ register = template.Library()
 @register.inclusion_tag("admin/usage/dashboard.html")
 def cost_dashboard() -> dict:
     figures = dashboard_figures()
+    figures["models"] = model_watch_rows()
     labels = [f"{row['day']:%m-%d}" for row in figures["daily"]]
     figures["spend_chart"] = bar_chart(
         title="AI spend per day (USD)",

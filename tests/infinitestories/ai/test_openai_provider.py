@@ -15,6 +15,10 @@ from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan, set_quota, stories_used
 from usage.models import UsageMetric
 
+# OpenAI's narration is what these tests check: its models still answer, whatever day the suite
+# runs on (TEST_TODAY).
+pytestmark = pytest.mark.usefixtures("openai_speech_alive")
+
 
 @pytest.fixture
 def hero(user):
