@@ -55,4 +55,3 @@ def test_each_name_gets_its_own_nickname(language, expected):
     text = "Le chat d'Inès et le chien d'Aurélien."
 
     assert name_hide(text, name="Inès", language=language, others=["Aurélien", "Inès"]) == expected
-
