@@ -208,11 +208,14 @@ def share_by_secret(*, secret: str) -> StoryShare | None:
     if not secret or len(secret) > 100:
         return None
     share = (
-        StoryShare.objects.select_related("story")
+        StoryShare.objects.select_related("story__user")
         .filter(secret_hash=StoryShare.hash_secret(secret))
         .first()
     )
     if share is None or share.revoked_at is not None:
+        return None
+    # A closed account (Apple's account-delete event, a ban) is being deleted: its links end now.
+    if not share.story.user.is_active:
         return None
     return share
 
