@@ -423,13 +423,14 @@ class Cast:
         pieces, at = [], 0
         for start, negative_end, pseudonym, match in found:
             end = -negative_end
-            if start < at or start == end:
-                continue
             genitive = match.groupdict().get("genitive")
             name_end = end - 1 if genitive else end
             first, last = folded.span(start, name_end)
-            if first < at or not _written_as(
-                text[first:last], pseudonym.how_written(folded.text[start:name_end])
+            if (
+                first < at
+                or not _written_as(  # `at`: where the last mention ended
+                    text[first:last], pseudonym.how_written(folded.text[start:name_end])
+                )
             ):
                 continue
             pieces += [text[at:first], pseudonym.placeholder]
