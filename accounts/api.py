@@ -15,11 +15,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api import ratelimit
+from infinitestories.api.errors import ApplicationError
 from infinitestories.api.ratelimit import client_ip
 from infinitestories.api.schema import DetailSerializer, SuccessSerializer, error_responses
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
 
 from . import selectors, services
+from .errors import INVALID_CREDENTIALS
 from .serializers import (
     ConsentEnvelopeSerializer,
     ConsentInputSerializer,
@@ -51,7 +54,7 @@ def _client(request) -> dict:
 
 class SignupView(PublicAPIView):
     # Per account first: guesses at one e-mail stop there and do not use up the network's count.
-    rate_limits = {"POST": ("signup_account", "signup")}
+    rate_limits = {"POST": ("signup_account", "signup", "signup_56", "signup_48")}
 
     @extend_schema(
         summary="Create an account",
@@ -61,15 +64,16 @@ class SignupView(PublicAPIView):
             "e-mail verification is mandatory, `session` is null until the e-mailed link is "
             "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
             "must not be a common one. An address that already has an account (in any case) is "
-            "409 `EMAIL_TAKEN`. At most 5 attempts an hour for one address and 20 sign-ups an hour "
-            "from one network. The "
+            "409 `EMAIL_TAKEN`. At most 5 attempts an hour for one address, and 20 sign-ups an "
+            "hour from one network (an IPv4 address or an IPv6 /64), 30 from one IPv6 /56 and 60 "
+            "from one IPv6 /48. A network staff blocked for abuse is 403 `SIGNUP_BLOCKED`. The "
             "account's `preferredLanguage` is the best of en, es, fr, de, it for the request's "
             "`Accept-Language` (en when none fits): the verification e-mail is written in it."
         ),
         request=SignupInputSerializer,
         responses={
             201: SignupOutputSerializer,
-            **error_responses(400, 409, 429, authenticated=False),
+            **error_responses(400, 403, 409, 429, authenticated=False),
         },
     )
     def post(self, request):
@@ -89,8 +93,9 @@ class SignupView(PublicAPIView):
 
 
 class LoginView(PublicAPIView):
-    # Per account first: guesses at one e-mail stop there and do not use up the network's count.
-    rate_limits = {"POST": ("login_account", "login")}
+    # Every attempt counts against the network; wrong passwords count per (account, network) in
+    # the view, so a stranger's guesses lock the stranger's network out, never the parent.
+    rate_limits = {"POST": ("login",)}
 
     @extend_schema(
         summary="Sign in",
@@ -98,7 +103,10 @@ class LoginView(PublicAPIView):
             "Answers the user and a new bearer session, valid for 30 days after its last use. A "
             "wrong e-mail or password is 401 `INVALID_CREDENTIALS` (the answer never says which); "
             "an address not yet verified, when verification is mandatory, is 403 "
-            "`EMAIL_NOT_VERIFIED`."
+            "`EMAIL_NOT_VERIFIED`. After 10 wrong passwords for one account from one network "
+            "(an IPv4 address, an IPv6 /64) in an hour, that network is refused for that account "
+            "(429 `RATE_LIMITED`) until the hour ends; other networks, the parent's own among "
+            "them, keep signing in. At most 100 attempts an hour from one network."
         ),
         request=LoginInputSerializer,
         responses={
@@ -109,7 +117,15 @@ class LoginView(PublicAPIView):
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_login(request=request._request, **data.validated_data)
+        email = data.validated_data["email"]
+        ratelimit.failures_charge(name="login_account", request=request, account=email)
+        try:
+            user = services.user_login(request=request._request, **data.validated_data)
+        except ApplicationError as refused:
+            if refused.code != INVALID_CREDENTIALS:  # the right password (not yet verified)
+                ratelimit.failures_forgive(name="login_account", request=request, account=email)
+            raise
+        ratelimit.failures_forgive(name="login_account", request=request, account=email)
         bearer, token = services.session_create(user=user, **_client(request))
         return Response(
             {"user": LoginUserSerializer(user).data, "session": session_body(bearer, token)}
@@ -323,7 +339,8 @@ def password_reset_page(request, uidb36: str, key: str):
         description=(
             "E-mails a link to reset the password when an account has this address. Always 200 "
             "for a well-formed address: the answer never says whether it is registered. At most 5 "
-            "e-mails an hour from one network address."
+            "e-mails an hour from one network, and 3 a day for one address (429 `RATE_LIMITED`). "
+            "A link stops working once the password changes or the account signs in again."
         ),
         responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
@@ -332,7 +349,7 @@ class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
     """Sends a reset link (always 200: never says whether the e-mail exists)."""
 
     authentication_classes: list = []
-    rate_limits = {"POST": ("email_send",)}
+    rate_limits = {"POST": ("email_send_account", "email_send")}
 
 
 @extend_schema_view(
@@ -383,11 +400,11 @@ class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
         summary="Send the verification e-mail again",
         description=(
             "Always 200 for a well-formed address, whether or not it is registered or already "
-            "verified."
+            "verified. At most 5 e-mails an hour from one network, and 3 a day for one address."
         ),
         responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
 )
 class ResendEmailVerificationView(RateLimitedMixin, registration_views.ResendEmailVerificationView):
     authentication_classes: list = []
-    rate_limits = {"POST": ("email_send",)}
+    rate_limits = {"POST": ("email_send_account", "email_send")}

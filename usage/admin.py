@@ -156,7 +156,7 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
     fieldsets = [
         ("Kill switch and maintenance", {"fields": ["ai_enabled", "maintenance_mode"]}),
         ("Features", {"fields": ["audio_enabled", "illustrations_enabled", "avatars_enabled"]}),
-        ("Budget", {"fields": ["monthly_budget"]}),
+        ("Budget", {"fields": ["monthly_budget", "free_budget_share"]}),
         (None, {"fields": ["updated_at"]}),
     ]
     readonly_fields = ["updated_at"]

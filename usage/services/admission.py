@@ -24,8 +24,8 @@ from ..models import AccountStanding, Plan, RuntimeSettings, SpendCounter
 from ..selectors import (
     GLOBAL_SCOPE,
     account_standing,
+    budget_for,
     cost_estimate,
-    monthly_budget,
     plan_for,
     runtime_settings,
     seconds_until_next_month,
@@ -126,10 +126,11 @@ def stories_left(work: Work) -> None:
 
 def budget_left(work: Work) -> None:
     """Once the month's spend reaches the global budget, no new AI work (503) until staff raise
-    it or the month turns; reads, edits and the library keep working."""
+    it or the month turns; reads, edits and the library keep working. Free accounts stop
+    earlier, at their share of it (budget_for), so paying families keep the rest."""
     month = timezone.localdate().replace(day=1)
     spent = spend(scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month).spent
-    if spent >= monthly_budget():
+    if spent >= budget_for(user=work.user):
         raise errors.budget_exhausted(retry_after=seconds_until_next_month())
 
 
@@ -202,7 +203,7 @@ def ai_work_admit(
                     operation=operation, plan=work.plan, units=units, characters=characters
                 ),
                 plan=work.plan,
-                budget=monthly_budget(),
+                budget=budget_for(user=user),
             )
         except ApplicationError:
             if rate:
