@@ -30,8 +30,16 @@ def scrub_secret_paths(value):
 
 
 def _scrub_event(logger, method_name, event_dict: dict) -> dict:
-    """structlog processor: every field of every line, the message included."""
-    return {key: scrub_secret_paths(value) for key, value in event_dict.items()}
+    """structlog processor: every field of every line, the message included. An object the line
+    carries (Django's `request` on its own warnings) is written as its repr, scrubbed."""
+    for key, value in event_dict.items():
+        if key.startswith("_"):  # the formatter's own (the LogRecord)
+            continue
+        if not isinstance(value, str | dict | list | tuple | int | float | bool | type(None)):
+            text = repr(value)
+            value = text if SECRET_PATHS.search(text) else value
+        event_dict[key] = scrub_secret_paths(value)
+    return event_dict
 
 
 # Applied to every line, structlog's and the standard library's alike.

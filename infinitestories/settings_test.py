@@ -12,6 +12,9 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 # Admin tests sign staff in with force_login; tests/accounts/test_admin_security.py turns the
 # production default (two-factor on) back on and signs in with a real TOTP code.
 os.environ.setdefault("ADMIN_2FA", "false")
+# Free accounts may use the whole budget, as before the share existed: the suite's families are
+# free, and tests/usage/test_budget_share.py sets the share it tests.
+os.environ.setdefault("FREE_BUDGET_SHARE_PERCENT", "100")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
 
 from .settings import *  # noqa: F403

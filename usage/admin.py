@@ -192,7 +192,7 @@ class CostReservationAdmin(ReadOnlyAdmin):
 
 @admin.register(BudgetAlert)
 class BudgetAlertAdmin(ReadOnlyAdmin):
-    list_display = ["month", "threshold", "spent", "budget", "sent_at"]
+    list_display = ["month", "kind", "threshold", "spent", "budget", "sent_at"]
 
 
 @admin.register(QuotaResetRun)
