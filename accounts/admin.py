@@ -49,7 +49,7 @@ CONSENT_COLUMNS = [
     "policy_version",
     "ai_processing",
     "third_party_disclosure",
-    "vendors",
+    "vendor_names",
     "consented_at",
     "app_version",
     "ip_address",
@@ -71,6 +71,11 @@ class ParentalConsentInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="vendors")
+    def vendor_names(self, consent: ParentalConsent) -> str:
+        """The vendors as staff read them, not the JSON list they are stored as."""
+        return ", ".join(consent.vendors) or "-"
 
 
 class ConsentStateFilter(admin.SimpleListFilter):

@@ -38,7 +38,6 @@ from .serializers import (
     SessionUserSerializer,
     SignupInputSerializer,
     SignupOutputSerializer,
-    SignupUserSerializer,
     consent_body,
     session_body,
 )
@@ -87,7 +86,7 @@ class SignupView(PublicAPIView):
         )
         session = session_body(*opened) if opened is not None else None
         return Response(
-            {"user": SignupUserSerializer(user).data, "session": session},
+            {"user": LoginUserSerializer(user).data, "session": session},
             status=status.HTTP_201_CREATED,
         )
 

@@ -158,13 +158,10 @@ class LoginInputSerializer(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
-class SignupUserSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "email", "name"]
-
-
 class LoginUserSerializer(serializers.ModelSerializer):
+    """The user as signup and login answer it: the app shows the plan and the month's stories
+    straight after either."""
+
     class Meta:
         model = User
         fields = [
@@ -201,7 +198,7 @@ class SessionTokenSerializer(serializers.Serializer):
 
 
 class SignupOutputSerializer(serializers.Serializer):
-    user = SignupUserSerializer()
+    user = LoginUserSerializer()
     session = SessionTokenSerializer(allow_null=True)
 
 

@@ -6,6 +6,7 @@ own variable. Production (DJANGO_DEBUG off) refuses to boot, naming the variable
 DJANGO_SECRET_KEY, REDIS_URL or an explicit AI_PROVIDER: none of them may fall back silently.
 """
 
+import os
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,9 +19,14 @@ from . import languages, observability
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# `make dev` writes a .env for local runs; production sets real environment variables.
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env", overwrite=False)
+# `make dev` writes a .env for local runs; production sets real environment variables. The test
+# settings set DJANGO_ENV_FILE empty, so a developer's .env never changes what a test sees.
+ENV_FILE = env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE, overwrite=False)
+# The suite on a machine without Redis (scripts/run_tests.py) runs these production settings on the
+# embedded cache and in-process tasks; no deployment runs the test settings.
+TESTING = os.environ.get("DJANGO_SETTINGS_MODULE") == "infinitestories.settings_test"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -138,7 +144,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, rate limits ----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if not REDIS_URL and not DEBUG:
+if not REDIS_URL and not DEBUG and not TESTING:
     # Without it rate limits count per process and tasks run inside web requests.
     raise ImproperlyConfigured(
         "REDIS_URL is required when DJANGO_DEBUG is off (rate limits, the task queue, cool-downs)."
@@ -147,12 +153,17 @@ if not REDIS_URL and not DEBUG:
 # request this long (then 503 SERVICE_UNAVAILABLE), never a stuck web thread.
 REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2.0)
 REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+# Put before every key the service writes to Redis (cache, rate limits, task queues), so two
+# deployments, or a test run beside a dev server, can share one Redis database without touching
+# each other's keys.
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_CLIENT_OPTIONS,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose incr is atomic (INCR).
@@ -290,6 +301,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **REDIS_CLIENT_OPTIONS}
+if REDIS_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_KEY_PREFIX}:"
 # Sending a task to a broker that is down or hung gives up after two tries of REDIS_TIMEOUT: the
 # request that sent it has already committed, and the sweepers send lost messages again.
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT

@@ -1,14 +1,23 @@
-"""Test settings: production settings with test-only fixes. DATABASE_URL and REDIS_URL come from CI."""
+"""Test settings: production settings with test-only fixes.
+
+The servers come from DATABASE_URL and REDIS_URL as scripts/run_tests.py leaves them: without
+REDIS_URL the suite runs on the embedded cache and in-process tasks, and nothing here puts a server
+address back. A developer's .env is never read (DJANGO_ENV_FILE is emptied), so the suite is the same
+whether or not `make dev` ran before it. Every Redis key a run writes, in this process and in the
+workers and servers its tests start, begins with the run's own REDIS_KEY_PREFIX: a run deletes only
+keys it made and never flushes a database another process may use.
+"""
 
 import os
 import tempfile
+import uuid
 
+os.environ["DJANGO_ENV_FILE"] = ""
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("AI_PROVIDER", "local")
-# Production requires Redis; the suite runs on the machine's (Makefile's TEST_REDIS_URL).
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("REDIS_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 # Admin tests sign staff in with force_login; tests/accounts/test_admin_security.py turns the
 # production default (two-factor on) back on and signs in with a real TOTP code.
 os.environ.setdefault("ADMIN_2FA", "false")

@@ -1,20 +1,34 @@
 import pytest
-from django.core.cache import cache
+from django.conf import settings as settings_module
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from tests.accounts.factories import UserFactory
+from tests.helpers import client_for
+
+
+def clear_cache() -> None:
+    """Empty this run's cache: on Redis only the keys under the run's own prefix (another process
+    may use the same database), in local memory the whole cache (it is this process's own)."""
+    if not isinstance(caches["default"], RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{settings_module.REDIS_KEY_PREFIX}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)
 def _isolated(db, settings, tmp_path):
     """Each test starts with empty rate-limit counters, its own media folder and no language
     left active by an earlier test's request (a request activates one and keeps it)."""
-    cache.clear()
+    clear_cache()
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
-    cache.clear()
+    clear_cache()
     translation.deactivate()
 
 
@@ -26,16 +40,6 @@ def client() -> APIClient:
 @pytest.fixture
 def user():
     return UserFactory()
-
-
-def client_for(user) -> APIClient:
-    """An API client signed in as `user` with a real bearer session."""
-    _, token = account_services.session_create(
-        user=user, ip_address="127.0.0.1", user_agent="tests"
-    )
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
 
 
 @pytest.fixture

@@ -67,6 +67,8 @@ class UsageMetricAdmin(ReadOnlyAdmin):
     list_filter = ["operation", "success", "vendor", "model", "prompt_version", "created_at"]
     search_fields = ["user__email", "user__id", "story_id", "hero_id", "job_id", "error"]
     date_hierarchy = "created_at"
+    # Newest first: staff open this list to see what just happened.
+    ordering = ["-created_at"]
     list_select_related = ["user"]
     change_list_template = "admin/usage/usagemetric/change_list.html"
 

@@ -15,15 +15,21 @@ class UsageInputSerializer(serializers.Serializer):
 
 class UsageTotalsSerializer(serializers.Serializer):
     total_cost = serializers.FloatField(help_text="US dollars.")
-    stories_generated = serializers.IntegerField()
-    audio_generated = serializers.IntegerField()
-    images_generated = serializers.IntegerField()
+    stories_generated = serializers.IntegerField(help_text="Stories written in the period.")
+    audio_generated = serializers.IntegerField(
+        help_text="Stories narrated in the period: a story counts once however many pieces or "
+        "voices its narration took (the breakdown's audio_synthesis counts speech calls)."
+    )
+    images_generated = serializers.IntegerField(help_text="Pictures and avatars drawn.")
     total_tokens_used = serializers.IntegerField()
 
 
 class UsageOperationSerializer(serializers.Serializer):
     operation = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text="Calls to the AI vendor: a narration spoken in several pieces makes one call "
+        "per piece."
+    )
     cost = serializers.FloatField(help_text="US dollars.")
     tokens_used = serializers.IntegerField(
         allow_null=True, help_text="Null for operations not billed in tokens."

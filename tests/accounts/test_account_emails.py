@@ -10,7 +10,7 @@ from django.core import mail
 
 from accounts.models import User
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 # The subject and the first line of each e-mail, as each language says them.
 VERIFICATION = {

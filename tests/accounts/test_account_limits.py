@@ -13,7 +13,7 @@ from accounts.models import BlockedNetwork, User
 from accounts.services import SIGNUP_REVIEW_ACCOUNTS
 from infinitestories.observability import sentry_scrub
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 from usage.models import AccountStanding
 
 LOGIN = "/api/auth/login"

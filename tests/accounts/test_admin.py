@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import BearerSession
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 
 def test_staff_find_users_by_email(staff_browser):
@@ -74,3 +74,16 @@ def test_staff_sign_a_user_out_everywhere(staff_browser):
 
 def test_session_admin_never_shows_a_way_to_add_one(staff_browser):
     assert staff_browser.get("/admin/accounts/bearersession/add/").status_code == 403
+
+
+def test_staff_read_the_consented_vendors_as_names_not_json(staff_browser):
+    from accounts.services import consent_to_current_policy
+
+    user = UserFactory()
+    consent_to_current_policy(user=user, user_agent="tests")
+
+    page = staff_browser.get(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    assert page.status_code == 200
+    assert b"OpenAI, ElevenLabs" in page.content
+    assert b"[&quot;OpenAI&quot;" not in page.content

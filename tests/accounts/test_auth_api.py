@@ -10,19 +10,9 @@ from django.utils import timezone
 from accounts.models import BearerSession, User
 from accounts.services import token_hash
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.conftest import client_for
+from tests.helpers import SIGNUP, client_for, login, signup
 from tests.usage.factories import set_quota
 from usage.selectors import story_quota
-
-SIGNUP = {"email": "test@example.com", "password": "SecurePass123!", "name": "Test User"}
-
-
-def signup(client, **overrides):
-    return client.post("/api/auth/signup", {**SIGNUP, **overrides}, format="json")
-
-
-def login(client, email="test@example.com", password="SecurePass123!"):
-    return client.post("/api/auth/login", {"email": email, "password": password}, format="json")
 
 
 def bearer(token):
@@ -38,7 +28,18 @@ def test_signup_answers_201_with_user_and_usable_session(client):
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"user", "session"}
-    assert set(body["user"]) == {"id", "email", "name"}
+    # the same user as login answers: the app shows the plan and the month's stories at once
+    assert set(body["user"]) == {
+        "id",
+        "email",
+        "name",
+        "subscriptionTier",
+        "monthlyStoriesUsed",
+        "monthlyStoriesLimit",
+    }
+    assert body["user"]["subscriptionTier"] == "free"
+    assert body["user"]["monthlyStoriesUsed"] == 0
+    assert body["user"]["monthlyStoriesLimit"] > 0
     assert body["user"]["email"] == "test@example.com"
     assert body["user"]["name"] == "Test User"
     assert body["user"]["id"].startswith("user_")

@@ -10,7 +10,7 @@ from heroes.models import Hero
 from stories.models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
 from stories.services import illustrations, narration
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.heroes.factories import HeroFactory
 from tests.media.photos import phone_jpeg, uploaded
 from tests.stories.factories import StoryFactory

@@ -5,10 +5,9 @@ import json
 from accounts.models import BearerSession, User
 from heroes.models import Hero
 from media import selectors as media_selectors
-from media import services as media_services
 from media.models import FileUpload
 from stories.models import CustomStoryEvent, Story, StoryIllustration
-from tests.conftest import client_for
+from tests.helpers import client_for, saved_file
 from tests.heroes.factories import HeroFactory, HeroVisualProfileFactory
 from tests.stories.factories import (
     CustomStoryEventFactory,
@@ -18,21 +17,15 @@ from tests.stories.factories import (
 from usage.models import UsageMetric
 
 
-def saved(category: str) -> str:
-    return media_services.media_save(
-        category=category, content=b"data", extension="png", content_type="image/png"
-    )
-
-
 def family(user) -> dict:
     """A user's whole library with a file behind every key."""
-    hero = HeroFactory(user=user, avatar_key=saved("avatar"))
+    hero = HeroFactory(user=user, avatar_key=saved_file("avatar"))
     HeroVisualProfileFactory(hero=hero)
-    story = StoryFactory(user=user, hero=hero, audio_key=saved("audio"))
+    story = StoryFactory(user=user, hero=hero, audio_key=saved_file("audio"))
     orphan = StoryFactory(user=user, hero=None)
-    illustration = StoryIllustrationFactory(story=story, image_key=saved("illustration"))
-    event = CustomStoryEventFactory(user=user, pictogram_key=saved("pictogram"))
-    upload_key = saved("avatar")
+    illustration = StoryIllustrationFactory(story=story, image_key=saved_file("illustration"))
+    event = CustomStoryEventFactory(user=user, pictogram_key=saved_file("pictogram"))
+    upload_key = saved_file("avatar")
     upload = FileUpload.objects.create(
         user=user,
         file_name="me.png",

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,20 +20,9 @@ from tests.fakes.fixtures import (  # noqa: F401
     fake_openai,
     openai_provider,
 )
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, *, timeout: float = 60.0, every: float = 0.2, message: str = ""):
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
-        time.sleep(every)
 
 
 def _database_url() -> str:
@@ -110,8 +98,13 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
     importlib.import_module("usage.migrations.0005_seed_speech_prices").seed(apps, None)
 
+    # The run's own queues (REDIS_KEY_PREFIX, which the workers inherit): never another's.
     broker = redis.Redis.from_url(django_settings.REDIS_URL)
-    broker.delete("high", "normal", "low", "unacked", "unacked_index")
+    queues = [
+        f"{django_settings.REDIS_KEY_PREFIX}:{name}"
+        for name in ("high", "normal", "low", "unacked", "unacked_index")
+    ]
+    broker.delete(*queues)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     env = {
@@ -151,7 +144,7 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     for worker in workers:
         worker.stop()
     celery_app.conf.task_always_eager = eager
-    broker.delete("high", "normal", "low")
+    broker.delete(*queues)
 
 
 def bucket_keys(s3, prefix: str = "") -> list[str]:

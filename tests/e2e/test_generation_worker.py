@@ -15,7 +15,8 @@ from PIL import Image
 from stories.models import GenerationJob, Story, StoryIllustration
 from stories.services import jobs
 from tests.conftest import S3_BUCKET
-from tests.e2e.conftest import bucket_keys, wait_for
+from tests.e2e.conftest import bucket_keys
+from tests.helpers import wait_for
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import stories_used
 from usage.models import UsageMetric

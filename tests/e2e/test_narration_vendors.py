@@ -13,9 +13,10 @@ from mutagen.mp3 import MP3
 from infinitestories.ai import timings
 from stories.models import GenerationJob, Story
 from tests.conftest import S3_BUCKET
-from tests.e2e.conftest import bucket_keys, wait_for
+from tests.e2e.conftest import bucket_keys
 from tests.fakes.elevenlabs_server import SECONDS_PER_WORD as ELEVEN_PACE
 from tests.fakes.openai_server import SECONDS_PER_WORD as OPENAI_PACE
+from tests.helpers import wait_for
 from tests.heroes.factories import HeroFactory
 from usage.models import UsageMetric
 

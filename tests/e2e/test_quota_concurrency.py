@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from stories.models import Story
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import set_quota, stories_used
 

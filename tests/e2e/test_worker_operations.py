@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stories.models import GenerationJob
-from tests.e2e.conftest import wait_for
+from tests.helpers import wait_for
 from tests.heroes.factories import HeroFactory
 
 pytestmark = pytest.mark.e2e

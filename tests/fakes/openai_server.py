@@ -30,7 +30,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 
-from infinitestories.ai.images import IMAGE_OUTPUT_TOKENS, REFERENCE_IMAGE_TOKENS
 from infinitestories.ai.local_media import picture
 from infinitestories.ai.local_stories import write_story
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD as SECONDS_PER_WORD
@@ -171,6 +170,25 @@ def _files(value) -> bool:
 def _data_block(text: str) -> dict:
     match = re.search(r"<DATA>\n(.*)\n</DATA>", text, re.S)
     return json.loads(match.group(1)) if match else {}
+
+
+# What the real image API reports, written out here rather than read from the production tables
+# the cost estimates use (infinitestories.ai.images), so a cost test compares two sources: output
+# tokens of one picture by quality and size, from OpenAI's image generation guide (gpt-image-1).
+PICTURE_OUTPUT_TOKENS = {
+    ("low", "1024x1024"): 272,
+    ("low", "1024x1536"): 408,
+    ("low", "1536x1024"): 400,
+    ("medium", "1024x1024"): 1056,
+    ("medium", "1024x1536"): 1584,
+    ("medium", "1536x1024"): 1568,
+    ("high", "1024x1024"): 4160,
+    ("high", "1024x1536"): 6240,
+    ("high", "1536x1024"): 6208,
+}
+# A 1024x1024 reference picture as input, by OpenAI's vision rule: 85 base tokens plus 170 for
+# each of the four 512-pixel tiles of its 768x768 scaled copy.
+REFERENCE_PICTURE_TOKENS = 85 + 4 * 170
 
 
 def _tokens(text: str) -> int:
@@ -387,10 +405,10 @@ class _Handler(BaseHTTPRequestHandler):
         png = _with_vendor_metadata(picture(prompt, reference=reference))
         # Tokens as the real API counts them: the picture's by quality and size, the reference's.
         quality, size = body.get("quality") or "medium", body.get("size") or "1024x1024"
-        output = IMAGE_OUTPUT_TOKENS.get(
-            (quality, size), IMAGE_OUTPUT_TOKENS[("medium", "1024x1024")]
+        output = PICTURE_OUTPUT_TOKENS.get(
+            (quality, size), PICTURE_OUTPUT_TOKENS[("medium", "1024x1024")]
         )
-        image_in = REFERENCE_IMAGE_TOKENS if reference is not None else 0
+        image_in = REFERENCE_PICTURE_TOKENS if reference is not None else 0
         self._json(
             200,
             {

@@ -41,12 +41,19 @@ def closed_port() -> int:
 
 @contextmanager
 def redis_at(settings, url: str):
-    """Cache, rate limits and health check at `url`, with production's client options; the real
-    Redis is back afterwards (before other fixtures clean the cache up)."""
+    """Cache, rate limits and health check on a Redis at `url`, as production sets them up (also
+    where the suite runs on the embedded default); the run's own cache is back afterwards (before
+    other fixtures clean the cache up)."""
     cache_settings, redis_url = settings.CACHES, settings.REDIS_URL
-    assert "RedisCache" in cache_settings["default"]["BACKEND"], "needs the Redis cache"
     settings.REDIS_URL = url
-    settings.CACHES = {"default": {**cache_settings["default"], "LOCATION": url}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": settings.REDIS_CLIENT_OPTIONS,
+            "KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        }
+    }
     try:
         yield
     finally:

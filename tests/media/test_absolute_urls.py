@@ -4,7 +4,7 @@ it is the bucket's public or presigned URL."""
 
 import pytest
 
-from media import services
+from tests.helpers import saved_file
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import (
     CustomStoryEventFactory,
@@ -15,21 +15,15 @@ from tests.stories.factories import (
 HOST = "192.168.1.20:8000"  # the developer's laptop as the phone reaches it
 
 
-def _saved(category: str, extension: str) -> str:
-    return services.media_save(
-        category=category, content=b"bytes", extension=extension, content_type="image/png"
-    )
-
-
 @pytest.fixture
 def library(user, settings):
     settings.ALLOWED_HOSTS = ["192.168.1.20"]
-    hero = HeroFactory(user=user, avatar_key=_saved("avatar", "png"))
+    hero = HeroFactory(user=user, avatar_key=saved_file("avatar", "png"))
     story = StoryFactory(
-        user=user, hero=hero, audio_key=_saved("audio", "mp3"), audio_generated=True
+        user=user, hero=hero, audio_key=saved_file("audio", "mp3"), audio_generated=True
     )
-    picture = StoryIllustrationFactory(story=story, image_key=_saved("illustration", "png"))
-    event = CustomStoryEventFactory(user=user, pictogram_key=_saved("pictogram", "png"))
+    picture = StoryIllustrationFactory(story=story, image_key=saved_file("illustration", "png"))
+    event = CustomStoryEventFactory(user=user, pictogram_key=saved_file("pictogram", "png"))
     return hero, story, picture, event
 
 

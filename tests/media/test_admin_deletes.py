@@ -1,30 +1,12 @@
 """Staff deletes in the admin remove the files too, as the API's deletes do."""
 
-import pytest
-from django.test import Client
-
-from media import selectors, services
+from media import selectors
 from media.models import FileUpload
 from stories.models import Story, StoryIllustration
 from tests.accounts.factories import UserFactory
+from tests.helpers import saved_file
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory, StoryIllustrationFactory
-
-
-@pytest.fixture
-def staff_browser():
-    browser = Client()
-    browser.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return browser
-
-
-def saved(category: str, extension: str) -> str:
-    return services.media_save(
-        category=category,
-        content=b"bytes",
-        extension=extension,
-        content_type="application/octet-stream",
-    )
 
 
 def delete_selected(browser, changelist: str, pks: list[str]):
@@ -37,7 +19,7 @@ def test_deleting_a_user_in_the_admin_removes_their_files(
     staff_browser, django_capture_on_commit_callbacks
 ):
     owner = UserFactory()
-    avatar, audio = saved("avatar", "png"), saved("audio", "mp3")
+    avatar, audio = saved_file("avatar", "png"), saved_file("audio", "mp3")
     StoryFactory(user=owner, hero=HeroFactory(user=owner, avatar_key=avatar), audio_key=audio)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -54,7 +36,7 @@ def test_deleting_illustrations_in_the_admin_removes_files_and_closes_the_order(
     story = StoryFactory()
     first, second, third = (
         StoryIllustrationFactory(
-            story=story, display_order=n, image_key=saved("illustration", "png")
+            story=story, display_order=n, image_key=saved_file("illustration", "png")
         )
         for n in range(3)
     )
@@ -72,7 +54,7 @@ def test_deleting_illustrations_in_the_admin_removes_files_and_closes_the_order(
 def test_deleting_an_upload_in_the_admin_removes_its_object(
     staff_browser, django_capture_on_commit_callbacks
 ):
-    key = saved("avatar", "png")
+    key = saved_file("avatar", "png")
     upload = FileUpload.objects.create(
         user=UserFactory(),
         file_name="a.png",

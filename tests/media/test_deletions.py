@@ -11,18 +11,13 @@ from heroes.services import hero_delete
 from infinitestories.ai.local_provider import LocalProvider
 from media import services
 from media.models import PendingDeletion
+from tests.helpers import saved_file
 from tests.heroes.factories import HeroFactory
-
-
-def saved_avatar() -> str:
-    return services.media_save(
-        category="avatar", content=b"\x89PNG", extension="png", content_type="image/png"
-    )
 
 
 def test_a_lost_delete_message_is_sent_again_by_the_sweeper(user, settings):
     # given a hero deleted, whose file-deletion message the broker lost (never delivered)
-    key = saved_avatar()
+    key = saved_file("avatar", content=b"\x89PNG")
     hero_delete(hero=HeroFactory(user=user, avatar_key=key))
     assert default_storage.exists(key)
     assert list(PendingDeletion.objects.values_list("key", flat=True)) == [key]
@@ -41,7 +36,7 @@ def test_a_lost_delete_message_is_sent_again_by_the_sweeper(user, settings):
 
 
 def test_a_delivered_delete_leaves_nothing_pending(user, django_capture_on_commit_callbacks):
-    key = saved_avatar()
+    key = saved_file("avatar", content=b"\x89PNG")
 
     with django_capture_on_commit_callbacks(execute=True):
         hero_delete(hero=HeroFactory(user=user, avatar_key=key))

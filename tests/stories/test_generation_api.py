@@ -8,6 +8,7 @@ from heroes.models import HeroVisualProfile
 from infinitestories.api.models import IdempotencyRecord
 from media.selectors import media_exists, media_read
 from stories.models import GenerationJob, NarrationTimings, Story, StoryIllustration
+from tests.helpers import post_story
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import CustomStoryEventFactory, StoryFactory
 from tests.usage.factories import set_quota, stories_used
@@ -19,19 +20,14 @@ def hero(user):
     return HeroFactory(user=user, name="Alice", traits=["brave", "curious"])
 
 
-def post_story(api, captured, **body):
-    with captured(execute=True):
-        return api.post("/api/stories", body, format="json")
-
-
 def test_post_story_writes_saves_and_narrates(
     auth_client, user, hero, django_capture_on_commit_callbacks
 ):
     response = post_story(
         auth_client,
-        django_capture_on_commit_callbacks,
-        heroId=hero.pk,
-        eventType="bedtime",
+        hero,
+        on_commit=django_capture_on_commit_callbacks,
+        generateAudio=True,
         language="fr",
     )
 
@@ -62,9 +58,10 @@ def test_post_story_with_illustrations_draws_three_timed_pictures(
 ):
     response = post_story(
         auth_client,
-        django_capture_on_commit_callbacks,
-        heroId=hero.pk,
+        hero,
+        on_commit=django_capture_on_commit_callbacks,
         eventType="birthday",
+        generateAudio=True,
         generateIllustrations=True,
     )
 
@@ -124,10 +121,10 @@ def test_custom_event_counts_its_use(auth_client, user, hero, django_capture_on_
 
     response = post_story(
         auth_client,
-        django_capture_on_commit_callbacks,
-        heroId=hero.pk,
+        hero,
+        on_commit=django_capture_on_commit_callbacks,
+        eventType=None,
         customEventId=event.pk,
-        generateAudio=False,
     )
 
     assert response.status_code == 201

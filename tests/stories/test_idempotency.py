@@ -6,10 +6,9 @@ from infinitestories.api import idempotency
 from infinitestories.api.models import IdempotencyRecord
 from stories.models import Story
 from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.helpers import post_story
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import stories_used
-
-BODY = {"eventType": "bedtime", "generateAudio": False}
 
 
 def _reserve(user, hero, key, *, minutes_ago: float) -> IdempotencyRecord:
@@ -27,17 +26,11 @@ def _reserve(user, hero, key, *, minutes_ago: float) -> IdempotencyRecord:
     return record
 
 
-def _post(api, hero, key):
-    return api.post(
-        "/api/stories", {"heroId": hero.pk, **BODY}, format="json", HTTP_IDEMPOTENCY_KEY=key
-    )
-
-
 def test_a_request_still_running_answers_409_with_retry_after(auth_client, user):
     hero = HeroFactory(user=user)
     _reserve(user, hero, "key-1", minutes_ago=0)
 
-    response = _post(auth_client, hero, "key-1")
+    response = post_story(auth_client, hero, idempotency_key="key-1")
 
     assert response.status_code == 409
     assert response.json()["code"] == "REQUEST_IN_PROGRESS"
@@ -49,8 +42,8 @@ def test_an_abandoned_reservation_is_taken_over_and_charged_once(auth_client, us
     hero = HeroFactory(user=user)
     _reserve(user, hero, "key-1", minutes_ago=10)
 
-    first = _post(auth_client, hero, "key-1")
-    replay = _post(auth_client, hero, "key-1")
+    first = post_story(auth_client, hero, idempotency_key="key-1")
+    replay = post_story(auth_client, hero, idempotency_key="key-1")
 
     assert first.status_code == 201
     assert replay.status_code == 201
@@ -82,7 +75,7 @@ def test_a_request_out_of_time_answers_503_and_releases_its_key_at_once(
     hero = HeroFactory(user=user)
 
     # when a story is asked for with an Idempotency-Key
-    response = _post(auth_client, hero, "key-1")
+    response = post_story(auth_client, hero, idempotency_key="key-1")
 
     # then the request gives up with 503, its key released and nothing charged
     assert (response.status_code, response.json()["code"]) == (503, "AI_UNAVAILABLE")
@@ -90,6 +83,6 @@ def test_a_request_out_of_time_answers_503_and_releases_its_key_at_once(
     assert stories_used(user) == 0
     # and the retry runs at once (no 409) and, the vendor back to speed, writes the story once
     openai_provider.delay.clear()
-    retry = _post(auth_client, hero, "key-1")
+    retry = post_story(auth_client, hero, idempotency_key="key-1")
     assert retry.status_code == 201
     assert Story.objects.count() == 1

@@ -14,8 +14,8 @@ from django.utils import timezone
 from stories import tasks
 from stories.models import GenerationJob, Story, StoryIllustration
 from stories.services import illustrations, jobs, narration
-from tests.e2e.conftest import wait_for
 from tests.fakes.redis_faults import redis_down  # noqa: F401
+from tests.helpers import wait_for
 from tests.stories.factories import GenerationJobFactory, StoryFactory
 from usage.models import UsageMetric
 

@@ -9,7 +9,7 @@ from stories import tasks
 from stories.models import GenerationJob, NarrationTimings, StoryIllustration
 from stories.services import illustrations, jobs, narration
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.stories.factories import GenerationJobFactory, StoryFactory
 from tests.usage.factories import stories_used
 from usage.models import UsageMetric

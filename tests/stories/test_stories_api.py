@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from media import selectors as media_selectors
-from media import services as media_services
 from stories.models import GenerationJob, Story, StoryIllustration
+from tests.helpers import saved_file
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory, StoryIllustrationFactory
 
@@ -56,13 +56,6 @@ ILLUSTRATION_KEYS = {
     "createdAt",
 }
 
-
-def saved(category: str, extension: str = "png") -> str:
-    return media_services.media_save(
-        category=category, content=b"x", extension=extension, content_type="x/y"
-    )
-
-
 # --- list -----------------------------------------------------------------------------------
 
 
@@ -70,7 +63,7 @@ def test_list_rows_have_hero_name_and_illustration_count(auth_client, user, othe
     # given
     hero = HeroFactory(user=user, name="Alice")
     story = StoryFactory(
-        user=user, hero=hero, audio_key=saved("audio", "mp3"), audio_generated=True
+        user=user, hero=hero, audio_key=saved_file("audio", "mp3"), audio_generated=True
     )
     StoryIllustrationFactory.create_batch(3, story=story)
     StoryFactory(user=other_user)
@@ -185,7 +178,7 @@ def test_list_runs_a_constant_number_of_queries(
 
 
 def test_detail_has_hero_summary(auth_client, user):
-    hero = HeroFactory(user=user, name="Alice", avatar_key=saved("avatar"))
+    hero = HeroFactory(user=user, name="Alice", avatar_key=saved_file("avatar"))
     story = StoryFactory(user=user, hero=hero, voice_type="nova", audio_duration=180.5)
 
     response = auth_client.get(f"/api/stories/{story.id}")
@@ -205,7 +198,9 @@ def test_detail_has_hero_summary(auth_client, user):
 
 def test_detail_includes_illustrations_in_order_when_asked(auth_client, user):
     story = StoryFactory(user=user)
-    second = StoryIllustrationFactory(story=story, display_order=1, image_key=saved("illustration"))
+    second = StoryIllustrationFactory(
+        story=story, display_order=1, image_key=saved_file("illustration")
+    )
     first = StoryIllustrationFactory(story=story, display_order=0)
 
     response = auth_client.get(f"/api/stories/{story.id}?includeIllustrations=true")
@@ -242,7 +237,7 @@ def test_unknown_story_is_404(auth_client):
 
 
 def test_patch_title_and_favorite_keeps_audio(auth_client, user):
-    story = StoryFactory(user=user, audio_key=saved("audio", "mp3"), audio_generated=True)
+    story = StoryFactory(user=user, audio_key=saved_file("audio", "mp3"), audio_generated=True)
 
     response = auth_client.patch(
         f"/api/stories/{story.id}", {"title": "Updated Title", "isFavorite": True}, format="json"
@@ -260,7 +255,7 @@ def test_patch_content_marks_audio_stale_and_deletes_old_audio(
     auth_client, user, django_capture_on_commit_callbacks
 ):
     # given a narrated story
-    audio = saved("audio", "mp3")
+    audio = saved_file("audio", "mp3")
     story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
 
     # when its text changes, without asking for new narration
@@ -288,7 +283,7 @@ def test_a_narration_finished_while_an_edit_is_moderated_is_not_left_behind(
     from infinitestories.ai import moderation
 
     # given a narrated story whose new narration finishes while the family's edit is moderated
-    first, second = saved("audio", "mp3"), saved("audio", "mp3")
+    first, second = saved_file("audio", "mp3"), saved_file("audio", "mp3")
     story = StoryFactory(user=user, audio_key=first, audio_generated=True, audio_duration=120.0)
     check = moderation.user_text_check
 
@@ -315,7 +310,7 @@ def test_patch_content_with_regenerate_audio_narrates_the_new_text(
     auth_client, user, django_capture_on_commit_callbacks
 ):
     # given a narrated story
-    audio = saved("audio", "mp3")
+    audio = saved_file("audio", "mp3")
     story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
 
     # when its text changes and new narration is asked for (tasks run in-process here)
@@ -432,7 +427,7 @@ def test_patch_other_users_story_is_404_and_changes_nothing(auth_client, other_u
 def test_delete_story_removes_it_its_illustrations_and_files(
     auth_client, user, django_capture_on_commit_callbacks
 ):
-    audio, image = saved("audio", "mp3"), saved("illustration")
+    audio, image = saved_file("audio", "mp3"), saved_file("illustration")
     story = StoryFactory(user=user, audio_key=audio)
     StoryIllustrationFactory(story=story, image_key=image)
     hero_id = story.hero_id
@@ -452,7 +447,7 @@ def test_delete_story_removes_it_its_illustrations_and_files(
 def test_delete_other_users_story_is_404_and_deletes_nothing(
     auth_client, other_user, django_capture_on_commit_callbacks
 ):
-    audio = saved("audio", "mp3")
+    audio = saved_file("audio", "mp3")
     story = StoryFactory(user=other_user, audio_key=audio)
     StoryIllustrationFactory(story=story)
 
@@ -533,7 +528,7 @@ def test_delete_illustration_closes_the_display_order_gap(
     # given four illustrations 0..3
     story = StoryFactory(user=user)
     items = [
-        StoryIllustrationFactory(story=story, display_order=n, image_key=saved("illustration"))
+        StoryIllustrationFactory(story=story, display_order=n, image_key=saved_file("illustration"))
         for n in range(4)
     ]
 
@@ -596,7 +591,7 @@ def test_old_narration_stays_when_its_regeneration_fails(
 
     monkeypatch.setattr(LocalProvider, "speak", tts_refuses)
     monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
-    audio = saved("audio", "mp3")
+    audio = saved_file("audio", "mp3")
     story = StoryFactory(user=user, audio_key=audio, audio_generated=True, audio_duration=120.0)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -59,9 +59,3 @@ def set_quota(user, *, used: int = 0, limit: int | None = None, period_start=Non
 def stories_used(user) -> int:
     """This month's count, as the API shows it."""
     return story_quota(user=user).stories_used
-
-
-def post_story(api, hero, **more):
-    """POST /api/stories for `hero`, without narration unless asked."""
-    body = {"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False, **more}
-    return api.post("/api/stories", body, format="json")

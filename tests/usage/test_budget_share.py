@@ -9,9 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for, post_story
 from tests.heroes.factories import HeroFactory
-from tests.usage.factories import post_story
 from usage.models import BudgetAlert, RuntimeSettings, SpendCounter
 from usage.selectors import GLOBAL_SCOPE
 from usage.services import usage_record

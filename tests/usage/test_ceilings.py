@@ -13,10 +13,10 @@ from django.utils import timezone
 from stories import tasks
 from stories.models import GenerationJob, Story
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
 from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.helpers import client_for, post_story
 from tests.stories.factories import StoryFactory
-from tests.usage.factories import post_story, put_on_plan
+from tests.usage.factories import put_on_plan
 from usage.models import BudgetAlert, CostReservation, RuntimeSettings, SpendCounter, UsageMetric
 from usage.selectors import GLOBAL_SCOPE, seconds_until_next_month, seconds_until_tomorrow
 from usage.services import usage_record

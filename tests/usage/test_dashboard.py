@@ -267,3 +267,17 @@ def test_staff_changes_to_plans_and_switches_are_audited(admin_client, admin_use
     assert switch_entry.changes_dict["ai_enabled"] == ["True", "False"]
     assert switch_entry.changes_dict["monthly_budget"] == ["None", "75"]
     assert admin_client.get("/admin/auditlog/logentry/").status_code == 200
+
+
+def test_every_ai_call_list_shows_the_newest_call_first(admin_client, now):
+    user = UserFactory()
+    UsageMetricFactory(user=user, operation="moderation", created_at=now - timedelta(days=2))
+    UsageMetricFactory(user=user, operation="story_generation", created_at=now)
+    UsageMetricFactory(user=user, operation="audio_synthesis", created_at=now - timedelta(days=1))
+
+    response = admin_client.get("/admin/usage/usagemetric/")
+
+    shown = [row.operation for row in response.context_data["cl"].result_list]
+    assert shown == ["story_generation", "audio_synthesis", "moderation"]
+    # thirteen columns scroll inside the page instead of widening it
+    assert b'class="usage-calls" style="overflow-x:auto' in response.content

@@ -5,8 +5,9 @@ import pytest
 
 from stories.models import GenerationJob, Story, StoryIllustration
 from tests.admin_urls import admin_url
+from tests.helpers import post_story
 from tests.stories.factories import StoryFactory
-from tests.usage.factories import post_story, put_on_plan, set_quota
+from tests.usage.factories import put_on_plan, set_quota
 from usage.models import Plan, UsageMetric
 from usage.selectors import seconds_until_next_month
 
@@ -349,7 +350,7 @@ def test_two_parallel_picture_requests_cannot_both_pass_the_pictures_per_story_c
     from django.db import connection
 
     from stories import tasks
-    from tests.conftest import client_for
+    from tests.helpers import client_for
     from tests.stories.factories import StoryIllustrationFactory
 
     # given a story with one picture, on a plan of three pictures a story, its jobs left queued

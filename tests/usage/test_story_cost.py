@@ -8,19 +8,20 @@ import pytest
 from django.db.models import Sum
 
 from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.helpers import post_story
 from tests.heroes.factories import HeroFactory
 from usage.models import UsageMetric
 
 PRD_STORY_BUDGET = Decimal("0.15")
+# Output tokens of one low-quality picture by size, as OpenAI's image generation guide gives them
+# for gpt-image-1 (written here, not read from infinitestories.ai.images, whose table they check).
+LOW_PICTURE_TOKENS = {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400}
 
 
 def make_illustrated_story(api, hero, captured) -> str:
-    with captured(execute=True):
-        response = api.post(
-            "/api/stories",
-            {"heroId": hero.pk, "eventType": "bedtime", "generateIllustrations": True},
-            format="json",
-        )
+    response = post_story(
+        api, hero, on_commit=captured, generateAudio=True, generateIllustrations=True
+    )
     assert response.status_code == 201, response.json()
     return response.json()["story"]["id"]
 
@@ -57,7 +58,13 @@ def test_a_free_plan_illustrated_story_costs_less_than_the_prds_budget(
         "scene_extraction",
         "image_generation",
     }
-    assert UsageMetric.objects.filter(story_id=story_id, operation="image_generation").count() == 3
+    pictures = UsageMetric.objects.filter(story_id=story_id, operation="image_generation")
+    assert pictures.count() == 3
+    # each picture is charged for the tokens the vendor reported for a free plan's low quality
+    drawn = [c.body for c in openai_provider.calls("/v1/images/") if c.body["quality"] == "low"]
+    assert sorted(p.output_units for p in pictures) == sorted(
+        LOW_PICTURE_TOKENS[body.get("size") or "1024x1024"] for body in drawn[-3:]
+    )
     assert story_cost(story_id) < PRD_STORY_BUDGET
     assert Decimal("0.02") < avatar["total"] < Decimal("0.10")
 

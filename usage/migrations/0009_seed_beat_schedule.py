@@ -1,7 +1,7 @@
 """The periodic jobs, seeded into django-celery-beat's tables: staff see and edit them in the
 admin (Periodic tasks), and beat's database scheduler keeps their last-run state across restarts.
 
-Task names are the schedule's contract with the code (tests/api/test_celery.py checks each one is
+Task names are the schedule's contract with the code (tests/infinitestories/test_celery.py checks each one is
 a registered task). A new periodic job is added by a migration like this one.
 """
 

@@ -156,3 +156,11 @@ def test_the_health_endpoints_are_documented_with_their_503(schema):
     for path in ("/api/health", "/api/health/ready"):
         assert answer(schema, path, "get", "503") == schema["components"]["schemas"]["Error"]
         assert schema["paths"][path]["get"]["security"] == [{}], path
+
+
+def test_openapi_schema_is_served_in_camel_case(client):
+    response = client.get("/api/schema", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert "/api/auth/signup" in schema["paths"]

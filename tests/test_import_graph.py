@@ -5,7 +5,7 @@ Every import counts, those inside functions too (ast, not the runtime import gra
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CORE = "infinitestories"
 DOMAIN_APPS = frozenset({"accounts", "heroes", "stories", "media", "usage"})
 

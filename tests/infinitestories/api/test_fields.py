@@ -1,18 +1,12 @@
 """README: a field "of the wrong type" is 400 (infinitestories.api.fields: "never silently
 coerced"). A few fields still use DRF's lenient ones."""
 
-import json
-
 import pytest
 
 from media.models import FileUpload
 from stories.models import GenerationJob
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope, post_json
 from tests.stories.factories import StoryFactory
-
-
-def _post(api, path, body):
-    return api.post(path, json.dumps(body), content_type="application/json")
 
 
 @pytest.mark.parametrize(
@@ -21,7 +15,7 @@ def _post(api, path, body):
 def test_illustration_request_rejects_wrong_json_types(auth_client, user, body):
     story = StoryFactory(user=user)
 
-    response = _post(auth_client, f"/api/stories/{story.pk}/illustrations", body)
+    response = post_json(auth_client, f"/api/stories/{story.pk}/illustrations", body)
 
     assert_envelope(response, 400, "VALIDATION_ERROR")
     assert not GenerationJob.objects.exists()
@@ -30,7 +24,7 @@ def test_illustration_request_rejects_wrong_json_types(auth_client, user, body):
 def test_upload_file_name_must_be_a_string(auth_client):
     body = {"fileName": 12345, "mimeType": "image/png", "fileSize": 10, "category": "avatar"}
 
-    response = _post(auth_client, "/api/files/upload", body)
+    response = post_json(auth_client, "/api/files/upload", body)
 
     assert_envelope(response, 400, "VALIDATION_ERROR")
     assert not FileUpload.objects.exists()

@@ -4,7 +4,7 @@ the Procfile read, each with a comment above it."""
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _read_by_settings() -> set[str]:

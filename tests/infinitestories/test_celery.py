@@ -35,7 +35,9 @@ def test_beat_reads_its_schedule_from_the_database():
     assert PeriodicTask.objects.get(name="generation-jobs-sweep").interval.every == 60
 
 
-def test_tasks_are_json_only_and_survive_a_worker_crash():
+def test_task_settings_are_json_only_acked_late_and_time_limited_inside_the_visibility_timeout():
+    # The settings alone: a real worker killed mid-job is in
+    # tests/e2e/test_generation_worker.py::test_worker_killed_mid_job_is_swept_and_finished_once.
     assert app.conf.task_serializer == "json"
     assert app.conf.accept_content == ["json"]
     assert app.conf.task_acks_late is True

@@ -1,23 +1,16 @@
 """An Idempotency-Key is compared whole: one that cannot be stored whole is refused, never cut."""
 
-import json
-
 from stories.models import Story
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope, post_story
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import stories_used
-
-
-def _create(api, hero, key):
-    body = json.dumps({"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False})
-    return api.post("/api/stories", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
 
 
 def test_distinct_keys_that_share_a_long_prefix_never_replay_each_other(auth_client, user):
     hero = HeroFactory(user=user)
 
-    first = _create(auth_client, hero, "k" * 254 + "A")
-    second = _create(auth_client, hero, "k" * 254 + "B")
+    first = post_story(auth_client, hero, idempotency_key="k" * 254 + "A")
+    second = post_story(auth_client, hero, idempotency_key="k" * 254 + "B")
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert "Idempotent-Replayed" not in second.headers
@@ -28,7 +21,7 @@ def test_distinct_keys_that_share_a_long_prefix_never_replay_each_other(auth_cli
 def test_an_over_long_key_is_refused_and_charges_nothing(auth_client, user):
     hero = HeroFactory(user=user)
 
-    response = _create(auth_client, hero, "k" * 256)
+    response = post_story(auth_client, hero, idempotency_key="k" * 256)
 
     body = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert "idempotencyKey" in body["details"]

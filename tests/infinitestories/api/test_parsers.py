@@ -7,7 +7,7 @@ import pytest
 from accounts.models import User
 from heroes.models import Hero
 from stories.models import CustomStoryEvent, Story
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 from tests.heroes.factories import HeroFactory
 
 DEEP = (

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 NEW_PASSWORD = "BrandNew123"
 

@@ -2,7 +2,6 @@
 the server refused, and ones it forbids that the server took. Each is pinned here; the schema
 now states the rule, or the server follows the schema."""
 
-import json
 import re
 
 import pytest
@@ -11,7 +10,7 @@ from accounts.models import User
 from heroes.models import Hero
 from infinitestories.api.schema import NOT_BLANK
 from stories.models import StoryIllustration
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope, post_json
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 
@@ -20,23 +19,19 @@ HERO = {"name": "Max", "age": 7, "traits": ["brave"], "appearance": "red hat"}
 SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()]
 
 
-def _post(api, path, body):
-    return api.post(path, json.dumps(body), content_type="application/json")
-
-
 def test_unknown_fields_are_ignored_whatever_they_hold(auth_client):
     # Unknown keys and values with NUL used to refuse the whole body; the schema's objects are
     # open, so what the endpoint does not know is ignored.
     body = {**HERO, "nick\x00name": "x", "extra": {"deep": ["a\x00b"]}}
 
-    response = _post(auth_client, "/api/heroes", body)
+    response = post_json(auth_client, "/api/heroes", body)
 
     assert response.status_code == 201, response.content[:300]
     assert list(Hero.objects.values_list("name", "traits")) == [("Max", ["brave"])]
 
 
 def test_nul_in_a_known_text_field_is_still_400(auth_client):
-    response = _post(auth_client, "/api/heroes", {**HERO, "name": "Ma\x00x"})
+    response = post_json(auth_client, "/api/heroes", {**HERO, "name": "Ma\x00x"})
 
     assert_envelope(response, 400, "VALIDATION_ERROR")
     assert not Hero.objects.exists()
@@ -44,7 +39,7 @@ def test_nul_in_a_known_text_field_is_still_400(auth_client):
 
 @pytest.mark.parametrize("space", SPACES, ids=lambda c: f"U+{ord(c):04X}")
 def test_the_schemas_not_blank_rule_refuses_exactly_what_the_server_trims(auth_client, space):
-    response = _post(auth_client, "/api/heroes", {**HERO, "name": space * 3})
+    response = post_json(auth_client, "/api/heroes", {**HERO, "name": space * 3})
 
     assert re.search(NOT_BLANK, space * 3) is None
     assert_envelope(response, 400, "VALIDATION_ERROR")
@@ -53,7 +48,7 @@ def test_the_schemas_not_blank_rule_refuses_exactly_what_the_server_trims(auth_c
 
 def test_a_character_ecma_calls_space_but_python_does_not_is_a_name(auth_client):
     # U+FEFF is whitespace to ECMA's \s, not to Python: the schema's pattern names Python's set.
-    response = _post(auth_client, "/api/heroes", {**HERO, "name": "\ufeff"})
+    response = post_json(auth_client, "/api/heroes", {**HERO, "name": "\ufeff"})
 
     assert re.search(NOT_BLANK, "\ufeff")
     assert response.status_code == 201, response.content[:300]
@@ -67,7 +62,7 @@ def test_illustration_times_in_any_order_are_drawn_in_time_order(
     story = StoryFactory(user=user, hero=HeroFactory(user=user))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(
+        response = post_json(
             auth_client,
             f"/api/stories/{story.pk}/illustrations",
             {"count": 3, "sceneTimestamps": [40, 5, 20]},
@@ -89,14 +84,14 @@ def test_blank_usage_period_is_400_not_the_default(auth_client):
 def test_signup_text_fields_refuse_other_json_types(client, field, value):
     body = {"email": "types@example.com", "password": "SecurePass123!", field: value}
 
-    response = _post(client, "/api/auth/signup", body)
+    response = post_json(client, "/api/auth/signup", body)
 
     assert_envelope(response, 400, "VALIDATION_ERROR")
     assert not User.objects.exists()
 
 
 def test_login_refuses_a_number_for_the_email(client):
-    response = _post(client, "/api/auth/login", {"email": 7, "password": "SecurePass123!"})
+    response = post_json(client, "/api/auth/login", {"email": 7, "password": "SecurePass123!"})
 
     assert_envelope(response, 400, "VALIDATION_ERROR")
 

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import BearerSession, User
 from stories.models import Story
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 from tests.heroes.factories import HeroFactory
 
 ID_PATHS = [

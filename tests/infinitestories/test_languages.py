@@ -5,7 +5,7 @@ never changes with the language."""
 import pytest
 
 from tests.accounts.factories import UserFactory
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.heroes.factories import HeroFactory
 from tests.usage.factories import set_quota
 

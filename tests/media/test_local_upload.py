@@ -4,7 +4,7 @@ import json
 
 from django.core.files.storage import default_storage
 
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 
 
 def test_negative_content_length_is_refused_and_nothing_is_stored(auth_client, client):

@@ -9,7 +9,7 @@ import pytest
 from accounts.models import User
 from stories.models import Story
 from tests.fakes.redis_faults import redis_down, redis_hung  # noqa: F401
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 from tests.heroes.factories import HeroFactory
 
 FAULTS = ["redis_down", "redis_hung"]

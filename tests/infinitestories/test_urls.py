@@ -7,8 +7,7 @@ so these tests turn them on, as a real server has them."""
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope, client_for
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])

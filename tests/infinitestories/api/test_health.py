@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from stories.models import GenerationJob
-from tests.api.test_conventions import assert_envelope
+from tests.helpers import assert_envelope
 from tests.stories.factories import GenerationJobFactory
 
 SERVING = {"database": "ok", "redis": "ok"} if django_settings.REDIS_URL else {"database": "ok"}

@@ -78,7 +78,7 @@ def test_the_access_line_names_request_user_method_path_status_and_duration(
     assert answer.status_code == 200
 
 
-@pytest.mark.urls("tests.api.urls")
+@pytest.mark.urls("tests.infinitestories.api.urls")
 def test_a_crash_is_logged_with_its_request_id_and_traceback_and_answers_it(auth_client, log_lines):
     answer = auth_client.get("/api/test/explode")
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from infinitestories.api.views import OwnedAPIView
-from tests.fuzz.envelope import assert_envelope
+from tests.helpers import assert_envelope
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import CustomStoryEventFactory, StoryFactory
 

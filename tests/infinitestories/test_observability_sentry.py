@@ -20,7 +20,7 @@ import django, json
 django.setup()
 import sentry_sdk
 from django.test import Client, override_settings
-with override_settings(ROOT_URLCONF="tests.api.urls"):
+with override_settings(ROOT_URLCONF="tests.infinitestories.api.urls"):
     # a body on a read, so no write path needs the database: Sentry reads bodies of any method
     answer = Client().generic(
         "GET",
