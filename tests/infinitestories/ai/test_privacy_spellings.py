@@ -150,8 +150,12 @@ def test_a_family_with_thirteen_heroes_writes_stories_and_edits_heroes(
         {"heroId": hero_id, "eventType": "bedtime", "generateAudio": False},
         format="json",
     )
+    avatar = auth_client.post(
+        f"/api/heroes/{hero_id}/avatar", {"customPrompt": "Ottilie with Kida"}, format="json"
+    )
 
-    # then everything works and the name went nowhere
+    # then everything works (each answered 500 before) and the name went nowhere
     assert (edited.status_code, story.status_code) == (200, 201), story.json()
+    assert avatar.status_code == 200, avatar.json()
     assert "Ottilie" in story.json()["story"]["content"]
     assert [r.path for r in openai_provider.requests if b"ottilie" in r.raw.lower()] == []
