@@ -161,8 +161,8 @@ _JOIN = "[\\s\\-\\u2010-\\u2015]*"
 
 def _folded_chunk(chunk: str) -> str:
     """One letter and its marks as matching compares them: NFKC, case-folded, no marks or format
-    characters. A full-width "Z" is "z", "ë" (either way written) is "e", "ß" is "ss", a zero-width space is
-    nothing."""
+    characters. A full-width "Z" is "z", "ë" (either way written) is "e", "ß" is "ss", a
+    zero-width space is nothing."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", chunk).casefold())
     text = "".join(c for c in text if unicodedata.category(c)[0] != "M" and not _invisible(c))
     return unicodedata.normalize("NFC", text)
@@ -247,9 +247,6 @@ class _Seen:
         prefix = placeholder.lower()
         at = bisect.bisect_left(self.words, prefix)
         return at < len(self.words) and self.words[at].startswith(prefix)
-
-    def add(self, placeholder: str) -> None:
-        bisect.insort(self.words, placeholder.lower())
 
 
 def _display(name: str) -> str:
@@ -393,7 +390,8 @@ class Cast:
             if other and other.strip() and fold(other) not in folded:
                 names.append(other)
                 folded.add(fold(other))
-        forms = [form for n in names for form in Pseudonym(name=n)._forms]
+        # the diminutives too: a placeholder must not be a form any name is hidden under
+        forms = [f for n in names for f in Pseudonym(name=n)._forms if _JOIN not in f]
         seen = _Seen([*texts, *names, *forms])
         free = (p for p in placeholders() if not seen.uses(p))
         chosen = [Pseudonym(name=n, placeholder=next(free), language=language) for n in names]
