@@ -16,8 +16,21 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Every account e-mail (verification, password reset) in the account's language: the
-        request asking for it may be anonymous (a reset) or already answered (after commit)."""
+        request asking for it may be anonymous (a reset) or already answered (after commit).
+
+        An account made with Sign in with Apple has no password: a reset asked for it gets an
+        e-mail saying to sign in with Apple, without a link (the API's answer stays the same,
+        so it never tells who has an account). Nothing is sent where mail cannot arrive."""
         user = context.get("user")
+        if user is not None and not user.mail_reachable:
+            return
+        if (
+            template_prefix == "account/email/password_reset_key"
+            and user is not None
+            and user.apple_id
+            and not user.has_usable_password()
+        ):
+            template_prefix = "account/email/password_reset_apple"
         language = getattr(user, "preferred_language", "") or translation.get_language()
         with translation.override(language):
             super().send_mail(template_prefix, email, context)

@@ -14,7 +14,14 @@ from usage.models import AccountStanding, StoryQuota
 from usage.selectors import plan_for, story_quota, user_spend
 from usage.services import standing_save
 
-from .models import BearerSession, BlockedNetwork, ParentalConsent, User
+from .models import (
+    AppleCredential,
+    AppleTokenRevocation,
+    BearerSession,
+    BlockedNetwork,
+    ParentalConsent,
+    User,
+)
 from .services import (
     SIGNUP_REVIEW_ACCOUNTS,
     SIGNUP_REVIEW_WINDOW,
@@ -215,9 +222,12 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "parental_consent_version",
         "parental_consent_at",
         "signup_network",
+        "apple_id",
+        "apple_sign_in",
     ]
     fieldsets = [
-        (None, {"fields": ["id", "email", "password", "name", "image", "apple_id"]}),
+        (None, {"fields": ["id", "email", "password", "name", "image"]}),
+        ("Sign in with Apple", {"fields": ["apple_id", "apple_sign_in"]}),
         ("Preferences", {"fields": ["preferred_language", "theme_preference"]}),
         (
             "Subscription and usage",
@@ -261,6 +271,21 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         for standing in formset.save(commit=False):
             standing_save(instance=standing)
         return None
+
+    @admin.display(description="Apple")
+    def apple_sign_in(self, user: User) -> str:
+        """Whether Apple is linked and mail reaches its address; never the token itself."""
+        if not user.pk or not user.apple_id:
+            return "not linked"
+        credential = AppleCredential.objects.filter(user=user).first()
+        if credential is None:
+            return "linked"
+        parts = ["linked", "private relay e-mail" if credential.is_private_email else "e-mail"]
+        parts.append("mail reaches it" if credential.email_reachable else "mail switched off")
+        parts.append(
+            "revocable at deletion" if credential.refresh_token_encrypted else "nothing to revoke"
+        )
+        return ", ".join(parts)
 
     @admin.display(description="plan in force")
     def plan_in_force(self, user: User) -> str:
@@ -372,3 +397,13 @@ class BearerSessionAdmin(SystemMadeMixin, admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} session(s).", messages.SUCCESS)
+
+
+@admin.register(AppleTokenRevocation)
+class AppleTokenRevocationAdmin(SystemMadeMixin, admin.ModelAdmin):
+    """Deleted accounts whose Apple access is still to be revoked (Apple failed at deletion); a
+    retried task and a daily sweep keep trying. The token is never shown."""
+
+    list_display = ["id", "client_id", "attempts", "last_attempt_at", "last_error", "created_at"]
+    fields = list_display
+    readonly_fields = list_display

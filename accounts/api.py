@@ -18,12 +18,20 @@ from rest_framework.response import Response
 from infinitestories.api import ratelimit
 from infinitestories.api.errors import ApplicationError
 from infinitestories.api.ratelimit import client_ip
-from infinitestories.api.schema import DetailSerializer, SuccessSerializer, error_responses
+from infinitestories.api.schema import (
+    DetailSerializer,
+    ErrorSerializer,
+    SuccessSerializer,
+    error_responses,
+)
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
 
-from . import selectors, services
-from .errors import INVALID_CREDENTIALS
+from . import apple_services, selectors, services
+from .errors import EMAIL_NOT_VERIFIED
 from .serializers import (
+    AppleLinkInputSerializer,
+    AppleNotificationInputSerializer,
+    AppleSignInInputSerializer,
     ConsentEnvelopeSerializer,
     ConsentInputSerializer,
     ExportOutputSerializer,
@@ -102,10 +110,12 @@ class LoginView(PublicAPIView):
             "Answers the user and a new bearer session, valid for 30 days after its last use. A "
             "wrong e-mail or password is 401 `INVALID_CREDENTIALS` (the answer never says which); "
             "an address not yet verified, when verification is mandatory, is 403 "
-            "`EMAIL_NOT_VERIFIED`. After 10 wrong passwords for one account from one network "
-            "(an IPv4 address, an IPv6 /64) in an hour, that network is refused for that account "
-            "(429 `RATE_LIMITED`) until the hour ends; other networks, the parent's own among "
-            "them, keep signing in. At most 100 attempts an hour from one network."
+            "`EMAIL_NOT_VERIFIED`. An account made with Sign in with Apple has no password: "
+            "401 `APPLE_SIGN_IN_REQUIRED` says to use Sign in with Apple. After 10 wrong "
+            "passwords for one account from one network (an IPv4 address, an IPv6 /64) in an hour, "
+            "that network is refused for that account (429 `RATE_LIMITED`) until the hour ends; "
+            "other networks, the parent's own among them, keep signing in. At most 100 attempts "
+            "an hour from one network."
         ),
         request=LoginInputSerializer,
         responses={
@@ -121,7 +131,9 @@ class LoginView(PublicAPIView):
         try:
             user = services.user_login(request=request._request, **data.validated_data)
         except ApplicationError as refused:
-            if refused.code != INVALID_CREDENTIALS:  # the right password (not yet verified)
+            # the right password for an address not yet verified is no guess; anything else
+            # (a wrong password, an Apple-only account) counts
+            if refused.code == EMAIL_NOT_VERIFIED:
                 ratelimit.failures_forgive(name="login_account", request=request, account=email)
             raise
         ratelimit.failures_forgive(name="login_account", request=request, account=email)
@@ -129,6 +141,115 @@ class LoginView(PublicAPIView):
         return Response(
             {"user": LoginUserSerializer(user).data, "session": session_body(bearer, token)}
         )
+
+
+# --- Sign in with Apple
+
+
+def _apple_errors(*statuses: int, authenticated: bool) -> dict:
+    """The error envelope, with what each status means on the Apple endpoints."""
+    texts = {
+        400: "VALIDATION_ERROR or MALFORMED_JSON; APPLE_EVENT_REPLAYED (a notification's jti "
+        "seen before).",
+        401: "APPLE_TOKEN_INVALID (details.reason: malformed, algorithm, unknown_key, signature, "
+        "issuer, audience, expired, not_yet_valid, claims, nonce), APPLE_CODE_INVALID (the "
+        "authorization code was refused: sign in with Apple again), APPLE_EVENT_INVALID; "
+        "UNAUTHORIZED for a missing or expired session where one is needed.",
+        403: "APPLE_ACCOUNT_CLOSED: the account is being deleted.",
+        409: "APPLE_EMAIL_IN_USE (a password account has this e-mail: sign in with the password, "
+        "then link Apple), APPLE_ID_LINKED_ELSEWHERE, APPLE_ALREADY_LINKED.",
+        429: "RATE_LIMITED (details.limit names it; Retry-After header).",
+        503: "APPLE_NOT_CONFIGURED (the server has no Apple credentials) or APPLE_UNAVAILABLE "
+        "(Apple could not be reached; Retry-After).",
+    }
+    codes = set(statuses) | ({401, 429} if authenticated else set())
+    return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
+
+
+class AppleSignInView(PublicAPIView):
+    # The network's login limit: tokens are guessed no faster than passwords.
+    rate_limits = {"POST": ("login",)}
+
+    @extend_schema(
+        summary="Sign in with Apple",
+        description=(
+            "Signs in, or creates the account on first use, with the credential from "
+            "ASAuthorizationAppleIDProvider: `identityToken`, `authorizationCode` (send it every "
+            "time; the server exchanges it once at Apple so that deleting the account can revoke "
+            "the app's access), the raw `nonce` whose SHA-256 hex was put in the request, and "
+            "`fullName` (Apple gives it on the very first sign-in only; it names a new account "
+            "and fills an empty name, never overwrites one). Answers as login does: 201 for a new "
+            "account, 200 for an existing one. Accounts are found by Apple ID, never by e-mail: "
+            "an e-mail that a password account already has is 409 `APPLE_EMAIL_IN_USE` (sign in "
+            "with the password, then POST /api/auth/apple/link). Limited as login is."
+        ),
+        request=AppleSignInInputSerializer,
+        responses={
+            200: OpenApiResponse(LoginOutputSerializer, description="An existing account."),
+            201: OpenApiResponse(LoginOutputSerializer, description="A new account."),
+            **_apple_errors(400, 401, 403, 409, 429, 503, authenticated=False),
+        },
+    )
+    def post(self, request):
+        data = AppleSignInInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, created, (bearer, token) = apple_services.apple_sign_in(
+            **data.validated_data, language=request.LANGUAGE_CODE, **_client(request)
+        )
+        return Response(
+            {"user": LoginUserSerializer(user).data, "session": session_body(bearer, token)},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AppleLinkView(AuthenticatedAPIView):
+    rate_limits = {"POST": ("login",)}
+
+    @extend_schema(
+        summary="Link an Apple ID to this account",
+        description=(
+            "For a signed-in account (typically a password one whose e-mail Apple sign-in "
+            "answered 409 `APPLE_EMAIL_IN_USE`): the same `identityToken`, `authorizationCode` "
+            "and `nonce` as for sign-in. From then on Sign in with Apple opens this account. An "
+            "Apple ID another account has is 409 `APPLE_ID_LINKED_ELSEWHERE`; an account linked "
+            "to a different Apple ID is 409 `APPLE_ALREADY_LINKED`. Answers the profile."
+        ),
+        request=AppleLinkInputSerializer,
+        responses={
+            200: ProfileEnvelopeSerializer,
+            **_apple_errors(400, 409, 503, authenticated=True),
+        },
+    )
+    def post(self, request):
+        data = AppleLinkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = apple_services.apple_link(user=request.user, **data.validated_data)
+        return Response({"user": ProfileOutputSerializer(user).data})
+
+
+class AppleNotificationsView(PublicAPIView):
+    rate_limits = {"POST": ("apple_notifications",)}
+
+    @extend_schema(
+        summary="Apple's server-to-server notifications",
+        description=(
+            "Called by Apple, not by the app (the endpoint registered in the developer portal). "
+            "`payload` is a JWT Apple signs: verified like identity tokens, and each `jti` "
+            "accepted once. `consent-revoked` and `account-delete` sign the Apple ID's account "
+            "out everywhere (`account-delete` also deletes the account); `email-disabled` and "
+            "`email-enabled` say whether mail reaches its relay address."
+        ),
+        request=AppleNotificationInputSerializer,
+        responses={
+            200: SuccessSerializer,
+            **_apple_errors(400, 401, 429, 503, authenticated=False),
+        },
+    )
+    def post(self, request):
+        data = AppleNotificationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        apple_services.apple_notification_receive(payload=data.validated_data["payload"])
+        return Response({"success": True})
 
 
 class LogoutView(AuthenticatedAPIView):
@@ -297,7 +418,9 @@ class AccountView(AuthenticatedAPIView):
         summary="Delete my account",
         description=(
             "Deletes the account and everything it owns, signs out every device and removes the "
-            "files. It cannot be undone."
+            "files. It cannot be undone. An account that signs in with Apple has the app's "
+            "access revoked at Apple first (retried in the background if Apple is down; the "
+            "deletion never waits for it)."
         ),
         request=None,
         responses={200: SuccessSerializer, **error_responses()},

@@ -25,6 +25,11 @@ class UserManager(BaseUserManager):
         return self.get(email=normalize_email(email))
 
 
+# Where an account whose owner shared no e-mail with Apple sign-in gets its unique, never
+# mailed address (.invalid is reserved: it can never be delivered).
+NO_EMAIL_DOMAIN = "apple-id.invalid"
+
+
 def normalize_email(email: str) -> str:
     """E-mail is the login and is case-insensitive: it is stored lower-cased."""
     return (email or "").strip().lower()
@@ -96,6 +101,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def email_verified(self) -> bool:
         return self.emailaddress_set.filter(email__iexact=self.email, verified=True).exists()
 
+    @property
+    def mail_reachable(self) -> bool:
+        """Whether mail to `email` can arrive: not the placeholder of an Apple ID that shared no
+        e-mail, nor an Apple relay address its owner switched off (Apple's email-disabled)."""
+        if self.email.endswith("@" + NO_EMAIL_DOMAIN):
+            return False
+        if not self.apple_id:
+            return True
+        return not AppleCredential.objects.filter(
+            user=self, email__iexact=self.email, email_reachable=False
+        ).exists()
+
 
 class BearerSession(models.Model):
     """A signed-in device. Only a SHA-256 hash of its token is stored; the token is shown once."""
@@ -159,3 +176,53 @@ class BlockedNetwork(models.Model):
 
     def __str__(self) -> str:
         return self.network
+
+
+class AppleCredential(models.Model):
+    """What Sign in with Apple left us for one account (its Apple ID is `User.apple_id`, Apple's
+    `sub`): the refresh token that account deletion revokes (App Store rule 5.1.1(v)), encrypted
+    (accounts.apple.token_encrypt), and whether mail reaches the address Apple gave."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="apple_credential"
+    )
+    # The audience the tokens were issued to (the app's bundle id, or a Services ID).
+    client_id = models.CharField(max_length=255)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    email = models.EmailField(blank=True)
+    is_private_email = models.BooleanField(default=False)
+    # Apple's relay can be switched off by the user (server-to-server event email-disabled).
+    email_reachable = models.BooleanField(default=True)
+    linked_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Apple ID of {self.user_id}"
+
+
+class AppleTokenRevocation(models.Model):
+    """A refresh token whose revocation at Apple failed when its account was deleted: the
+    account is gone, this row is what is left to do (retried by accounts.tasks until Apple
+    accepts). The token stays encrypted and is deleted with the row."""
+
+    id = PublicIdField(prefix="applerev")
+    client_id = models.CharField(max_length=255)
+    token_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"Apple token revocation {self.id}"
+
+
+class AppleNotification(models.Model):
+    """A server-to-server event from Apple, kept by its `jti` so that a replayed one is refused."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=40)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ({self.received_at:%Y-%m-%d %H:%M})"

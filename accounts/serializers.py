@@ -158,6 +158,54 @@ class LoginInputSerializer(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
+class AppleFullNameSerializer(serializers.Serializer):
+    """ASAuthorizationAppleIDCredential.fullName: sent by Apple on the very first sign-in only."""
+
+    given_name = StrictCharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    family_name = StrictCharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+
+
+class AppleSignInInputSerializer(serializers.Serializer):
+    identity_token = StrictCharField(
+        max_length=8192, help_text="The credential's identityToken (a JWT), as UTF-8 text."
+    )
+    authorization_code = StrictCharField(
+        max_length=2048,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The credential's authorizationCode, as UTF-8 text: exchanged once at Apple "
+        "so that deleting the account can revoke the app's access. Send it on every sign-in.",
+    )
+    nonce = StrictCharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The raw nonce whose SHA-256 hex the app put in the authorization request.",
+    )
+    full_name = AppleFullNameSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The credential's fullName: Apple gives it on the first sign-in only.",
+    )
+
+
+class AppleLinkInputSerializer(serializers.Serializer):
+    identity_token = StrictCharField(max_length=8192)
+    authorization_code = StrictCharField(
+        max_length=2048, required=False, allow_blank=True, default=""
+    )
+    nonce = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class AppleNotificationInputSerializer(serializers.Serializer):
+    payload = StrictCharField(
+        max_length=8192, help_text="The event as a JWT signed by Apple (Apple fills this in)."
+    )
+
+
 class LoginUserSerializer(serializers.ModelSerializer):
     """The user as signup and login answer it: the app shows the plan and the month's stories
     straight after either."""
@@ -217,6 +265,9 @@ class SessionOutputSerializer(serializers.Serializer):
 
 class ProfileOutputSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True)
+    apple_linked = serializers.SerializerMethodField(
+        help_text="Whether the account signs in with Apple (an Apple ID is linked)."
+    )
     parental_consent = serializers.SerializerMethodField()
     monthly_stories_used = StoryQuotaField("stories_used")
     monthly_stories_limit = StoryQuotaField("stories_limit")
@@ -229,6 +280,7 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
             "id",
             "email",
             "email_verified",
+            "apple_linked",
             "name",
             "preferred_language",
             "theme_preference",
@@ -242,6 +294,9 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
             "updated_at",
             "last_seen_at",
         ]
+
+    def get_apple_linked(self, user: User) -> bool:
+        return bool(user.apple_id)
 
     @extend_schema_field(ConsentOutputSerializer(allow_null=True))
     def get_parental_consent(self, user: User) -> dict | None:

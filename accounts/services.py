@@ -25,7 +25,13 @@ from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from stories.services.jobs import generation_jobs_cancel, generation_jobs_settle
 
-from .errors import EMAIL_NOT_VERIFIED, EMAIL_TAKEN, INVALID_CREDENTIALS, SIGNUP_BLOCKED
+from .errors import (
+    APPLE_SIGN_IN_REQUIRED,
+    EMAIL_NOT_VERIFIED,
+    EMAIL_TAKEN,
+    INVALID_CREDENTIALS,
+    SIGNUP_BLOCKED,
+)
 from .models import BearerSession, BlockedNetwork, ParentalConsent, User, normalize_email
 from .selectors import consent_current, user_storage_keys
 
@@ -344,12 +350,21 @@ def consent_withdraw(*, user: User) -> int:
 
 
 def user_login(*, request, email: str, password: str) -> User:
-    """The user for these credentials. A failure never says whether the e-mail exists.
+    """The user for these credentials. A failure never says whether the e-mail exists, but for
+    an account made with Sign in with Apple: it has no password, and is told so (401
+    APPLE_SIGN_IN_REQUIRED) rather than "wrong password" forever; the login limits per (account,
+    network) and per network bound what that tells a guesser.
 
     A success records the login (last_login), as the admin's web login does: a password-reset
     link mailed before it stops working (Django's reset tokens hash last_login)."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
+        if _apple_only(email=email):
+            raise ApplicationError(
+                APPLE_SIGN_IN_REQUIRED,
+                _("This account has no password: it signs in with Apple. Use Sign in with Apple."),
+                status=401,
+            )
         raise ApplicationError(INVALID_CREDENTIALS, _("Invalid e-mail or password."), status=401)
     if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not user.email_verified:
         raise ApplicationError(
@@ -359,6 +374,13 @@ def user_login(*, request, email: str, password: str) -> User:
         )
     update_last_login(None, user)
     return user
+
+
+def _apple_only(*, email: str) -> bool:
+    """An account made by Sign in with Apple has no password: a password sign-in is told so
+    rather than answered "wrong password" forever."""
+    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
+    return user is not None and bool(user.apple_id) and not user.has_usable_password()
 
 
 def user_tier_audit(*, user: User, before: str, actor: User) -> None:
@@ -377,10 +399,12 @@ def user_profile_update(*, user: User, **fields) -> User:
     return model_update(instance=user, fields=User.PROFILE_FIELDS, data=fields)
 
 
-@transaction.atomic
 def user_account_delete(*, user: User) -> None:
     """Delete the account and everything it owns (PRD 11).
 
+    0. Revoke its Apple refresh token at Apple while it is still here (App Store rule
+       5.1.1(v)); outside the transaction (a network call), and never blocking: a failure is
+       retried in the background (accounts.apple_services).
     1. Collect every storage key the user's rows reference.
     2. Revoke every session (the rows go with the user too; revoking first keeps a concurrent
        request from using one in between).
@@ -391,6 +415,14 @@ def user_account_delete(*, user: User) -> None:
        name the user by id, not by e-mail.
     5. After commit, delete the files (retried tasks), so a rollback never loses a file.
     """
+    from .apple_services import apple_authorization_revoke
+
+    apple_authorization_revoke(user=user)
+    _user_rows_delete(user=user)
+
+
+@transaction.atomic
+def _user_rows_delete(*, user: User) -> None:
     keys = user_storage_keys(user=user)
     user_id = user.pk
     sessions_revoke_all(user=user)

@@ -5,6 +5,13 @@ from . import api
 urlpatterns = [
     path("api/auth/signup", api.SignupView.as_view(), name="auth-signup"),
     path("api/auth/login", api.LoginView.as_view(), name="auth-login"),
+    path("api/auth/apple", api.AppleSignInView.as_view(), name="auth-apple"),
+    path("api/auth/apple/link", api.AppleLinkView.as_view(), name="auth-apple-link"),
+    path(
+        "api/auth/apple/notifications",
+        api.AppleNotificationsView.as_view(),
+        name="auth-apple-notifications",
+    ),
     path("api/auth/logout", api.LogoutView.as_view(), name="auth-logout"),
     path("api/auth/session", api.SessionView.as_view(), name="auth-session"),
     path("api/auth/password/reset", api.PasswordResetView.as_view(), name="auth-password-reset"),

@@ -240,6 +240,32 @@ OTP_TOTP_ISSUER = "InfiniteStories"
 SESSION_TOKEN_TTL = timedelta(days=30)
 SESSION_TOKEN_REFRESH_INTERVAL = timedelta(days=1)
 
+# Sign in with Apple (accounts/apple.py; docs/api-guide.md). Off until the four credentials are set:
+# the endpoints answer 503 APPLE_NOT_CONFIGURED. A partial set is a mistake production refuses to
+# boot with. APPLE_PRIVATE_KEY is the .p8 key's PEM text ("\n" escapes are read as newlines).
+APPLE_BASE_URL = env.str("APPLE_BASE_URL", default="https://appleid.apple.com").rstrip("/")
+APPLE_CLIENT_IDS = env.list("APPLE_CLIENT_IDS", default=[])
+APPLE_TEAM_ID = env.str("APPLE_TEAM_ID", default="")
+APPLE_KEY_ID = env.str("APPLE_KEY_ID", default="")
+APPLE_PRIVATE_KEY = env.str("APPLE_PRIVATE_KEY", default="").replace("\\n", "\n")
+_APPLE_CREDENTIALS = {
+    "APPLE_CLIENT_IDS": APPLE_CLIENT_IDS,
+    "APPLE_TEAM_ID": APPLE_TEAM_ID,
+    "APPLE_KEY_ID": APPLE_KEY_ID,
+    "APPLE_PRIVATE_KEY": APPLE_PRIVATE_KEY,
+}
+if not DEBUG and any(_APPLE_CREDENTIALS.values()) and not all(_APPLE_CREDENTIALS.values()):
+    raise ImproperlyConfigured(
+        "Sign in with Apple is half configured: set all of APPLE_CLIENT_IDS, APPLE_TEAM_ID, "
+        "APPLE_KEY_ID and APPLE_PRIVATE_KEY, or none. Missing: "
+        + ", ".join(name for name, value in _APPLE_CREDENTIALS.items() if not value)
+    )
+# Seconds one call to Apple (keys, token, revoke) may take: a sign-in or a deletion never hangs.
+APPLE_TIMEOUT = env.float("APPLE_TIMEOUT", default=5.0)
+# Fernet keys (comma-separated, the first encrypts, all decrypt) for Apple refresh tokens at rest.
+# Default: derived from DJANGO_SECRET_KEY and its fallbacks, so rotating that key keeps them readable.
+APPLE_TOKEN_KEYS = env.list("APPLE_TOKEN_KEYS", default=[])
+
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerSessionAuthentication"],
@@ -324,6 +350,10 @@ R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 MEDIA_URL_EXPIRY = timedelta(hours=1)
 # A file deletion not confirmed this long after its message was sent is sent again (seconds).
 MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
+# What a family may bring in through POST /api/import (narrations and pictures of the heroes,
+# events and stories it still has), in MB: 500 narrated, illustrated stories fit; a bucket
+# filled with anything else does not.
+IMPORT_STORAGE_LIMIT_MB = env.int("IMPORT_STORAGE_LIMIT_MB", default=5120)
 if R2_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -380,8 +410,6 @@ USE_TZ = True
 # --- Health ----------------------------------------------------------------------------------
 # /api/health waits this long (seconds) for a Celery worker to answer its ping.
 HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
-# /api/health/ready reports the job queue through this function (the core imports no domain app).
-HEALTH_QUEUE_STATE = "stories.selectors.jobs_queue_state"
 
 # --- Logs, request ids, error reports ----------------------------------------------------------
 # One JSON object per line with the request id, user id, task id and job id bound to it
@@ -429,8 +457,6 @@ AI_PROVIDER_CHAIN = env.list("AI_PROVIDER_CHAIN", default=[AI_PROVIDER])
 if not DEBUG and "local" in AI_PROVIDER_CHAIN and len(AI_PROVIDER_CHAIN) > 1:
     # Silent narration and placeholder pictures must never reach families as the real thing.
     raise ImproperlyConfigured("AI_PROVIDER_CHAIN may not fall back to 'local' in production.")
-# Where every AI call's usage row goes: the AI layer meters, the usage app records and prices.
-AI_USAGE_SINK = "usage.services.usage_record"
 # A provider that failed (timeouts, 5xx, 429 after retries) is skipped this long (seconds).
 AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
 # Per request to the vendor, and the SDK's retries of it. One call with its retries fits in

@@ -19,6 +19,8 @@ class FileUpload(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
     )
     file_name = models.CharField(max_length=255)
+    # As declared; once adopted, the size of the checked copy kept (a family's storage ceiling
+    # counts it: stories.services.library_import.family_import_bytes).
     file_size = models.PositiveBigIntegerField()
     mime_type = models.CharField(max_length=100)
     storage_key = models.CharField(max_length=255, unique=True)
@@ -58,16 +60,17 @@ MB = 1024 * 1024
 
 # What each category accepts: MIME type -> file extension of the stored object.
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
-AUDIO_TYPES = {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/wav": "wav"}
+# Narration is MP3 (PRD 6.7: audio/mpeg), as the app plays it and our voices make it.
+AUDIO_TYPES = {"audio/mpeg": "mp3"}
 ALLOWED_TYPES: dict[str, dict[str, str]] = {
     FileUpload.Category.AVATAR: IMAGE_TYPES,
     FileUpload.Category.ILLUSTRATION: IMAGE_TYPES,
     FileUpload.Category.PICTOGRAM: IMAGE_TYPES,
     FileUpload.Category.AUDIO: AUDIO_TYPES,
 }
-# The categories some endpoint adopts (checks the bytes against the declared type, then copies
-# them): only the avatar today. POST /api/files/upload refuses the others until one does.
-ADOPTED_CATEGORIES = {FileUpload.Category.AVATAR}
+# PRD 6.7: images up to 10 MB, audio up to 50 MB. Each category is adopted by an endpoint that
+# checks the bytes by what they are (media.services.upload_adopt): avatars by
+# POST /api/heroes/{id}/avatar, all four by POST /api/import.
 MAX_SIZE: dict[str, int] = {
     FileUpload.Category.AVATAR: 10 * MB,
     FileUpload.Category.ILLUSTRATION: 10 * MB,

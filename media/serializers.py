@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from infinitestories.api.fields import StrictCharField, StrictIntegerField
 
-from .models import ADOPTED_CATEGORIES, ALLOWED_TYPES, MAX_SIZE, MB, FileUpload
+from .models import ALLOWED_TYPES, MAX_SIZE, MB, FileUpload
 
 
 class UploadInputSerializer(serializers.Serializer):
@@ -14,7 +14,7 @@ class UploadInputSerializer(serializers.Serializer):
 
     @staticmethod
     def schema_rules() -> dict:
-        """Only the categories an endpoint adopts, each with its own types and size."""
+        """Each category with its own types and size (PRD 6.7)."""
         return {
             "anyOf": [
                 {
@@ -24,20 +24,12 @@ class UploadInputSerializer(serializers.Serializer):
                         "file_size": {"maximum": MAX_SIZE[category]},
                     }
                 }
-                for category in sorted(ADOPTED_CATEGORIES)
+                for category in sorted(ALLOWED_TYPES)
             ]
         }
 
     def validate(self, attrs):
         category = attrs["category"]
-        if category not in ADOPTED_CATEGORIES:
-            # Nothing would check these bytes or ever use them: refuse rather than store them.
-            raise serializers.ValidationError(
-                {
-                    "category": _("Uploads are accepted for: %(categories)s.")
-                    % {"categories": ", ".join(sorted(ADOPTED_CATEGORIES))}
-                }
-            )
         allowed = ALLOWED_TYPES[category]
         if attrs["mime_type"] not in allowed:
             raise serializers.ValidationError(

@@ -2,7 +2,8 @@
 
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from infinitestories.ai.moderation import family_picture_check
 from infinitestories.api.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, ApplicationError
 
 from .errors import (
+    INVALID_AUDIO,
     INVALID_IMAGE,
     UPLOAD_ALREADY_USED,
     UPLOAD_MISSING,
@@ -29,8 +31,9 @@ from .errors import (
     UPLOAD_TOO_LARGE,
 )
 from .models import ALLOWED_TYPES, IMAGE_TYPES, MAX_SIZE, FileUpload, PendingDeletion
-from .pictures import PictureError, picture_clean, picture_metadata
+from .pictures import Picture, PictureError, picture_clean, picture_metadata
 from .selectors import media_exists, media_read, media_size
+from .sounds import Sound, SoundError, sound_check
 from .storage import is_s3, key_new, s3_bucket_name, s3_client
 
 logger = logging.getLogger(__name__)
@@ -222,19 +225,42 @@ def _link_invalid() -> ApplicationError:
     )
 
 
+@dataclass(frozen=True)
+class Adopted:
+    """A checked copy of an upload: its key, its size, and (audio) the measured duration."""
+
+    key: str
+    size: int
+    duration: float | None = None
+
+
 def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str) -> str:
     """Take a picture the user uploaded (POST /api/files/upload) for `entity_id`; return the key
-    of a checked copy. Runs in the caller's transaction, which should save the copy's key.
+    of a checked copy (upload_adopt), which image moderation has passed (400 CONTENT_REJECTED if
+    flagged). Runs in the caller's transaction, which should save the copy's key."""
 
-    1. The key must name the user's own FileUpload in `category`, not used before.
-    2. The object must exist in storage, be no larger than declared (checked before a byte is
-       read), and really be an image of the declared type (Pillow verifies the file).
-    3. The picture is decoded and encoded again (media.pictures): no EXIF, GPS position, ICC
-       profile or comment survives, before anything else sees it.
-    4. The clean picture goes through image moderation: 400 CONTENT_REJECTED if flagged.
-    5. It is saved under a new key: the upload URL stays valid until it expires, so the object
-       at the upload key could still be replaced after this check; the copy cannot. The upload
-       is marked used and its object deleted after commit.
+    def moderate(content: bytes) -> None:
+        family_picture_check(
+            ctx=CallContext(operation=Operation.MODERATION, user_id=user.pk),
+            image=content,
+            field="storageKey",
+        )
+
+    return upload_adopt(
+        user=user,
+        storage_key=storage_key,
+        category=category,
+        entity_id=entity_id,
+        before_save=moderate,
+    ).key
+
+
+def upload_claim(*, user, storage_key: str, category: str) -> FileUpload:
+    """The user's own upload under `storage_key` in `category`, unused, stored and no larger than
+    declared (checked before a byte is read); locked until the caller's transaction ends.
+
+    404 UPLOAD_NOT_FOUND (unknown, someone else's or of another category: the same answer),
+    409 UPLOAD_ALREADY_USED, 409 UPLOAD_MISSING, 400 UPLOAD_TOO_LARGE.
     """
     upload = (
         FileUpload.objects.select_for_update()
@@ -251,7 +277,7 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
     if upload.entity_id:
         raise ApplicationError(
             UPLOAD_ALREADY_USED,
-            _("This upload has already been used; upload the picture again."),
+            _("This upload has already been used; upload the file again."),
             status=409,
             details={"storageKey": _("Already used.")},
         )
@@ -271,32 +297,64 @@ def upload_adopt_image(*, user, storage_key: str, category: str, entity_id: str)
                 % {"size": upload.file_size}
             },
         )
+    return upload
+
+
+def upload_adopt(
+    *,
+    user,
+    storage_key: str,
+    category: str,
+    entity_id: str,
+    before_save: Callable[[bytes], None] | None = None,
+) -> Adopted:
+    """Take a file the user uploaded (POST /api/files/upload) for `entity_id`: a checked copy.
+    Runs in the caller's transaction, which should save the copy's key; a caller whose
+    transaction fails afterwards deletes the copy (media_delete).
+
+    1. upload_claim: the user's own upload in `category`, unused, stored, no larger than declared.
+    2. The bytes are checked by what they are, whatever the client declared: a picture
+       (upload_picture_check: decoded, bomb-limited, encoded again with no metadata) or a
+       narration (upload_sound_check: MP3 frames throughout, duration measured, kept as it is).
+       Bytes that fail are refused (400 INVALID_IMAGE / INVALID_AUDIO) and deleted at once, so
+       they are never served, whatever happens to the caller's transaction.
+    3. `before_save` sees what would be saved (the avatar's moderation) and may refuse it.
+    4. The copy is saved under a new key: the upload URL stays valid until it expires, so the
+       object at the upload key could still be replaced after this check; the copy cannot. The
+       upload is marked used (with the copy's size) and its object deleted after commit.
+    """
+    upload = upload_claim(user=user, storage_key=storage_key, category=category)
     content = media_read(key=storage_key)
-    _check_image(content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category])
     try:
-        picture = picture_clean(content)
-    except PictureError as exc:
-        raise ApplicationError(
-            INVALID_IMAGE, str(exc), details={"storageKey": _("Not a picture we can use.")}
-        ) from None
-    family_picture_check(
-        ctx=CallContext(operation=Operation.MODERATION, user_id=user.pk),
-        image=picture.content,
-        field="storageKey",
-    )
+        if category == FileUpload.Category.AUDIO:
+            sound = upload_sound_check(content=content, max_size=MAX_SIZE[category])
+            mime_type, duration = "audio/mpeg", sound.duration
+        else:
+            picture = upload_picture_check(
+                content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category]
+            )
+            content, mime_type, duration = picture.content, picture.mime_type, None
+    except ApplicationError:
+        default_storage.delete(storage_key)  # refused: never served, not even until the purge
+        raise
+    if before_save is not None:
+        before_save(content)
     key = media_save(
         category=category,
-        content=picture.content,
-        extension=IMAGE_TYPES[picture.mime_type],
-        content_type=picture.mime_type,
+        content=content,
+        extension=ALLOWED_TYPES[category][mime_type],
+        content_type=mime_type,
     )
-    FileUpload.objects.filter(pk=upload.pk).update(entity_id=entity_id)
+    FileUpload.objects.filter(pk=upload.pk).update(entity_id=entity_id, file_size=len(content))
     media_delete_on_commit(keys=[storage_key])
-    return key
+    return Adopted(key=key, size=len(content), duration=duration)
 
 
-def _check_image(*, content: bytes, mime_type: str, max_size: int) -> None:
-    """Refuse bytes that are not a readable image of `mime_type`."""
+def upload_picture_check(*, content: bytes, mime_type: str, max_size: int) -> Picture:
+    """Every check a family's picture passes, in one place: no larger than `max_size`, readable
+    by Pillow as the declared type (a canvas over Pillow's decompression-bomb limit or
+    media.pictures.MAX_PIXELS is refused before it is decoded), then encoded again with nothing
+    but its pixels (media.pictures.picture_clean). 400 INVALID_IMAGE otherwise."""
     if len(content) > max_size:
         raise ApplicationError(
             INVALID_IMAGE,
@@ -322,6 +380,29 @@ def _check_image(*, content: bytes, mime_type: str, max_size: int) -> None:
                 % {"declared": mime_type, "found": image_format}
             },
         )
+    try:
+        return picture_clean(content)
+    except PictureError as exc:
+        raise ApplicationError(
+            INVALID_IMAGE, str(exc), details={"storageKey": _("Not a picture we can use.")}
+        ) from None
+
+
+def upload_sound_check(*, content: bytes, max_size: int) -> Sound:
+    """Every check a family's narration passes: no larger than `max_size`, and MP3 frames from
+    end to end of a sane length (media.sounds.sound_check). 400 INVALID_AUDIO otherwise."""
+    if len(content) > max_size:
+        raise ApplicationError(
+            INVALID_AUDIO,
+            _("The narration is larger than %(size)d MB.") % {"size": max_size // (1024 * 1024)},
+            details={"storageKey": _("Too large.")},
+        )
+    try:
+        return sound_check(content)
+    except SoundError as exc:
+        raise ApplicationError(
+            INVALID_AUDIO, str(exc), details={"storageKey": _("Not an MP3 narration.")}
+        ) from None
 
 
 # Nothing references an upload until an endpoint adopts it (the avatar takes a checked copy and

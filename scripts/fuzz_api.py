@@ -73,6 +73,7 @@ RATE_LIMITS = ",".join(
         "signup_48",
         "login_account",
         "login",
+        "apple_notifications",
         "email_send",
         "email_send_account",
         "api",
@@ -91,6 +92,7 @@ RATE_LIMITS = ",".join(
         "custom_event_update",
         "profile_update",
         "export",
+        "library_import",
     )
 )
 
@@ -153,11 +155,28 @@ def schemathesis(*, base: str, schema: str, env: dict[str, str], args: list[str]
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
+def fake_apple():
+    """Sign in with Apple switched on against the tests' fake Apple (tests/fakes/apple_server.py)
+    in this process: the fuzzed tokens meet the real verification, never Apple itself."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes import apple_server
+
+    fake = apple_server.FakeApple().start()
+    return fake, {
+        "APPLE_BASE_URL": fake.base_url,
+        "APPLE_CLIENT_IDS": apple_server.CLIENT_ID,
+        "APPLE_TEAM_ID": apple_server.TEAM_ID,
+        "APPLE_KEY_ID": apple_server.KEY_ID,
+        "APPLE_PRIVATE_KEY": apple_server.pem(fake.client_key),
+    }
+
+
 def main(args: list[str]) -> int:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="fuzz-"))
     web_port = int(os.environ.get("FUZZ_PORT") or port())
     base = f"http://127.0.0.1:{web_port}"
+    apple, apple_env = fake_apple()
     env = environment(
         db_name=DB_NAME,
         redis_url=REDIS_URL,
@@ -165,6 +184,7 @@ def main(args: list[str]) -> int:
         RATE_LIMITS=RATE_LIMITS,
         MEDIA_ROOT=str(work / "media"),
         LOG_LEVEL="ERROR",
+        **apple_env,
     )
     seeded = json.loads(scratch_state(env=env, seed=SEED_CODE, args=(str(SPARE_FAMILIES),)))
     spares = work / "spare_tokens"
@@ -201,6 +221,7 @@ def main(args: list[str]) -> int:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=30)
+            apple.stop()
     if status:
         # The server's own account of what went wrong (a 500's traceback), beside the report.
         lines = server_log.read_text().splitlines()

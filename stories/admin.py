@@ -5,7 +5,14 @@ from django.db.models import Count
 
 from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 
-from .models import CustomStoryEvent, GenerationJob, NarrationTimings, Story, StoryIllustration
+from .models import (
+    CustomStoryEvent,
+    GenerationJob,
+    ImportedItem,
+    NarrationTimings,
+    Story,
+    StoryIllustration,
+)
 from .services import custom_events, illustrations, jobs, stories
 
 
@@ -165,3 +172,19 @@ class GenerationJobAdmin(SystemMadeMixin, admin.ModelAdmin):
     def requeue(self, request, queryset):
         count = sum(jobs.job_requeue(job=job) for job in queryset)
         messages.info(request, f"{count} job(s) re-queued.")
+
+
+@admin.register(ImportedItem)
+class ImportedItemAdmin(SystemMadeMixin, admin.ModelAdmin):
+    """What each family brought in from the app (POST /api/import), by the app's own id. Read
+    only; deleting a row lets the app import that item once more (a second copy)."""
+
+    list_display = ["client_id", "kind", "object_id", "user", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["client_id", "object_id", "user__email"]
+    readonly_fields = ["user", "kind", "client_id", "object_id", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -4,6 +4,7 @@ import hashlib
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from heroes.errors import HERO_NOT_FOUND
@@ -45,6 +46,8 @@ from .serializers import (
     IllustrationRequestInputSerializer,
     IllustrationRequestOutputSerializer,
     IllustrationStatusOutputSerializer,
+    ImportInputSerializer,
+    ImportOutputSerializer,
     JobSummarySerializer,
     StoryCreateInputSerializer,
     StoryCreateOutputSerializer,
@@ -61,7 +64,7 @@ from .serializers import (
     StoryUpdateInputSerializer,
     StoryUpdateOutputSerializer,
 )
-from .services import custom_events, illustrations, narration, stories
+from .services import custom_events, illustrations, library_import, narration, stories
 
 # --- Stories
 
@@ -510,3 +513,49 @@ class StoryEventListView(AuthenticatedAPIView):
         params = query_input(StoryEventsInputSerializer, request)
         language = params.get("language") or request.user.preferred_language
         return Response({"events": story_event_list(language=language)})
+
+
+class LibraryImportView(AuthenticatedAPIView):
+    """POST /api/import: a batch of the family's library, brought in from the app."""
+
+    rate_limits = {"POST": ("library_import",)}
+
+    @extend_schema(
+        summary="Import the family's library",
+        description=(
+            "Heroes, custom events and stories the app already holds, with their narrations and "
+            "pictures (each first uploaded through `POST /api/files/upload`, then named here by "
+            "its `storageKey`), made the family's own without any AI work: no quota, no consent "
+            "needed, no AI call. Each item carries the app's own `clientId`: an item imported "
+            "before is answered with the same id and not changed, so a batch may be sent again. "
+            "At most 50 heroes, 50 custom events, 50 stories and 30 files a request; all or "
+            "nothing: any "
+            "bad item is 400 `VALIDATION_ERROR` with `details.items` naming each by list, "
+            "clientId and field, and nothing is written. 400 `IMPORT_STORAGE_FULL` when the "
+            "family's imported files would pass its storage ceiling. 201 when anything was "
+            "created, 200 when everything was there already."
+        ),
+        request=ImportInputSerializer,
+        responses={
+            201: ImportOutputSerializer,
+            200: ImportOutputSerializer,
+            **error_responses(400),
+        },
+    )
+    def post(self, request):
+        data = ImportInputSerializer(data=request.data)
+        if not data.is_valid():
+            raise library_import.import_errors_from_validation(
+                detail=data.errors, data=request.data
+            ) or ValidationError(data.errors)
+        result = library_import.library_import(user=request.user, **data.validated_data)
+        body = ImportOutputSerializer(
+            {
+                "heroes": result.heroes,
+                "custom_events": result.custom_events,
+                "stories": result.stories,
+            }
+        ).data
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )

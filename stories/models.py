@@ -219,3 +219,34 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.id} ({self.status})"
+
+
+class ImportedItem(models.Model):
+    """An item of the family's library brought in by POST /api/import, under the app's own id
+    (`client_id`): importing it again finds this row and answers the same server id, so a batch
+    can be sent again after a lost connection and nothing is doubled."""
+
+    class Kind(models.TextChoices):
+        HERO = "hero"
+        CUSTOM_EVENT = "custom_event"
+        STORY = "story"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imported_items"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    client_id = models.CharField(max_length=100)
+    # The public id of the hero, custom event or story it became (kept if that is deleted later:
+    # importing it again does not bring it back).
+    object_id = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "client_id"], name="imported_item_once_per_family"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.client_id} -> {self.object_id}"

@@ -1,10 +1,14 @@
 """Request and answer shapes of the stories endpoints (camelCase comes from the shared parser
 and renderer)."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from heroes.serializers import HeroInputSerializer
 from infinitestories.ai.speech import VOICES
 from infinitestories.api.fields import (
     LanguageField,
@@ -522,3 +526,185 @@ class IllustrationStatusOutputSerializer(serializers.Serializer):
     estimated_completion_time = serializers.DateTimeField(
         allow_null=True, help_text="Only while the job is queued or processing."
     )
+
+
+# --- Bringing a family's library in (POST /api/import)
+
+IMPORT_MAX_HEROES = 50
+IMPORT_MAX_CUSTOM_EVENTS = 50
+IMPORT_MAX_STORIES = 50
+IMPORT_MAX_ILLUSTRATIONS = 10
+# Files named in one request: each is read, checked and copied in the request (a picture is
+# decoded and encoded again: up to a few seconds for a large PNG), which must end well inside the
+# web timeout (WEB_TIMEOUT, 150 s) on a busy server.
+IMPORT_MAX_FILES = 30
+IMPORT_MAX_LISTEN_COUNT = 1_000_000
+# Timestamps within the longest narration accepted (media.sounds.MAX_SECONDS).
+IMPORT_MAX_TIMESTAMP = 2 * 3600.0
+# A phone's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class PastDateTimeField(serializers.DateTimeField):
+    """A moment that has happened (an item's creation, its last listen)."""
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if moment > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError(_("Must not be in the future."))
+        return moment
+
+
+def _client_id() -> StrictCharField:
+    return StrictCharField(
+        min_length=1, max_length=100, help_text="The app's own id of the item (any string)."
+    )
+
+
+class HeroImportSerializer(HeroInputSerializer):
+    client_id = _client_id()
+    avatar_storage_key = StrictCharField(
+        max_length=255, required=False, help_text="An upload of category `avatar`."
+    )
+    created_at = PastDateTimeField(required=False)
+
+
+class CustomEventImportSerializer(CustomEventInputSerializer):
+    client_id = _client_id()
+    pictogram_storage_key = StrictCharField(
+        max_length=255, required=False, help_text="An upload of category `pictogram`."
+    )
+    created_at = PastDateTimeField(required=False)
+
+
+class StoryImportAudioSerializer(serializers.Serializer):
+    storage_key = StrictCharField(max_length=255, help_text="An upload of category `audio`.")
+    voice = serializers.ChoiceField(choices=VOICES, required=False, allow_blank=True, default="")
+
+
+class StoryImportIllustrationSerializer(serializers.Serializer):
+    storage_key = StrictCharField(max_length=255, help_text="An upload of category `illustration`.")
+    timestamp = StrictFloatField(min_value=0, max_value=IMPORT_MAX_TIMESTAMP)
+
+
+class StoryImportSerializer(serializers.Serializer):
+    """A story as the app holds it: its hero and custom event by the app's id (an item of this
+    import or of an earlier one) or by server id (a hero or event the family has here)."""
+
+    client_id = _client_id()
+    hero_client_id = StrictCharField(min_length=1, max_length=100, required=False)
+    hero_id = StrictCharField(max_length=40, required=False)
+    title = StrictCharField(min_length=1, max_length=200)
+    content = StrictCharField(min_length=1, max_length=MAX_CONTENT_LENGTH)
+    language = LanguageField(choices=LANGUAGES, default="en")
+    event_type = serializers.ChoiceField(
+        choices=sorted(STORY_EVENT_IDS),
+        required=False,
+        allow_blank=True,
+        allow_null=True,  # as GET /api/user/export writes a story without one
+        default="",
+        error_messages={"invalid_choice": lazy(_unknown_event_type, str)()},
+    )
+    custom_event_client_id = StrictCharField(min_length=1, max_length=100, required=False)
+    custom_event_id = StrictCharField(max_length=40, required=False)
+    is_favorite = StrictBooleanField(default=False)
+    listen_count = StrictIntegerField(min_value=0, max_value=IMPORT_MAX_LISTEN_COUNT, default=0)
+    created_at = PastDateTimeField(required=False)
+    last_listened_at = PastDateTimeField(required=False, allow_null=True, default=None)
+    audio = StoryImportAudioSerializer(required=False, allow_null=True, default=None)
+    illustrations = StoryImportIllustrationSerializer(
+        many=True, required=False, max_length=IMPORT_MAX_ILLUSTRATIONS, default=list
+    )
+
+    @staticmethod
+    def schema_rules() -> dict:
+        """A hero by clientId or by id, not both; the same for the custom event."""
+        return {
+            "allOf": [
+                {"not": {"required": ["hero_client_id", "hero_id"]}},
+                {"not": {"required": ["custom_event_client_id", "custom_event_id"]}},
+            ]
+        }
+
+    def validate(self, attrs):
+        if "hero_client_id" in attrs and "hero_id" in attrs:
+            raise serializers.ValidationError({"hero_id": _("Give heroClientId or heroId.")})
+        if "custom_event_client_id" in attrs and "custom_event_id" in attrs:
+            raise serializers.ValidationError(
+                {"custom_event_id": _("Give customEventClientId or customEventId.")}
+            )
+        return attrs
+
+
+def _batch_too_large(kind: str, limit: int) -> str:
+    messages = {
+        "heroes": _("At most %(limit)d heroes a request: import the library in batches."),
+        "custom_events": _(
+            "At most %(limit)d custom events a request: import the library in batches."
+        ),
+        "stories": _("At most %(limit)d stories a request: import the library in batches."),
+    }
+    return messages[kind] % {"limit": limit}
+
+
+class ImportInputSerializer(serializers.Serializer):
+    heroes = HeroImportSerializer(many=True, required=False, default=list)
+    custom_events = CustomEventImportSerializer(many=True, required=False, default=list)
+    stories = StoryImportSerializer(many=True, required=False, default=list)
+
+    LIMITS = {
+        "heroes": IMPORT_MAX_HEROES,
+        "custom_events": IMPORT_MAX_CUSTOM_EVENTS,
+        "stories": IMPORT_MAX_STORIES,
+    }
+
+    @staticmethod
+    def schema_rules() -> dict:
+        """The batch limits, stated where the items are (enforced before any item is read)."""
+        return {
+            "properties": {
+                name: {"maxItems": limit} for name, limit in ImportInputSerializer.LIMITS.items()
+            }
+        }
+
+    def to_internal_value(self, data):
+        # Refused whole before a thousand items are validated one by one.
+        if isinstance(data, dict):
+            too_many = {
+                name: _batch_too_large(name, limit)
+                for name, limit in self.LIMITS.items()
+                if isinstance(data.get(name), list) and len(data[name]) > limit
+            }
+            if too_many:
+                raise serializers.ValidationError(too_many)
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if import_files_count(attrs) > IMPORT_MAX_FILES:
+            raise serializers.ValidationError(
+                _("At most %(limit)d files a request: import the library in smaller batches.")
+                % {"limit": IMPORT_MAX_FILES}
+            )
+        return attrs
+
+
+def import_files_count(attrs: dict) -> int:
+    """How many files a batch names (avatars, pictograms, narrations, illustrations)."""
+    count = sum(1 for hero in attrs.get("heroes", []) if hero.get("avatar_storage_key"))
+    count += sum(
+        1 for event in attrs.get("custom_events", []) if event.get("pictogram_storage_key")
+    )
+    for story in attrs.get("stories", []):
+        count += (1 if story.get("audio") else 0) + len(story.get("illustrations", []))
+    return count
+
+
+class ImportedItemSerializer(serializers.Serializer):
+    client_id = serializers.CharField()
+    id = serializers.CharField(help_text="The server's id of the item.")
+
+
+class ImportOutputSerializer(serializers.Serializer):
+    heroes = ImportedItemSerializer(many=True)
+    custom_events = ImportedItemSerializer(many=True)
+    stories = ImportedItemSerializer(many=True)

@@ -39,5 +39,6 @@ urlpatterns = [
         api.CustomEventDetailView.as_view(),
         name="custom-event-detail",
     ),
+    path("api/import", api.LibraryImportView.as_view(), name="library-import"),
     path("api/story-events", api.StoryEventListView.as_view(), name="story-event-list"),
 ]

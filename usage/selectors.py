@@ -8,6 +8,7 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from infinitestories.ai import chain, images, scenes, story_text, visual_profile
+from infinitestories.ai.base import Capability
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .models import (
@@ -188,17 +189,8 @@ def usage_cost(
 
 # --- What admitted work is expected to cost (reserved against ceilings until it ends) -------------
 
-# Typical sizes of each use case's calls, priced with the price table at the configured models.
-STORY_INPUT_TOKENS = 1_500
-# About 800 tokens for the story (1.3 a word), with room for part of the one rewrite a flagged
-# story gets; a real cost above the estimate still counts in full when it is recorded.
-STORY_OUTPUT_TOKENS = story_text.WORD_COUNT * 2
-# A story of WORD_COUNT words is about this many characters to narrate (the text's length is
-# known, and used, when narration is asked for an existing story).
-STORY_CHARACTERS = story_text.WORD_COUNT * 7
-SCENES_TOKENS = (2_000, scenes.MAX_OUTPUT_TOKENS // 3)
-PROFILE_TOKENS = (1_000, visual_profile.MAX_OUTPUT_TOKENS)
-IMAGE_PROMPT_TOKENS = 300
+# The expected size of each use case's calls comes from the use case itself (expected_units),
+# priced with the price table at the configured models.
 
 
 def _tokens_cost(model: str, input_tokens: int, output_tokens: int) -> Decimal:
@@ -213,13 +205,8 @@ def _tokens_cost(model: str, input_tokens: int, output_tokens: int) -> Decimal:
 
 def _picture_cost(*, quality: str, size: str, reference: bool) -> Decimal:
     model = settings.AI_IMAGE_MODEL
-    # An unknown quality or size is estimated as the dearest picture.
-    output = images.IMAGE_OUTPUT_TOKENS.get(
-        (quality, size), max(images.IMAGE_OUTPUT_TOKENS.values())
-    )
-    by_tokens = _tokens_cost(
-        model, IMAGE_PROMPT_TOKENS + (images.REFERENCE_IMAGE_TOKENS if reference else 0), output
-    )
+    expected = images.expected_units(quality=quality, size=size, reference=reference)
+    by_tokens = _tokens_cost(model, expected.input_units, expected.output_units)
     by_image = usage_cost(
         vendor="openai", model=model, unit="images", input_units=0, output_units=1
     )
@@ -230,26 +217,33 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
     """What admitted work should cost, from the price table (0 for the offline provider's models,
     which have no price). `units` counts pictures; `characters` the text to narrate."""
     if operation == Operation.STORY_GENERATION:
-        return _tokens_cost(settings.AI_STORY_MODEL, STORY_INPUT_TOKENS, STORY_OUTPUT_TOKENS)
+        story = story_text.expected_units()
+        return _tokens_cost(settings.AI_STORY_MODEL, story.input_units, story.output_units)
     if operation == Operation.AUDIO_SYNTHESIS:
         # Priced at the vendor that narrates first today (the speech chain changes on its own
         # when OpenAI's speech models retire).
         narrator = chain.get_provider(chain.speech_provider_names()[0])
         return usage_cost(
             vendor=narrator.name,
-            model=narrator.model_for("speak"),
+            model=narrator.model_for(Capability.SPEAK),
             unit="characters",
-            input_units=characters or STORY_CHARACTERS,
+            input_units=characters or story_text.expected_characters(),
             output_units=0,
         )
     if operation == Operation.IMAGE_GENERATION:
         picture = _picture_cost(quality=plan.image_quality, size=plan.image_size, reference=True)
-        return units * picture + _tokens_cost(settings.AI_SMALL_MODEL, *SCENES_TOKENS)
+        picking = scenes.expected_units()
+        return units * picture + _tokens_cost(
+            settings.AI_SMALL_MODEL, picking.input_units, picking.output_units
+        )
     if operation == Operation.AVATAR_GENERATION:
         picture = _picture_cost(
             quality=settings.AI_IMAGE_QUALITY, size=settings.AI_IMAGE_SIZE, reference=False
         )
-        return picture + _tokens_cost(settings.AI_SMALL_MODEL, *PROFILE_TOKENS)
+        profile = visual_profile.expected_units()
+        return picture + _tokens_cost(
+            settings.AI_SMALL_MODEL, profile.input_units, profile.output_units
+        )
     return Decimal(0)
 
 

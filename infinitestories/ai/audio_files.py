@@ -71,3 +71,24 @@ def mp3_join(pieces: list[bytes]) -> bytes:
     if len(pieces) == 1:
         return pieces[0]
     return b"".join(_strip(piece) for piece in pieces)
+
+
+def mp3_frames_span(data: bytes) -> tuple[int, int, int]:
+    """(start, end, frames) of the chain of MPEG Layer III frames that begins at the first frame
+    after any ID3v2 tag: a real MP3 is frames from end to end (tags aside), while bytes that only
+    happen to hold a frame header somewhere chain one or two. (0, 0, 0) when there is none."""
+    start = 0
+    if data[:3] == b"ID3" and len(data) >= 10:
+        start = 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])
+    start = data.find(b"\xff", start)
+    while start != -1 and _frame_length(data[start : start + 4]) is None:
+        start = data.find(b"\xff", start + 1)
+    if start == -1:
+        return 0, 0, 0
+    frames, position = 0, start
+    while (length := _frame_length(data[position : position + 4])) and (
+        position + length <= len(data)
+    ):
+        frames += 1
+        position += length
+    return start, position, frames

@@ -1,17 +1,27 @@
-"""The provider interface: what each AI use case asks for, in its own terms, and what comes back.
+"""The provider interface: one typed request and answer per capability, and `Provider`, the
+base every vendor implements (OpenAI, ElevenLabs, the offline one).
 
-A request says what the use case means (the hero, the occasion, the language); each provider
-builds its own vendor call from it (OpenAI: prompts and parameters; the offline provider: a story
-made from the same facts). Each result carries what metering needs: the model that answered and
-the units used. `Usage.reported` says whether the units came from the vendor's own answer
-(tokens) or were counted by us (characters, images).
+The use-case modules (story_text, scenes, visual_profile, speech, images, moderation) build the
+requests, with everything a vendor call needs already decided (the chat prompts, the schema,
+the output limit, the names already hidden), and read the answers; a provider only carries a
+request to its vendor and back, so it never imports a use case (and the chain, which builds the
+providers, sits below every use case: no import cycle). A request knows its capability and
+which provider method serves it (`send`): the chain calls that, never a method by its name.
+
+Each answer carries what metering needs: the model that answered and the units used.
+`Usage.reported` says whether the units came from the vendor's own answer (tokens) or were
+counted by us (characters, images).
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from enum import StrEnum
+from typing import ClassVar
 
 from django.db import models
+
+from .errors import PermanentProviderError
 
 
 class Operation(models.TextChoices):
@@ -26,6 +36,24 @@ class Operation(models.TextChoices):
     SCENE_EXTRACTION = "scene_extraction"
     VISUAL_PROFILE = "visual_profile"
     MODERATION = "moderation"
+
+
+class Capability(StrEnum):
+    """What a provider can be asked to do: one method of `Provider` each. A cool-down is per
+    vendor and capability (a picture's error does not move narration to another vendor)."""
+
+    WRITE_STORY = "write_story"
+    PICK_SCENES = "pick_scenes"
+    DESCRIBE_HERO = "describe_hero"
+    SPEAK = "speak"
+    TRANSCRIBE = "transcribe"
+    DRAW = "draw"
+    MODERATE = "moderate"
+    MODERATE_IMAGE = "moderate_image"
+
+
+# OpenAI's speech endpoint limit; each vendor has its own (`Provider.input_limit`).
+DEFAULT_SPEECH_INPUT_LIMIT = 4096
 
 
 @dataclass
@@ -104,27 +132,25 @@ class OccasionBrief:
 
 
 @dataclass(frozen=True)
-class StoryRequest:
-    hero: HeroBrief
-    occasion: OccasionBrief
-    language: str
-    word_count: int
+class ChatPrompt:
+    """A chat call answering JSON that follows `schema`, as a use case wrote it: the family's
+    words already fenced as data and their names already hidden."""
+
+    system: str
+    user: str
+    schema: dict
+    schema_name: str
+    max_output_tokens: int
 
 
-@dataclass(frozen=True)
-class ScenesRequest:
-    content: str
-    count: int
-    hero_name: str
+@dataclass
+class ChatAnswer:
+    """The JSON object a chat model answered, with what it cost (a vendor's raw answer; the
+    typed answers below are read from it)."""
 
-
-@dataclass(frozen=True)
-class VisualProfileRequest:
-    hero: HeroBrief
-    avatar_prompt: str
-
-
-# --- What comes back -------------------------------------------------------------------------------
+    data: dict
+    model: str
+    usage: Usage
 
 
 @dataclass
@@ -134,6 +160,16 @@ class StoryResult:
     model: str
     usage: Usage
 
+    @classmethod
+    def from_answer(cls, answer: ChatAnswer) -> "StoryResult":
+        data = answer.data
+        return cls(
+            title=str(data.get("title", "")),
+            content=str(data.get("content", "")),
+            model=answer.model,
+            usage=answer.usage,
+        )
+
 
 @dataclass
 class ScenesResult:
@@ -141,12 +177,23 @@ class ScenesResult:
     model: str
     usage: Usage
 
+    @classmethod
+    def from_answer(cls, answer: ChatAnswer) -> "ScenesResult":
+        found = answer.data.get("scenes")
+        return cls(
+            scenes=found if isinstance(found, list) else [], model=answer.model, usage=answer.usage
+        )
+
 
 @dataclass
 class VisualProfileResult:
     profile: dict
     model: str
     usage: Usage
+
+    @classmethod
+    def from_answer(cls, answer: ChatAnswer) -> "VisualProfileResult":
+        return cls(profile=answer.data, model=answer.model, usage=answer.usage)
 
 
 @dataclass
@@ -181,42 +228,182 @@ class ModerationResult:
     categories: list[str] = field(default_factory=list)
 
 
-class Provider(Protocol):
-    name: str
+# --- What a use case asks for: one request per capability ------------------------------------------
+#
+# `safety_identifier` is the user's keyed hash (privacy.safety_identifier; empty for work done for
+# nobody in particular), on the requests whose vendor API tracks abuse per end user (chat and
+# images at OpenAI); the others have no such field, so it cannot be sent with them.
 
-    # The methods whose vendor API tracks abuse per end user: chain.call passes them
-    # `safety_identifier=`, the user's keyed hash (privacy.safety_identifier; empty for work
-    # done for nobody in particular). Other methods never receive it.
-    identified_methods: frozenset[str] = frozenset()
 
-    def model_for(self, method: str) -> str:
-        """The model a method uses (metered on failures too, when no answer names it)."""
-        ...
+@dataclass(frozen=True)
+class StoryRequest:
+    capability: ClassVar[Capability] = Capability.WRITE_STORY
+    hero: HeroBrief
+    occasion: OccasionBrief
+    language: str
+    word_count: int
+    prompt: ChatPrompt
+    safety_identifier: str = ""
 
-    def write_story(self, request: StoryRequest) -> StoryResult: ...
+    def send(self, provider: "Provider") -> StoryResult:
+        return provider.write_story(self)
 
-    def pick_scenes(self, request: ScenesRequest) -> ScenesResult: ...
 
-    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult: ...
+@dataclass(frozen=True)
+class ScenesRequest:
+    capability: ClassVar[Capability] = Capability.PICK_SCENES
+    content: str
+    count: int
+    hero_name: str
+    prompt: ChatPrompt
+    safety_identifier: str = ""
+
+    def send(self, provider: "Provider") -> ScenesResult:
+        return provider.pick_scenes(self)
+
+
+@dataclass(frozen=True)
+class VisualProfileRequest:
+    capability: ClassVar[Capability] = Capability.DESCRIBE_HERO
+    hero: HeroBrief
+    avatar_prompt: str
+    prompt: ChatPrompt
+    safety_identifier: str = ""
+
+    def send(self, provider: "Provider") -> VisualProfileResult:
+        return provider.describe_hero(self)
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """`text` within the provider's `input_limit`, in one of the PRD's voices."""
+
+    capability: ClassVar[Capability] = Capability.SPEAK
+    text: str
+    voice: str
+
+    def send(self, provider: "Provider") -> SpeechResult:
+        return provider.speak(text=self.text, voice=self.voice)
+
+
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    capability: ClassVar[Capability] = Capability.TRANSCRIBE
+    audio: bytes
+
+    def send(self, provider: "Provider") -> TranscriptionResult:
+        return provider.transcribe(audio=self.audio)
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A picture from `prompt` (names hidden); drawn from `reference` where the model takes
+    one. Empty `quality` and `size` mean the configured defaults (AI_IMAGE_QUALITY, _SIZE)."""
+
+    capability: ClassVar[Capability] = Capability.DRAW
+    prompt: str
+    reference: bytes | None = None
+    quality: str = ""
+    size: str = ""
+    safety_identifier: str = ""
+
+    def send(self, provider: "Provider") -> ImageResult:
+        return provider.draw(
+            prompt=self.prompt,
+            reference=self.reference,
+            quality=self.quality,
+            size=self.size,
+            safety_identifier=self.safety_identifier,
+        )
+
+
+@dataclass(frozen=True)
+class ModerationRequest:
+    capability: ClassVar[Capability] = Capability.MODERATE
+    text: str
+
+    def send(self, provider: "Provider") -> ModerationResult:
+        return provider.moderate(text=self.text)
+
+
+@dataclass(frozen=True)
+class ImageModerationRequest:
+    """A picture to classify (an uploaded avatar, a drawn one), without its metadata."""
+
+    capability: ClassVar[Capability] = Capability.MODERATE_IMAGE
+    image: bytes
+
+    def send(self, provider: "Provider") -> ModerationResult:
+        return provider.moderate_image(image=self.image)
+
+
+Request = (
+    StoryRequest
+    | ScenesRequest
+    | VisualProfileRequest
+    | SpeechRequest
+    | TranscriptionRequest
+    | ImageRequest
+    | ModerationRequest
+    | ImageModerationRequest
+)
+
+
+class Provider(ABC):
+    """What every vendor implements: one method per capability it has (`capabilities`). The
+    others refuse, permanently: the chain never asks a provider for what it cannot do."""
+
+    name: str = ""
+    capabilities: frozenset[Capability] = frozenset()
+    # Where a speaking provider's word timings come from (timings.VENDOR, TRANSCRIPTION or
+    # ESTIMATED), and how many characters one speech request may carry.
+    speech_timings: str = ""
+    input_limit: int = DEFAULT_SPEECH_INPUT_LIMIT
+
+    @abstractmethod
+    def model_for(self, capability: Capability) -> str:
+        """The model a capability uses (metered on failures too, when no answer names it)."""
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _cannot(self, capability: Capability):
+        return PermanentProviderError(
+            f"{self.name} cannot {capability.value.replace('_', ' ')}", provider=self.name
+        )
+
+    # The chat capabilities take their request whole (prompts, schema, limit, what the
+    # offline provider writes from); the others take its fields.
+    def write_story(self, request: StoryRequest) -> StoryResult:
+        raise self._cannot(Capability.WRITE_STORY)
+
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+        raise self._cannot(Capability.PICK_SCENES)
+
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+        raise self._cannot(Capability.DESCRIBE_HERO)
 
     def speak(self, *, text: str, voice: str) -> SpeechResult:
-        """MP3 of `text`, at most `input_limit` characters, in one of the PRD's voices.
+        """MP3 of `text` (at most `input_limit` characters) in one of the PRD's voices."""
+        raise self._cannot(Capability.SPEAK)
 
-        A speaking provider also says where its word timings come from (`speech_timings`:
-        timings.VENDOR, TRANSCRIPTION or ESTIMATED); one that can transcribe has
-        `transcribe(*, audio) -> TranscriptionResult`.
-        """
-        ...
+    def transcribe(self, *, audio: bytes) -> TranscriptionResult:
+        raise self._cannot(Capability.TRANSCRIBE)
 
     def draw(
-        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
+        self,
+        *,
+        prompt: str,
+        reference: bytes | None = None,
+        quality: str = "",
+        size: str = "",
+        safety_identifier: str = "",
     ) -> ImageResult:
-        """A picture from `prompt`; drawn from `reference` where the model takes one. Empty
-        `quality` and `size` mean the configured defaults (AI_IMAGE_QUALITY, AI_IMAGE_SIZE)."""
-        ...
+        """A picture from `prompt`; see ImageRequest."""
+        raise self._cannot(Capability.DRAW)
 
-    def moderate(self, *, text: str) -> ModerationResult: ...
+    def moderate(self, *, text: str) -> ModerationResult:
+        raise self._cannot(Capability.MODERATE)
 
     def moderate_image(self, *, image: bytes) -> ModerationResult:
-        """Moderation of a picture (an uploaded avatar, a drawn one)."""
-        ...
+        raise self._cannot(Capability.MODERATE_IMAGE)

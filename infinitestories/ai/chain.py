@@ -1,30 +1,37 @@
 """The provider chain and the metering wrapper: every AI call in the code base goes through `call`.
 
 `call` tries the configured providers in order (AI_PROVIDER_CHAIN; narration has its own chain,
-`speech_provider_names`). A provider that fails with a transient error (after the SDK's own
-retries) is skipped for AI_PROVIDER_COOLDOWN seconds, a flag kept in the shared cache so every
-web and worker process skips it, and the next one answers.
-Each attempt is metered, success or failure, through the usage sink that AI_USAGE_SINK names
-(the usage app's recorder): the AI layer knows no domain app.
+`speech_provider_names`), those that have the request's capability, by the request's own typed
+dispatch (`request.send(provider)`). A provider that fails with a transient error (after the
+SDK's own retries) is skipped for that capability for AI_PROVIDER_COOLDOWN seconds, a flag kept
+in the shared cache so every web and worker process skips it, and the next one answers: a
+picture's 500 does not move narration to another vendor.
+
+Each attempt is metered through the usage sink the usage app registers at start (metering;
+the AI layer knows no domain app): an answer with the units the vendor billed, a
+failure with what it billed (a chat answer that refused or did not parse), and a failure the
+vendor did not bill (an error status, unreachable, timed out before answering) with none, so it costs nothing. A row
+the database cannot take is kept in an outbox (`metering`) and written later: a paid call is
+never lost from the usage log, and its result is used all the same.
 """
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
+from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
-from .base import Usage
-from .errors import ProviderError, TransientProviderError
+from . import metering
+from .base import Capability, Provider, Request, Usage
+
+# time_budget is used from here by the web middleware (infinitestories.api.middleware).
+from .deadline import time_budget, time_left  # noqa: F401
+from .errors import PermanentProviderError, ProviderError, TransientProviderError
 from .privacy import safety_identifier
 
 logger = logging.getLogger(__name__)
@@ -51,7 +58,7 @@ class CallContext:
 
 
 @cache
-def _provider(name: str, fingerprint: tuple):
+def _provider(name: str, fingerprint: tuple) -> Provider:
     if name == "openai":
         from .openai_provider import OpenAIProvider
 
@@ -67,7 +74,7 @@ def _provider(name: str, fingerprint: tuple):
     raise ValueError(f"Unknown AI provider {name!r}")
 
 
-def get_provider(name: str):
+def get_provider(name: str) -> Provider:
     # Settings that shape the client are part of the key, so tests that change them get a new one.
     fingerprint = (
         settings.OPENAI_BASE_URL,
@@ -104,9 +111,9 @@ def speech_provider_names() -> list[str]:
     return [*names, "elevenlabs"]
 
 
-def usable(names: list[str]) -> list[str]:
-    """The providers not cooling down, in order; all of them when every one is."""
-    return [name for name in names if not is_cooling_down(name)] or names
+def usable(names: list[str], capability: Capability) -> list[str]:
+    """The providers not cooling down for `capability`, in order; all of them when every one is."""
+    return [name for name in names if not is_cooling_down(name, capability)] or names
 
 
 def providers_warm_up(*, fresh: bool = False) -> None:
@@ -124,65 +131,42 @@ def providers_warm_up(*, fresh: bool = False) -> None:
     logger.info("AI providers ready: %s", ", ".join(names))
 
 
-def _cooldown_key(name: str) -> str:
-    return f"ai:cooldown:{name}"
+def _cooldown_key(name: str, capability: Capability) -> str:
+    return f"ai:cooldown:{name}:{capability.value}"
 
 
-def is_cooling_down(name: str) -> bool:
-    """Whether `name` failed lately. The flag saves time, it guards nothing: with the cache
-    down the provider is simply tried, so narration half bought is not lost to a Redis fault."""
+def is_cooling_down(name: str, capability: Capability) -> bool:
+    """Whether `name` failed lately at `capability`. The flag saves time, it guards nothing: with
+    the cache down the provider is simply tried, so narration half bought is not lost to a Redis
+    fault."""
     try:
-        return bool(shared_cache.get(_cooldown_key(name)))
+        return bool(shared_cache.get(_cooldown_key(name, capability)))
     except INFRASTRUCTURE_ERRORS as exc:
-        logger.warning("Cool-down of %s unknown (%s); trying it", name, exc)
+        logger.warning("Cool-down of %s (%s) unknown (%s); trying it", name, capability, exc)
         return False
 
 
-def _cool_down(name: str) -> None:
+def _cool_down(name: str, capability: Capability) -> None:
     try:
-        shared_cache.set(_cooldown_key(name), True, timeout=settings.AI_PROVIDER_COOLDOWN)
+        shared_cache.set(
+            _cooldown_key(name, capability), True, timeout=settings.AI_PROVIDER_COOLDOWN
+        )
     except INFRASTRUCTURE_ERRORS as exc:
-        logger.warning("Cool-down of %s not recorded (%s)", name, exc)
+        logger.warning("Cool-down of %s (%s) not recorded (%s)", name, capability, exc)
 
 
-# When the AI work of the current web request must be over (time.monotonic()); None outside one.
-_deadline: ContextVar[float | None] = ContextVar("ai_deadline", default=None)
-
-
-@contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """AI calls made inside share `seconds`: a vendor request waits at most what is left (the
-    provider shortens its timeout), and no call starts once it is spent (TransientProviderError:
-    the request answers 503 AI_UNAVAILABLE and nothing is charged)."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def time_left() -> float | None:
-    """Seconds left in the current budget, or None when there is none (a worker's job)."""
-    deadline = _deadline.get()
-    return None if deadline is None else deadline - time.monotonic()
-
-
-MODERATION_METHODS = ("moderate", "moderate_image")
-
-
-def _sink():
-    return import_string(settings.AI_USAGE_SINK)
+MODERATION = frozenset({Capability.MODERATE, Capability.MODERATE_IMAGE})
+NOT_BILLED = Usage(unit="")
 
 
 def call(
     *,
     ctx: CallContext,
-    method: str,
+    request: Request,
     pending: list | None = None,
     providers: list[str] | None = None,
-    **kwargs,
 ):
-    """Run `method` on the first healthy provider; meter every attempt.
+    """Send `request` to the first healthy provider that has its capability; meter every attempt.
 
     With `pending` (a list), usage rows are collected instead of written, so that calls made in
     worker threads leave the database to the calling thread (`flush`). `providers` replaces the
@@ -202,14 +186,20 @@ def call(
         if pending is not None:
             pending.append(row)
         else:
-            with_retries(lambda: _sink()(**row))
+            metering.usage_write(row)
 
+    capability = request.capability
     names = providers or provider_names()
-    if method in MODERATION_METHODS and names[0] != "local":
+    if capability in MODERATION and names[0] != "local":
         # The offline word list is for development; it never stands in for real moderation.
         names = [name for name in names if name != "local"]
+    names = [name for name in names if get_provider(name).can(capability)]
+    if not names:
+        raise PermanentProviderError(
+            f"No configured AI provider can {capability.value}.", operation=ctx.operation
+        )
     last_error: TransientProviderError | None = None
-    for name in usable(names):
+    for name in usable(names, capability):
         left = time_left()
         if left is not None and left <= 0:
             raise last_error or TransientProviderError(
@@ -218,20 +208,15 @@ def call(
         provider = get_provider(name)
         started = time.monotonic()
         try:
-            given = kwargs
-            if method in getattr(provider, "identified_methods", ()):
-                given = {**kwargs, "safety_identifier": ctx.safety_identifier}
-            result = getattr(provider, method)(**given)
+            result = request.send(provider)
         except Exception as exc:
             # What the vendor billed for a failed call: its own figures when it answered (a
-            # refusal, an answer that did not parse), else the characters sent to speech.
-            spoken = kwargs.get("text", "") if method == "speak" else ""
-            billed = getattr(exc, "usage", None) or Usage(
-                "characters" if spoken else "", input_units=len(spoken)
-            )
+            # refusal, an answer that did not parse); nothing when it did not (5xx, 4xx,
+            # unreachable, timed out before answering).
+            billed = getattr(exc, "usage", None) or NOT_BILLED
             record(
                 vendor=provider.name,
-                model=provider.model_for(method),
+                model=provider.model_for(capability),
                 unit=billed.unit,
                 input_units=billed.input_units,
                 output_units=billed.output_units,
@@ -243,8 +228,10 @@ def call(
             if isinstance(exc, ProviderError):
                 exc.operation = exc.operation or ctx.operation
             if isinstance(exc, TransientProviderError):
-                logger.warning("AI provider %s failed (%s); cooling down", name, exc)
-                _cool_down(name)
+                logger.warning(
+                    "AI provider %s failed to %s (%s); cooling down", name, capability, exc
+                )
+                _cool_down(name, capability)
                 last_error = exc
                 continue
             if not isinstance(exc, ProviderError):
@@ -252,7 +239,7 @@ def call(
             raise
         record(
             vendor=provider.name,
-            model=result.model or provider.model_for(method),
+            model=result.model or provider.model_for(capability),
             unit=result.usage.unit,
             input_units=result.usage.input_units,
             output_units=result.usage.output_units,
@@ -267,7 +254,5 @@ def call(
 
 def flush(pending: list) -> None:
     """Write usage rows collected by calls made in worker threads."""
-    sink = _sink()
     while pending:
-        with_retries(lambda: sink(**pending[0]))
-        pending.pop(0)
+        metering.usage_write(pending.pop(0))

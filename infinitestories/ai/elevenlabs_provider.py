@@ -15,7 +15,7 @@ from django.conf import settings
 
 from . import timings
 from .audio_files import mp3_duration
-from .base import SpeechResult, Usage
+from .base import Capability, Provider, SpeechResult, Usage
 from .errors import PermanentProviderError, TransientProviderError
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 _EXHAUSTED = {"quota_exceeded", "too_many_concurrent_requests", "system_busy"}
 
 
-class ElevenLabsProvider:
+class ElevenLabsProvider(Provider):
     name = "elevenlabs"
+    capabilities = frozenset({Capability.SPEAK})
     speech_timings = timings.VENDOR
 
     def __init__(self) -> None:
@@ -39,13 +40,13 @@ class ElevenLabsProvider:
         )
         self.input_limit = settings.ELEVENLABS_TTS_INPUT_LIMIT
 
-    def model_for(self, method: str) -> str:
+    def model_for(self, capability: Capability) -> str:
         return settings.ELEVENLABS_TTS_MODEL
 
     def speak(self, *, text: str, voice: str) -> SpeechResult:
         from elevenlabs.core.api_error import ApiError
 
-        model = self.model_for("speak")
+        model = self.model_for(Capability.SPEAK)
         voices = settings.AI_TTS_VOICES[self.name]
         voice_id = voices.get(voice) or voices[settings.AI_DEFAULT_VOICE]
         try:
@@ -68,8 +69,11 @@ class ElevenLabsProvider:
             audio = base64.b64decode(response.audio_base_64, validate=True)
             duration = mp3_duration(audio)
         except Exception as exc:
+            # It answered, so the characters are billed, though the audio cannot be used.
             raise TransientProviderError(
-                "ElevenLabs answered without playable audio.", provider=self.name
+                "ElevenLabs answered without playable audio.",
+                provider=self.name,
+                usage=Usage(unit="characters", input_units=len(text)),
             ) from exc
         words = None
         if response.alignment is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, moderation, prompts
-from .base import ImageResult, Operation
+from .base import ImageRequest, ImageResult, Operation, Usage
 from .errors import ContentRefused
 from .privacy import Cast
 from .safety import filter_prompt
@@ -35,6 +35,17 @@ IMAGE_OUTPUT_TOKENS = {
 }
 # Input tokens of a picture sent as the reference (the avatar, 1024x1024): 85 + 4 tiles x 170.
 REFERENCE_IMAGE_TOKENS = 765
+# Input tokens of a picture's prompt (the profile and the scene, or the avatar's wishes).
+PROMPT_TOKENS = 300
+
+
+def expected_units(*, quality: str, size: str, reference: bool) -> Usage:
+    """The tokens one picture is expected to take at `quality` and `size` (an unknown pair as
+    the dearest picture), with the avatar as its `reference` or without."""
+    output = IMAGE_OUTPUT_TOKENS.get((quality, size), max(IMAGE_OUTPUT_TOKENS.values()))
+    prompt = PROMPT_TOKENS + (REFERENCE_IMAGE_TOKENS if reference else 0)
+    return Usage(unit="tokens", input_units=prompt, output_units=output)
+
 
 AVATAR_PROMPT_VERSION = "avatar/v1"
 ILLUSTRATION_PROMPT_VERSION = "illustration/v1"
@@ -140,12 +151,14 @@ def _draw_safely(
         try:
             image = chain.call(
                 ctx=ctx,
-                method="draw",
+                request=ImageRequest(
+                    prompt=pseudonym.hide(prompt),
+                    reference=reference,
+                    quality=quality,
+                    size=size,
+                    safety_identifier=ctx.safety_identifier,
+                ),
                 pending=pending,
-                prompt=pseudonym.hide(prompt),
-                reference=reference,
-                quality=quality,
-                size=size,
             )
         except ContentRefused as exc:
             logger.warning("Image prompt refused on safety grounds (%s variant): %s", variant, exc)

@@ -12,8 +12,11 @@ import re
 from . import timings
 from .audio_files import silent_mp3
 from .base import (
+    DEFAULT_SPEECH_INPUT_LIMIT,
+    Capability,
     ImageResult,
     ModerationResult,
+    Provider,
     ScenesRequest,
     ScenesResult,
     SpeechResult,
@@ -25,7 +28,6 @@ from .base import (
 )
 from .local_media import picture
 from .local_stories import event_phrase, write_story
-from .speech import NARRATION_SECONDS_PER_WORD, TTS_INPUT_LIMIT
 
 # A deliberately small list: the offline moderation is for development and tests, not a filter.
 _FLAGGED = re.compile(
@@ -41,14 +43,18 @@ def _tokens(*texts: str) -> int:
     return sum(max(1, len(t) // 4) for t in texts if t)
 
 
-class LocalProvider:
+class LocalProvider(Provider):
+    """Answers each use case from the same facts a model would get (the request's brief)."""
+
     name = "local"
     model = "local-1"
+    # Everything but transcription: its own narration's timings need none.
+    capabilities = frozenset(Capability) - {Capability.TRANSCRIBE}
     # Its voice is silence as long as the text takes to read: timings are estimated from the text.
     speech_timings = timings.ESTIMATED
-    input_limit = TTS_INPUT_LIMIT
+    input_limit = DEFAULT_SPEECH_INPUT_LIMIT
 
-    def model_for(self, method: str) -> str:
+    def model_for(self, capability: Capability) -> str:
         return self.model
 
     def write_story(self, request: StoryRequest) -> StoryResult:
@@ -69,7 +75,7 @@ class LocalProvider:
             title=title,
             content=content,
             model=self.model,
-            usage=Usage("tokens", _tokens(str(request)), _tokens(title, content)),
+            usage=Usage("tokens", _tokens(request.prompt.user), _tokens(title, content)),
         )
 
     def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
@@ -128,18 +134,24 @@ class LocalProvider:
         return VisualProfileResult(
             profile=profile,
             model=self.model,
-            usage=Usage("tokens", _tokens(str(request)), _tokens(str(profile))),
+            usage=Usage("tokens", _tokens(request.prompt.user), _tokens(str(profile))),
         )
 
     def speak(self, *, text: str, voice: str) -> SpeechResult:
         return SpeechResult(
-            audio=silent_mp3(len(text.split()) * NARRATION_SECONDS_PER_WORD),
+            audio=silent_mp3(len(text.split()) * timings.NARRATION_SECONDS_PER_WORD),
             model=self.model,
             usage=Usage("characters", input_units=len(text)),
         )
 
     def draw(
-        self, *, prompt: str, reference: bytes | None = None, quality: str = "", size: str = ""
+        self,
+        *,
+        prompt: str,
+        reference: bytes | None = None,
+        quality: str = "",
+        size: str = "",
+        safety_identifier: str = "",
     ) -> ImageResult:
         return ImageResult(
             image=picture(prompt, reference=reference),

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy
 
 from . import chain
-from .base import Operation
+from .base import ImageModerationRequest, ModerationRequest, Operation
 from .errors import FamilyImageFlagged, FamilyTextFlagged
 from .privacy import hide_names
 from .safety import name_check
@@ -63,7 +63,9 @@ def moderation_check(
     if not text.strip():
         return []
     result = chain.call(
-        ctx=ctx.but(operation=Operation.MODERATION), method="moderate", pending=pending, text=text
+        ctx=ctx.but(operation=Operation.MODERATION),
+        request=ModerationRequest(text=text),
+        pending=pending,
     )
     return result.categories or (["flagged"] if result.flagged else [])
 
@@ -74,9 +76,8 @@ def image_moderation_check(
     """The flagged categories of a picture (empty when it is fine)."""
     result = chain.call(
         ctx=ctx.but(operation=Operation.MODERATION),
-        method="moderate_image",
+        request=ImageModerationRequest(image=image),
         pending=pending,
-        image=image,
     )
     return result.categories or (["flagged"] if result.flagged else [])
 

@@ -1,12 +1,12 @@
 """OpenAI (or any OpenAI-compatible endpoint) through the official SDK.
 
-Each use case's request becomes OpenAI's call here: the chat prompts come from the use-case
-modules' versioned templates, every model name, the base URL, the timeout and the retries are
-settings (OpenAI retires models often, so swapping one is a configuration change). Only
-parameters the real API has are sent (there is no "previous generation id" for images:
-consistency comes from the visual profile and the avatar as a reference picture, images.edit).
-The user's keyed hash goes out as `safety_identifier` where the API has the field (chat and
-images; the moderation and speech endpoints have none).
+Each request becomes OpenAI's call here, as the use case built it (the chat prompts, schema and
+output limit come with the request; this module imports no use case). Every model name, the base
+URL, the timeout and the retries are settings (OpenAI retires models often, so swapping one is a
+configuration change). Only parameters the real API has are sent (there is no "previous
+generation id" for images: consistency comes from the visual profile and the avatar as a
+reference picture, images.edit). The user's keyed hash goes out as `safety_identifier` where the
+API has the field (chat and images; the moderation and speech endpoints have none).
 """
 
 import base64
@@ -18,10 +18,14 @@ import openai
 from django.conf import settings
 from PIL import Image
 
-from . import chain, scenes, story_text, timings, visual_profile
+from . import timings
 from .base import (
+    Capability,
+    ChatAnswer,
+    ChatPrompt,
     ImageResult,
     ModerationResult,
+    Provider,
     ScenesRequest,
     ScenesResult,
     SpeechResult,
@@ -32,6 +36,7 @@ from .base import (
     VisualProfileRequest,
     VisualProfileResult,
 )
+from .deadline import time_left
 from .errors import ContentRefused, PermanentProviderError, TransientProviderError
 
 logger = logging.getLogger(__name__)
@@ -40,13 +45,11 @@ logger = logging.getLogger(__name__)
 _SAFETY_CODES = {"content_policy_violation", "moderation_blocked", "safety_violation"}
 
 
-class OpenAIProvider:
+class OpenAIProvider(Provider):
     name = "openai"
+    capabilities = frozenset(Capability)
     # The speech endpoint returns audio only: read-along timings come from a transcription.
     speech_timings = timings.TRANSCRIPTION
-    # The methods whose API has a `safety_identifier` field (chat and images): chain.call passes
-    # them the user's keyed hash. Moderation, speech and transcription have no such field.
-    identified_methods = frozenset({"write_story", "pick_scenes", "describe_hero", "draw"})
 
     def __init__(self) -> None:
         self.client = openai.OpenAI(
@@ -69,89 +72,54 @@ class OpenAIProvider:
             self.client.audio.transcriptions,
         )
 
-    def model_for(self, method: str) -> str:
+    def model_for(self, capability: Capability) -> str:
         return {
-            "write_story": settings.AI_STORY_MODEL,
-            "pick_scenes": settings.AI_SMALL_MODEL,
-            "describe_hero": settings.AI_SMALL_MODEL,
-            "speak": settings.AI_TTS_MODEL,
-            "draw": settings.AI_IMAGE_MODEL,
-            "moderate": settings.AI_MODERATION_MODEL,
-            "transcribe": settings.AI_TRANSCRIPTION_MODEL,
-            "moderate_image": settings.AI_MODERATION_MODEL,
-        }[method]
+            Capability.WRITE_STORY: settings.AI_STORY_MODEL,
+            Capability.PICK_SCENES: settings.AI_SMALL_MODEL,
+            Capability.DESCRIBE_HERO: settings.AI_SMALL_MODEL,
+            Capability.SPEAK: settings.AI_TTS_MODEL,
+            Capability.DRAW: settings.AI_IMAGE_MODEL,
+            Capability.MODERATE: settings.AI_MODERATION_MODEL,
+            Capability.TRANSCRIBE: settings.AI_TRANSCRIPTION_MODEL,
+            Capability.MODERATE_IMAGE: settings.AI_MODERATION_MODEL,
+        }[capability]
 
     # --- text ------------------------------------------------------------------------------
-    def write_story(self, request: StoryRequest, *, safety_identifier: str = "") -> StoryResult:
-        system, user = story_text.messages(request)
-        data, model, usage = self._structured(
-            "write_story",
-            system,
-            user,
-            story_text.SCHEMA,
-            "story",
-            story_text.MAX_OUTPUT_TOKENS,
-            safety_identifier,
-        )
-        return StoryResult(
-            title=str(data.get("title", "")),
-            content=str(data.get("content", "")),
-            model=model,
-            usage=usage,
-        )
+    def write_story(self, request: StoryRequest) -> StoryResult:
+        answer = self._structured(Capability.WRITE_STORY, request.prompt, request.safety_identifier)
+        return StoryResult.from_answer(answer)
 
-    def pick_scenes(self, request: ScenesRequest, *, safety_identifier: str = "") -> ScenesResult:
-        system, user = scenes.messages(request)
-        data, model, usage = self._structured(
-            "pick_scenes",
-            system,
-            user,
-            scenes.SCHEMA,
-            "scenes",
-            scenes.MAX_OUTPUT_TOKENS,
-            safety_identifier,
-        )
-        found = data.get("scenes")
-        return ScenesResult(
-            scenes=found if isinstance(found, list) else [], model=model, usage=usage
-        )
+    def pick_scenes(self, request: ScenesRequest) -> ScenesResult:
+        answer = self._structured(Capability.PICK_SCENES, request.prompt, request.safety_identifier)
+        return ScenesResult.from_answer(answer)
 
-    def describe_hero(
-        self, request: VisualProfileRequest, *, safety_identifier: str = ""
-    ) -> VisualProfileResult:
-        system, user = visual_profile.messages(request)
-        data, model, usage = self._structured(
-            "describe_hero",
-            system,
-            user,
-            visual_profile.SCHEMA,
-            "visual_profile",
-            visual_profile.MAX_OUTPUT_TOKENS,
-            safety_identifier,
+    def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
+        answer = self._structured(
+            Capability.DESCRIBE_HERO, request.prompt, request.safety_identifier
         )
-        return VisualProfileResult(profile=data, model=model, usage=usage)
+        return VisualProfileResult.from_answer(answer)
 
     def _structured(
-        self,
-        method: str,
-        system: str,
-        user: str,
-        schema: dict,
-        name: str,
-        max_tokens: int,
-        safety_identifier: str,
-    ) -> tuple[dict, str, Usage]:
-        """A chat completion answering JSON that follows `schema`: (answer, model, usage)."""
-        model = self.model_for(method)
+        self, capability: Capability, prompt: ChatPrompt, safety_identifier: str
+    ) -> ChatAnswer:
+        """A chat completion answering JSON that follows the prompt's schema."""
+        model = self.model_for(capability)
         response = self._call(
             self.client.chat.completions.create,
             **_identified(safety_identifier),
             model=model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            max_completion_tokens=max_tokens,
+            messages=[
+                {"role": "system", "content": prompt.system},
+                {"role": "user", "content": prompt.user},
+            ],
+            max_completion_tokens=prompt.max_output_tokens,
             response_format={
                 "type": "json_schema",
-                "json_schema": {"name": name, "schema": schema, "strict": True},
+                "json_schema": {
+                    "name": prompt.schema_name,
+                    "schema": prompt.schema,
+                    "strict": True,
+                },
             },
         )
         message = response.choices[0].message
@@ -169,11 +137,11 @@ class OpenAIProvider:
             raise TransientProviderError(
                 "The model answered with a non-object.", provider=self.name, usage=billed
             )
-        return parsed, response.model or model, billed
+        return ChatAnswer(data=parsed, model=response.model or model, usage=billed)
 
     # --- speech ----------------------------------------------------------------------------
     def speak(self, *, text: str, voice: str) -> SpeechResult:
-        model = self.model_for("speak")
+        model = self.model_for(Capability.SPEAK)
         voices = settings.AI_TTS_VOICES[self.name]
         voice = voices.get(voice) or voices[settings.AI_DEFAULT_VOICE]
         kwargs = {"model": model, "voice": voice, "input": text, "response_format": "mp3"}
@@ -188,8 +156,8 @@ class OpenAIProvider:
         )
 
     def transcribe(self, *, audio: bytes) -> TranscriptionResult:
-        """Words heard in `audio` with their times (only whisper-1 gives word timestamps)."""
-        model = self.model_for("transcribe")
+        """Words heard in the audio with their times (only whisper-1 gives word timestamps)."""
+        model = self.model_for(Capability.TRANSCRIBE)
         response = self._call(
             self.client.audio.transcriptions.create,
             model=model,
@@ -214,7 +182,7 @@ class OpenAIProvider:
         size: str = "",
         safety_identifier: str = "",
     ) -> ImageResult:
-        model = self.model_for("draw")
+        model = self.model_for(Capability.DRAW)
         kwargs = {
             "model": model,
             "prompt": prompt,
@@ -234,10 +202,6 @@ class OpenAIProvider:
                 # dall-e-* needs response_format=b64_json; GPT image models always answer base64.
                 kwargs["response_format"] = settings.AI_IMAGE_RESPONSE_FORMAT
             response = self._call(self.client.images.generate, **kwargs)
-        if not response.data or not response.data[0].b64_json:
-            raise PermanentProviderError(
-                "The image API answered without an image.", provider=self.name
-            )
         usage = getattr(response, "usage", None)
         if usage is not None and getattr(usage, "input_tokens", None) is not None:
             units = Usage(
@@ -248,6 +212,11 @@ class OpenAIProvider:
             )
         else:
             units = Usage(unit="images", output_units=1)
+        if not response.data or not response.data[0].b64_json:
+            # It answered: what it says it spent is billed, picture or not.
+            raise PermanentProviderError(
+                "The image API answered without an image.", provider=self.name, usage=units
+            )
         return ImageResult(
             image=base64.b64decode(response.data[0].b64_json), model=model, usage=units
         )
@@ -266,7 +235,7 @@ class OpenAIProvider:
         )
 
     def _moderation(self, given, usage: Usage) -> ModerationResult:
-        model = self.model_for("moderate")
+        model = self.model_for(Capability.MODERATE)
         response = self._call(self.client.moderations.create, model=model, input=given)
         result = response.results[0]
         categories = [name for name, hit in result.categories.model_dump().items() if hit]
@@ -279,7 +248,7 @@ class OpenAIProvider:
 
     # --- errors ----------------------------------------------------------------------------
     def _call(self, method, **kwargs):
-        left = chain.time_left()
+        left = time_left()
         if left is not None:
             # Inside a web request: every try of this call (the SDK retries) fits in what is left.
             attempts = settings.AI_MAX_RETRIES + 1

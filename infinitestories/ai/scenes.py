@@ -12,11 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, prompts
-from .base import Operation, ScenesRequest
+from .base import ChatPrompt, Operation, ScenesRequest, ScenesResult, Usage
 from .privacy import Cast
 
 PROMPT_VERSION = "scenes/v1"
 MAX_OUTPUT_TOKENS = 1500
+# What picking a story's scenes typically uses (the story in, a third of the limit out), for the
+# estimate reserved before the pictures are made (usage.selectors.cost_estimate).
+EXPECTED_INPUT_TOKENS = 2_000
+EXPECTED_OUTPUT_TOKENS = MAX_OUTPUT_TOKENS // 3
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -65,12 +69,30 @@ def anchor_position(content: str, anchor: str, *, start: int = 0) -> int | None:
     return None
 
 
-def messages(request: ScenesRequest) -> tuple[str, str]:
-    """The system and user prompts for a chat model; the story goes in the data block."""
-    user = prompts.render(
-        "scenes/v1.txt", count=request.count, data=prompts.fence({"story": request.content})
+def expected_units() -> Usage:
+    """The tokens picking one story's scenes is expected to take."""
+    return Usage(
+        unit="tokens", input_units=EXPECTED_INPUT_TOKENS, output_units=EXPECTED_OUTPUT_TOKENS
     )
-    return "You are a careful picture-book art director.", user
+
+
+def messages(*, content: str, count: int) -> ChatPrompt:
+    """The chat prompts, schema and limit; the story (names hidden) goes in the data block."""
+    user = prompts.render("scenes/v1.txt", count=count, data=prompts.fence({"story": content}))
+    return ChatPrompt(
+        system="You are a careful picture-book art director.",
+        user=user,
+        schema=SCHEMA,
+        schema_name="scenes",
+        max_output_tokens=MAX_OUTPUT_TOKENS,
+    )
+
+
+def parse(answer: ScenesResult) -> list[dict]:
+    """The scenes the model answered that have a description ({description, anchor, mood})."""
+    return [
+        s for s in answer.scenes if isinstance(s, dict) and str(s.get("description", "")).strip()
+    ]
 
 
 def scenes_extract(
@@ -85,18 +107,18 @@ def scenes_extract(
     """`count` scenes in story order, each placed at its anchor's word (evenly if not found).
     `other_names` (the family's other heroes, the story's hero as it was named) are hidden too."""
     pseudonym = Cast.choose(hero_name, others=other_names, language=language, texts=[content])
-    result = chain.call(
+    hidden = pseudonym.hide(content)
+    answer = chain.call(
         ctx=ctx.but(operation=Operation.SCENE_EXTRACTION, prompt_version=PROMPT_VERSION),
-        method="pick_scenes",
         request=ScenesRequest(
-            content=pseudonym.hide(content),
+            content=hidden,
             count=count,
             hero_name=pseudonym.placeholder if hero_name else "The hero",
+            prompt=messages(content=hidden, count=count),
+            safety_identifier=ctx.safety_identifier,
         ),
     )
-    raw = [
-        s for s in result.scenes if isinstance(s, dict) and str(s.get("description", "")).strip()
-    ]
+    raw = parse(answer)
     total = max(1, len(content.split()))
     scenes: list[Scene] = []
     cursor = 0

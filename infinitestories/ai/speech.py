@@ -21,19 +21,25 @@ from django.conf import settings
 
 from . import chain, timings
 from .audio_files import mp3_duration, mp3_join
-from .base import Operation
+from .base import (
+    DEFAULT_SPEECH_INPUT_LIMIT,
+    Capability,
+    Operation,
+    SpeechRequest,
+    TranscriptionRequest,
+)
 from .errors import ProviderError, TransientProviderError
 
 logger = logging.getLogger(__name__)
 
-# A calm bedtime pace (150 words a minute): the offline voice speaks at it, and pictures are
-# spaced by it until real narration gives the true timing.
-NARRATION_SECONDS_PER_WORD = 0.4
+# A calm bedtime pace (150 words a minute), from timings: the offline voice speaks at it, and
+# pictures are spaced by it until real narration gives the true timing.
+NARRATION_SECONDS_PER_WORD = timings.NARRATION_SECONDS_PER_WORD
 
 PROMPT_VERSION = "speech/v1"
 TRANSCRIPTION_VERSION = "transcription/v1"
 # OpenAI's speech endpoint limit; each vendor has its own (`input_limit` on the provider).
-TTS_INPUT_LIMIT = 4096
+TTS_INPUT_LIMIT = DEFAULT_SPEECH_INPUT_LIMIT
 VOICES = ["nova", "echo", "alloy", "fable", "onyx", "shimmer", "coral"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…»\"”])\s+|\n{2,}")
@@ -100,7 +106,7 @@ def narration_synthesize(
     """
     ctx = ctx.but(operation=Operation.AUDIO_SYNTHESIS, prompt_version=PROMPT_VERSION)
     errors: list[ProviderError] = []
-    for name in chain.usable(chain.speech_provider_names()):
+    for name in chain.usable(chain.speech_provider_names(), Capability.SPEAK):
         try:
             return _narrate_with(name, ctx=ctx, text=text, voice=voice, on_piece=on_piece)
         except ProviderError as exc:
@@ -171,7 +177,10 @@ def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Pie
     """One piece's audio and word timings: the vendor's own, else a transcription, else an
     estimate. Read-along never fails a narration: a failed transcription is an estimate."""
     result = chain.call(
-        ctx=ctx, method="speak", pending=pending, providers=[provider.name], text=text, voice=voice
+        ctx=ctx,
+        request=SpeechRequest(text=text, voice=voice),
+        pending=pending,
+        providers=[provider.name],
     )
     duration = mp3_duration(result.audio)
     if result.words is not None:
@@ -191,7 +200,7 @@ def _transcribe(*, ctx, audio: bytes, pending: list) -> list | None:
     names = [
         name
         for name in chain.provider_names()
-        if callable(getattr(chain.get_provider(name), "transcribe", None))
+        if chain.get_provider(name).can(Capability.TRANSCRIBE)
     ]
     if not names:
         return None
@@ -200,10 +209,9 @@ def _transcribe(*, ctx, audio: bytes, pending: list) -> list | None:
             ctx=ctx.but(
                 operation=Operation.AUDIO_TRANSCRIPTION, prompt_version=TRANSCRIPTION_VERSION
             ),
-            method="transcribe",
+            request=TranscriptionRequest(audio=audio),
             pending=pending,
             providers=names,
-            audio=audio,
         )
     except ProviderError as exc:
         logger.warning("Transcription for word timings failed (%s); estimating them", exc)

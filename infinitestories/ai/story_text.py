@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import chain, moderation, prompts
-from .base import HeroBrief, OccasionBrief, Operation, StoryRequest
+from .base import ChatPrompt, HeroBrief, OccasionBrief, Operation, StoryRequest, StoryResult, Usage
 from .errors import GeneratedContentFlagged
 from .privacy import Cast
 
@@ -23,6 +23,13 @@ logger = logging.getLogger("infinitestories.safety")
 PROMPT_VERSION = "story/v1"
 MAX_OUTPUT_TOKENS = 3000
 WORD_COUNT = 600
+# What a story's call typically uses, for the estimate reserved before it is written
+# (usage.selectors.cost_estimate): the prompts are about 1,500 tokens; the story about 800
+# (1.3 a word), with room for part of the one rewrite a flagged story gets.
+EXPECTED_INPUT_TOKENS = 1_500
+EXPECTED_OUTPUT_TOKENS = WORD_COUNT * 2
+# A story of WORD_COUNT words is about this many characters to narrate.
+EXPECTED_CHARACTERS = WORD_COUNT * 7
 SCHEMA = {
     "type": "object",
     "properties": {"title": {"type": "string"}, "content": {"type": "string"}},
@@ -38,10 +45,23 @@ class StoryDraft:
     prompt_version: str
 
 
-def messages(request: StoryRequest) -> tuple[str, str]:
-    """The system and user prompts for a chat model; the family's words go in the data block."""
+def expected_units() -> Usage:
+    """The tokens one story is expected to take (what is reserved before it is written)."""
+    return Usage(
+        unit="tokens", input_units=EXPECTED_INPUT_TOKENS, output_units=EXPECTED_OUTPUT_TOKENS
+    )
+
+
+def expected_characters() -> int:
+    """The characters a story of the usual length gives to narrate (when its text is unknown)."""
+    return EXPECTED_CHARACTERS
+
+
+def messages(
+    *, hero: HeroBrief, occasion: OccasionBrief, language: str, word_count: int
+) -> ChatPrompt:
+    """The chat prompts, schema and limit; the family's words go in the data block."""
     events = prompts.load_json("story/v1/events.json")
-    hero = request.hero
     data: dict = {
         "hero": {
             "name": hero.name,
@@ -51,7 +71,6 @@ def messages(request: StoryRequest) -> tuple[str, str]:
             "abilities": list(hero.abilities),
         }
     }
-    occasion = request.occasion
     if occasion.is_custom:
         data["custom_event"] = {
             "title": occasion.title,
@@ -63,11 +82,22 @@ def messages(request: StoryRequest) -> tuple[str, str]:
     else:
         event_type = occasion.event_type
         guidance = events.get(event_type) or f"a special day ({event_type.replace('_', ' ')})."
-    system = prompts.render("story/v1/system.txt", word_count=request.word_count, age=hero.age)
+    system = prompts.render("story/v1/system.txt", word_count=word_count, age=hero.age)
     user = prompts.render(
-        f"story/v1/{request.language}.txt", event_guidance=guidance, data=prompts.fence(data)
+        f"story/v1/{language}.txt", event_guidance=guidance, data=prompts.fence(data)
     )
-    return system, user
+    return ChatPrompt(
+        system=system,
+        user=user,
+        schema=SCHEMA,
+        schema_name="story",
+        max_output_tokens=MAX_OUTPUT_TOKENS,
+    )
+
+
+def parse(answer: StoryResult) -> tuple[str, str]:
+    """The title and text the model answered, stripped of the decoration models add."""
+    return answer.title.strip().strip('"#* '), answer.content.strip()
 
 
 def story_write(
@@ -98,17 +128,21 @@ def story_write(
         language=language,
         texts=[*brief.texts()[1:], *occasion.texts()],
     )
+    hidden_hero = brief.pseudonymised(placeholder=pseudonym.placeholder, hide=pseudonym.hide)
+    hidden_occasion = occasion.pseudonymised(hide=pseudonym.hide)
     request = StoryRequest(
-        hero=brief.pseudonymised(placeholder=pseudonym.placeholder, hide=pseudonym.hide),
-        occasion=occasion.pseudonymised(hide=pseudonym.hide),
+        hero=hidden_hero,
+        occasion=hidden_occasion,
         language=language,
         word_count=WORD_COUNT,
+        prompt=messages(
+            hero=hidden_hero, occasion=hidden_occasion, language=language, word_count=WORD_COUNT
+        ),
+        safety_identifier=ctx.safety_identifier,
     )
     ctx = ctx.but(operation=Operation.STORY_GENERATION, prompt_version=PROMPT_VERSION)
     for attempt in (1, 2):
-        result = chain.call(ctx=ctx, method="write_story", request=request)
-        title = result.title.strip().strip('"#* ')
-        content = result.content.strip()
+        title, content = parse(chain.call(ctx=ctx, request=request))
         if not title or not content:
             logger.warning("Story model answered without title or content (attempt %d)", attempt)
             continue

@@ -18,6 +18,10 @@ ESTIMATED = "estimated"
 # Weakest first: a narration joined from pieces is as good as its weakest piece.
 SOURCES = [ESTIMATED, TRANSCRIPTION, VENDOR]
 
+# A calm bedtime pace (150 words a minute): the offline voice speaks at it, and pictures are
+# spaced by it until real narration gives the true timing.
+NARRATION_SECONDS_PER_WORD = 0.4
+
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”»)]*$")

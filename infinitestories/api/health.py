@@ -7,15 +7,16 @@ worker to ping: the answer says "eager" instead of failing.
 
 /api/health/ready is for load balancers and autoscalers: can this process serve requests (the
 database, Redis), and how long has the oldest generation job waited for a worker. The queue is
-read through the function HEALTH_QUEUE_STATE names (the core imports no domain app).
+read through the function the stories app registers at start (`queue_state_register`, from
+stories.apps): the core imports no domain app.
 """
 
 import asyncio
 import datetime
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from health_check.checks import Database, Storage
 from health_check.contrib.celery import Ping
@@ -26,6 +27,16 @@ from rest_framework.response import Response
 from .errors import SERVICE_UNAVAILABLE, error_body
 from .schema import ErrorSerializer, named_choice_field
 from .views import PublicAPIView
+
+# The job queue's state ({"queued", "oldest_queued_seconds"}): the stories app registers its
+# selector at start; until then (a process without it) no job waits.
+_queue_state: list[Callable[[], dict]] = [lambda: {"queued": 0, "oldest_queued_seconds": None}]
+
+
+def queue_state_register(reader: Callable[[], dict]) -> None:
+    """Make `reader` the source of /api/health/ready's queue (stories.apps, at start)."""
+    _queue_state[:] = [reader]
+
 
 EAGER = "eager"
 
@@ -162,5 +173,4 @@ class ReadyView(PublicAPIView):
         tags=["health"],
     )
     def get(self, request):
-        queue_state = import_string(settings.HEALTH_QUEUE_STATE)
-        return _answer(_serving_checks(), extra=lambda: {"queue": queue_state()})
+        return _answer(_serving_checks(), extra=lambda: {"queue": _queue_state[0]()})

@@ -37,6 +37,8 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     # (every attempt, any account) is generous for the families behind one carrier NAT.
     "login_account": ("10/h", "account_network"),
     "login": ("100/h", "ip"),
+    # Apple's server-to-server events come from Apple's few addresses, for every family at once.
+    "apple_notifications": ("600/m", "ip"),
     # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox:
     # per network an hour, and per account a day (whatever the networks asking).
     "email_send": ("5/h", "ip"),
@@ -60,6 +62,9 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "custom_event_update": ("20/m", "user"),
     "profile_update": ("20/m", "user"),
     "export": ("10/h", "user"),
+    # Bringing a library in (POST /api/import), by batches of up to 50 stories and 30 files:
+    # 3,600 files an hour, a large library (500 narrated, illustrated stories) within the hour.
+    "library_import": ("120/h", "user"),
 }
 
 

@@ -10,6 +10,7 @@ PROFILE_KEYS = {
     "id",
     "email",
     "emailVerified",
+    "appleLinked",
     "name",
     "preferredLanguage",
     "themePreference",

@@ -4,6 +4,8 @@ import pytest
 
 from infinitestories.ai import chain
 
+from . import apple_server
+from .apple_server import FakeApple
 from .elevenlabs_server import FakeElevenLabs
 from .openai_server import FakeOpenAI
 
@@ -49,3 +51,23 @@ def elevenlabs_provider(fake_elevenlabs, settings):
     chain._provider.cache_clear()
     yield fake_elevenlabs
     chain._provider.cache_clear()
+
+
+@pytest.fixture
+def fake_apple():
+    server = FakeApple().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def apple_configured(fake_apple, settings):
+    """Sign in with Apple on: the app's real client (httpx, PyJWT) pointed at the fake server,
+    with a client-secret key the fake checks."""
+    settings.APPLE_BASE_URL = fake_apple.base_url
+    settings.APPLE_CLIENT_IDS = [apple_server.CLIENT_ID, "app.infinitestories.web"]
+    settings.APPLE_TEAM_ID = apple_server.TEAM_ID
+    settings.APPLE_KEY_ID = apple_server.KEY_ID
+    settings.APPLE_PRIVATE_KEY = apple_server.pem(fake_apple.client_key)
+    settings.APPLE_TIMEOUT = 5.0
+    return fake_apple

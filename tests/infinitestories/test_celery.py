@@ -11,6 +11,7 @@ def test_every_beat_job_names_a_registered_task():
 
     assert scheduled == {
         "accounts.tasks.sessions_purge_expired_task",
+        "accounts.tasks.apple_revocations_resend_task",
         "media.tasks.uploads_purge_unused_task",
         "media.tasks.media_deletions_resend_task",
         "infinitestories.api.tasks.idempotency_records_purge_task",

@@ -75,22 +75,6 @@ def test_invalid_upload_requests_are_400_and_record_nothing(auth_client, change,
     assert FileUpload.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("category", "mime_type"),
-    [("audio", "audio/mpeg"), ("illustration", "image/png"), ("pictogram", "image/webp")],
-)
-def test_categories_no_endpoint_adopts_are_refused(auth_client, category, mime_type):
-    # nothing would check these bytes or ever use them, so nothing is stored
-    body = {"fileName": "f", "mimeType": mime_type, "fileSize": 1024, "category": category}
-
-    response = auth_client.post(URL, body, format="json")
-
-    assert response.status_code == 400
-    assert response.json()["code"] == "VALIDATION_ERROR"
-    assert response.json()["details"] == {"category": "Uploads are accepted for: avatar."}
-    assert FileUpload.objects.count() == 0
-
-
 def test_upload_needs_a_session(client):
     assert client.post(URL, REQUEST, format="json").status_code == 401
 

@@ -109,7 +109,10 @@ def _budget_mail(*, month: date, threshold: int, spent: Decimal, budget: Decimal
 
 def story_quota_mail(*, user, state: QuotaState, kind: str) -> None:
     """The family's e-mail: "near_limit" (80 %) or "at_limit" (100 %), in its language (sent
-    after commit, whatever language is active then)."""
+    after commit, whatever language is active then). Not sent where mail cannot arrive (an
+    Apple relay address its owner switched off)."""
+    if not user.mail_reachable:
+        return
     with translation.override(user.preferred_language):
         subject, body = messages.stories_alert(
             user=user, kind=kind, used=state.stories_used, limit=state.stories_limit

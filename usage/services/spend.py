@@ -72,7 +72,7 @@ def usage_record(
     hero_id: str = "",
     job_id: str = "",
 ) -> UsageMetric:
-    """The AI layer's usage sink (AI_USAGE_SINK): one row per call, priced with the price table,
+    """The AI layer's usage sink (registered in usage.apps): one row per call, priced with the price table,
     and its cost added to what the user and everyone spent (which may cross a budget alert)."""
     cost = usage_cost(
         vendor=vendor, model=model, unit=unit, input_units=input_units, output_units=output_units

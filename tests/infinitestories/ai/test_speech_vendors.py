@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from infinitestories.ai import chain, speech, timings
 from infinitestories.ai.audio_files import mp3_duration
+from infinitestories.ai.base import Capability
 from infinitestories.ai.errors import PermanentProviderError, TransientProviderError
 from tests.fakes.elevenlabs_server import SECONDS_PER_WORD as ELEVEN_PACE
 from tests.fakes.openai_server import SECONDS_PER_WORD as OPENAI_PACE
@@ -151,7 +152,7 @@ def test_a_vendor_failing_mid_story_hands_the_whole_story_to_the_next_one(
         ("openai", True),
     ]
     # and ElevenLabs is skipped by every process for the cool-down
-    assert chain.is_cooling_down("elevenlabs")
+    assert chain.is_cooling_down("elevenlabs", Capability.SPEAK)
 
 
 @pytest.mark.parametrize(
@@ -171,7 +172,8 @@ def test_elevenlabs_errors_are_transient_or_permanent(elevenlabs_provider, statu
         narrate(text="Good night, little star.")
 
     (row,) = UsageMetric.objects.filter(operation="audio_synthesis")
-    assert (row.vendor, row.success, row.input_units) == ("elevenlabs", False, 24)
+    # an error answer is not billed: metered, at no cost
+    assert (row.vendor, row.success, row.input_units, row.cost) == ("elevenlabs", False, 0, 0)
     assert str(status) in row.error
 
 

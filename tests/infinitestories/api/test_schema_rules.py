@@ -105,5 +105,10 @@ def test_the_schema_states_the_rules_across_fields(auth_client, settings):
     assert consent["policyVersion"]["enum"] == [settings.PARENTAL_CONSENT_POLICY_VERSION]
     assert consent["aiProcessing"]["enum"] == [True]
     upload = schemas["UploadInput"]["anyOf"]
-    assert [branch["properties"]["category"]["enum"] for branch in upload] == [["avatar"]]
+    assert [branch["properties"]["category"]["enum"] for branch in upload] == [
+        ["audio"],
+        ["avatar"],
+        ["illustration"],
+        ["pictogram"],
+    ]
     assert schemas["HeroInput"]["properties"]["traits"]["uniqueItems"] is True

@@ -9,6 +9,8 @@ from drf_spectacular.generators import SchemaGenerator
 PUBLIC = {
     "/api/auth/signup",
     "/api/auth/login",
+    "/api/auth/apple",
+    "/api/auth/apple/notifications",
     "/api/auth/password/reset",
     "/api/auth/password/reset/confirm",
     "/api/auth/email/verify",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_parental_consent'),
+        ('accounts', '0007_seed_apple_revocations_resend'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
