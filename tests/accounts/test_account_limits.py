@@ -233,6 +233,17 @@ def test_a_reset_link_dies_when_the_account_signs_in_on_the_web(client):
     assert_envelope(reset_with(client, uid, token), 404, "NOT_FOUND")
 
 
+def test_a_reset_link_dies_when_the_account_signs_in_with_apple(client, apple_configured):
+    # given a password account linked to an Apple ID, and a reset link mailed to it
+    linked = UserFactory(apple_id="001234.apple-user.0042")
+    uid, token = reset_link(client, linked)
+    identity = apple_configured.identity_token(sub="001234.apple-user.0042", email=None)
+    signed_in = client.post("/api/auth/apple", {"identityToken": identity}, format="json")
+    assert signed_in.status_code == 200, signed_in.json()
+
+    assert_envelope(reset_with(client, uid, token), 404, "NOT_FOUND")
+
+
 def test_a_reset_link_without_a_later_login_still_works(client, user):
     uid, token = reset_link(client, user)
 
