@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from heroes.models import Hero
 from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
+from notifications.admin import devices_table
 from stories.models import Story
 from usage.models import AccountStanding, StoryQuota
 from usage.selectors import plan_for, story_quota, user_spend
@@ -219,6 +220,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "spend_all_time",
         "heroes_link",
         "stories_link",
+        "devices",
         "parental_consent_version",
         "parental_consent_at",
         "signup_network",
@@ -243,6 +245,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
             },
         ),
         ("Library", {"fields": ["heroes_link", "stories_link"]}),
+        ("Push notifications", {"fields": ["devices"]}),
         ("Parental consent", {"fields": ["parental_consent_version", "parental_consent_at"]}),
         (
             "Access",
@@ -319,6 +322,10 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         return format_html(
             '<a href="{}">{} stories</a>', url, Story.objects.filter(user=user).count()
         )
+
+    @admin.display(description="devices and their last push")
+    def devices(self, user: User) -> str:
+        return devices_table(user)
 
     @admin.action(description="Sign out of every device (revoke all sessions)")
     def revoke_sessions(self, request, queryset):

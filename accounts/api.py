@@ -25,6 +25,7 @@ from infinitestories.api.schema import (
     error_responses,
 )
 from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateLimitedMixin
+from notifications.services import device_forget
 
 from . import apple_services, selectors, services
 from .errors import EMAIL_NOT_VERIFIED
@@ -38,6 +39,7 @@ from .serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
     LoginUserSerializer,
+    LogoutInputSerializer,
     PasswordResetConfirmInputSerializer,
     ProfileEnvelopeSerializer,
     ProfileOutputSerializer,
@@ -259,13 +261,18 @@ class LogoutView(AuthenticatedAPIView):
         summary="Sign out",
         description=(
             "Revokes the session whose token signs this request. The user's other devices stay "
-            "signed in."
+            "signed in. Send the phone's APNs `deviceToken` too (optional) and it gets no more "
+            "pushes for this account."
         ),
-        request=None,
-        responses={200: SuccessSerializer, **error_responses()},
+        request=LogoutInputSerializer,
+        responses={200: SuccessSerializer, **error_responses(400)},
     )
     def post(self, request):
+        data = LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         services.session_revoke(session=request.auth)
+        if data.validated_data.get("device_token"):
+            device_forget(user=request.user, token=data.validated_data["device_token"])
         return Response({"success": True})
 
 

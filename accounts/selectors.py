@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from heroes.models import Hero
 from media.models import FileUpload
+from notifications.models import Device
 from stories.models import CustomStoryEvent, Story, StoryIllustration
 from usage.selectors import usage_export_rows
 
@@ -30,6 +31,7 @@ def user_export(*, user: User) -> dict:
         "files": FileUpload.objects.filter(user=user).order_by("created_at"),
         "sessions": BearerSession.objects.filter(user=user).order_by("created_at"),
         "parental_consents": ParentalConsent.objects.filter(user=user).order_by("consented_at"),
+        "devices": Device.objects.filter(user=user).order_by("created_at"),
         "usage": usage_export_rows(user=user),
     }
 

@@ -13,6 +13,7 @@ from infinitestories.api.errors import NotFoundError
 from infinitestories.api.fields import LanguageField, StrictBooleanField, StrictCharField
 from infinitestories.languages import LANGUAGES
 from media.serializers import FileUploadOutputSerializer
+from notifications.serializers import DeviceExportSerializer
 from stories.serializers import CustomEventOutputSerializer, StoryWithIllustrationsOutputSerializer
 from usage.serializers import StoryQuotaField, UsageAlertField
 
@@ -341,7 +342,17 @@ class ExportOutputSerializer(serializers.Serializer):
     files = FileUploadOutputSerializer(many=True)
     sessions = ExportSessionSerializer(many=True)
     parental_consents = ConsentExportSerializer(many=True)
+    devices = DeviceExportSerializer(many=True, help_text="The phones that get pushes.")
     usage = serializers.ListField(
         child=serializers.DictField(),
         help_text="The user's AI usage rows, every column of the usage log but the user.",
+    )
+
+
+class LogoutInputSerializer(serializers.Serializer):
+    device_token = StrictCharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="This phone's APNs device token: it stops getting this account's pushes.",
     )

@@ -15,6 +15,7 @@ from media.services import (
     picture_save,
     upload_adopt_image,
 )
+from notifications.services import avatar_ready_notify
 from usage.services import ai_consent_check, ai_work_admit, ai_work_settle
 
 from .errors import HERO_NOT_FOUND
@@ -127,6 +128,8 @@ def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:
             )
             if old_key and old_key != key:
                 media_delete_on_commit(keys=[old_key])
+            # The parent may have locked the phone while it was drawn (seconds to a minute).
+            avatar_ready_notify(hero=locked)
     if locked is None:  # deleted while it was drawn: the picture belongs to no one
         media_delete_on_commit(keys=[key])
         raise NotFoundError(HERO_NOT_FOUND)

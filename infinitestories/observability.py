@@ -42,6 +42,24 @@ def _scrub_event(logger, method_name, event_dict: dict) -> dict:
     return event_dict
 
 
+# A shared story's link (/s/<secret>/...) opens the story: its secret never reaches a log line.
+_SHARE_SECRET = re.compile(r"(/s/)[^/\s?#\"']+")
+
+
+def share_secret_redact(logger, method_name: str, event_dict: dict) -> dict:
+    """structlog processor: the request line and path of a shared story's page name the link as
+    `/s/[secret]` (the database keeps only the secret's hash; a log must not keep more)."""
+    for key in ("request", "path", "event"):
+        value = event_dict.get(key)
+        if value is None:
+            continue
+        # Django's own lines carry the request object (its repr names the path).
+        text = value if isinstance(value, str) else repr(value)
+        if "/s/" in text:
+            event_dict[key] = _SHARE_SECRET.sub(r"\1[secret]", text)
+    return event_dict
+
+
 # Applied to every line, structlog's and the standard library's alike.
 _SHARED = [
     structlog.contextvars.merge_contextvars,
@@ -70,6 +88,8 @@ def logging_config(*, level: str, fmt: str) -> dict:
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,
                     _scrub_event,  # again: a traceback may quote the path
+                    # Last before rendering: every line, with whatever extras it carries.
+                    share_secret_redact,
                     renderer,
                 ],
             }
@@ -107,7 +127,7 @@ _ROW_DETAIL = re.compile(r"\n?DETAIL:.*", re.DOTALL)
 def sentry_scrub(event: dict, hint: dict | None = None) -> dict:
     """Sentry's before_send: database errors keep their first line, not the row they quote;
     no reset or verification link's secret anywhere (the request URL, the transaction,
-    breadcrumbs, messages)."""
+    breadcrumbs, messages); a shared story's URL loses its secret."""
     event = scrub_secret_paths(event)
     for exception in (event.get("exception") or {}).get("values") or []:
         if isinstance(exception.get("value"), str):
@@ -116,6 +136,12 @@ def sentry_scrub(event: dict, hint: dict | None = None) -> dict:
     for field in ("message", "formatted"):
         if isinstance(logentry.get(field), str):
             logentry[field] = _ROW_DETAIL.sub("", logentry[field])
+    request = event.get("request") or {}
+    for field in ("url", "query_string"):
+        if isinstance(request.get(field), str):
+            request[field] = _SHARE_SECRET.sub(r"\1[secret]", request[field])
+    if isinstance(event.get("transaction"), str):
+        event["transaction"] = _SHARE_SECRET.sub(r"\1[secret]", event["transaction"])
     return event
 
 

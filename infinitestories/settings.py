@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "stories",
     "media",
     "usage",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -554,8 +555,45 @@ AI_JOB_QUEUED_RESEND_AFTER = env.int("AI_JOB_QUEUED_RESEND_AFTER", default=600)
 CELERY_TASK_ROUTES = {
     "stories.tasks.*": {"queue": "normal"},
     "usage.tasks.*": {"queue": "low"},
+    # Pushes are short and say work is done: they do not wait behind the long AI jobs of "normal".
+    "notifications.tasks.*": {"queue": "high"},
     "infinitestories.api.tasks.*": {"queue": "low"},
 }
+
+# --- Push notifications (notifications/: APNs over HTTP/2, token auth; docs/operations.md) --------
+# All four switch pushes on; none of them: pushes are off (logged once). Production refuses a
+# partial set: a typo would otherwise silence every push without a word.
+APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+# The .p8 key's PEM text; "\n" written as two characters (one-line env files) is read as a newline.
+APNS_PRIVATE_KEY = env.str("APNS_PRIVATE_KEY", default="").replace("\\n", "\n")
+# The app's bundle id (the apns-topic of every push).
+APNS_TOPIC = env.str("APNS_TOPIC", default="")
+_APNS_SET = ["APNS_KEY_ID", "APNS_TEAM_ID", "APNS_PRIVATE_KEY", "APNS_TOPIC"]
+_APNS_GIVEN = [name for name in _APNS_SET if globals()[name]]
+if _APNS_GIVEN and len(_APNS_GIVEN) < len(_APNS_SET) and not DEBUG:
+    raise ImproperlyConfigured(
+        "Push notifications need all of APNS_KEY_ID, APNS_TEAM_ID, APNS_PRIVATE_KEY and "
+        f"APNS_TOPIC; missing: {', '.join(sorted(set(_APNS_SET) - set(_APNS_GIVEN)))}."
+    )
+# Apple's hosts, by the device's environment (a development build registers a sandbox token).
+APNS_URL = env.str("APNS_URL", default="https://api.push.apple.com").rstrip("/")
+APNS_SANDBOX_URL = env.str("APNS_SANDBOX_URL", default="https://api.sandbox.push.apple.com").rstrip(
+    "/"
+)
+# A CA certificate (PEM file) to trust besides the system's: the tests' fake APNs server.
+APNS_CA_FILE = env.str("APNS_CA_FILE", default="")
+# Seconds for one push request; a push is worth little late, and the task must not hold a worker.
+APNS_TIMEOUT = env.float("APNS_TIMEOUT", default=10.0)
+# Tries of one push on 429 and 5xx (exponential back-off from APNS_RETRY_WAIT seconds, capped at 30).
+APNS_MAX_ATTEMPTS = env.int("APNS_MAX_ATTEMPTS", default=3)
+APNS_RETRY_WAIT = env.float("APNS_RETRY_WAIT", default=1.0)
+# A provider token is reused this long (seconds), shared by every process through the cache:
+# Apple refuses tokens older than an hour and answers 429 to one refreshed more often than every
+# 20 minutes (TooManyProviderTokenUpdates).
+APNS_TOKEN_TTL = env.int("APNS_TOKEN_TTL", default=40 * 60)
+if not 20 * 60 <= APNS_TOKEN_TTL <= 50 * 60:
+    raise ImproperlyConfigured("APNS_TOKEN_TTL must be 1200 to 3000 seconds (20 to 50 minutes).")
 
 # --- Cost control (usage/: plans, ceilings, budget, switches; README "Plans, ceilings, budget") ----
 # The global AI budget a month, in USD; staff may override it in the admin (Runtime switches).

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("stories.urls")),
     path("", include("media.urls")),
     path("", include("usage.urls")),
+    path("", include("notifications.urls")),
     # Anything else under /api/ answers 404 in the error envelope, in DEBUG too.
     re_path(r"^api/", csrf_exempt(api_not_found)),
 ]

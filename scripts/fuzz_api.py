@@ -92,7 +92,9 @@ RATE_LIMITS = ",".join(
         "custom_event_update",
         "profile_update",
         "export",
+        "share_create",
         "library_import",
+        "device_register",
     )
 )
 

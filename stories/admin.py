@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils import timezone
 
 from infinitestories.admin import DeleteThroughServiceMixin, SystemMadeMixin
 
@@ -12,8 +13,36 @@ from .models import (
     NarrationTimings,
     Story,
     StoryIllustration,
+    StoryShare,
 )
-from .services import custom_events, illustrations, jobs, stories
+from .services import custom_events, illustrations, jobs, shares, stories
+
+
+def share_state(share: StoryShare) -> str:
+    if share.revoked_at is not None:
+        return "revoked"
+    return "expired" if share.expires_at <= timezone.now() else "live"
+
+
+class StoryShareInline(admin.TabularInline):
+    """The story's private links with how often each was opened; revoke one from its own page
+    (the link opens it) or from the share list's action. The secret is never shown: only its
+    hash is kept."""
+
+    model = StoryShare
+    extra = 0
+    fields = ["id", "state", "hide_name", "view_count", "last_viewed_at", "expires_at"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="state")
+    def state(self, share: StoryShare) -> str:
+        return share_state(share)
 
 
 class StoryIllustrationInline(SystemMadeMixin, admin.TabularInline):
@@ -85,7 +114,7 @@ class StoryAdmin(SystemMadeMixin, DeleteThroughServiceMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [NarrationTimingsInline, StoryIllustrationInline]
+    inlines = [NarrationTimingsInline, StoryIllustrationInline, StoryShareInline]
 
     def get_queryset(self, request):
         return (
@@ -172,6 +201,45 @@ class GenerationJobAdmin(SystemMadeMixin, admin.ModelAdmin):
     def requeue(self, request, queryset):
         count = sum(jobs.job_requeue(job=job) for job in queryset)
         messages.info(request, f"{count} job(s) re-queued.")
+
+
+@admin.register(StoryShare)
+class StoryShareAdmin(SystemMadeMixin, admin.ModelAdmin):
+    """Every private link: its story, state and views; staff can revoke links (a family asked,
+    or a link was posted where it should not be). The secret's hash is not shown."""
+
+    list_display = ["id", "story", "state", "hide_name", "view_count", "expires_at", "created_at"]
+    list_filter = ["hide_name", "created_at", "expires_at", "revoked_at"]
+    search_fields = ["id", "story__id", "story__title", "story__user__email"]
+    list_select_related = ["story"]
+    fields = [
+        "id",
+        "story",
+        "hide_name",
+        "view_count",
+        "last_viewed_at",
+        "expires_at",
+        "revoked_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description="state")
+    def state(self, share: StoryShare) -> str:
+        return share_state(share)
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset):
+        count = 0
+        for share in queryset.filter(revoked_at=None):
+            shares.share_revoke(share=share)
+            count += 1
+        messages.info(request, f"{count} link(s) revoked.")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Revoke instead: the row keeps the views the admin reports.
+        return False
 
 
 @admin.register(ImportedItem)

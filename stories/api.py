@@ -2,7 +2,8 @@
 
 import hashlib
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -25,11 +26,13 @@ from . import selectors
 from .errors import (
     CUSTOM_EVENT_NOT_FOUND,
     ILLUSTRATION_NOT_FOUND,
+    JOB_NOT_FOUND,
+    SHARE_NOT_FOUND,
     STORY_NOT_FOUND,
     audio_not_generated,
 )
 from .events import story_event_list
-from .models import CustomStoryEvent, Story, StoryIllustration
+from .models import CustomStoryEvent, Story, StoryIllustration, StoryShare
 from .serializers import (
     AudioJobSerializer,
     AudioRequestInputSerializer,
@@ -48,7 +51,14 @@ from .serializers import (
     IllustrationStatusOutputSerializer,
     ImportInputSerializer,
     ImportOutputSerializer,
+    JobEnvelopeSerializer,
+    JobOutputSerializer,
     JobSummarySerializer,
+    ShareCreateInputSerializer,
+    ShareEnvelopeSerializer,
+    ShareListEnvelopeSerializer,
+    ShareOutputSerializer,
+    StoryAcceptedOutputSerializer,
     StoryCreateInputSerializer,
     StoryCreateOutputSerializer,
     StoryDetailEnvelopeSerializer,
@@ -64,7 +74,40 @@ from .serializers import (
     StoryUpdateInputSerializer,
     StoryUpdateOutputSerializer,
 )
-from .services import custom_events, illustrations, library_import, narration, stories
+from .services import (
+    background,
+    custom_events,
+    illustrations,
+    library_import,
+    narration,
+    shares,
+    stories,
+)
+
+# RFC 7240: "Prefer: respond-async" asks for 202 and a job instead of waiting for the story.
+PREFER = OpenApiParameter(
+    "Prefer",
+    {"type": "string", "enum": ["respond-async"]},
+    OpenApiParameter.HEADER,
+    description="Optional. `respond-async`: answer 202 with the job that writes the story "
+    "(after the limits are checked, before any AI call) with `Preference-Applied: "
+    "respond-async`; follow it with GET /api/jobs/{jobId} or a push.",
+)
+
+PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied",
+    str,
+    OpenApiParameter.HEADER,
+    enum=["respond-async"],
+    description="`respond-async`: the story is written in the background (not on a replay).",
+    response=[202],
+)
+
+
+def prefers_async(request) -> bool:
+    preferences = request.headers.get("Prefer", "").split(",")
+    return any(p.split(";")[0].strip().lower() == "respond-async" for p in preferences)
+
 
 # --- Stories
 
@@ -104,12 +147,14 @@ class StoriesView(OwnedAPIView):
             "(`generateIllustrations`) follow as jobs listed under `jobs`: poll their status "
             "endpoints. Send an `Idempotency-Key` header so that a retried request never makes a "
             "second story. Counts against the monthly quota (429 `QUOTA_EXCEEDED` when none is "
-            "left)."
+            "left). With `Prefer: respond-async` the story is written in the background: 202 "
+            "with its job, then GET /api/jobs/{jobId} (or a push) says when it is there."
         ),
         request=StoryCreateInputSerializer,
-        parameters=[idempotency.PARAMETER],
+        parameters=[idempotency.PARAMETER, PREFER, PREFERENCE_APPLIED],
         responses={
             201: StoryCreateOutputSerializer,
+            202: StoryAcceptedOutputSerializer,
             **error_responses(400, 403, 404, 409, 422, 502, 503),
         },
     )
@@ -124,18 +169,26 @@ class StoriesView(OwnedAPIView):
             custom_event = self.get_owned(
                 CustomStoryEvent.objects.all(), params["custom_event_id"], CUSTOM_EVENT_NOT_FOUND
             )
-        story, jobs = stories.story_create(
-            user=request.user,
-            hero=hero,
-            language=params["language"],
-            event_type=params.get("event_type") or ("custom" if custom_event else ""),
-            custom_event=custom_event,
-            generate_audio=params["generate_audio"],
-            generate_illustrations=params["generate_illustrations"],
-            illustration_count=params["illustration_count"],
-            voice=params.get("voice") or "",
-            priority=params["priority"],
-        )
+        asked = {
+            "user": request.user,
+            "hero": hero,
+            "language": params["language"],
+            "event_type": params.get("event_type") or ("custom" if custom_event else ""),
+            "custom_event": custom_event,
+            "generate_audio": params["generate_audio"],
+            "generate_illustrations": params["generate_illustrations"],
+            "illustration_count": params["illustration_count"],
+            "voice": params.get("voice") or "",
+            "priority": params["priority"],
+        }
+        if prefers_async(request):
+            job = background.story_request_in_background(**asked)
+            return Response(
+                {"job": AudioJobSerializer(job).data},
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Preference-Applied": "respond-async"},
+            )
+        story, jobs = stories.story_create(**asked)
         story = Story.objects.select_related("hero").get(pk=story.pk)
         body = {
             "story": StoryOutputSerializer(story).data,
@@ -404,6 +457,75 @@ class StoryIllustrationDetailView(_StoryView):
         return Response({"success": True})
 
 
+# --- Share links
+
+
+class StorySharesView(_StoryView):
+    """GET, POST /api/stories/{storyId}/shares: the story's private links."""
+
+    rate_limits = {"POST": ("share_create",)}
+
+    @extend_schema(
+        summary="List a story's share links",
+        description=(
+            "The story's live links (neither revoked nor expired), newest first, with how often "
+            "each was opened. `url` is null here: the server keeps only a hash of each link's "
+            "secret, so the link itself is in the answer that made it and nowhere else."
+        ),
+        operation_id="stories_shares_list",
+        responses={200: ShareListEnvelopeSerializer, **error_responses(404)},
+    )
+    def get(self, request, story_id: str):
+        rows = selectors.share_list(story=self.get_story(story_id))
+        return Response({"shares": ShareOutputSerializer(rows, many=True).data})
+
+    @extend_schema(
+        summary="Share a story",
+        description=(
+            "Makes a private link to the story for someone without the app (a grandparent, a "
+            "sitter): a web page with the title, the text, the pictures and, when narrated, the "
+            "narration with read-along. It works for `expiresInDays` days (1 to 90, default 30) "
+            "until revoked. `hideName: true` replaces the hero's name in the title and text by "
+            "a neutral word of the story's language and leaves the narration out (the voice says "
+            "the name). Send the answer's `url`: it is shown only here. A story has at most "
+            f"{shares.SHARE_MAX_LIVE_PER_STORY} live links (409 `SHARE_LIMIT_REACHED`)."
+        ),
+        request=ShareCreateInputSerializer,
+        responses={201: ShareEnvelopeSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request, story_id: str):
+        story = self.get_story(story_id)
+        data = ShareCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = shares.share_create(story=story, **data.validated_data)
+        url = request.build_absolute_uri(reverse("share-page", args=[made.secret]))
+        body = ShareOutputSerializer(made.share, context={"urls": {made.share.pk: url}}).data
+        return Response({"share": body}, status=status.HTTP_201_CREATED)
+
+
+class StoryShareDetailView(_StoryView):
+    """DELETE /api/stories/{storyId}/shares/{shareId}: revoke a link."""
+
+    rate_limits = {"DELETE": ("delete",)}
+
+    @extend_schema(
+        summary="Revoke a share link",
+        description=(
+            "The link stops working at once: its page and its pictures and narration answer 404 "
+            "from the next request on. Revoking a revoked or expired link is fine (204)."
+        ),
+        request=None,
+        responses={204: None, **error_responses(404)},
+    )
+    def delete(self, request, story_id: str, share_id: str):
+        story = self.get_story(story_id)
+        share = StoryShare.objects.filter(story=story, pk=share_id).first()
+        if share is None:
+            raise NotFoundError(SHARE_NOT_FOUND)
+        shares.share_revoke(share=share)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 # --- Custom events and built-in event types
 
 
@@ -559,3 +681,27 @@ class LibraryImportView(AuthenticatedAPIView):
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+
+# --- Jobs
+
+
+class JobDetailView(OwnedAPIView):
+    """GET /api/jobs/{jobId}: any of the user's jobs (a story written in the background,
+    narration, pictures)."""
+
+    rate_limits = {"GET": ("status_poll",)}
+
+    @extend_schema(
+        summary="A job's status",
+        description=(
+            "`status` (queued, processing, completed, failed), `progress` (0-100), `storyId` once "
+            "the story exists (for a story written in the background: once written), and, once "
+            "failed, `error` (for the family) and `errorCode`. Poll every 2 seconds, backing off "
+            "to 10, or wait for the push. Another user's job is 404."
+        ),
+        responses={200: JobEnvelopeSerializer, **error_responses(404)},
+    )
+    def get(self, request, job_id: str):
+        job = self.get_owned(selectors.job_detail_queryset(), job_id, JOB_NOT_FOUND)
+        return Response({"job": JobOutputSerializer(job).data})

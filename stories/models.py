@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 
@@ -177,6 +179,8 @@ class GenerationJob(models.Model):
     class Kind(models.TextChoices):
         AUDIO = "audio"
         ILLUSTRATIONS = "illustrations"
+        # A story written by a worker (POST /api/stories with Prefer: respond-async).
+        STORY = "story"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -221,6 +225,36 @@ class GenerationJob(models.Model):
         return f"{self.kind} job {self.id} ({self.status})"
 
 
+class StoryShare(models.Model):
+    """A private link to one story for someone without an account (a grandparent, a sitter).
+
+    Only the SHA-256 of the link's secret is kept: the full link is shown once, when it is made.
+    A revoked share keeps its row (the admin shows its views) but answers like an unknown one;
+    deleting the story (or the account) deletes its shares with it.
+    """
+
+    id = PublicIdField(prefix="share")
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="shares")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    hide_name = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # How often the page was opened; nothing about who opened it (no address, no agent).
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["story", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} of {self.story_id}"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class ImportedItem(models.Model):
     """An item of the family's library brought in by POST /api/import, under the app's own id
     (`client_id`): importing it again finds this row and answers the same server id, so a batch
@@ -250,3 +284,34 @@ class ImportedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.client_id} -> {self.object_id}"
+
+
+class StoryWriteRequest(models.Model):
+    """What a story written in the background was asked for: its job's input, kept beside the
+    job so the job row stays the same for every kind.
+
+    `story_id` is fixed when the job is created: the worker saves the story under it, so a job
+    re-run after its worker died finds the story written instead of writing (and charging) a
+    second one. The hero and event are kept by id: deleted meanwhile, the job fails 404-like.
+    The narration's and pictures' admissions (usage.Admission) follow the story into their jobs.
+    """
+
+    job = models.OneToOneField(
+        GenerationJob, on_delete=models.CASCADE, primary_key=True, related_name="story_request"
+    )
+    story_id = models.CharField(max_length=40, unique=True)
+    hero_id = models.CharField(max_length=40)
+    custom_event_id = models.CharField(max_length=40, blank=True)
+    language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+    event_type = models.CharField(max_length=50, blank=True)
+    generate_audio = models.BooleanField(default=True)
+    generate_illustrations = models.BooleanField(default=False)
+    illustration_count = models.PositiveSmallIntegerField(default=3)
+    voice = models.CharField(max_length=20, blank=True)
+    # {"audio": {...}, "illustrations": {...}}: the follow-ups' admissions, as usage.Admission.
+    follow_up_admissions = models.JSONField(default=dict, blank=True)
+    # The machine code the job failed with (CONTENT_REJECTED, QUOTA_EXCEEDED...), for the app.
+    error_code = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"story request of {self.job_id}"

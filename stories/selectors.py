@@ -6,7 +6,14 @@ from heroes.selectors import hero_names
 from infinitestories.ai import timings
 from media.selectors import media_url
 
-from .models import CustomStoryEvent, GenerationJob, NarrationTimings, Story, StoryIllustration
+from .models import (
+    CustomStoryEvent,
+    GenerationJob,
+    NarrationTimings,
+    Story,
+    StoryIllustration,
+    StoryShare,
+)
 
 _ACTIVE = (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
 
@@ -188,3 +195,31 @@ def jobs_queue_state() -> dict:
     oldest = waiting["oldest"]
     age = (timezone.now() - oldest).total_seconds() if oldest else None
     return {"queued": waiting["queued"], "oldest_queued_seconds": age}
+
+
+def share_list(*, story: Story) -> QuerySet[StoryShare]:
+    """The story's live links (neither revoked nor expired), newest first."""
+    return StoryShare.objects.filter(
+        story=story, revoked_at=None, expires_at__gt=timezone.now()
+    ).order_by("-created_at", "-id")
+
+
+def share_by_secret(*, secret: str) -> StoryShare | None:
+    """The share a link's secret opens, with its story; None for no such link or a revoked one
+    (both answer 404, so a revoked link says nothing about what it was). An expired one is
+    returned: the caller answers 410."""
+    if not secret or len(secret) > 100:
+        return None
+    share = (
+        StoryShare.objects.select_related("story")
+        .filter(secret_hash=StoryShare.hash_secret(secret))
+        .first()
+    )
+    if share is None or share.revoked_at is not None:
+        return None
+    return share
+
+
+def job_detail_queryset() -> QuerySet[GenerationJob]:
+    """GET /api/jobs/{jobId}: a story job's request comes with it (its error code)."""
+    return GenerationJob.objects.select_related("story_request")

@@ -27,7 +27,7 @@ from infinitestories.languages import LANGUAGES
 from media.selectors import media_url
 
 from .events import STORY_EVENT_IDS
-from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration
+from .models import CustomStoryEvent, GenerationJob, Story, StoryIllustration, StoryShare
 
 MAX_CONTENT_LENGTH = 50_000
 PRIORITIES = [choice for choice, _ in GenerationJob.Priority.choices]
@@ -528,6 +528,47 @@ class IllustrationStatusOutputSerializer(serializers.Serializer):
     )
 
 
+# --- Share links
+
+
+class ShareCreateInputSerializer(serializers.Serializer):
+    expires_in_days = StrictIntegerField(
+        min_value=1,
+        max_value=90,
+        default=30,
+        help_text="How many days the link works (1 to 90).",
+    )
+    hide_name = StrictBooleanField(
+        default=False,
+        help_text="Replace the hero's name in the title and text by a neutral word of the "
+        "story's language; the page then has no narration (the voice says the name).",
+    )
+
+
+class ShareOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="The link to send, absolute. Only in the answer that made it: the server keeps "
+        "a hash of its secret, not the link (null in lists)."
+    )
+
+    class Meta:
+        model = StoryShare
+        fields = ["id", "url", "expires_at", "created_at", "hide_name", "view_count"]
+        # An answer only: every field is always there (the schema says so).
+        read_only_fields = fields
+
+    def get_url(self, share: StoryShare) -> str | None:
+        return self.context.get("urls", {}).get(share.pk)
+
+
+class ShareEnvelopeSerializer(serializers.Serializer):
+    share = ShareOutputSerializer()
+
+
+class ShareListEnvelopeSerializer(serializers.Serializer):
+    shares = ShareOutputSerializer(many=True)
+
+
 # --- Bringing a family's library in (POST /api/import)
 
 IMPORT_MAX_HEROES = 50
@@ -708,3 +749,43 @@ class ImportOutputSerializer(serializers.Serializer):
     heroes = ImportedItemSerializer(many=True)
     custom_events = ImportedItemSerializer(many=True)
     stories = ImportedItemSerializer(many=True)
+
+
+class StoryAcceptedOutputSerializer(serializers.Serializer):
+    """POST /api/stories with Prefer: respond-async: the job that writes the story."""
+
+    job = AudioJobSerializer()
+
+
+# What a failed job's errorCode is when nothing more precise was noted.
+JOB_FAILED_CODE = "AI_FAILED"
+
+
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=[choice for choice, _ in GenerationJob.Kind.choices])
+    status = serializers.ChoiceField(choices=JOB_STATUSES)
+    progress = serializers.IntegerField(help_text="0 to 100.")
+    story_id = serializers.CharField(
+        allow_null=True, help_text="The story, once it exists (a story job: once written)."
+    )
+    error = serializers.SerializerMethodField(help_text="Why it failed, for the family.")
+    error_code = serializers.SerializerMethodField(
+        help_text="Once failed: CONTENT_REJECTED, QUOTA_EXCEEDED, NOT_FOUND, AI_FAILED..."
+    )
+    estimated_completion_time = serializers.DateTimeField(
+        source="estimated_completion_at", allow_null=True
+    )
+
+    def get_error(self, job: GenerationJob) -> str | None:
+        return job.error_message or None if job.status == GenerationJob.Status.FAILED else None
+
+    def get_error_code(self, job: GenerationJob) -> str | None:
+        if job.status != GenerationJob.Status.FAILED:
+            return None
+        request = getattr(job, "story_request", None) if job.kind == "story" else None
+        return (request.error_code if request is not None else "") or JOB_FAILED_CODE
+
+
+class JobEnvelopeSerializer(serializers.Serializer):
+    job = JobOutputSerializer()

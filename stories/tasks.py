@@ -12,7 +12,7 @@ from celery import shared_task
 
 from infinitestories.ai.errors import TransientProviderError
 
-from .services import illustrations, jobs, narration
+from .services import background, illustrations, jobs, narration
 
 RETRY = {
     "autoretry_for": (TransientProviderError,),
@@ -33,6 +33,11 @@ def illustrations_generate_task(job_id: str) -> None:
     jobs.job_run(job_id=job_id, work=lambda job: illustrations.illustrations_generate(job=job))
 
 
+@shared_task(**RETRY)
+def story_write_task(job_id: str) -> None:
+    jobs.job_run(job_id=job_id, work=lambda job: background.story_write(job=job))
+
+
 @shared_task
 def generation_jobs_sweep_task(stale_after_seconds: int | None = None) -> list[int]:
     stale_after = timedelta(seconds=stale_after_seconds) if stale_after_seconds else None
@@ -47,4 +52,5 @@ def failed_jobs_purge_task() -> int:
 TASKS = {
     "audio": audio_generate_task,
     "illustrations": illustrations_generate_task,
+    "story": story_write_task,
 }

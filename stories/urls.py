@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, share_views
 
 # `.../illustrations/status` comes before `.../illustrations/<id>`: the first match wins.
 urlpatterns = [
@@ -33,6 +33,20 @@ urlpatterns = [
         api.StoryIllustrationDetailView.as_view(),
         name="story-illustration-detail",
     ),
+    path("api/stories/<str:story_id>/shares", api.StorySharesView.as_view(), name="story-shares"),
+    path(
+        "api/stories/<str:story_id>/shares/<str:share_id>",
+        api.StoryShareDetailView.as_view(),
+        name="story-share-detail",
+    ),
+    # The shared story's public page and its media (the link's secret is the only key).
+    path("s/<str:secret>", share_views.share_page, name="share-page"),
+    path("s/<str:secret>/audio", share_views.share_audio, name="share-audio"),
+    path(
+        "s/<str:secret>/pictures/<int:number>",
+        share_views.share_picture,
+        name="share-picture",
+    ),
     path("api/custom-events", api.CustomEventListView.as_view(), name="custom-event-list"),
     path(
         "api/custom-events/<str:event_id>",
@@ -40,5 +54,6 @@ urlpatterns = [
         name="custom-event-detail",
     ),
     path("api/import", api.LibraryImportView.as_view(), name="library-import"),
+    path("api/jobs/<str:job_id>", api.JobDetailView.as_view(), name="job-detail"),
     path("api/story-events", api.StoryEventListView.as_view(), name="story-event-list"),
 ]

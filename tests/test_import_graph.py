@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "infinitestories"
-DOMAIN_APPS = frozenset({"accounts", "heroes", "stories", "media", "usage"})
+DOMAIN_APPS = frozenset({"accounts", "heroes", "stories", "media", "usage", "notifications"})
 
 
 def imports_by_package(root: Path, packages: set[str]) -> dict[str, dict[str, list[str]]]:

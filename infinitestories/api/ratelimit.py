@@ -62,9 +62,15 @@ DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
     "custom_event_update": ("20/m", "user"),
     "profile_update": ("20/m", "user"),
     "export": ("10/h", "user"),
+    # Share links: a family makes a few a day; a shared page and its media are opened by anyone
+    # with the link (counted per network, as signup is: the secret cannot be guessed anyway).
+    "share_create": ("20/h", "user"),
+    "share_view": ("300/m", "ip"),
     # Bringing a library in (POST /api/import), by batches of up to 50 stories and 30 files:
     # 3,600 files an hour, a large library (500 narrated, illustrated stories) within the hour.
     "library_import": ("120/h", "user"),
+    # A phone registers its push token at each start; a few accounts may share a family iPad.
+    "device_register": ("30/h", "user"),
 }
 
 

@@ -119,7 +119,7 @@ _ERROR_DESCRIPTIONS = {
     404: "NOT_FOUND: no such object, or it belongs to another user; AUDIO_NOT_GENERATED for "
     "read-along timings of a story whose current text is not narrated yet.",
     409: "The request conflicts with the state of things: REQUEST_IN_PROGRESS (Retry-After), "
-    "EMAIL_TAKEN, UPLOAD_MISSING or UPLOAD_ALREADY_USED.",
+    "EMAIL_TAKEN, UPLOAD_MISSING, UPLOAD_ALREADY_USED or SHARE_LIMIT_REACHED (details.limit).",
     413: "PAYLOAD_TOO_LARGE.",
     415: "UNSUPPORTED_MEDIA_TYPE.",
     422: "The request cannot be processed as sent.",

@@ -4,5 +4,6 @@
 - narration: queue and make a story's narration;
 - illustrations: queue, draw and place a story's pictures, delete one;
 - custom_events: a family's own occasions;
+- background: a story written by a worker (Prefer: respond-async);
 - jobs: the GenerationJob lifecycle (claim, heartbeat, settle, sweep) the tasks run on.
 """

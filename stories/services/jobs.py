@@ -32,6 +32,7 @@ from infinitestories.ai.errors import (
 )
 from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
+from notifications.services import job_ended_notify
 from usage.services import ai_consent_check, ai_work_may_run, ai_work_settle
 
 from ..models import GenerationJob, Story, StoryIllustration
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 Job = GenerationJob
 # Rough durations for the ETA the app shows (PRD 12: audio ~45 s, illustrations ~2 min).
-ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120}
+ESTIMATED_SECONDS = {Job.Kind.AUDIO: 60, Job.Kind.ILLUSTRATIONS: 120, Job.Kind.STORY: 60}
 FAILED_MESSAGE = gettext_lazy(
     "We could not finish this right now. Please try again in a little while."
 )
@@ -48,6 +49,7 @@ FAILED_MESSAGE = gettext_lazy(
 OPERATION = {
     Job.Kind.AUDIO: Operation.AUDIO_SYNTHESIS,
     Job.Kind.ILLUSTRATIONS: Operation.IMAGE_GENERATION,
+    Job.Kind.STORY: Operation.STORY_GENERATION,
 }
 # What a job retries later instead of failing: the provider down, the time limit, and a fault of
 # the infrastructure (Redis, the database, storage), none of which says the work is impossible.
@@ -150,18 +152,24 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
     if completed:
         job.status = Job.Status.COMPLETED
     _job_settle(job=job)
+    if completed:
+        job_ended_notify(job=job)  # after commit, from a task of its own
 
 
-def job_fail(*, job: GenerationJob, message: str) -> None:
+def job_fail(*, job: GenerationJob, message: str, notify: bool = True) -> None:
     """Fail a job that waits or runs; one already finished (stopped from outside meanwhile)
-    keeps its own end and message."""
+    keeps its own end and message. `notify` False: no push (the family replaced the work)."""
     now = timezone.now()
-    Job.objects.filter(pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING]).update(
+    failed = Job.objects.filter(
+        pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING]
+    ).update(
         status=Job.Status.FAILED, error_message=str(message)[:500], finished_at=now, updated_at=now
     )
     job.status = Job.Status.FAILED
     _illustrations_settle(job=job, message=message)
     _job_settle(job=job)
+    if failed and notify:
+        job_ended_notify(job=job)  # after commit, from a task of its own
 
 
 def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
@@ -327,6 +335,8 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 if changed:
                     _illustrations_settle(job=job, message=message)
                     _job_settle(job=job)
+                    job.status = Job.Status.FAILED
+                    job_ended_notify(job=job)
                     failed += 1
                 continue
             changed = Job.objects.filter(

@@ -63,7 +63,9 @@ def audio_request(
         )
     if active is not None:
         # It stops here or drops its file when it ends (audio_generate checks it still runs).
-        jobs.job_fail(job=active, message=_("Replaced by a narration in another voice."))
+        jobs.job_fail(
+            job=active, message=_("Replaced by a narration in another voice."), notify=False
+        )
     return jobs.job_create(
         user=user,
         kind=Job.Kind.AUDIO,

@@ -14,6 +14,7 @@ from infinitestories.ids import new_id
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from usage.services import (
+    Admission,
     ai_consent_check,
     ai_work_admit,
     ai_work_release,
@@ -55,6 +56,46 @@ def story_create(
     5. The story's own cost reservation is settled whatever happened; the narration's and
        pictures' are given back if the story was not saved (their jobs settle them otherwise).
     """
+    story_work, follow_up = story_work_admit(
+        user=user,
+        generate_audio=generate_audio,
+        generate_illustrations=generate_illustrations,
+        illustration_count=illustration_count,
+        voice=voice,
+        priority=priority,
+    )
+    try:
+        return story_write_and_save(
+            user=user,
+            hero=hero,
+            language=language,
+            event_type=event_type,
+            custom_event=custom_event,
+            illustration_count=illustration_count,
+            voice=voice,
+            priority=priority,
+            follow_up=follow_up,
+        )
+    except BaseException:
+        for admission in follow_up.values():
+            ai_work_release(admission=admission)
+        raise
+    finally:
+        ai_work_settle(reservation_id=story_work.reservation_id)
+
+
+def story_work_admit(
+    *,
+    user,
+    generate_audio: bool,
+    generate_illustrations: bool,
+    illustration_count: int,
+    voice: str,
+    priority: str,
+) -> tuple[Admission, dict[str, Admission]]:
+    """Admit a new story and the narration and pictures asked with it, before any AI call; a
+    refusal gives back whatever was admitted before it. Returns (the story's, the follow-ups')
+    (story_create, and stories.background for a story written by a worker)."""
     story_work = ai_work_admit(user=user, operation=Operation.STORY_GENERATION, priority=priority)
     follow_up = {}
     try:
@@ -74,27 +115,10 @@ def story_create(
         for admission in [story_work, *follow_up.values()]:
             ai_work_release(admission=admission)
         raise
-    try:
-        return _story_write_and_save(
-            user=user,
-            hero=hero,
-            language=language,
-            event_type=event_type,
-            custom_event=custom_event,
-            illustration_count=illustration_count,
-            voice=voice,
-            priority=priority,
-            follow_up=follow_up,
-        )
-    except BaseException:
-        for admission in follow_up.values():
-            ai_work_release(admission=admission)
-        raise
-    finally:
-        ai_work_settle(reservation_id=story_work.reservation_id)
+    return story_work, follow_up
 
 
-def _story_write_and_save(
+def story_write_and_save(
     *,
     user,
     hero,
@@ -105,8 +129,11 @@ def _story_write_and_save(
     voice: str,
     priority: str,
     follow_up: dict,
+    story_id: str = "",
 ) -> tuple[Story, dict[str, GenerationJob]]:
-    story_id = new_id("story")
+    """Steps 2 to 4 of story_create, for admitted work (`follow_up`: the narration's and pictures'
+    admissions). `story_id`: the id to save it under (a worker's re-run finds it written)."""
+    story_id = story_id or new_id("story")
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
     )

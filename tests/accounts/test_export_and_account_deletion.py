@@ -78,6 +78,7 @@ def test_export_is_an_attachment_with_exactly_the_users_data(auth_client, user, 
         "files",
         "sessions",
         "parentalConsents",
+        "devices",
         "usage",
     }
     assert data["user"]["id"] == user.id

@@ -61,6 +61,17 @@ def fake_apple():
 
 
 @pytest.fixture
+def fake_apns(tmp_path):
+    from .apns_server import FakeAPNs
+
+    folder = tmp_path / "apns"
+    folder.mkdir()
+    server = FakeAPNs(folder).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def apple_configured(fake_apple, settings):
     """Sign in with Apple on: the app's real client (httpx, PyJWT) pointed at the fake server,
     with a client-secret key the fake checks."""
@@ -71,3 +82,43 @@ def apple_configured(fake_apple, settings):
     settings.APPLE_PRIVATE_KEY = apple_server.pem(fake_apple.client_key)
     settings.APPLE_TIMEOUT = 5.0
     return fake_apple
+
+
+APNS_KEY_ID = "KEY1234567"
+APNS_TEAM_ID = "TEAM123456"
+APNS_TOPIC = "app.infinitestories.ios"
+
+
+def apns_key_pem() -> tuple[str, object]:
+    """A fresh ES256 key as Apple's .p8 file holds it (PKCS#8 PEM), and its public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return pem, key.public_key()
+
+
+@pytest.fixture
+def apns(fake_apns, settings):
+    """Pushes on, every host pointed at the fake APNs (trusted through APNS_CA_FILE), retries
+    without waiting. Yields the server; `apns.public_key` checks the provider token."""
+    from notifications import apns as client
+
+    pem, public_key = apns_key_pem()
+    settings.APNS_KEY_ID = APNS_KEY_ID
+    settings.APNS_TEAM_ID = APNS_TEAM_ID
+    settings.APNS_PRIVATE_KEY = pem
+    settings.APNS_TOPIC = APNS_TOPIC
+    settings.APNS_URL = fake_apns.base_url
+    settings.APNS_SANDBOX_URL = fake_apns.base_url
+    settings.APNS_CA_FILE = str(fake_apns.ca_file)
+    settings.APNS_RETRY_WAIT = 0
+    settings.APNS_TIMEOUT = 5.0
+    fake_apns.public_key = public_key
+    fake_apns.private_key_pem = pem
+    client.clients_close()
+    yield fake_apns
+    client.clients_close()

@@ -78,6 +78,7 @@ def test_every_registered_model_belongs_to_a_section_people_use():
         "stories",
         "media",
         "usage",
+        "notifications",
         "django_celery_beat",
         "auditlog",
         "axes",

@@ -10,8 +10,11 @@ import re
 import pytest
 from django.conf import settings
 
+from infinitestories.observability import sentry_scrub, share_secret_redact
 from stories.models import GenerationJob
+from stories.services import shares
 from tests.heroes.factories import HeroFactory
+from tests.stories.factories import StoryFactory
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -109,3 +112,41 @@ def test_a_job_run_in_process_logs_with_the_request_and_job_ids(
     assert settled["event"] == f"Job {job.pk} (audio) completed on attempt 1"
     after = [row for row in log_lines() if row["event"] == "request_finished"]
     assert "job_id" not in after[0]  # the job's id does not leak into the rest of the request
+
+
+# --- A shared story's link opens the story: its secret reaches no log line and no error report
+
+SHARE_SECRET = "k3J9-x_Qm2vT8wYzA1bC4dE5fG6hI7jK"
+
+
+def test_the_access_lines_of_a_shared_page_name_the_link_without_its_secret(client, log_lines):
+    made = shares.share_create(story=StoryFactory())
+
+    assert client.get(f"/s/{made.secret}").status_code == 200
+    assert client.get(f"/s/{made.secret}/pictures/1").status_code == 404
+
+    logged = json.dumps(log_lines())
+    assert "/s/[secret]" in logged and "/s/[secret]/pictures/1" in logged
+    assert made.secret not in logged
+
+
+def test_the_redaction_keeps_every_other_path_as_it_is():
+    line = share_secret_redact(
+        None, "info", {"request": f"GET /s/{SHARE_SECRET}/audio", "path": "/api/stories/s/x"}
+    )
+
+    assert line["request"] == "GET /s/[secret]/audio"
+    assert line["path"] == "/api/stories/s/[secret]"  # any "/s/" segment errs on the safe side
+    assert share_secret_redact(None, "info", {"path": "/api/heroes"})["path"] == "/api/heroes"
+
+
+def test_an_error_report_from_a_shared_page_loses_the_secret():
+    event = {
+        "request": {"url": f"https://example.com/s/{SHARE_SECRET}", "query_string": ""},
+        "transaction": f"/s/{SHARE_SECRET}",
+    }
+
+    scrubbed = sentry_scrub(event)
+
+    assert scrubbed["request"]["url"] == "https://example.com/s/[secret]"
+    assert scrubbed["transaction"] == "/s/[secret]"
