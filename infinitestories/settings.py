@@ -657,6 +657,12 @@ if not 20 * 60 <= APNS_TOKEN_TTL <= 50 * 60:
 # --- Cost control (usage/: plans, ceilings, budget, switches; README "Plans, ceilings, budget") ----
 # The global AI budget a month, in USD; staff may override it in the admin (Runtime switches).
 MONTHLY_BUDGET_USD = Decimal(env.str("MONTHLY_BUDGET_USD", default="500"))
+# The share of that budget (percent) free accounts' AI work may use: past it, only paid plans'
+# work goes on (to 100 %), so stacked free accounts never take the service from paying families.
+# Staff may override it in the admin (Runtime switches and budget).
+FREE_BUDGET_SHARE_PERCENT = env.int("FREE_BUDGET_SHARE_PERCENT", default=80)
+if not 0 <= FREE_BUDGET_SHARE_PERCENT <= 100:
+    raise ImproperlyConfigured("FREE_BUDGET_SHARE_PERCENT must be between 0 and 100.")
 # Voices only plans with "premium voices" may choose.
 AI_PREMIUM_VOICES = env.list("AI_PREMIUM_VOICES", default=["fable", "onyx", "shimmer", "coral"])
 # Runtime switches are cached this long in the shared cache; a save in the admin drops the cache.

@@ -21,6 +21,9 @@ os.environ.setdefault("REDIS_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 # Admin tests sign staff in with force_login; tests/accounts/test_admin_security.py turns the
 # production default (two-factor on) back on and signs in with a real TOTP code.
 os.environ.setdefault("ADMIN_2FA", "false")
+# Free accounts may use the whole budget, as before the share existed: the suite's families are
+# free, and tests/usage/test_budget_share.py sets the share it tests.
+os.environ.setdefault("FREE_BUDGET_SHARE_PERCENT", "100")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
 
 from .settings import *  # noqa: F403

@@ -168,7 +168,7 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
     fieldsets = [
         ("Kill switch and maintenance", {"fields": ["ai_enabled", "maintenance_mode"]}),
         ("Features", {"fields": ["audio_enabled", "illustrations_enabled", "avatars_enabled"]}),
-        ("Budget", {"fields": ["monthly_budget"]}),
+        ("Budget", {"fields": ["monthly_budget", "free_budget_share"]}),
         (None, {"fields": ["updated_at"]}),
     ]
     readonly_fields = ["updated_at"]
@@ -215,7 +215,7 @@ class CostReservationAdmin(ReadOnlyAdmin):
 
 @admin.register(BudgetAlert)
 class BudgetAlertAdmin(ReadOnlyAdmin):
-    list_display = ["month", "threshold", "spent", "budget", "sent_at"]
+    list_display = ["month", "kind", "threshold", "spent", "budget", "sent_at"]
 
 
 @admin.register(QuotaResetRun)

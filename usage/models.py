@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -213,6 +214,15 @@ class RuntimeSettings(models.Model):
         blank=True,
         help_text="Empty: MONTHLY_BUDGET_USD from the environment.",
     )
+    free_budget_share = models.PositiveSmallIntegerField(
+        "share of the budget for free accounts (%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Free accounts' AI work stops once the month's spend reaches this share of the "
+        "budget; paid plans go on to 100 %. Empty: FREE_BUDGET_SHARE_PERCENT from the "
+        "environment (80).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -306,9 +316,15 @@ class CostReservation(models.Model):
 
 
 class BudgetAlert(models.Model):
-    """One e-mail to staff per threshold of the global monthly budget per month."""
+    """One e-mail to staff per threshold of the global monthly budget per month, and one when
+    free accounts' share of it is used up (kind "free_share")."""
+
+    class Kind(models.TextChoices):
+        BUDGET = "budget"
+        FREE_SHARE = "free_share"
 
     month = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BUDGET)
     threshold = models.PositiveSmallIntegerField()  # percent
     spent = models.DecimalField(max_digits=14, decimal_places=6)
     budget = models.DecimalField(max_digits=10, decimal_places=2)
@@ -316,7 +332,9 @@ class BudgetAlert(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["month", "threshold"], name="budget_alert_once")
+            models.UniqueConstraint(
+                fields=["month", "kind", "threshold"], name="budget_alert_once_per_kind"
+            )
         ]
 
     def __str__(self) -> str:

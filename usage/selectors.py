@@ -100,6 +100,22 @@ def monthly_budget() -> Decimal:
     return Decimal(override if override is not None else settings.MONTHLY_BUDGET_USD)
 
 
+def free_budget_share() -> int:
+    """The percent of the monthly budget free accounts' AI work may use: staff's figure in the
+    admin, else FREE_BUDGET_SHARE_PERCENT."""
+    override = runtime_settings().free_budget_share
+    return int(override if override is not None else settings.FREE_BUDGET_SHARE_PERCENT)
+
+
+def budget_for(*, user) -> Decimal:
+    """The part of the monthly budget `user`'s AI work may reach: all of it for paid plans,
+    free_budget_share() of it for free accounts (their work stops first)."""
+    budget = monthly_budget()
+    if user.subscription_tier == "free":
+        return (budget * free_budget_share() / 100).quantize(Decimal("0.01"))
+    return budget
+
+
 def spend(*, scope: str, period: str, start: date) -> SpendCounter:
     """Spent and reserved in one period (unsaved zeros when nothing was)."""
     return SpendCounter.objects.filter(scope=scope, period=period, start=start).first() or (

@@ -31,8 +31,8 @@ from ..models import (
 from ..selectors import (
     GLOBAL_SCOPE,
     account_standing,
+    budget_for,
     cost_estimate,
-    monthly_budget,
     plan_for,
     runtime_settings,
     seconds_until_next_month,
@@ -120,10 +120,11 @@ def stories_left(work: Work) -> None:
 
 def budget_left(work: Work) -> None:
     """Once the month's spend reaches the global budget, no new AI work (503) until staff raise
-    it or the month turns; reads, edits and the library keep working."""
+    it or the month turns; reads, edits and the library keep working. Free accounts stop
+    earlier, at their share of it (budget_for), so paying families keep the rest."""
     month = month_start(timezone.localdate())
     spent = spend(scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month).spent
-    if spent >= monthly_budget():
+    if spent >= budget_for(user=work.user):
         raise errors.budget_exhausted(retry_after=seconds_until_next_month())
 
 
@@ -196,7 +197,7 @@ def work_admit(
                     operation=operation, plan=work.plan, units=units, characters=characters
                 ),
                 plan=work.plan,
-                budget=monthly_budget(),
+                budget=budget_for(user=user),
                 lease_until=lease_until,
             )
         except ApplicationError:
