@@ -44,9 +44,10 @@ from usage.services import (
     ai_work_start,
     ai_work_stop,
     ai_work_stopped,
+    ai_works_end_unclaimed,
 )
 
-from ..models import GenerationJob, Story, StoryIllustration
+from ..models import GenerationJob, Story, StoryIllustration, StoryWriteRequest
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +232,17 @@ def _work_end(*, job: GenerationJob) -> None:
     ):
         return
     ai_work_end(work=job.ai_work)
+    _follow_ups_end(job=job)
+
+
+def _follow_ups_end(*, job: GenerationJob) -> None:
+    """A story written in the background is over (done, failed, stopped): the narration's and
+    pictures' work it carried ends unless their jobs took it (they were made with the story)."""
+    if job.kind != Job.Kind.STORY:
+        return
+    request = StoryWriteRequest.objects.filter(job_id=job.pk).first()
+    if request is not None and request.follow_up_work:
+        ai_works_end_unclaimed(work_ids=list(request.follow_up_work.values()))
 
 
 def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
@@ -268,6 +280,8 @@ def job_stop(*, job: GenerationJob, message: str, deleting: bool = False) -> boo
         job.status = Job.Status.FAILED
         if row.ai_work_id:
             ai_work_stop(work=row.ai_work, reason=str(message), running=running)
+        if not running:
+            _follow_ups_end(job=row)  # a running story's worker ends them when it stops
     return True
 
 
@@ -454,6 +468,7 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                     _illustrations_settle(job=job, message=message)
                     if job.ai_work_id:
                         ai_work_end(work=job.ai_work)
+                    _follow_ups_end(job=job)
                     job.status = Job.Status.FAILED
                     job_ended_notify(job=job)
                     failed += 1

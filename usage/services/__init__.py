@@ -29,6 +29,7 @@ from .work import (
     ai_work_stop,
     ai_work_stopped,
     ai_works_admit,
+    ai_works_end_unclaimed,
     ai_works_release_stale,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "ai_work_stop",
     "ai_work_stopped",
     "ai_works_admit",
+    "ai_works_end_unclaimed",
     "ai_works_release_stale",
     "moderation_records_purge",
     "monthly_quota_reset",

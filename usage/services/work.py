@@ -160,6 +160,14 @@ def ai_work_abandon(*, work: AIWork) -> bool:
     return False
 
 
+def ai_works_end_unclaimed(*, work_ids: list[str]) -> int:
+    """End the pieces of `work_ids` that no job holds: work handed over for a job that will now
+    never be made (a story written in the background failed, was stopped or deleted before its
+    narration's and pictures' jobs took their work). Work a job holds is left to that job."""
+    unclaimed = AIWork.objects.filter(pk__in=work_ids, job__isnull=True, ended_at__isnull=True)
+    return sum(ai_work_end(work=work) for work in unclaimed)
+
+
 # --- A job's work ---------------------------------------------------------------------------------
 
 
