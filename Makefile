@@ -13,7 +13,7 @@ LOCK = requirements.lock
 UV = uv==0.13.8
 
 .PHONY: install dev run test lint format migrate superuser demo worker beat ci bench lock chromium \
-	messages gettext fuzz
+	messages gettext fuzz smoke
 
 $(BIN)/python:
 	@test -n "$(PY)" && $(PY) -c '$(SUPPORTED)' 2>/dev/null || { \
@@ -41,6 +41,7 @@ lock: $(BIN)/python
 
 dev: install .env
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py beat_schedule_apply
 	$(BIN)/python manage.py ensure_demo_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -91,6 +92,7 @@ format: install
 
 migrate: install
 	$(BIN)/python manage.py migrate
+	$(BIN)/python manage.py beat_schedule_apply
 
 superuser: install
 	$(BIN)/python manage.py createsuperuser
@@ -107,6 +109,12 @@ beat: install
 ci:
 	bash .ci/run
 
+# One minimal real call per configured AI vendor and model (a 20-word narration per voice, a
+# tiny chat, one moderation) with the keys in the environment; each vendor without its key is
+# skipped and says so. Spends a few cents; never run in CI. See scripts/smoke_vendors.py.
+smoke: install
+	$(BIN)/python scripts/smoke_vendors.py
+
 # schemathesis against the running service (gunicorn, a Celery worker, PostgreSQL, Redis): every
 # operation, every check, a fixed seed; fails on any finding. See scripts/fuzz_api.py.
 fuzz: install
@@ -115,6 +123,7 @@ fuzz: install
 # Every benchmark whose figures README's "Benchmarks" gives (about 8 minutes; each stands up the
 # Procfile's processes on the machine's PostgreSQL and Redis, with a scratch database of its own).
 bench: install
+	$(BIN)/python bench/per_request.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/generation_latency.py
 	$(BIN)/python bench/slow_ai_isolation.py

@@ -34,3 +34,10 @@ class AccountAdapter(DefaultAccountAdapter):
         language = getattr(user, "preferred_language", "") or translation.get_language()
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
+
+    def add_message(self, request, *args, **kwargs) -> None:
+        """Flash messages are for the site's pages: an API request (no message middleware there,
+        see SiteOnlyMiddleware) answers in JSON and keeps no message for a later page."""
+        if getattr(request, "_messages", None) is None:
+            return
+        super().add_message(request, *args, **kwargs)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -14,8 +15,22 @@ from usage.models import AccountStanding, StoryQuota
 from usage.selectors import plan_for, story_quota, user_spend
 from usage.services import standing_save
 
-from .models import AppleCredential, AppleTokenRevocation, BearerSession, ParentalConsent, User
-from .services import sessions_revoke_all, user_account_delete, user_tier_audit
+from .models import (
+    AppleCredential,
+    AppleTokenRevocation,
+    BearerSession,
+    BlockedNetwork,
+    ParentalConsent,
+    User,
+)
+from .services import (
+    SIGNUP_REVIEW_ACCOUNTS,
+    SIGNUP_REVIEW_WINDOW,
+    network_block,
+    sessions_revoke_all,
+    user_account_delete,
+    user_tier_audit,
+)
 
 # What staff see of a signed-in device, wherever sessions are listed.
 SESSION_COLUMNS = [
@@ -133,6 +148,36 @@ class PasswordChangeRevokesSessionsForm(AdminPasswordChangeForm):
         return user
 
 
+class CrowdedNetworkFilter(admin.SimpleListFilter):
+    """Accounts whose sign-up network made many accounts lately: the review queue for stacked
+    free accounts (accounts.services.signup_network_review flags them as they sign up)."""
+
+    title = "sign-up network"
+    parameter_name = "signup_network_crowded"
+
+    def lookups(self, request, model_admin):
+        return [
+            (
+                "yes",
+                f"{SIGNUP_REVIEW_ACCOUNTS}+ accounts in {SIGNUP_REVIEW_WINDOW.days} days",
+            )
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        since = timezone.now() - SIGNUP_REVIEW_WINDOW
+        crowded = (
+            User.objects.filter(created_at__gte=since)
+            .exclude(signup_network="")
+            .values("signup_network")
+            .annotate(accounts=Count("pk"))
+            .filter(accounts__gte=SIGNUP_REVIEW_ACCOUNTS)
+            .values("signup_network")
+        )
+        return queryset.filter(signup_network__in=crowded)
+
+
 @admin.register(User)
 class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     change_password_form = PasswordChangeRevokesSessionsForm
@@ -153,6 +198,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
     list_filter = [
         ("standing__flagged_for_review", admin.BooleanFieldListFilter),
         ("standing__blocked", admin.BooleanFieldListFilter),
+        CrowdedNetworkFilter,
         ConsentStateFilter,
         "subscription_tier",
         "standing__plan",
@@ -177,6 +223,7 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         "devices",
         "parental_consent_version",
         "parental_consent_at",
+        "signup_network",
         "apple_id",
         "apple_sign_in",
     ]
@@ -205,12 +252,13 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
         ("Dates", {"fields": ["created_at", "updated_at", "last_seen_at", "last_login"]}),
+        ("Sign-up", {"fields": ["signup_network"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
     inlines = [ParentalConsentInline, AccountStandingInline, StoryQuotaInline, BearerSessionInline]
-    actions = ["revoke_sessions"]
+    actions = ["revoke_sessions", "block_signup_networks"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("standing", "story_quota")
@@ -286,8 +334,42 @@ class UserAdmin(DeleteThroughServiceMixin, DjangoUserAdmin):
         )
         self.message_user(request, f"Revoked {count} session(s).", messages.SUCCESS)
 
+    @admin.action(
+        description="Block new sign-ups from the selected accounts' sign-up networks",
+        permissions=["change"],
+    )
+    def block_signup_networks(self, request, queryset):
+        networks = sorted(
+            set(queryset.exclude(signup_network="").values_list("signup_network", flat=True))
+        )
+        for network in networks:
+            network_block(
+                network=network,
+                reason=f"blocked from {queryset.count()} accounts",
+                actor=request.user,
+            )
+        self.message_user(
+            request,
+            f"Blocked sign-ups from {len(networks)} network(s): {', '.join(networks) or 'none'}.",
+            messages.SUCCESS,
+        )
+
     def delete_with_service(self, obj) -> None:
         user_account_delete(user=obj)
+
+
+@admin.register(BlockedNetwork)
+class BlockedNetworkAdmin(admin.ModelAdmin):
+    """Networks refused at sign-up (403 SIGNUP_BLOCKED). Delete a row to unblock it."""
+
+    list_display = ["network", "reason", "blocked_at", "blocked_by"]
+    search_fields = ["network", "reason"]
+    readonly_fields = ["blocked_at", "blocked_by"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.blocked_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class SessionStateFilter(admin.SimpleListFilter):

@@ -15,6 +15,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api import ratelimit
+from infinitestories.api.errors import ApplicationError
 from infinitestories.api.ratelimit import client_ip
 from infinitestories.api.schema import (
     DetailSerializer,
@@ -26,6 +28,7 @@ from infinitestories.api.views import AuthenticatedAPIView, PublicAPIView, RateL
 from notifications.services import device_forget
 
 from . import apple_services, selectors, services
+from .errors import EMAIL_NOT_VERIFIED
 from .serializers import (
     AppleLinkInputSerializer,
     AppleNotificationInputSerializer,
@@ -60,7 +63,7 @@ def _client(request) -> dict:
 
 class SignupView(PublicAPIView):
     # Per account first: guesses at one e-mail stop there and do not use up the network's count.
-    rate_limits = {"POST": ("signup_account", "signup")}
+    rate_limits = {"POST": ("signup_account", "signup", "signup_56", "signup_48")}
 
     @extend_schema(
         summary="Create an account",
@@ -70,15 +73,16 @@ class SignupView(PublicAPIView):
             "e-mail verification is mandatory, `session` is null until the e-mailed link is "
             "opened. A password needs at least 8 characters, an uppercase letter and a digit, and "
             "must not be a common one. An address that already has an account (in any case) is "
-            "409 `EMAIL_TAKEN`. At most 5 attempts an hour for one address and 20 sign-ups an hour "
-            "from one network. The "
+            "409 `EMAIL_TAKEN`. At most 5 attempts an hour for one address, and 20 sign-ups an "
+            "hour from one network (an IPv4 address or an IPv6 /64), 30 from one IPv6 /56 and 60 "
+            "from one IPv6 /48. A network staff blocked for abuse is 403 `SIGNUP_BLOCKED`. The "
             "account's `preferredLanguage` is the best of en, es, fr, de, it for the request's "
             "`Accept-Language` (en when none fits): the verification e-mail is written in it."
         ),
         request=SignupInputSerializer,
         responses={
             201: SignupOutputSerializer,
-            **error_responses(400, 409, 429, authenticated=False),
+            **error_responses(400, 403, 409, 429, authenticated=False),
         },
     )
     def post(self, request):
@@ -98,8 +102,9 @@ class SignupView(PublicAPIView):
 
 
 class LoginView(PublicAPIView):
-    # Per account first: guesses at one e-mail stop there and do not use up the network's count.
-    rate_limits = {"POST": ("login_account", "login")}
+    # Every attempt counts against the network; wrong passwords count per (account, network) in
+    # the view, so a stranger's guesses lock the stranger's network out, never the parent.
+    rate_limits = {"POST": ("login",)}
 
     @extend_schema(
         summary="Sign in",
@@ -108,7 +113,11 @@ class LoginView(PublicAPIView):
             "wrong e-mail or password is 401 `INVALID_CREDENTIALS` (the answer never says which); "
             "an address not yet verified, when verification is mandatory, is 403 "
             "`EMAIL_NOT_VERIFIED`. An account made with Sign in with Apple has no password: "
-            "401 `APPLE_SIGN_IN_REQUIRED` says to use Sign in with Apple."
+            "401 `APPLE_SIGN_IN_REQUIRED` says to use Sign in with Apple. After 10 wrong "
+            "passwords for one account from one network (an IPv4 address, an IPv6 /64) in an hour, "
+            "that network is refused for that account (429 `RATE_LIMITED`) until the hour ends; "
+            "other networks, the parent's own among them, keep signing in. At most 100 attempts "
+            "an hour from one network."
         ),
         request=LoginInputSerializer,
         responses={
@@ -119,7 +128,17 @@ class LoginView(PublicAPIView):
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_login(request=request._request, **data.validated_data)
+        email = data.validated_data["email"]
+        ratelimit.failures_charge(name="login_account", request=request, account=email)
+        try:
+            user = services.user_login(request=request._request, **data.validated_data)
+        except ApplicationError as refused:
+            # the right password for an address not yet verified is no guess; anything else
+            # (a wrong password, an Apple-only account) counts
+            if refused.code == EMAIL_NOT_VERIFIED:
+                ratelimit.failures_forgive(name="login_account", request=request, account=email)
+            raise
+        ratelimit.failures_forgive(name="login_account", request=request, account=email)
         bearer, token = services.session_create(user=user, **_client(request))
         return Response(
             {"user": LoginUserSerializer(user).data, "session": session_body(bearer, token)}
@@ -449,7 +468,8 @@ def password_reset_page(request, uidb36: str, key: str):
         description=(
             "E-mails a link to reset the password when an account has this address. Always 200 "
             "for a well-formed address: the answer never says whether it is registered. At most 5 "
-            "e-mails an hour from one network address."
+            "e-mails an hour from one network, and 3 a day for one address (429 `RATE_LIMITED`). "
+            "A link stops working once the password changes or the account signs in again."
         ),
         responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
@@ -458,7 +478,7 @@ class PasswordResetView(RateLimitedMixin, dj_rest_auth_views.PasswordResetView):
     """Sends a reset link (always 200: never says whether the e-mail exists)."""
 
     authentication_classes: list = []
-    rate_limits = {"POST": ("email_send",)}
+    rate_limits = {"POST": ("email_send_account", "email_send")}
 
 
 @extend_schema_view(
@@ -509,11 +529,11 @@ class VerifyEmailView(RateLimitedMixin, registration_views.VerifyEmailView):
         summary="Send the verification e-mail again",
         description=(
             "Always 200 for a well-formed address, whether or not it is registered or already "
-            "verified."
+            "verified. At most 5 e-mails an hour from one network, and 3 a day for one address."
         ),
         responses={200: DetailSerializer, **error_responses(400, 429, authenticated=False)},
     )
 )
 class ResendEmailVerificationView(RateLimitedMixin, registration_views.ResendEmailVerificationView):
     authentication_classes: list = []
-    rate_limits = {"POST": ("email_send",)}
+    rate_limits = {"POST": ("email_send_account", "email_send")}

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 logger = logging.getLogger(__name__)
 
@@ -199,16 +201,27 @@ def identity_token_verify(
         if not hmac.compare_digest(nonce_hash(nonce), expected):
             raise AppleTokenError("nonce")
     sub = claims["sub"]
-    if not isinstance(sub, str) or not sub or len(sub) > 255:
+    if not isinstance(sub, str) or not sub or len(sub) > 255 or "\x00" in sub:
         raise AppleTokenError("claims")
-    email = claims.get("email")
     return AppleIdentity(
         sub=sub,
         client_id=_our_audience(claims["aud"]),
-        email=email if isinstance(email, str) else "",
+        email=_email(claims.get("email")),
         email_verified=_flag(claims.get("email_verified")),
         is_private_email=_flag(claims.get("is_private_email")),
     )
+
+
+def _email(value) -> str:
+    """The token's e-mail when it is one an account can keep (at most 254 characters, a valid
+    address); anything else is as if none was given, never a database error."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value if len(value) <= 254 else ""
 
 
 def _our_audience(aud) -> str:

@@ -12,6 +12,7 @@ import logging
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -185,6 +186,8 @@ def apple_sign_in(
         opened = account_services.session_create(
             user=user, ip_address=ip_address, user_agent=user_agent
         )
+        # a login like any other: a password-reset link mailed before it stops working
+        update_last_login(None, user)
     return user, created, opened
 
 

@@ -70,6 +70,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # to AI work (usage.services.ai_work_admit) reads it from the user it already has.
     parental_consent_version = models.CharField(max_length=40, blank=True, editable=False)
     parental_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The network the account signed up from (an IPv4 address, an IPv6 /56: one home
+    # connection), for staff to review when many new accounts share one and to block it.
+    signup_network = models.CharField(max_length=50, blank=True, editable=False)
 
     # What the family may change in its profile; tier, limits and e-mail are not.
     PROFILE_FIELDS = ("name", "preferred_language", "theme_preference")
@@ -82,7 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
-        indexes = [models.Index(fields=["created_at"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["signup_network", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -155,6 +161,21 @@ class ParentalConsent(models.Model):
     def __str__(self) -> str:
         state = "withdrawn" if self.withdrawn_at else "given"
         return f"Consent to policy {self.policy_version} ({state})"
+
+
+class BlockedNetwork(models.Model):
+    """A network staff blocked from signing up (an IPv4 address, an IPv6 /48, /56 or /64):
+    signups from it answer 403 SIGNUP_BLOCKED. Existing accounts are not touched."""
+
+    network = models.CharField(max_length=50, unique=True)
+    reason = models.CharField(max_length=300, blank=True)
+    blocked_at = models.DateTimeField(default=timezone.now)
+    blocked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.network
 
 
 class AppleCredential(models.Model):

@@ -10,7 +10,12 @@ from rest_framework import serializers
 
 from heroes.serializers import HeroOutputSerializer
 from infinitestories.api.errors import NotFoundError
-from infinitestories.api.fields import LanguageField, StrictBooleanField, StrictCharField
+from infinitestories.api.fields import (
+    FieldsOnceMixin,
+    LanguageField,
+    StrictBooleanField,
+    StrictCharField,
+)
 from infinitestories.languages import LANGUAGES
 from media.serializers import FileUploadOutputSerializer
 from notifications.serializers import DeviceExportSerializer
@@ -226,7 +231,7 @@ class LoginUserSerializer(serializers.ModelSerializer):
     monthly_stories_limit = StoryQuotaField("stories_limit")
 
 
-class SessionUserSerializer(serializers.ModelSerializer):
+class SessionUserSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     preferred_language = LanguageField(choices=LANGUAGES, required=False)
 
     class Meta:

@@ -3,12 +3,14 @@
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -17,14 +19,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from infinitestories.api.errors import INVALID_FIELDS_MESSAGE, VALIDATION_ERROR, ApplicationError
+from infinitestories.api.ratelimit import network_of
 from infinitestories.languages import LANGUAGES
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from stories.services.jobs import generation_jobs_cancel, generation_jobs_settle
 
-from .errors import APPLE_SIGN_IN_REQUIRED, EMAIL_NOT_VERIFIED, EMAIL_TAKEN, INVALID_CREDENTIALS
-from .models import BearerSession, ParentalConsent, User, normalize_email
-from .selectors import consent_current, user_storage_keys
+from .errors import (
+    APPLE_SIGN_IN_REQUIRED,
+    EMAIL_NOT_VERIFIED,
+    EMAIL_TAKEN,
+    INVALID_CREDENTIALS,
+    SIGNUP_BLOCKED,
+)
+from .models import BearerSession, BlockedNetwork, ParentalConsent, User, normalize_email
+from .selectors import consent_current, session_by_token_hash, user_storage_keys
 
 
 def token_hash(token: str) -> str:
@@ -60,13 +69,7 @@ def session_authenticate(*, token: str) -> BearerSession | None:
         return None
     digest = token_hash(token)
     now = timezone.now()
-    session = (
-        BearerSession.objects.select_related("user")
-        .filter(
-            token_hash=digest, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
-        )
-        .first()
-    )
+    session = session_by_token_hash(digest=digest, now=now)
     if session is None or not hmac.compare_digest(session.token_hash, digest):
         return None
     if now - session.last_used_at >= settings.SESSION_TOKEN_REFRESH_INTERVAL:
@@ -133,6 +136,7 @@ def user_signup(
     4. Open a session, returned with its token, or None when the e-mail must be verified first.
     """
     email = normalize_email(email)
+    signup_network_check(ip_address=ip_address)
     if parental_consent is not None:
         _consent_check(**parental_consent, nested_in="parental_consent")
     if User.objects.filter(email__iexact=email).exists():
@@ -150,10 +154,15 @@ def user_signup(
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=password, name=name, preferred_language=language
+                email=email,
+                password=password,
+                name=name,
+                preferred_language=language,
+                signup_network=network_of(ip_address, prefix=56) if ip_address else "",
             )
     except IntegrityError:  # a concurrent signup with the same e-mail won the race
         raise _duplicate_email() from None
+    signup_network_review(user=user)
     setup_user_email(request, user, [])
     if parental_consent is not None:
         consent_record(user=user, **parental_consent, ip_address=ip_address, user_agent=user_agent)
@@ -164,6 +173,61 @@ def user_signup(
     if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
         return user, None
     return user, session_create(user=user, ip_address=ip_address, user_agent=user_agent)
+
+
+# --- Networks that make many accounts ----------------------------------------------------------
+
+# An account is flagged for staff review when at least this many accounts (itself included)
+# signed up from its network (an IPv4 address, an IPv6 /56) within the window.
+SIGNUP_REVIEW_ACCOUNTS = 5
+SIGNUP_REVIEW_WINDOW = timedelta(days=7)
+
+
+def _network_candidates(ip_address: str) -> list[str]:
+    """The networks of `ip_address` a block may name: the IPv4 address, or its IPv6 /64, /56
+    and /48."""
+    return list(dict.fromkeys(network_of(ip_address, prefix=p) for p in (64, 56, 48)))
+
+
+def signup_network_check(*, ip_address: str | None) -> None:
+    """403 SIGNUP_BLOCKED when staff blocked the network the signup comes from."""
+    if (
+        ip_address
+        and BlockedNetwork.objects.filter(network__in=_network_candidates(ip_address)).exists()
+    ):
+        raise ApplicationError(
+            SIGNUP_BLOCKED,
+            _("New accounts cannot be created from this network. Please contact support."),
+            status=403,
+        )
+
+
+def signup_network_review(*, user: User) -> bool:
+    """Flag the new account for staff review (AccountStanding) when its network made
+    SIGNUP_REVIEW_ACCOUNTS accounts or more within SIGNUP_REVIEW_WINDOW; staff can block the
+    network from the admin (network_block). Never blocks by itself: a school or a carrier NAT
+    is many families."""
+    from usage.services.controls import standing_flag
+
+    if not user.signup_network:
+        return False
+    since = timezone.now() - SIGNUP_REVIEW_WINDOW
+    count = User.objects.filter(signup_network=user.signup_network, created_at__gte=since).count()
+    if count < SIGNUP_REVIEW_ACCOUNTS:
+        return False
+    return standing_flag(
+        user_id=user.pk,
+        reason=f"{count} accounts signed up from {user.signup_network} within "
+        f"{SIGNUP_REVIEW_WINDOW.days} days",
+    )
+
+
+def network_block(*, network: str, reason: str = "", actor: User | None = None) -> BlockedNetwork:
+    """Refuse signups from `network` (an IPv4 address or an IPv6 network) from now on."""
+    blocked, _ = BlockedNetwork.objects.get_or_create(
+        network=network, defaults={"reason": reason[:300], "blocked_by": actor}
+    )
+    return blocked
 
 
 # --- Parental consent ------------------------------------------------------------------------
@@ -282,8 +346,11 @@ def consent_withdraw(*, user: User) -> int:
 def user_login(*, request, email: str, password: str) -> User:
     """The user for these credentials. A failure never says whether the e-mail exists, but for
     an account made with Sign in with Apple: it has no password, and is told so (401
-    APPLE_SIGN_IN_REQUIRED) rather than "wrong password" forever; the login limits per account
-    and per network bound what that tells a guesser."""
+    APPLE_SIGN_IN_REQUIRED) rather than "wrong password" forever; the login limits per (account,
+    network) and per network bound what that tells a guesser.
+
+    A success records the login (last_login), as the admin's web login does: a password-reset
+    link mailed before it stops working (Django's reset tokens hash last_login)."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
         if _apple_only(email=email):
@@ -299,6 +366,7 @@ def user_login(*, request, email: str, password: str) -> User:
             _("Please verify your e-mail address first. We have sent you a link."),
             status=403,
         )
+    update_last_login(None, user)
     return user
 
 

@@ -2,14 +2,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from infinitestories.api.conditional import conditional_answer, row_state
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
 from infinitestories.api.schema import (
     camel_query,
     error_responses,
+    not_modified_response,
     paged_query,
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
+from media.selectors import media_urls_epoch
 
 from . import selectors, services
 from .errors import HERO_NOT_FOUND
@@ -43,14 +46,22 @@ class HeroListView(OwnedAPIView):
         ),
         operation_id="heroes_list",
         parameters=[paged_query(HeroListInputSerializer)],
-        responses={200: HeroListEnvelopeSerializer, **error_responses(400)},
+        responses={
+            200: HeroListEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400),
+        },
     )
     def get(self, request):
         params = query_input(HeroListInputSerializer, request)
         queryset = selectors.hero_list(user=request.user, **params)
         rows, pagination = paginate(queryset, request.query_params)
-        return Response(
-            {"heroes": HeroListOutputSerializer(rows, many=True).data, "pagination": pagination}
+        return conditional_answer(
+            request,
+            ([row_state(row) for row in rows], pagination, media_urls_epoch()),
+            lambda: Response(
+                {"heroes": HeroListOutputSerializer(rows, many=True).data, "pagination": pagination}
+            ),
         )
 
     @extend_schema(
@@ -87,7 +98,11 @@ class HeroDetailView(OwnedAPIView):
             "adds its most recent stories, at most `storyLimit`."
         ),
         parameters=[camel_query(HeroDetailInputSerializer)],
-        responses={200: HeroDetailEnvelopeSerializer, **error_responses(400, 404)},
+        responses={
+            200: HeroDetailEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400, 404),
+        },
     )
     def get(self, request, hero_id: str):
         params = query_input(HeroDetailInputSerializer, request)
@@ -97,7 +112,12 @@ class HeroDetailView(OwnedAPIView):
             context["stories"] = selectors.hero_recent_stories(
                 hero=hero, limit=params["story_limit"]
             )
-        return Response({"hero": HeroOutputSerializer(hero, context=context).data})
+        stories = [row_state(story) for story in context.get("stories", ())]
+        return conditional_answer(
+            request,
+            (row_state(hero), stories, media_urls_epoch()),
+            lambda: Response({"hero": HeroOutputSerializer(hero, context=context).data}),
+        )
 
     @extend_schema(
         summary="Edit a hero",

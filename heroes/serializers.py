@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from infinitestories.ai import visual_profile
 from infinitestories.api.fields import (
+    FieldsOnceMixin,
     SortInputSerializer,
     StrictCharField,
     StrictIntegerField,
@@ -52,7 +53,7 @@ class HeroDetailInputSerializer(serializers.Serializer):
     story_limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
 
 
-class VisualProfileOutputSerializer(serializers.ModelSerializer):
+class VisualProfileOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     color_palette = StringListJSONField(required=False)
     accessories = StringListJSONField(required=False)
 
@@ -65,7 +66,7 @@ class VisualProfileOutputSerializer(serializers.ModelSerializer):
 HERO_FIELDS_SHOWN = ["id", "name", "age", "traits", "appearance", "abilities", "avatar_url"]
 
 
-class _HeroBaseOutputSerializer(serializers.ModelSerializer):
+class _HeroBaseOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     traits = StringListJSONField(required=False)
     abilities = StringListJSONField(required=False)
     avatar_url = serializers.SerializerMethodField()

@@ -16,7 +16,7 @@ from media.services import (
     upload_adopt_image,
 )
 from notifications.services import avatar_ready_notify
-from usage.services import ai_consent_check, ai_work_admit, ai_work_settle
+from usage.services import ai_consent_check, ai_work
 
 from .errors import HERO_NOT_FOUND
 from .models import Hero, HeroVisualProfile
@@ -76,7 +76,8 @@ def hero_delete(*, hero: Hero) -> int:
 def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     """Draw the hero's avatar and extract its canonical visual profile (PRD 6.2).
 
-    1. Ask usage.ai_work_admit whether this user may start the work (before any AI call).
+    1. Ask usage whether this user may start the work (before any AI call): usage.ai_work
+       admits it, and ends it whatever happens.
     2. Moderate the family's text (hero fields and customPrompt): 400 CONTENT_REJECTED if flagged.
     3. Draw it from the avatar prompt (term-filtered, the name hidden); a refused prompt or a
        flagged picture is drawn once more from gentler words.
@@ -85,14 +86,11 @@ def hero_avatar_generate(*, user, hero: Hero, custom_prompt: str = "") -> Hero:
     5. In one transaction: point the hero at the new picture, update or create its
        HeroVisualProfile, delete the previous avatar file after commit. A hero deleted meanwhile
        is 404, and the new picture is deleted too.
-    6. Whatever happened, release the cost reserved at admission (the calls' real cost is
+    6. Whatever happened, the work ends: its reservation is released (the calls' real cost is
        recorded as they are made).
     """
-    admission = ai_work_admit(user=user, operation=Operation.AVATAR_GENERATION)
-    try:
+    with ai_work(user=user, operation=Operation.AVATAR_GENERATION):
         return _avatar_draw_and_save(user=user, hero=hero, custom_prompt=custom_prompt)
-    finally:
-        ai_work_settle(reservation_id=admission.reservation_id)
 
 
 def _avatar_draw_and_save(*, user, hero: Hero, custom_prompt: str) -> Hero:

@@ -30,8 +30,13 @@ def _logging_from_django_settings(**kwargs) -> None:
 
 @worker_init.connect
 def _providers_imported_before_fork(**kwargs) -> None:
-    """The pool's processes inherit the AI SDKs already imported (see providers_warm_up)."""
+    """The pool's processes inherit the AI SDKs already imported (see providers_warm_up), and
+    check their database connection before each task: a worker idles for hours between tasks."""
+    from django.conf import settings
+
     from infinitestories.ai.chain import providers_warm_up
+
+    settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
     providers_warm_up()
 

@@ -11,6 +11,37 @@ import re
 
 import structlog
 
+# The links e-mailed to reset a password or verify an address carry their secret in the path:
+# a line that names one keeps the path's shape, never the secret ("GET /auth/reset-password/…").
+SECRET_PATHS = re.compile(r"(/auth/(?:reset-password|verify-email)/)[^\s\"'<>]*")
+SCRUBBED = "[scrubbed]"
+
+
+def scrub_secret_paths(value):
+    """`value` (a string, or a dict or list of them, as deep as it goes) without the secret of
+    any reset or verification link it names."""
+    if isinstance(value, str):
+        return SECRET_PATHS.sub(rf"\g<1>{SCRUBBED}", value)
+    if isinstance(value, dict):
+        return {key: scrub_secret_paths(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(scrub_secret_paths(item) for item in value)
+    return value
+
+
+def _scrub_event(logger, method_name, event_dict: dict) -> dict:
+    """structlog processor: every field of every line, the message included. An object the line
+    carries (Django's `request` on its own warnings) is written as its repr, scrubbed."""
+    for key, value in event_dict.items():
+        if key.startswith("_"):  # the formatter's own (the LogRecord)
+            continue
+        if not isinstance(value, str | dict | list | tuple | int | float | bool | type(None)):
+            text = repr(value)
+            value = text if SECRET_PATHS.search(text) else value
+        event_dict[key] = scrub_secret_paths(value)
+    return event_dict
+
+
 # A shared story's link (/s/<secret>/...) opens the story: its secret never reaches a log line.
 _SHARE_SECRET = re.compile(r"(/s/)[^/\s?#\"']+")
 
@@ -35,6 +66,7 @@ _SHARED = [
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+    _scrub_event,
 ]
 
 
@@ -55,6 +87,7 @@ def logging_config(*, level: str, fmt: str) -> dict:
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,
+                    _scrub_event,  # again: a traceback may quote the path
                     # Last before rendering: every line, with whatever extras it carries.
                     share_secret_redact,
                     renderer,
@@ -92,8 +125,10 @@ _ROW_DETAIL = re.compile(r"\n?DETAIL:.*", re.DOTALL)
 
 
 def sentry_scrub(event: dict, hint: dict | None = None) -> dict:
-    """Sentry's before_send: database errors keep their first line, not the row they quote; a
-    shared story's URL loses its secret."""
+    """Sentry's before_send: database errors keep their first line, not the row they quote;
+    no reset or verification link's secret anywhere (the request URL, the transaction,
+    breadcrumbs, messages); a shared story's URL loses its secret."""
+    event = scrub_secret_paths(event)
     for exception in (event.get("exception") or {}).get("values") or []:
         if isinstance(exception.get("value"), str):
             exception["value"] = _ROW_DETAIL.sub("", exception["value"])
@@ -132,6 +167,8 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
         max_request_body_size="never",
         include_local_variables=False,
         before_send=sentry_scrub,
+        before_send_transaction=sentry_scrub,
+        before_breadcrumb=lambda crumb, hint: scrub_secret_paths(crumb),
         traces_sample_rate=traces_sample_rate,
         integrations=[
             DjangoIntegration(),

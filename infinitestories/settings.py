@@ -6,6 +6,7 @@ own variable. Production (DJANGO_DEBUG off) refuses to boot, naming the variable
 DJANGO_SECRET_KEY, REDIS_URL or an explicit AI_PROVIDER: none of them may fall back silently.
 """
 
+import logging
 import os
 from datetime import date, timedelta
 from decimal import Decimal
@@ -92,16 +93,16 @@ MIDDLEWARE = [
     # Staff's maintenance switch: writes under /api/ answer 503 while it is on.
     "usage.middleware.maintenance_mode",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    # Names the staff member behind each audited change made in the admin.
-    "auditlog.middleware.AuditlogMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Last, as django-axes asks: answers a locked-out admin login.
-    "axes.middleware.AxesMiddleware",
+    # Last: sign-in from the session, OTP, the audit log's actor (names the staff member behind
+    # each audited change made in the admin), messages and django-axes (answers a locked-out
+    # admin login), for every path but /api/ (SITE_MIDDLEWARE there).
+    "infinitestories.api.middleware.SiteOnlyMiddleware",
 ]
+# The admin's and django-axes' checks look for their middleware in MIDDLEWARE itself; it runs
+# inside SiteOnlyMiddleware (tests/api/test_middleware_site_only.py proves the admin works).
+_SITE_MIDDLEWARE_CHECKS = ["admin.E408", "admin.E409", "axes.W002"]
 
 ROOT_URLCONF = "infinitestories.urls"
 WSGI_APPLICATION = "infinitestories.wsgi.application"
@@ -131,7 +132,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # request costs more than the query (see README's benchmark).
     if not DATABASES["default"]["OPTIONS"]["pool"]:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check (a round trip) before each request's first query guards against a connection
+    # the server dropped meanwhile. Web processes serve a steady stream and drop a connection after
+    # CONN_MAX_AGE: a failed one answers 503 once and is replaced; Celery workers idle for hours
+    # between tasks and keep the check (infinitestories/celery.py).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+        "DATABASE_CONN_HEALTH_CHECKS", default=False
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default under parallel requests: take the write lock when a transaction
     # starts (a deferred read-then-write cannot wait for it and fails "database is locked"),
@@ -168,11 +175,15 @@ if REDIS_URL:
         }
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose incr is atomic (INCR).
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", *_SITE_MIDDLEWARE_CHECKS]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Local memory counts per process: right for one dev server (DEBUG only, see above).
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS = [
+        "django_ratelimit.E003",
+        "django_ratelimit.W001",
+        *_SITE_MIDDLEWARE_CHECKS,
+    ]
 
 # Named limits; RATE_LIMITS="signup=100/h,api=1000/m" overrides any of them (see infinitestories/api/ratelimit.py).
 RATE_LIMITS = env.str("RATE_LIMITS", default="")
@@ -441,6 +452,9 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 # No client addresses in the logs: they are personal data, and the rate limiter has its own.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line per request, the finished one (it has every field of request_started and the
+# answer's); request_started shows at LOG_LEVEL=DEBUG only.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     observability.sentry_init(
@@ -509,14 +523,15 @@ AI_TTS_CONCURRENCY = env.int("AI_TTS_CONCURRENCY", default=4)
 AI_DEFAULT_VOICE = env.str("AI_DEFAULT_VOICE", default="nova")
 # OpenAI's speech endpoint takes at most 4096 characters a request.
 AI_TTS_INPUT_LIMIT = env.int("AI_TTS_INPUT_LIMIT", default=4096)
-# Narration vendors in order (openai, elevenlabs, local). Empty: AI_PROVIDER_CHAIN, with ElevenLabs
-# (when its key is set) as the fallback until OpenAI's speech models shut down, and first from
-# that day on (infinitestories.ai.chain.speech_provider_names).
+# Narration vendors in order (openai, elevenlabs, polly, local). Empty: AI_PROVIDER_CHAIN, with
+# ElevenLabs (when its key is set) as the fallback until OpenAI's speech models shut down; from
+# that day on ElevenLabs then Amazon Polly, Polly alone without an ElevenLabs key
+# (infinitestories.ai.chain.speech_provider_names).
 AI_TTS_PROVIDER_CHAIN = env.list("AI_TTS_PROVIDER_CHAIN", default=[])
 if not DEBUG and "local" in AI_TTS_PROVIDER_CHAIN and len(AI_TTS_PROVIDER_CHAIN) > 1:
     raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN may not fall back to 'local' in production.")
-if set(AI_TTS_PROVIDER_CHAIN) - {"openai", "elevenlabs", "local"}:
-    raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN names openai, elevenlabs or local.")
+if set(AI_TTS_PROVIDER_CHAIN) - {"openai", "elevenlabs", "polly", "local"}:
+    raise ImproperlyConfigured("AI_TTS_PROVIDER_CHAIN names openai, elevenlabs, polly or local.")
 # The stored copy of OpenAI's text-to-speech guide: tts-1, tts-1-hd and gpt-4o-mini-tts (dated
 # snapshots included) shut down on this day, with no replacement on /v1/audio/speech.
 AI_OPENAI_TTS_SHUTDOWN = date.fromisoformat(env.str("AI_OPENAI_TTS_SHUTDOWN", default="2027-01-06"))
@@ -524,6 +539,12 @@ AI_OPENAI_TTS_SHUTDOWN = date.fromisoformat(env.str("AI_OPENAI_TTS_SHUTDOWN", de
 # timestamps (only whisper-1 gives them). Off: estimate them from the text.
 AI_TTS_TRANSCRIBE = env.bool("AI_TTS_TRANSCRIBE", default=True)
 AI_TRANSCRIPTION_MODEL = env.str("AI_TRANSCRIPTION_MODEL", default="whisper-1")
+# OpenAI's deprecations page: whisper-1 and the gpt-4o transcription models shut down on this day
+# and their replacement gives no word timestamps. From then on no narration is transcribed: the
+# timings are the vendor's own or estimated.
+AI_OPENAI_TRANSCRIPTION_SHUTDOWN = date.fromisoformat(
+    env.str("AI_OPENAI_TRANSCRIPTION_SHUTDOWN", default="2027-02-26")
+)
 # ElevenLabs narrates with timestamps (character alignment): a second vendor that outlives
 # OpenAI's speech models. Multilingual v2 speaks our five languages and takes 10,000 characters
 # a request; pieces of 5,000 also fit eleven_v3 and narrate sooner (they run concurrently).
@@ -552,6 +573,41 @@ AI_TTS_VOICES = {
         **env.dict("ELEVENLABS_VOICES", default={}),
     },
 }
+# Amazon Polly narrates with speech marks (word timings, a second request of the same text): the
+# third vendor, after ElevenLabs, once OpenAI's speech models shut down. Credentials come from the
+# usual AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE or
+# an instance role: boto3's own chain). Neural voices exist for all five languages; Polly takes
+# at most 3,000 billed characters a request.
+POLLY_REGION = env.str("POLLY_REGION", default="eu-west-1")
+# Another endpoint (the tests' fake server); empty: AWS's own for the region.
+POLLY_ENDPOINT_URL = env.str("POLLY_ENDPOINT_URL", default="") or None
+POLLY_ENGINE = env.str("POLLY_ENGINE", default="neural")
+POLLY_TTS_INPUT_LIMIT = env.int("POLLY_TTS_INPUT_LIMIT", default=3000)
+if not 0 < POLLY_TTS_INPUT_LIMIT <= 3000:
+    raise ImproperlyConfigured("POLLY_TTS_INPUT_LIMIT must be between 1 and 3000 (Polly's limit).")
+# A calm neural voice of each language, a woman's and a man's; the PRD's voice names map to one
+# of the two (AI_TTS_VOICES["polly"]). Override one with POLLY_VOICES="en:woman=Ruth,de:man=Daniel".
+POLLY_VOICES = {
+    "en": {"woman": "Joanna", "man": "Matthew"},
+    "es": {"woman": "Lucia", "man": "Sergio"},
+    "fr": {"woman": "Lea", "man": "Remi"},
+    "de": {"woman": "Vicki", "man": "Daniel"},
+    "it": {"woman": "Bianca", "man": "Adriano"},
+}
+for _key, _voice in env.dict("POLLY_VOICES", default={}).items():
+    _language, _, _kind = _key.partition(":")
+    if _language not in POLLY_VOICES or _kind not in ("woman", "man"):
+        raise ImproperlyConfigured(f"POLLY_VOICES: {_key!r} is not <language>:<woman|man>.")
+    POLLY_VOICES[_language][_kind] = _voice
+AI_TTS_VOICES["polly"] = {
+    "nova": "woman",
+    "shimmer": "woman",
+    "coral": "woman",
+    "alloy": "woman",
+    "fable": "man",
+    "echo": "man",
+    "onyx": "man",
+}
 AI_IMAGE_MODEL = env.str("AI_IMAGE_MODEL", default="gpt-image-2")
 AI_IMAGE_SIZE = env.str("AI_IMAGE_SIZE", default="1024x1024")
 AI_IMAGE_QUALITY = env.str("AI_IMAGE_QUALITY", default="medium")
@@ -561,6 +617,9 @@ AI_IMAGE_RESPONSE_FORMAT = env.str("AI_IMAGE_RESPONSE_FORMAT", default="")
 AI_IMAGE_SUPPORTS_REFERENCE = env.bool("AI_IMAGE_SUPPORTS_REFERENCE", default=True)
 AI_IMAGE_INPUT_FIDELITY = env.str("AI_IMAGE_INPUT_FIDELITY", default="high")
 AI_IMAGE_CONCURRENCY = env.int("AI_IMAGE_CONCURRENCY", default=5)
+# Pictures an illustrations job may draw again after moderation flagged one (or the vendor
+# refused its prompt), on top of one per picture; its reservation covers them.
+AI_IMAGE_REDRAWS = env.int("AI_IMAGE_REDRAWS", default=2)
 AI_MODERATION_MODEL = env.str("AI_MODERATION_MODEL", default="omni-moderation-latest")
 # Key of the per-user safety identifier sent to AI vendors (an HMAC of the user id). Its own
 # variable so that rotating DJANGO_SECRET_KEY does not give every family a new identifier.
@@ -619,6 +678,12 @@ if not 20 * 60 <= APNS_TOKEN_TTL <= 50 * 60:
 # --- Cost control (usage/: plans, ceilings, budget, switches; README "Plans, ceilings, budget") ----
 # The global AI budget a month, in USD; staff may override it in the admin (Runtime switches).
 MONTHLY_BUDGET_USD = Decimal(env.str("MONTHLY_BUDGET_USD", default="500"))
+# The share of that budget (percent) free accounts' AI work may use: past it, only paid plans'
+# work goes on (to 100 %), so stacked free accounts never take the service from paying families.
+# Staff may override it in the admin (Runtime switches and budget).
+FREE_BUDGET_SHARE_PERCENT = env.int("FREE_BUDGET_SHARE_PERCENT", default=80)
+if not 0 <= FREE_BUDGET_SHARE_PERCENT <= 100:
+    raise ImproperlyConfigured("FREE_BUDGET_SHARE_PERCENT must be between 0 and 100.")
 # Voices only plans with "premium voices" may choose.
 AI_PREMIUM_VOICES = env.list("AI_PREMIUM_VOICES", default=["fable", "onyx", "shimmer", "coral"])
 # Runtime switches are cached this long in the shared cache; a save in the admin drops the cache.
@@ -628,6 +693,9 @@ REVIEW_FLAG_REFUSALS = env.int("REVIEW_FLAG_REFUSALS", default=10)
 REVIEW_FLAG_WINDOW = env.int("REVIEW_FLAG_WINDOW", default=600)
 # A reservation not settled by then (its worker died with it) is released by the beat job.
 COST_RESERVATION_TTL = env.int("COST_RESERVATION_TTL", default=2 * 3600)
+# AI work admitted in a web request is held by the request this long (it ends within
+# WEB_TIMEOUT); a request that died without ending it is released by the beat job after it.
+AI_WORK_REQUEST_LEASE = env.int("AI_WORK_REQUEST_LEASE", default=WEB_TIMEOUT + 30)
 
 # Staff changes that leave an audit entry (who, when, before/after): django-auditlog. The user's
 # subscription tier is audited by accounts (updates only: no entry per signup).
@@ -636,6 +704,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "usage.RuntimeSettings",
     "usage.AccountStanding",
     "usage.Price",
+    "usage.ModelLifecycle",
 )
 
 # Retention (README "What we keep"): days before a beat job deletes what has served its purpose.

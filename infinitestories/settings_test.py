@@ -23,9 +23,27 @@ os.environ.setdefault("REDIS_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("ADMIN_2FA", "false")
 # /api/health checks the database and Redis afresh on each call (tests break them in between).
 os.environ.setdefault("HEALTH_CACHE_SECONDS", "0")
+# Free accounts may use the whole budget, as before the share existed: the suite's families are
+# free, and tests/usage/test_budget_share.py sets the share it tests.
+os.environ.setdefault("FREE_BUDGET_SHARE_PERCENT", "100")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
 
 from .settings import *  # noqa: F403
+
+# `TEST_TODAY=2027-01-10 make test`: the whole suite on another day. The clock
+# (django.utils.timezone.now) moves by whole days, so what switches by date (the narration chain
+# on AI_OPENAI_TTS_SHUTDOWN, transcription on AI_OPENAI_TRANSCRIPTION_SHUTDOWN) is that day's.
+# tests/e2e/conftest.py moves the workers' shutdown days by the same amount.
+if os.environ.get("TEST_TODAY"):
+    import datetime as _datetime
+
+    from django.utils import timezone as _timezone
+
+    TEST_CLOCK_SHIFT = (
+        _datetime.date.fromisoformat(os.environ["TEST_TODAY"]) - _datetime.date.today()
+    )
+    _real_now = _timezone.now
+    _timezone.now = lambda: _real_now() + TEST_CLOCK_SHIFT
 
 # Tasks run in the test's own process unless a test starts real workers.
 CELERY_TASK_ALWAYS_EAGER = True

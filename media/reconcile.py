@@ -37,7 +37,7 @@ FILE_REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("stories", "StoryIllustration", "image_key"),
     ("stories", "CustomStoryEvent", "pictogram_key"),
     # A narration job keeps its file's key until the story points at it (a retry reuses it).
-    ("stories", "GenerationJob", "params__output_key"),
+    ("stories", "GenerationJob", "output_key"),
     ("media", "FileUpload", "storage_key"),
     ("media", "PendingFile", "key"),
     ("media", "PendingDeletion", "key"),

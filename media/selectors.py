@@ -1,5 +1,7 @@
 """Reads from object storage: URLs, bytes, existence."""
 
+import time
+
 from django.conf import settings
 from django.core.files.storage import default_storage
 
@@ -30,6 +32,15 @@ def media_read(*, key: str) -> bytes:
         return file.read()
 
 
+def media_folder_keys(*, folder: str) -> list[str]:
+    """The keys of the files directly in `folder` (none when it does not exist)."""
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [f"{folder}/{name}" for name in files]
+
+
 def media_exists(*, key: str) -> bool:
     return bool(key) and default_storage.exists(key)
 
@@ -48,3 +59,13 @@ def picture_read(*, key: str) -> bytes | None:
         return picture_clean(media_read(key=key)).content
     except PictureError:
         return None
+
+
+def media_urls_epoch() -> int:
+    """Which half of MEDIA_URL_EXPIRY it is when media URLs are presigned (0 when they do not
+    expire): a conditional GET's ETag changes with it, so an answer a client keeps after a 304
+    has URLs valid for at least half their life."""
+    if settings.R2_PUBLIC_URL or not is_s3():
+        return 0
+    half = max(int(settings.MEDIA_URL_EXPIRY.total_seconds()) // 2, 1)
+    return int(time.time()) // half

@@ -75,6 +75,16 @@ def media_save(*, category: str, content: bytes, extension: str, content_type: s
     return saved
 
 
+def media_write(*, key: str, content: bytes, content_type: str) -> None:
+    """Write bytes under a key the server chose (work kept under its job, replaced if there),
+    never one from user input."""
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    file = ContentFile(content)
+    file.content_type = content_type
+    default_storage.save(key, file)
+
+
 def picture_save(*, category: str, content: bytes) -> str:
     """Save a picture with nothing but its pixels (media.pictures: no EXIF, GPS, ICC profile,
     comments or vendor metadata survive) and return the key. For every picture we keep."""

@@ -69,10 +69,13 @@ RATE_LIMITS = ",".join(
     for name in (
         "signup_account",
         "signup",
+        "signup_56",
+        "signup_48",
         "login_account",
         "login",
         "apple_notifications",
         "email_send",
+        "email_send_account",
         "api",
         "hero_create",
         "hero_update",

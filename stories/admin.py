@@ -193,13 +193,30 @@ class GenerationJobAdmin(SystemMadeMixin, admin.ModelAdmin):
     list_filter = ["status", "kind", "priority", "created_at"]
     search_fields = ["id", "user__email", "story__id"]
     raw_id_fields = ["user", "story"]
-    readonly_fields = ["created_at", "updated_at", "started_at", "finished_at", "heartbeat_at"]
+    readonly_fields = [
+        "ai_work",
+        "voice",
+        "output_key",
+        "output_duration",
+        "text_hash",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+    ]
     date_hierarchy = "created_at"
     actions = ["requeue"]
 
     @admin.action(description="Re-queue the selected failed jobs")
     def requeue(self, request, queryset):
-        count = sum(jobs.job_requeue(job=job) for job in queryset)
+        count = 0
+        for job in queryset:
+            refused = jobs.job_requeue(job=job)
+            if refused:
+                messages.error(request, f"Job {job.pk} not re-queued: {refused}")
+            else:
+                count += 1
         messages.info(request, f"{count} job(s) re-queued.")
 
 

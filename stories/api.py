@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from heroes.errors import HERO_NOT_FOUND
 from heroes.models import Hero
 from infinitestories.api import idempotency
+from infinitestories.api.conditional import conditional_answer, row_state
 from infinitestories.api.errors import NotFoundError
 from infinitestories.api.fields import query_input
 from infinitestories.api.pagination import paginate
@@ -18,9 +19,11 @@ from infinitestories.api.schema import (
     SuccessSerializer,
     camel_query,
     error_responses,
+    not_modified_response,
     paged_query,
 )
 from infinitestories.api.views import AuthenticatedAPIView, OwnedAPIView
+from media.selectors import media_urls_epoch
 
 from . import selectors
 from .errors import (
@@ -128,14 +131,25 @@ class StoriesView(OwnedAPIView):
         ),
         operation_id="stories_list",
         parameters=[paged_query(StoryListInputSerializer)],
-        responses={200: StoryListEnvelopeSerializer, **error_responses(400)},
+        responses={
+            200: StoryListEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400),
+        },
     )
     def get(self, request):
         params = query_input(StoryListInputSerializer, request)
         queryset = selectors.story_list(user=request.user, **params)
         rows, pagination = paginate(queryset, request.query_params)
-        return Response(
-            {"stories": StoryListOutputSerializer(rows, many=True).data, "pagination": pagination}
+        return conditional_answer(
+            request,
+            ([row_state(row) for row in rows], pagination, media_urls_epoch()),
+            lambda: Response(
+                {
+                    "stories": StoryListOutputSerializer(rows, many=True).data,
+                    "pagination": pagination,
+                }
+            ),
         )
 
     @extend_schema(
@@ -214,7 +228,11 @@ class StoryDetailView(_StoryView):
             "moment of the narration each belongs to."
         ),
         parameters=[camel_query(StoryDetailInputSerializer)],
-        responses={200: StoryDetailEnvelopeSerializer, **error_responses(400, 404)},
+        responses={
+            200: StoryDetailEnvelopeSerializer,
+            **not_modified_response(),
+            **error_responses(400, 404),
+        },
     )
     def get(self, request, story_id: str):
         params = query_input(StoryDetailInputSerializer, request)
@@ -222,7 +240,12 @@ class StoryDetailView(_StoryView):
         context = {}
         if params["include_illustrations"]:
             context["illustrations"] = selectors.story_illustrations(story=story)
-        return Response({"story": StoryOutputSerializer(story, context=context).data})
+        pictures = [row_state(row) for row in context.get("illustrations", ())]
+        return conditional_answer(
+            request,
+            (row_state(story), pictures, media_urls_epoch()),
+            lambda: Response({"story": StoryOutputSerializer(story, context=context).data}),
+        )
 
     @extend_schema(
         summary="Edit a story",

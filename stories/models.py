@@ -107,6 +107,11 @@ class Story(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def spoken_text(self) -> str:
+        """What a narration of the story speaks: its title, then its text."""
+        return f"{self.title}.\n\n{self.content}"
+
 
 class NarrationTimings(models.Model):
     """Read-along: when each spoken word of one narration file starts and ends.
@@ -158,6 +163,17 @@ class StoryIllustration(models.Model):
     )
     error_message = models.CharField(max_length=500, blank=True)
     retry_count = models.PositiveSmallIntegerField(default=0)
+    # The job that draws it, the word of the text its scene starts at (it is placed on the
+    # narration's timeline there), and whether its timestamp was given by the request.
+    job = models.ForeignKey(
+        "GenerationJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="illustrations",
+    )
+    word_index = models.PositiveIntegerField(null=True, blank=True)
+    timestamp_given = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -167,6 +183,12 @@ class StoryIllustration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.story} #{self.display_order}"
+
+
+class GenerationJobQuerySet(models.QuerySet):
+    def active(self) -> "GenerationJobQuerySet":
+        """Jobs still to do or being done: waiting in the queue or running in a worker."""
+        return self.filter(status__in=GenerationJob.ACTIVE)
 
 
 class GenerationJob(models.Model):
@@ -203,7 +225,20 @@ class GenerationJob(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    params = models.JSONField(default=dict, blank=True)
+    # The paid AI work the job does (usage): admitted with the job, ended when the job ends.
+    ai_work = models.OneToOneField(
+        "usage.CostReservation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="job",
+    )
+    # Narration: the voice; the file made, its length and the hash of the text it speaks (a run
+    # again after a fault reuses it when the text is the same).
+    voice = models.CharField(max_length=20, blank=True)
+    output_key = models.CharField(max_length=255, blank=True)
+    output_duration = models.FloatField(null=True, blank=True)
+    text_hash = models.CharField(max_length=64, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     error_message = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -215,6 +250,11 @@ class GenerationJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Active: still to do or being done (the one place this rule lives; see .active()).
+    ACTIVE = (Status.QUEUED, Status.PROCESSING)
+
+    objects = GenerationJobQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["status", "heartbeat_at"]),
@@ -223,6 +263,10 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
 
 
 class StoryShare(models.Model):
@@ -293,7 +337,7 @@ class StoryWriteRequest(models.Model):
     `story_id` is fixed when the job is created: the worker saves the story under it, so a job
     re-run after its worker died finds the story written instead of writing (and charging) a
     second one. The hero and event are kept by id: deleted meanwhile, the job fails 404-like.
-    The narration's and pictures' admissions (usage.Admission) follow the story into their jobs.
+    The narration's and pictures' AI work (usage.AIWork) follows the story into their jobs.
     """
 
     job = models.OneToOneField(
@@ -308,8 +352,8 @@ class StoryWriteRequest(models.Model):
     generate_illustrations = models.BooleanField(default=False)
     illustration_count = models.PositiveSmallIntegerField(default=3)
     voice = models.CharField(max_length=20, blank=True)
-    # {"audio": {...}, "illustrations": {...}}: the follow-ups' admissions, as usage.Admission.
-    follow_up_admissions = models.JSONField(default=dict, blank=True)
+    # {"audio": <AIWork id>, "illustrations": <AIWork id>}: the follow-ups' admitted work.
+    follow_up_work = models.JSONField(default=dict, blank=True)
     # The machine code the job failed with (CONTENT_REJECTED, QUOTA_EXCEEDED...), for the app.
     error_code = models.CharField(max_length=40, blank=True)
 

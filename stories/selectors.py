@@ -15,8 +15,6 @@ from .models import (
     StoryShare,
 )
 
-_ACTIVE = (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
-
 _STORY_SORT = {"createdAt": "created_at", "listenCount": "listen_count"}
 _EVENT_SORT = {"createdAt": "created_at", "usageCount": "usage_count", "title": "title"}
 
@@ -88,7 +86,7 @@ def job_latest(*, story: Story, kind: str) -> GenerationJob | None:
 def audio_status(*, story: Story) -> dict:
     """GET .../audio/status: the narration once it is done and no newer job runs, else the job."""
     job = job_latest(story=story, kind=GenerationJob.Kind.AUDIO)
-    if story.audio_generated and (job is None or job.status not in _ACTIVE):
+    if story.audio_generated and (job is None or not job.is_active):
         return {
             "audio_generated": True,
             "audio_url": media_url(key=story.audio_key),
@@ -109,7 +107,7 @@ def illustrations_status(*, story: Story) -> dict:
     total = len(rows)
     completed = sum(r.generation_status == StoryIllustration.Status.COMPLETED for r in rows)
     failed = sum(r.generation_status == StoryIllustration.Status.FAILED for r in rows)
-    running = job is not None and job.status in _ACTIVE
+    running = job is not None and job.is_active
     if running:
         status = job.status
     elif total == 0:
@@ -146,8 +144,7 @@ def narration_timings(*, story: Story) -> NarrationTimings | None:
         return None
     found = NarrationTimings.objects.filter(story=story, audio_key=story.audio_key).first()
     if found is None and story.audio_duration:
-        text = f"{story.title}.\n\n{story.content}"
-        words = timings.words_estimated(text=text, duration=story.audio_duration)
+        words = timings.words_estimated(text=story.spoken_text, duration=story.audio_duration)
         found = NarrationTimings(
             story=story,
             audio_key=story.audio_key,
@@ -211,11 +208,14 @@ def share_by_secret(*, secret: str) -> StoryShare | None:
     if not secret or len(secret) > 100:
         return None
     share = (
-        StoryShare.objects.select_related("story")
+        StoryShare.objects.select_related("story__user")
         .filter(secret_hash=StoryShare.hash_secret(secret))
         .first()
     )
     if share is None or share.revoked_at is not None:
+        return None
+    # A closed account (Apple's account-delete event, a ban) is being deleted: its links end now.
+    if not share.story.user.is_active:
         return None
     return share
 

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from heroes.serializers import HeroInputSerializer
 from infinitestories.ai.speech import VOICES
 from infinitestories.api.fields import (
+    FieldsOnceMixin,
     LanguageField,
     SortInputSerializer,
     StrictBooleanField,
@@ -55,7 +56,7 @@ class StoryUpdateInputSerializer(serializers.Serializer):
     regenerate_audio = StrictBooleanField(required=False, default=False)
 
 
-class IllustrationOutputSerializer(serializers.ModelSerializer):
+class IllustrationOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -74,7 +75,7 @@ class IllustrationOutputSerializer(serializers.ModelSerializer):
         return media_url(key=illustration.image_key)
 
 
-class _StoryBaseOutputSerializer(serializers.ModelSerializer):
+class _StoryBaseOutputSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     hero_id = serializers.CharField(allow_null=True)
     language = LanguageField(choices=LANGUAGES, required=False)
     event_type = serializers.SerializerMethodField()
@@ -116,7 +117,7 @@ class StoryListOutputSerializer(_StoryBaseOutputSerializer):
         return story.hero.name if story.hero else None
 
 
-class StoryHeroSummarySerializer(serializers.Serializer):
+class StoryHeroSummarySerializer(FieldsOnceMixin, serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     avatar_url = serializers.SerializerMethodField()
@@ -411,7 +412,7 @@ class JobSummarySerializer(serializers.Serializer):
     )
 
     def get_queued(self, job: GenerationJob) -> bool:
-        return job.status in (GenerationJob.Status.QUEUED, GenerationJob.Status.PROCESSING)
+        return job.is_active
 
 
 class StoryCreateJobsSerializer(serializers.Serializer):
@@ -484,7 +485,7 @@ class IllustrationJobSerializer(AudioJobSerializer):
     illustration_count = serializers.SerializerMethodField()
 
     def get_illustration_count(self, job: GenerationJob) -> int:
-        return len(job.params["illustration_ids"])
+        return job.illustrations.count()
 
 
 class IllustrationRequestOutputSerializer(serializers.Serializer):

@@ -9,8 +9,10 @@ the story's language; the page then has no narration, since the voice says the n
 import bisect
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from heroes.selectors import hero_names
 from infinitestories.ai import timings
 from infinitestories.ai.privacy import Pseudonym
 from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
@@ -28,22 +30,41 @@ NEUTRAL_NAMES = {
     "de": "Sternchen",
     "it": "Stellina",
 }
+# The words that stand for the family's other heroes (a brother or sister the story names, as
+# the AI prompts hide them too), in turn; each reads as a name and starts with a consonant.
+OTHER_NEUTRAL_NAMES = {
+    "en": ["Little Moon", "Little Cloud", "Little Comet"],
+    "es": ["Lunita", "Nubecita", "Cometita"],
+    "fr": ["Petite Lune", "Petit Nuage", "Petite Comète"],
+    "de": ["Möndchen", "Wölkchen", "Kometchen"],
+    "it": ["Lunetta", "Nuvoletta", "Cometina"],
+}
 # French elides before a vowel ("d'Inès"); the nickname starts with a consonant: "de Petite Étoile".
 _FRENCH_UNELIDED = {"d": "de", "qu": "que", "jusqu": "jusque", "lorsqu": "lorsque"}
 _FRENCH_UNELIDED |= {"puisqu": "puisque"}
 _PARAGRAPH = re.compile(r"\n+")
 
 
-def name_hide(text: str, *, name: str, language: str) -> str:
-    """`text` with the hero's `name` replaced by the language's neutral nickname."""
-    if not name.strip():
-        return text
-    word = NEUTRAL_NAMES.get(language, NEUTRAL_NAMES["en"])
-    hidden = Pseudonym(name=name, placeholder=word, language=language).hide(text)
-    if language == "fr":
+def name_hide(text: str, *, name: str, language: str, others: Sequence[str] = ()) -> str:
+    """`text` with the hero's `name` replaced by the language's neutral nickname, and the
+    family's `others` (its other heroes' names) by other neutral nicknames."""
+    hidden, words = text, []
+    spare = OTHER_NEUTRAL_NAMES.get(language, OTHER_NEUTRAL_NAMES["en"])
+    names = [(name, NEUTRAL_NAMES.get(language, NEUTRAL_NAMES["en"]))]
+    seen = {name.strip().casefold()}
+    for other in others:
+        if other.strip() and other.strip().casefold() not in seen:
+            seen.add(other.strip().casefold())
+            names.append((other, spare[(len(names) - 1) % len(spare)]))
+    for real, word in names:
+        if real.strip():
+            hidden = Pseudonym(name=real, placeholder=word, language=language).hide(hidden)
+            words.append(word)
+    if language == "fr" and words:
         eliding = "|".join(_FRENCH_UNELIDED)
+        nicknames = "|".join(re.escape(word) for word in words)
         hidden = re.sub(
-            rf"(?<!\w)({eliding})['\u2019](?={re.escape(word)})",
+            rf"(?<!\w)({eliding})['\u2019](?={nicknames})",
             lambda m: _same_case(m.group(1), _FRENCH_UNELIDED[m.group(1).lower()]) + " ",
             hidden,
             flags=re.IGNORECASE,
@@ -144,9 +165,10 @@ def page_build(*, share: StoryShare) -> Page:
     """
     story = share.story
     title, content = story.title, story.content
+    others = _family_names(story=story) if share.hide_name else []
     if share.hide_name:
-        title = name_hide(title, name=story.hero_name, language=story.language)
-        content = name_hide(content, name=story.hero_name, language=story.language)
+        title = name_hide(title, name=story.hero_name, language=story.language, others=others)
+        content = name_hide(content, name=story.hero_name, language=story.language, others=others)
 
     title_block, shown = _block(title)
     title_count = len(shown)
@@ -178,7 +200,9 @@ def page_build(*, share: StoryShare) -> Page:
             share_of_text = min(max(row.timestamp / duration, 0.0), 1.0) if duration else 0.0
             index = title_count + int(share_of_text * (content_words - 1))
         paragraph = max(bisect.bisect_right(firsts, index) - 1, 0)
-        placed.setdefault(paragraph, []).append(Picture(number=number, alt=_alt(row, share)))
+        placed.setdefault(paragraph, []).append(
+            Picture(number=number, alt=_alt(row, share, others=others))
+        )
 
     body: list[tuple[str, object]] = []
     for n, (block, _) in enumerate(paragraphs):
@@ -195,10 +219,16 @@ def page_build(*, share: StoryShare) -> Page:
     )
 
 
-def _alt(row: StoryIllustration, share: StoryShare) -> str:
+def _alt(row: StoryIllustration, share: StoryShare, *, others: list[str]) -> str:
     """The scene the picture draws (written in English by the scenes step; the page marks it
-    lang="en"), with the name hidden as in the text; empty when unknown."""
+    lang="en"), with the names hidden as in the text; empty when unknown."""
     text = " ".join(row.scene_description.split())
     if share.hide_name:
-        text = name_hide(text, name=share.story.hero_name, language="en")
+        text = name_hide(text, name=share.story.hero_name, language="en", others=others)
     return text
+
+
+def _family_names(*, story: Story) -> list[str]:
+    """The family's other heroes' names (a brother or sister the story may name), and the
+    hero's own name today when it was renamed after the story was written."""
+    return [name for name in hero_names(user=story.user) if name != story.hero_name]

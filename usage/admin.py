@@ -14,6 +14,7 @@ from django.utils import timezone
 from .models import (
     BudgetAlert,
     CostReservation,
+    ModelLifecycle,
     Plan,
     Price,
     QuotaResetRun,
@@ -121,7 +122,16 @@ class UsageMetricAdmin(ReadOnlyAdmin):
 
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
-    list_display = ["vendor", "model", "unit", "usd_per_million", "effective_from", "note"]
+    list_display = [
+        "vendor",
+        "model",
+        "unit",
+        "usd_per_million",
+        "effective_from",
+        "source",
+        "source_read_on",
+        "note",
+    ]
     list_filter = ["vendor", "unit", "model"]
     search_fields = ["model"]
 
@@ -158,7 +168,7 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
     fieldsets = [
         ("Kill switch and maintenance", {"fields": ["ai_enabled", "maintenance_mode"]}),
         ("Features", {"fields": ["audio_enabled", "illustrations_enabled", "avatars_enabled"]}),
-        ("Budget", {"fields": ["monthly_budget"]}),
+        ("Budget", {"fields": ["monthly_budget", "free_budget_share"]}),
         (None, {"fields": ["updated_at"]}),
     ]
     readonly_fields = ["updated_at"]
@@ -186,17 +196,54 @@ class SpendCounterAdmin(ReadOnlyAdmin):
 
 @admin.register(CostReservation)
 class CostReservationAdmin(ReadOnlyAdmin):
-    list_display = ["id", "operation", "amount", "user", "created_at", "settled_at"]
-    list_filter = ["operation", "created_at"]
+    list_display = [
+        "id",
+        "operation",
+        "state",
+        "amount",
+        "units",
+        "user",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "stop_reason",
+    ]
+    list_filter = ["state", "operation", "created_at"]
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]
 
 
 @admin.register(BudgetAlert)
 class BudgetAlertAdmin(ReadOnlyAdmin):
-    list_display = ["month", "threshold", "spent", "budget", "sent_at"]
+    list_display = ["month", "kind", "threshold", "spent", "budget", "sent_at"]
 
 
 @admin.register(QuotaResetRun)
 class QuotaResetRunAdmin(ReadOnlyAdmin):
     list_display = ["ran_at", "users_reset"]
+
+
+@admin.register(ModelLifecycle)
+class ModelLifecycleAdmin(admin.ModelAdmin):
+    """Each model's announced shutdown, with its source; the daily watch fills the last columns."""
+
+    list_display = [
+        "vendor",
+        "model",
+        "shutdown_on",
+        "days_left_today",
+        "replacement",
+        "source",
+        "source_read_on",
+        "listed",
+        "vanished_at",
+        "not_found_at",
+    ]
+    list_filter = ["vendor", "listed"]
+    search_fields = ["model", "replacement"]
+    readonly_fields = ["checked_at", "listed", "vanished_at", "check_error", "not_found_at"]
+
+    @admin.display(description="Days left")
+    def days_left_today(self, row: ModelLifecycle):
+        days = row.days_left(timezone.localdate())
+        return "-" if days is None else days

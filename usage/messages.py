@@ -28,3 +28,18 @@ def budget_alert(
             "the admin (Runtime switches and budget) or the month turns.\n"
         )
     return subject, body
+
+
+def free_share_alert(
+    *, month: date, share: int, spent: Decimal, budget: Decimal
+) -> tuple[str, str]:
+    subject = (
+        f"[InfiniteStories] Free accounts' AI work stopped: {share}% of the {month:%B %Y} budget"
+    )
+    body = (
+        f"AI spend this month is ${spent:.2f} of the ${budget:.2f} budget, which reaches the "
+        f"{share}% share free accounts may use.\n"
+        "Free accounts' new AI work is now refused (503 AI_BUDGET_EXHAUSTED); paid plans go on "
+        "to 100%. Change the share or the budget in the admin (Runtime switches and budget).\n"
+    )
+    return subject, body

@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -30,6 +31,10 @@ class Price(models.Model):
     usd_per_million = models.DecimalField(max_digits=14, decimal_places=4)
     effective_from = models.DateField(default=timezone.localdate)
     note = models.CharField(max_length=200, blank=True)
+    # Where the figure was read (a vendor's price page, a stored copy, a report) and when: a
+    # price without a source is a guess that ceilings, budgets and plans would rest on.
+    source = models.CharField(max_length=300, blank=True)
+    source_read_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -89,9 +94,21 @@ class UsageMetric(models.Model):
         return f"{self.operation} {self.model} ${self.cost}"
 
 
+def month_start(day: date | None = None) -> date:
+    """The first day of `day`'s month (today's, UTC, by default). Every monthly count starts
+    there (story quotas, spend ceilings, the budget); the rule that a month is over lives here
+    and in month_over, nowhere else."""
+    return (day or timezone.now().date()).replace(day=1)
+
+
+def month_over(start: date) -> bool:
+    """Whether the month that started on `start` is over."""
+    return start < month_start()
+
+
 def quota_period_current() -> date:
     """The first day of the current month (UTC): monthly story quotas count from it."""
-    return timezone.now().date().replace(day=1)
+    return month_start()
 
 
 class Plan(models.Model):
@@ -197,6 +214,15 @@ class RuntimeSettings(models.Model):
         blank=True,
         help_text="Empty: MONTHLY_BUDGET_USD from the environment.",
     )
+    free_budget_share = models.PositiveSmallIntegerField(
+        "share of the budget for free accounts (%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Free accounts' AI work stops once the month's spend reaches this share of the "
+        "budget; paid plans go on to 100 %. Empty: FREE_BUDGET_SHARE_PERCENT from the "
+        "environment (80).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -236,28 +262,69 @@ class SpendCounter(models.Model):
 
 
 class CostReservation(models.Model):
-    """The estimated cost of one piece of admitted AI work, held until the work ends."""
+    """One piece of paid AI work (a story, a narration, a story's pictures, an avatar): what was
+    admitted, the cost it holds against the ceilings and the budget until it ends, and where it
+    is in its life: admitted -> running -> settled | released. usage.services.work is the only
+    code that writes it (the "AI work" of the admin)."""
+
+    class State(models.TextChoices):
+        ADMITTED = "admitted"  # counted and reserved, not started
+        RUNNING = "running"  # started (a request's or a job's AI calls)
+        SETTLED = "settled"  # ended after it ran: its real cost is in the usage log
+        RELEASED = "released"  # ended without ever running: its units were given back too
+
+    ENDED = (State.SETTLED, State.RELEASED)
 
     id = PublicIdField(prefix="rsv")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     operation = models.CharField(max_length=30, choices=Operation.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=6)
+    # Pictures for image work, else 1: what the operation's rate limit counted.
+    units = models.PositiveIntegerField(default=1)
+    amount = models.DecimalField("estimated cost (USD)", max_digits=12, decimal_places=6)
+    # The plan's choices in force when it was admitted (pictures are drawn with them).
+    image_quality = models.CharField(max_length=10, blank=True)
+    image_size = models.CharField(max_length=10, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.ADMITTED, db_index=True
+    )
     # The periods whose counters hold it (a reservation made before midnight is released there).
     day = models.DateField()
     month = models.DateField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Held by a web request until then; a request that died is released by the sweeper after it.
+    # Empty once a job holds it (the job's end, its deletion or the job sweeper end it).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Asked to stop from outside (replaced, consent withdrawn, deleted) while it ran: its worker
+    # stops before its next paid call and ends it.
+    stop_reason = models.CharField(max_length=200, blank=True)
+    stop_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "AI work"
+        verbose_name_plural = "AI work"
 
     def __str__(self) -> str:
-        return f"{self.operation} ${self.amount}"
+        return f"{self.operation} ${self.amount} ({self.state})"
+
+    @property
+    def ended(self) -> bool:
+        return self.state in self.ENDED
 
 
 class BudgetAlert(models.Model):
-    """One e-mail to staff per threshold of the global monthly budget per month."""
+    """One e-mail to staff per threshold of the global monthly budget per month, and one when
+    free accounts' share of it is used up (kind "free_share")."""
+
+    class Kind(models.TextChoices):
+        BUDGET = "budget"
+        FREE_SHARE = "free_share"
 
     month = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BUDGET)
     threshold = models.PositiveSmallIntegerField()  # percent
     spent = models.DecimalField(max_digits=14, decimal_places=6)
     budget = models.DecimalField(max_digits=10, decimal_places=2)
@@ -265,7 +332,9 @@ class BudgetAlert(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["month", "threshold"], name="budget_alert_once")
+            models.UniqueConstraint(
+                fields=["month", "kind", "threshold"], name="budget_alert_once_per_kind"
+            )
         ]
 
     def __str__(self) -> str:
@@ -307,3 +376,39 @@ class StoryQuota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stories_used} stories since {self.period_start}"
+
+
+class ModelLifecycle(models.Model):
+    """What we know of one AI model's end: the shutdown a vendor announced (seeded from its
+    deprecation pages with the source, edited by staff), and what the daily watch learned from
+    the vendor's model list (usage.services.model_watch). Staff are e-mailed as the day nears."""
+
+    vendor = models.CharField(max_length=30)
+    model = models.CharField(max_length=100)
+    shutdown_on = models.DateField(null=True, blank=True, help_text="Announced last day + 1.")
+    replacement = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+    source_read_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    # The daily watch: when it last read the vendor's list, whether the model was in it (None:
+    # the vendor publishes no list, or it could not be read), when it first went missing.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    listed = models.BooleanField(null=True, blank=True)
+    vanished_at = models.DateTimeField(null=True, blank=True)
+    check_error = models.CharField(max_length=300, blank=True)
+    # The last time a call answered "model not found" (staff told at once, once a day at most).
+    not_found_at = models.DateTimeField(null=True, blank=True)
+    # Alerts already sent, as "<shutdown date>:<days>" (a new date starts the count again).
+    alerts_sent = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "model"], name="model_lifecycle_unique")
+        ]
+        ordering = ["shutdown_on", "vendor", "model"]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}/{self.model}"
+
+    def days_left(self, today) -> int | None:
+        return None if self.shutdown_on is None else (self.shutdown_on - today).days

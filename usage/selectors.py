@@ -7,12 +7,22 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from infinitestories.ai import chain, images, scenes, story_text, visual_profile
+from infinitestories.ai import (
+    catalog,
+    chain,
+    images,
+    scenes,
+    speech,
+    story_text,
+    timings,
+    visual_profile,
+)
 from infinitestories.ai.base import Capability
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 
 from .models import (
     AccountStanding,
+    ModelLifecycle,
     Operation,
     Plan,
     Price,
@@ -20,6 +30,8 @@ from .models import (
     SpendCounter,
     StoryQuota,
     UsageMetric,
+    month_over,
+    month_start,
     quota_period_current,
 )
 
@@ -31,7 +43,7 @@ RUNTIME_SETTINGS_CACHE_KEY = "usage:runtime-settings"
 
 
 def next_month_start(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return month_start(month_start(day) + timedelta(days=32))
 
 
 def seconds_until_next_month() -> int:
@@ -88,6 +100,22 @@ def monthly_budget() -> Decimal:
     return Decimal(override if override is not None else settings.MONTHLY_BUDGET_USD)
 
 
+def free_budget_share() -> int:
+    """The percent of the monthly budget free accounts' AI work may use: staff's figure in the
+    admin, else FREE_BUDGET_SHARE_PERCENT."""
+    override = runtime_settings().free_budget_share
+    return int(override if override is not None else settings.FREE_BUDGET_SHARE_PERCENT)
+
+
+def budget_for(*, user) -> Decimal:
+    """The part of the monthly budget `user`'s AI work may reach: all of it for paid plans,
+    free_budget_share() of it for free accounts (their work stops first)."""
+    budget = monthly_budget()
+    if user.subscription_tier == "free":
+        return (budget * free_budget_share() / 100).quantize(Decimal("0.01"))
+    return budget
+
+
 def spend(*, scope: str, period: str, start: date) -> SpendCounter:
     """Spent and reserved in one period (unsaved zeros when nothing was)."""
     return SpendCounter.objects.filter(scope=scope, period=period, start=start).first() or (
@@ -129,7 +157,7 @@ def story_quota(*, user, plan: Plan | None = None) -> QuotaState:
     never made a story has used none, and the plan sets the allowance."""
     row = StoryQuota.objects.filter(user=user).first()
     start = quota_period_current()
-    used = row.stories_used if row is not None and row.period_start >= start else 0
+    used = row.stories_used if row is not None and not month_over(row.period_start) else 0
     plan = plan or plan_for(user=user)
     return QuotaState(stories_used=used, stories_limit=plan.stories_per_month, period_start=start)
 
@@ -204,30 +232,66 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
         story = story_text.expected_units()
         return _tokens_cost(settings.AI_STORY_MODEL, story.input_units, story.output_units)
     if operation == Operation.AUDIO_SYNTHESIS:
-        # Priced at the vendor that narrates first today (the speech chain changes on its own
-        # when OpenAI's speech models retire).
-        narrator = chain.get_provider(chain.speech_provider_names()[0])
-        return usage_cost(
-            vendor=narrator.name,
-            model=narrator.model_for(Capability.SPEAK),
-            unit="characters",
-            input_units=characters or story_text.expected_characters(),
-            output_units=0,
-        )
+        return _narration_cost(characters=characters or story_text.expected_characters())
     if operation == Operation.IMAGE_GENERATION:
+        # Each picture once, and the redraws a job may make after moderation flags one.
         picture = _picture_cost(quality=plan.image_quality, size=plan.image_size, reference=True)
         picking = scenes.expected_units()
-        return units * picture + _tokens_cost(
+        drawings = units + settings.AI_IMAGE_REDRAWS
+        return drawings * picture + _tokens_cost(
             settings.AI_SMALL_MODEL, picking.input_units, picking.output_units
         )
     if operation == Operation.AVATAR_GENERATION:
+        # An avatar moderation flags is drawn again from gentler words.
         picture = _picture_cost(
             quality=settings.AI_IMAGE_QUALITY, size=settings.AI_IMAGE_SIZE, reference=False
         )
         profile = visual_profile.expected_units()
-        return picture + _tokens_cost(
+        return images.avatar_drawings() * picture + _tokens_cost(
             settings.AI_SMALL_MODEL, profile.input_units, profile.output_units
         )
+    return Decimal(0)
+
+
+# Narration speaks about 15 characters a second (150 words a minute); each piece transcribed is
+# billed in whole seconds, rounded up.
+CHARACTERS_PER_SECOND = 15
+
+
+def _narration_cost(*, characters: int) -> Decimal:
+    """The dearest narration the speech chain may buy: a vendor that fails part-way hands the
+    whole text to the next one, so the reservation covers every vendor of the chain, with the
+    read-along transcription of a vendor that needs one (OpenAI's speech)."""
+    costs = [Decimal(0)]
+    for name in chain.speech_provider_names():
+        narrator = chain.get_provider(name)
+        cost = usage_cost(
+            vendor=narrator.name,
+            model=narrator.model_for(Capability.SPEAK),
+            unit="characters",
+            # Polly bills the text twice: once for the audio, once for the word timings.
+            input_units=characters * narrator.billed_characters_per_character,
+            output_units=0,
+        )
+        if speech.transcription_available() and narrator.speech_timings == timings.TRANSCRIPTION:
+            cost += _transcription_cost(characters=characters, limit=narrator.input_limit)
+        costs.append(cost)
+    return max(costs)
+
+
+def _transcription_cost(*, characters: int, limit: int) -> Decimal:
+    pieces = max(1, -(-characters // max(1, limit)))
+    seconds = -(-characters // CHARACTERS_PER_SECOND) + pieces
+    for name in chain.provider_names():
+        transcriber = chain.get_provider(name)
+        if transcriber.can(Capability.TRANSCRIBE):
+            return usage_cost(
+                vendor=transcriber.name,
+                model=transcriber.model_for(Capability.TRANSCRIBE),
+                unit="seconds",
+                input_units=seconds,
+                output_units=0,
+            )
     return Decimal(0)
 
 
@@ -446,3 +510,29 @@ def cost_dashboard(*, now: datetime | None = None) -> dict:
             for day in days
         ],
     }
+
+
+def model_watch_rows(*, today=None) -> list[dict]:
+    """The dashboard's "Models in use": each configured model with its announced shutdown,
+    days left, and what the daily watch last saw (infinitestories.ai.catalog)."""
+    today = today or timezone.localdate()
+    known = {(row.vendor, row.model): row for row in ModelLifecycle.objects.all()}
+    rows = []
+    for configured in catalog.configured_models():
+        row = known.get(configured.key)
+        rows.append(
+            {
+                "vendor": configured.vendor,
+                "model": configured.model,
+                "purpose": configured.purpose,
+                "setting": configured.setting,
+                "shutdown_on": row.shutdown_on if row else None,
+                "days_left": row.days_left(today) if row else None,
+                "replacement": row.replacement if row else "",
+                "listed": row.listed if row else None,
+                "vanished_at": row.vanished_at if row else None,
+                "not_found_at": row.not_found_at if row else None,
+                "row_id": row.pk if row else None,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["days_left"] is None, r["days_left"] or 0))

@@ -1,11 +1,12 @@
 from celery import shared_task
 
 from .services import (
-    cost_reservations_release_stale,
+    ai_works_release_stale,
     moderation_records_purge,
     monthly_quota_reset,
     spend_counters_purge,
 )
+from .services.model_watch import model_watch_run
 
 
 @shared_task
@@ -15,7 +16,8 @@ def monthly_quota_reset_task() -> int:
 
 @shared_task
 def cost_reservations_release_stale_task() -> int:
-    return cost_reservations_release_stale()
+    """Every minute: end AI work nobody will end (a request that died, a stopped worker gone)."""
+    return ai_works_release_stale()
 
 
 @shared_task
@@ -27,3 +29,9 @@ def spend_counters_purge_task() -> int:
 def moderation_records_purge_task() -> int:
     """Daily: forget moderation calls older than RETENTION_MODERATION_DAYS."""
     return moderation_records_purge()
+
+
+@shared_task
+def model_watch_task() -> dict:
+    """Daily: the vendors' model lists and the shutdown alerts (usage.services.model_watch)."""
+    return model_watch_run()

@@ -276,14 +276,16 @@ class VisualProfileRequest:
 
 @dataclass(frozen=True)
 class SpeechRequest:
-    """`text` within the provider's `input_limit`, in one of the PRD's voices."""
+    """`text` within the provider's `input_limit`, in one of the PRD's voices; `language` picks
+    the voice of vendors whose voices each speak one language (Polly)."""
 
     capability: ClassVar[Capability] = Capability.SPEAK
     text: str
     voice: str
+    language: str = "en"
 
     def send(self, provider: "Provider") -> SpeechResult:
-        return provider.speak(text=self.text, voice=self.voice)
+        return provider.speak(text=self.text, voice=self.voice, language=self.language)
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,8 @@ class Provider(ABC):
 
     name: str = ""
     capabilities: frozenset[Capability] = frozenset()
+    # Characters billed per character spoken (Polly asks twice: the audio, then the timings).
+    billed_characters_per_character: int = 1
     # Where a speaking provider's word timings come from (timings.VENDOR, TRANSCRIPTION or
     # ESTIMATED), and how many characters one speech request may carry.
     speech_timings: str = ""
@@ -383,7 +387,7 @@ class Provider(ABC):
     def describe_hero(self, request: VisualProfileRequest) -> VisualProfileResult:
         raise self._cannot(Capability.DESCRIBE_HERO)
 
-    def speak(self, *, text: str, voice: str) -> SpeechResult:
+    def speak(self, *, text: str, voice: str, language: str = "en") -> SpeechResult:
         """MP3 of `text` (at most `input_limit` characters) in one of the PRD's voices."""
         raise self._cannot(Capability.SPEAK)
 

@@ -17,6 +17,7 @@ never lost from the usage log, and its result is used all the same.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -71,6 +72,10 @@ def _provider(name: str, fingerprint: tuple) -> Provider:
         from .elevenlabs_provider import ElevenLabsProvider
 
         return ElevenLabsProvider()
+    if name == "polly":
+        from .polly import PollyProvider
+
+        return PollyProvider()
     raise ValueError(f"Unknown AI provider {name!r}")
 
 
@@ -85,6 +90,9 @@ def get_provider(name: str) -> Provider:
         settings.ELEVENLABS_API_KEY,
         settings.ELEVENLABS_BASE_URL,
         settings.ELEVENLABS_TTS_INPUT_LIMIT,
+        settings.POLLY_REGION,
+        settings.POLLY_ENDPOINT_URL,
+        settings.POLLY_TTS_INPUT_LIMIT,
     )
     return _provider(name, fingerprint)
 
@@ -97,18 +105,20 @@ def speech_provider_names() -> list[str]:
     """The vendors that narrate, in order: AI_TTS_PROVIDER_CHAIN when set.
 
     Otherwise it follows AI_PROVIDER_CHAIN, with ElevenLabs (when ELEVENLABS_API_KEY is set) as
-    the fallback until OpenAI's speech models shut down (AI_OPENAI_TTS_SHUTDOWN, 2027-01-06) and
-    alone from that day on. Decided at each call, so running servers switch on the day itself.
+    the fallback until OpenAI's speech models shut down (AI_OPENAI_TTS_SHUTDOWN, 2027-01-06).
+    From that day on: ElevenLabs (with a key) then Amazon Polly, and OpenAI no more; the offline
+    voice of a development chain stays last. Decided at each call, so running servers switch on
+    the day itself.
     """
     if settings.AI_TTS_PROVIDER_CHAIN:
         return list(settings.AI_TTS_PROVIDER_CHAIN)
     names = provider_names()
-    if not settings.ELEVENLABS_API_KEY:
-        return names
+    if "openai" not in names:
+        return names  # the offline chain of development narrates offline
+    eleven = ["elevenlabs"] if settings.ELEVENLABS_API_KEY else []
     if timezone.now().date() >= settings.AI_OPENAI_TTS_SHUTDOWN:
-        names = [name for name in names if name != "openai"]
-        return ["elevenlabs", *names]
-    return [*names, "elevenlabs"]
+        return [*eleven, "polly", *[name for name in names if name != "openai"]]
+    return [*names, *eleven]
 
 
 def usable(names: list[str], capability: Capability) -> list[str]:
@@ -129,6 +139,25 @@ def providers_warm_up(*, fresh: bool = False) -> None:
     for name in names:
         get_provider(name)
     logger.info("AI providers ready: %s", ", ".join(names))
+    if not fresh and not settings.DEBUG and _model_watch:
+        # Production says at boot when a configured model is past its shutdown date.
+        try:
+            _model_watch["boot_check"]()
+        except Exception:
+            logger.exception("The boot check of configured models failed")
+
+
+# The shutdown watch (usage.services.model_watch) registers here at start (usage.apps), as the
+# usage recorder does in metering: the core imports no app.
+_model_watch: dict[str, Callable[..., object]] = {}
+
+
+def model_watch_register(
+    *, not_found: Callable[..., object], boot_check: Callable[[], object]
+) -> None:
+    """`not_found(vendor=, model=)`: a call answered "model not found"; `boot_check()`: at a
+    production process's start, warn of configured models past their shutdown date."""
+    _model_watch.update(not_found=not_found, boot_check=boot_check)
 
 
 def _cooldown_key(name: str, capability: Capability) -> str:
@@ -229,6 +258,8 @@ def call(
             )
             if isinstance(exc, ProviderError):
                 exc.operation = exc.operation or ctx.operation
+                if pending is None and _model_not_found(exc):
+                    _report_model_not_found(provider.name, provider.model_for(capability))
             if isinstance(exc, TransientProviderError):
                 logger.warning(
                     "AI provider %s failed to %s (%s); cooling down", name, capability, exc
@@ -252,6 +283,21 @@ def call(
         return result
     assert last_error is not None
     raise last_error
+
+
+def _model_not_found(exc: ProviderError) -> bool:
+    """The vendor says the model does not exist (OpenAI: 404 model_not_found)."""
+    return exc.status == 404 or "model_not_found" in exc.message
+
+
+def _report_model_not_found(vendor: str, model: str) -> None:
+    """Staff hear of it at once (the shutdown watch); the call's own error goes on."""
+    if "not_found" not in _model_watch:
+        return
+    try:
+        _model_watch["not_found"](vendor=vendor, model=model)
+    except Exception:
+        logger.exception("Could not report that %s/%s was not found", vendor, model)
 
 
 def flush(pending: list) -> None:

@@ -43,7 +43,7 @@ class ElevenLabsProvider(Provider):
     def model_for(self, capability: Capability) -> str:
         return settings.ELEVENLABS_TTS_MODEL
 
-    def speak(self, *, text: str, voice: str) -> SpeechResult:
+    def speak(self, *, text: str, voice: str, language: str = "en") -> SpeechResult:
         from elevenlabs.core.api_error import ApiError
 
         model = self.model_for(Capability.SPEAK)

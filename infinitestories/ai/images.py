@@ -9,7 +9,7 @@ drawn again from gentler words, then (illustrations) from a generic scene.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from . import chain, moderation, prompts
@@ -51,6 +51,11 @@ AVATAR_PROMPT_VERSION = "avatar/v1"
 ILLUSTRATION_PROMPT_VERSION = "illustration/v1"
 AVATAR_VARIANTS = ("original", "gentle")
 ILLUSTRATION_VARIANTS = ("original", "gentle", "generic")
+
+
+def avatar_drawings() -> int:
+    """The pictures one avatar may take: one more for each gentler variant after a flag."""
+    return len(AVATAR_VARIANTS)
 
 
 @dataclass
@@ -111,10 +116,12 @@ def illustration_draw(
     quality: str = "",
     size: str = "",
     other_names: Iterable[str] = (),
+    before_draw: Callable[[str], None] | None = None,
 ) -> Drawing:
     """Draw one illustration (thread-safe: usage rows go to `pending`). `quality` and `size`
     come from the family's plan; empty means AI_IMAGE_QUALITY and AI_IMAGE_SIZE. `other_names`
-    (the family's other heroes, the story's hero as it was named) are hidden too."""
+    (the family's other heroes, the story's hero as it was named) are hidden too.
+    `before_draw(variant)` is called before each paid drawing (it raises to stop)."""
     return _draw_safely(
         ctx=ctx.but(
             operation=Operation.IMAGE_GENERATION, prompt_version=ILLUSTRATION_PROMPT_VERSION
@@ -129,6 +136,7 @@ def illustration_draw(
         pending=pending,
         quality=quality,
         size=size,
+        before_draw=before_draw,
     )
 
 
@@ -142,12 +150,15 @@ def _draw_safely(
     quality: str = "",
     size: str = "",
     other_names: Iterable[str] = (),
+    before_draw: Callable[[str], None] | None = None,
 ) -> Drawing:
     """Draw from each (variant, prompt) in turn until a picture passes moderation; a refused
     prompt or a flagged picture moves on to the next, gentler one. ContentRefused at the end."""
     variants = list(variants)
     pseudonym = Cast.choose(hero_name, others=other_names, texts=[prompt for _, prompt in variants])
     for variant, prompt in variants:
+        if before_draw is not None:
+            before_draw(variant)
         try:
             image = chain.call(
                 ctx=ctx,

@@ -137,7 +137,7 @@ class LocalProvider(Provider):
             usage=Usage("tokens", _tokens(request.prompt.user), _tokens(str(profile))),
         )
 
-    def speak(self, *, text: str, voice: str) -> SpeechResult:
+    def speak(self, *, text: str, voice: str, language: str = "en") -> SpeechResult:
         return SpeechResult(
             audio=silent_mp3(len(text.split()) * timings.NARRATION_SECONDS_PER_WORD),
             model=self.model,

@@ -140,7 +140,7 @@ class OpenAIProvider(Provider):
         return ChatAnswer(data=parsed, model=response.model or model, usage=billed)
 
     # --- speech ----------------------------------------------------------------------------
-    def speak(self, *, text: str, voice: str) -> SpeechResult:
+    def speak(self, *, text: str, voice: str, language: str = "en") -> SpeechResult:
         model = self.model_for(Capability.SPEAK)
         voices = settings.AI_TTS_VOICES[self.name]
         voice = voices.get(voice) or voices[settings.AI_DEFAULT_VOICE]

@@ -5,8 +5,9 @@ ELEVENLABS_TTS_MODEL, the offline voice), each with a voice for every name of th
 A speech API takes a limited number of characters a request (4096 for OpenAI), so the text is
 split on sentence boundaries within the vendor's limit, pieces are synthesised concurrently
 (AI_TTS_CONCURRENCY threads: a 10-minute story is ~8 pieces), then joined and measured.
-Word timings come from the vendor's alignment, else a transcription, else an estimate
-(infinitestories.ai.timings), joined across pieces by their measured durations.
+Word timings come from the vendor (ElevenLabs' alignment, Polly's speech marks), else a
+transcription (only of OpenAI's narration, and never from AI_OPENAI_TRANSCRIPTION_SHUTDOWN on),
+else an estimate (infinitestories.ai.timings), joined across pieces by their measured durations.
 """
 
 import contextvars
@@ -18,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 
 from . import chain, timings
 from .audio_files import mp3_duration, mp3_join
@@ -95,7 +97,13 @@ class _Piece:
 
 
 def narration_synthesize(
-    *, ctx: chain.CallContext, text: str, voice: str, on_piece=None
+    *,
+    ctx: chain.CallContext,
+    text: str,
+    voice: str,
+    language: str = "en",
+    on_piece=None,
+    guard=None,
 ) -> Narration:
     """Narrate `text` with the first speech vendor that can (chain.speech_provider_names).
 
@@ -103,12 +111,25 @@ def narration_synthesize(
     (after its own retries), the pieces it made are dropped and the next vendor narrates the whole
     text, cut within its own limit. `on_piece(done, total)` is called in the calling thread as
     pieces land.
+
+    `guard` (optional, called from the pieces' threads): `go_on()` before every paid call
+    (raises to stop), `load(vendor=, voice=, text=)` a piece kept by an earlier run (a dict like
+    `keep`'s, or None) and `keep(vendor=, voice=, text=, piece=)` each paid piece as it arrives.
+    `language` picks the voice of vendors whose voices speak one language (Polly).
     """
     ctx = ctx.but(operation=Operation.AUDIO_SYNTHESIS, prompt_version=PROMPT_VERSION)
     errors: list[ProviderError] = []
     for name in chain.usable(chain.speech_provider_names(), Capability.SPEAK):
         try:
-            return _narrate_with(name, ctx=ctx, text=text, voice=voice, on_piece=on_piece)
+            return _narrate_with(
+                name,
+                ctx=ctx,
+                text=text,
+                voice=voice,
+                language=language,
+                on_piece=on_piece,
+                guard=guard,
+            )
         except ProviderError as exc:
             logger.warning("Narration by %s failed (%s); trying the next vendor", name, exc)
             errors.append(exc)
@@ -116,7 +137,9 @@ def narration_synthesize(
     raise (transient or errors)[0]
 
 
-def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narration:
+def _narrate_with(
+    name: str, *, ctx, text: str, voice: str, language: str, on_piece, guard=None
+) -> Narration:
     provider = chain.get_provider(name)
     pieces = split_text(text, limit=provider.input_limit)
     pending: list = []
@@ -129,7 +152,35 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
         if failed.is_set():
             raise _Skipped
         try:
-            return _speak_piece(provider, ctx=ctx, text=piece, voice=voice, pending=pending)
+            if guard is None:
+                return _speak_piece(
+                    provider, ctx=ctx, text=piece, voice=voice, language=language, pending=pending
+                )
+            kept = guard.load(vendor=name, voice=voice, text=piece)
+            if kept is not None:
+                words = [timings.Word(**word) for word in kept["words"]]
+                return _Piece(kept["audio"], kept["duration"], words, kept["source"])
+            spoken = _speak_piece(
+                provider,
+                ctx=ctx,
+                text=piece,
+                voice=voice,
+                language=language,
+                pending=pending,
+                guard=guard,
+            )
+            guard.keep(
+                vendor=name,
+                voice=voice,
+                text=piece,
+                piece={
+                    "audio": spoken.audio,
+                    "duration": spoken.duration,
+                    "words": [word.as_dict() for word in spoken.words],
+                    "source": spoken.source,
+                },
+            )
+            return spoken
         except BaseException:
             failed.set()
             raise
@@ -173,12 +224,16 @@ def _narrate_with(name: str, *, ctx, text: str, voice: str, on_piece) -> Narrati
     )
 
 
-def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Piece:
+def _speak_piece(
+    provider, *, ctx, text: str, voice: str, language: str, pending: list, guard=None
+) -> _Piece:
     """One piece's audio and word timings: the vendor's own, else a transcription, else an
     estimate. Read-along never fails a narration: a failed transcription is an estimate."""
+    if guard is not None:
+        guard.go_on()
     result = chain.call(
         ctx=ctx,
-        request=SpeechRequest(text=text, voice=voice),
+        request=SpeechRequest(text=text, voice=voice, language=language),
         pending=pending,
         providers=[provider.name],
     )
@@ -186,6 +241,8 @@ def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Pie
     if result.words is not None:
         return _Piece(result.audio, duration, result.words, timings.VENDOR)
     if provider.speech_timings == timings.TRANSCRIPTION:
+        if guard is not None:
+            guard.go_on()
         heard = _transcribe(ctx=ctx, audio=result.audio, pending=pending)
         if heard is not None:
             words = timings.words_from_transcript(text=text, transcript=heard, duration=duration)
@@ -194,8 +251,17 @@ def _speak_piece(provider, *, ctx, text: str, voice: str, pending: list) -> _Pie
     return _Piece(result.audio, duration, words, timings.ESTIMATED)
 
 
+def transcription_available() -> bool:
+    """Whether narration may be transcribed for its timings: switched on, and OpenAI's
+    transcription models (whisper-1 the only one with word times) not shut down yet."""
+    return (
+        settings.AI_TTS_TRANSCRIBE
+        and timezone.now().date() < settings.AI_OPENAI_TRANSCRIPTION_SHUTDOWN
+    )
+
+
 def _transcribe(*, ctx, audio: bytes, pending: list) -> list | None:
-    if not settings.AI_TTS_TRANSCRIBE:
+    if not transcription_available():
         return None
     names = [
         name

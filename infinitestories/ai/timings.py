@@ -137,6 +137,50 @@ def words_from_alignment(
     return _fill(spans, known, duration)
 
 
+def words_from_marks(
+    *, text: str, marks: list[tuple[int, int, float]], duration: float
+) -> list[Word] | None:
+    """Word timings from a vendor's word marks: (start, end) byte offsets into `text` as UTF-8
+    and the time in seconds the word starts (Amazon Polly's speech marks). A word ends where the
+    next mark starts (the last at the audio's end). None when no mark lands on the text's words.
+
+    Byte offsets are turned into character offsets, and each spoken word of the text takes the
+    time of the first mark overlapping it; words without a mark are spread over the gaps.
+    """
+    encoded = text.encode()
+    spans = spoken_words(text)
+    ordered = sorted(marks, key=lambda mark: mark[2])
+    placed = []  # (first character, character after the last, start, end) of each mark
+    for n, (begin, end, start) in enumerate(ordered):
+        if not 0 <= begin < end <= len(encoded):
+            return None
+        until = ordered[n + 1][2] if n + 1 < len(ordered) else duration
+        placed.append(
+            (
+                len(encoded[:begin].decode(errors="ignore")),
+                len(encoded[:end].decode(errors="ignore")),
+                float(start),
+                float(max(until, start)),
+            )
+        )
+    known: dict[int, tuple[float, float]] = {}
+    cursor = 0
+    for n, span in enumerate(spans):
+        while cursor < len(placed) and placed[cursor][1] <= span.begin:
+            cursor += 1
+        hits = []
+        k = cursor
+        while k < len(placed) and placed[k][0] < span.end:
+            if placed[k][1] > span.begin:
+                hits.append(placed[k])
+            k += 1
+        if hits:
+            known[n] = (hits[0][2], hits[-1][3])
+    if not known:
+        return None
+    return _fill(spans, known, duration)
+
+
 def words_from_transcript(
     *, text: str, transcript: list[tuple[str, float, float]], duration: float
 ) -> list[Word]:

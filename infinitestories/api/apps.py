@@ -26,6 +26,8 @@ def _access_fields(sender, request, logger, response, log_kwargs, **kwargs) -> N
     log_kwargs["method"] = request.method
     log_kwargs["path"] = request.path
     log_kwargs["status"] = log_kwargs.pop("code")
+    # The one line of a request (request_started is at DEBUG): it says who asked, too.
+    log_kwargs["user_agent"] = request.META.get("HTTP_USER_AGENT")
     started = getattr(request, "started_at", None)
     if started is not None:
         log_kwargs["duration_ms"] = round((time.monotonic() - started) * 1000, 1)

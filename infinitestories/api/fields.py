@@ -1,11 +1,14 @@
 """Request-parsing pieces every endpoint shares: strict JSON types and validated query parameters."""
 
+import copy
+
 from django.utils.translation import gettext_lazy
 from djangorestframework_camel_case.util import underscoreize
 from rest_framework import serializers
 
 from infinitestories.languages import LANGUAGES
 
+from .inputs import validated
 from .schema import named_choice_field
 
 # A language code. Every serializer field holding one (story language, user's preferred
@@ -62,10 +65,22 @@ def query_input(serializer_class: type[serializers.Serializer], request) -> dict
     The camelCase parser only converts bodies, so query parameter names are converted here; the
     renderer turns error details back into camelCase.
     """
-    params = serializer_class(data=underscoreize(request.query_params.dict()))
-    params.is_valid(raise_exception=True)
-    return params.validated_data
+    return validated(serializer_class, underscoreize(request.query_params.dict()))
 
 
 class SortInputSerializer(serializers.Serializer):
     sort_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+
+class FieldsOnceMixin:
+    """An output serializer whose fields are worked out once per class, not per answer: a
+    ModelSerializer reads its model's fields anew for each instance (a good part of a read's
+    cost), where a copy of the fields it made the first time is the same and cheaper."""
+
+    def get_fields(self):
+        cls = type(self)
+        fields = cls.__dict__.get("_fields_once")
+        if fields is None:
+            fields = super().get_fields()
+            cls._fields_once = fields
+        return copy.deepcopy(fields)

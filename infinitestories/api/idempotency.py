@@ -28,6 +28,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from infinitestories.faults import retried_in_background
+
 from .errors import IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS, ApplicationError
 from .models import IdempotencyRecord
 
@@ -70,7 +72,11 @@ def idempotent(endpoint: str):
             try:
                 response = post(view, request, *args, **kwargs)
             except BaseException:
-                idempotency_abort(record=record)
+                # The database may be what failed: the key is freed within a minute of its
+                # return, not when the abandoned reservation expires.
+                retried_in_background(
+                    lambda: idempotency_abort(record=record), name=f"release of key {record.pk}"
+                )
                 raise
             if response.status_code >= 400:
                 idempotency_abort(record=record)

@@ -3,6 +3,8 @@
 from django.db.models import QuerySet
 from rest_framework import serializers
 
+from .inputs import validated
+
 
 class PageInputSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
@@ -12,9 +14,10 @@ class PageInputSerializer(serializers.Serializer):
 
 def paginate(queryset: QuerySet, params: dict) -> tuple[list, dict]:
     """Return one page of the queryset and its pagination block; bad limit/offset answer 400."""
-    page = PageInputSerializer(data=params)
-    page.is_valid(raise_exception=True)
-    limit, offset = page.validated_data["limit"], page.validated_data["offset"]
-    total = queryset.count()
+    page = validated(PageInputSerializer, params)
+    limit, offset = page["limit"], page["offset"]
     rows = list(queryset[offset : offset + limit])
+    # A page that is not full ends the list: its total is known without a COUNT.
+    ends_list = len(rows) < limit and (rows or offset == 0)
+    total = offset + len(rows) if ends_list else queryset.count()
     return rows, {"total": total, "limit": limit, "offset": offset}

@@ -6,6 +6,7 @@ django-ratelimit's fixed window in the cache, so it holds across gunicorn worker
 """
 
 import contextlib
+import hashlib
 import ipaddress
 import time
 from dataclasses import dataclass
@@ -13,25 +14,44 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import _split_rate, get_usage
+from django_ratelimit.core import (
+    ALL,
+    EXPIRATION_FUDGE,
+    _get_window,
+    _make_cache_key,
+    _split_rate,
+    get_usage,
+)
 
 from .errors import RATE_LIMITED, ApplicationError
 
-# name -> (rate, key). key "ip" counts per client network (an IPv4 address, an IPv6 /64), "user"
-# per signed-in user, "email" per account named in the body (its e-mail; the network without one).
+# name -> (rate, key). key "ip" counts per client network (an IPv4 address, an IPv6 /64), "ip56"
+# and "ip48" per IPv6 /56 and /48 (per address for IPv4), "user" per signed-in user, "email" per
+# account named in the body (its e-mail; the network without one), "account_network" per
+# (account, network) pair, counted by the service (failures_charge), not per request.
 DEFAULT_POLICIES: dict[str, tuple[str, str]] = {
-    # Guessing at one account is limited per account, whatever the address; the network limit is
-    # generous, so the many families behind one carrier NAT or school address keep signing in.
+    # Signups: per account, then per /64, /56 (one home connection holds 256 /64s) and /48 (a
+    # site); the network limits are generous, so the many families behind one carrier NAT or
+    # school address keep signing up.
     "signup_account": ("5/h", "email"),
     "signup": ("20/h", "ip"),
-    "login_account": ("10/h", "email"),
+    "signup_56": ("30/h", "ip56"),
+    "signup_48": ("60/h", "ip48"),
+    # Wrong passwords count per (account, network) and lock that network out of that account
+    # only: a stranger's guesses from elsewhere never lock the parent out. The network limit
+    # (every attempt, any account) is generous for the families behind one carrier NAT.
+    "login_account": ("10/h", "account_network"),
     "login": ("100/h", "ip"),
     # Apple's server-to-server events come from Apple's few addresses, for every family at once.
     "apple_notifications": ("600/m", "ip"),
-    # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox.
+    # Reset and verification e-mails: enough for a forgetful parent, too few to flood an inbox:
+    # per network an hour, and per account a day (whatever the networks asking).
     "email_send": ("5/h", "ip"),
+    "email_send_account": ("3/d", "email"),
     "api": ("100/m", "user"),
     # Anonymous health checks (monitoring calls once a minute): a flood is refused cheaply.
     "health": ("30/m", "ip"),
@@ -110,15 +130,26 @@ def _key(policy: Policy):
             email = data.get("email") if isinstance(data, dict) else None
             if isinstance(email, str) and email.strip():
                 return "email:" + email.strip().lower()
+        if policy.key in NETWORK_KEYS:
+            return "ip:" + client_network(request, prefix=NETWORK_KEYS[policy.key])
         return "ip:" + client_network(request)
 
     return key
 
 
-def client_network(request) -> str:
+NETWORK_KEYS = {"ip56": 56, "ip48": 48}
+
+
+def client_network(request, *, prefix: int = 64) -> str:
     """What one client can rotate within: its IPv4 address, or the /64 of its IPv6 address (a
-    subscriber is given a whole /64, so each of its addresses is the same client)."""
-    address = client_ip(request)
+    subscriber is given a whole /64, so each of its addresses is the same client); `prefix` 56
+    or 48 for the wider networks one home or site is given."""
+    return network_of(client_ip(request), prefix=prefix)
+
+
+def network_of(address: str, *, prefix: int = 64) -> str:
+    """The network of `address` as the limits count it: an IPv4 address itself, an IPv6 address's
+    /`prefix`; what cannot be parsed, as it is."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -126,7 +157,7 @@ def client_network(request) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped:
             return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
     return str(ip)
 
 
@@ -153,6 +184,65 @@ class Usage:
 
 def hit(request, name: str) -> Usage:
     """Count one request against the named limit; raise 429 RATE_LIMITED when it is over."""
+    return hit_many(request, (name,))[0]
+
+
+def hit_many(request, names) -> list[Usage]:
+    """Count one request against each named limit, in one Redis round trip; raise 429
+    RATE_LIMITED for the first that is over (the limits after it are not counted, as if checked
+    one by one)."""
+    if not names:
+        return []
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return [Usage(limit=0, remaining=0, reset_in=0) for _ in names]
+    backend = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    if not isinstance(backend, RedisCache):  # the dev server's local memory
+        return [_hit_one(request, name) for name in names]
+    rules = [policy(name) for name in names]
+    windows = []
+    for rule in rules:
+        limit, period = _split_rate(rule.rate)
+        group = f"rl:{rule.name}"
+        value = _key(rule)(group, request)
+        window = _get_window(value, period)
+        # django-ratelimit's own key: counts carry on across this change and back.
+        key = backend.make_and_validate_key(_make_cache_key(group, window, rule.rate, value, ALL))
+        windows.append((limit, period, window, key))
+    client = _redis_client(backend)
+    pipe = client.pipeline(transaction=False)
+    for _limit, period, _window, key in windows:
+        pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
+        pipe.incr(key)
+    counts = pipe.execute()[1::2]
+    now = int(time.time())
+    states = []
+    for index, (rule, (limit, _period, window, _cache_key), count) in enumerate(
+        zip(rules, windows, counts, strict=True)
+    ):
+        state = Usage(limit, max(limit - count, 0), max(window - now, 1))
+        if count > limit:
+            later = [key for *_, key in windows[index + 1 :]]
+            if later:
+                undo = client.pipeline(transaction=False)
+                for key in later:
+                    undo.decr(key)
+                undo.execute()
+            raise _limited(rule, state)
+        states.append(state)
+    return states
+
+
+def _redis_client(backend):
+    """One redis-py client per cache backend, reused by every request: Django's RedisCache makes
+    a new one for each call."""
+    client = getattr(backend, "_ratelimit_client", None)
+    if client is None:
+        client = backend._cache.get_client(None, write=True)
+        backend._ratelimit_client = client
+    return client
+
+
+def _hit_one(request, name: str) -> Usage:
     rule = policy(name)
     usage = get_usage(
         request, group=f"rl:{rule.name}", key=_key(rule), rate=rule.rate, increment=True
@@ -205,6 +295,23 @@ def units_charge(*, name: str, key: str, units: int) -> Usage:
         shared_cache.decr(cache_key, units)
         raise _limited(rule, Usage(limit, max(limit - count + units, 0), usage.reset_in))
     return usage
+
+
+def failures_charge(*, name: str, request, account: str) -> Usage:
+    """Count one attempt at `account` from the request's network against the named limit (429
+    when the network has used it up for this account), before the attempt is checked: parallel
+    guesses cannot pass together. A successful attempt gives its unit back (failures_forgive),
+    so only failures count, and only against the pair: other networks keep their own count."""
+    return units_charge(name=name, key=_pair(request, account), units=1)
+
+
+def failures_forgive(*, name: str, request, account: str) -> None:
+    units_refund(name=name, key=_pair(request, account), units=1)
+
+
+def _pair(request, account: str) -> str:
+    digest = hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
+    return f"{digest}@{client_network(request)}"
 
 
 def units_refund(*, name: str, key: str, units: int) -> None:

@@ -215,3 +215,13 @@ def named_choice_field(component_name: str, choices) -> type[serializers.ChoiceF
 
     NamedChoiceField.__name__ = NamedChoiceField.__qualname__ = f"{component_name}Field"
     return NamedChoiceField
+
+
+def not_modified_response() -> dict[int, OpenApiResponse]:
+    """A read answering conditional GETs: its 200 carries an ETag; If-None-Match naming it is 304
+    with no body (infinitestories/api/conditional.py)."""
+    return {
+        304: OpenApiResponse(
+            description="Not modified: the If-None-Match header named this answer's ETag. No body."
+        )
+    }

@@ -20,7 +20,7 @@ class RateLimitedMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         names = (*self.default_rate_limits, *self.rate_limits.get(request.method, ()))
-        states = [ratelimit.hit(request, name) for name in names]
+        states = ratelimit.hit_many(request, names)
         self._rate_limit_state = min(states, key=lambda s: s.remaining, default=None)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('generate_illustrations', models.BooleanField(default=False)),
                 ('illustration_count', models.PositiveSmallIntegerField(default=3)),
                 ('voice', models.CharField(blank=True, max_length=20)),
-                ('follow_up_admissions', models.JSONField(blank=True, default=dict)),
+                ('follow_up_work', models.JSONField(blank=True, default=dict)),
                 ('error_code', models.CharField(blank=True, max_length=40)),
             ],
         ),

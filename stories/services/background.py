@@ -7,8 +7,6 @@ call. The worker writes and saves the story with the synchronous path's own step
 jobs); the job then points at the story and completes, and the family's phones are told.
 """
 
-from dataclasses import asdict
-
 from django.db import transaction
 
 from heroes.errors import HERO_NOT_FOUND
@@ -16,7 +14,7 @@ from heroes.models import Hero
 from infinitestories.ai.errors import AIError
 from infinitestories.api.errors import ApplicationError, NotFoundError, ai_error_answer
 from infinitestories.ids import new_id
-from usage.services import Admission, ai_work_release
+from usage.services import AIWork, ai_work_abandon, ai_work_end, ai_work_hand_over
 
 from ..errors import CUSTOM_EVENT_NOT_FOUND
 from ..models import CustomStoryEvent, GenerationJob, Story, StoryWriteRequest
@@ -42,8 +40,9 @@ def story_request_in_background(
 
     1. Admit it all, before any AI call (stories.story_work_admit); a refusal raises with nothing
        counted or reserved, as for the synchronous path.
-    2. In one transaction: the job, carrying the story's cost reservation (settled when the job
-       ends), and what was asked. If that fails, every admission is given back.
+    2. In one transaction: the job, holding the story's work (ended when the job ends), and what
+       was asked, holding the narration's and pictures' work until their own jobs take it (or
+       the story fails and ends it). If that fails, every piece is given back.
     """
     story_work, follow_up = stories.story_work_admit(
         user=user,
@@ -56,12 +55,10 @@ def story_request_in_background(
     try:
         with transaction.atomic():
             job = jobs.job_create(
-                user=user,
-                kind=Job.Kind.STORY,
-                story=None,
-                priority=priority,
-                params={"reservation_id": story_work.reservation_id},
+                user=user, kind=Job.Kind.STORY, story=None, work=story_work, priority=priority
             )
+            for work in follow_up.values():
+                ai_work_hand_over(work=work)
             StoryWriteRequest.objects.create(
                 job=job,
                 story_id=new_id("story"),
@@ -73,11 +70,11 @@ def story_request_in_background(
                 generate_illustrations=generate_illustrations,
                 illustration_count=illustration_count,
                 voice=voice,
-                follow_up_admissions={name: asdict(a) for name, a in follow_up.items()},
+                follow_up_work={name: work.pk for name, work in follow_up.items()},
             )
     except BaseException:
-        for admission in [story_work, *follow_up.values()]:
-            ai_work_release(admission=admission)
+        for work in [story_work, *follow_up.values()]:
+            ai_work_abandon(work=work)
         raise
     return job
 
@@ -86,16 +83,16 @@ def story_write(*, job: GenerationJob) -> None:
     """The story job's work (run by jobs.job_run; safe to run again).
 
     1. The story already saved under the request's id (an earlier run died after saving): go to 3.
-    2. Write and save it as the synchronous path does, with the admissions the request took. A
-       failure the job will retry keeps them for the retry; any other gives the narration's and
-       pictures' back and notes its machine code for GET /api/jobs/{jobId}.
+    2. Write and save it as the synchronous path does, with the work the request admitted. A
+       failure the job will retry keeps it for the retry; any other ends the narration's and
+       pictures' and notes its machine code for GET /api/jobs/{jobId}.
     3. Point the job at the story and complete it (the push goes after commit).
     """
     request = StoryWriteRequest.objects.get(job_id=job.pk)
     story = Story.objects.filter(pk=request.story_id, user=job.user).first()
     if story is None:
         follow_up = {
-            name: Admission(**values) for name, values in request.follow_up_admissions.items()
+            name: AIWork.objects.get(pk=work_id) for name, work_id in request.follow_up_work.items()
         }
         try:
             story = _story_write(job=job, request=request, follow_up=follow_up)
@@ -147,6 +144,6 @@ def _story_write(*, job: GenerationJob, request: StoryWriteRequest, follow_up: d
 
 def _failed(*, request: StoryWriteRequest, follow_up: dict, code: str) -> None:
     """The story will not be written: its narration and pictures will never start."""
-    for admission in follow_up.values():
-        ai_work_release(admission=admission)
+    for work in follow_up.values():
+        ai_work_end(work=work)
     StoryWriteRequest.objects.filter(pk=request.pk).update(error_code=code[:40])

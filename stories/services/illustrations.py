@@ -2,6 +2,7 @@
 `illustrations_generate`), place them on the narration's timeline, delete one."""
 
 import contextvars
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
 from infinitestories.faults import with_retries
 from media.selectors import picture_read
 from media.services import media_delete_on_commit, picture_save
-from usage.services import Admission, ai_work_admit
+from usage.services import AIWork, ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
 from ..selectors import narration_timings, story_names_hidden
@@ -33,20 +34,20 @@ def illustrations_request(
     count: int = 3,
     scene_timestamps: list[float] | None = None,
     priority: str = Job.Priority.NORMAL,
-    admission: Admission | None = None,
+    work: AIWork | None = None,
 ) -> GenerationJob:
     """Create `count` pending illustrations and the job that draws them.
 
-    The pictures are admitted here (usage.ai_work_admit counts pictures, not requests, and the
-    plan caps them per story) unless the caller admitted them already (`admission`); the plan
-    also sets their quality and size, kept on the job with its cost reservation.
+    The pictures are admitted here (usage counts pictures, not requests, and the plan caps them
+    per story) unless the caller admitted them already (`work`); the plan also sets their
+    quality and size, kept with the job's work.
     """
     with transaction.atomic():
         # One request for a story's pictures at a time: the count the plan caps is then the
         # count there will be (two parallel requests cannot both fit under the cap).
         Story.objects.select_for_update().filter(pk=story.pk).exists()
-        if admission is None:
-            admission = ai_work_admit(
+        if work is None:
+            work = ai_work_admit(
                 user=user,
                 operation=Operation.IMAGE_GENERATION,
                 units=count,
@@ -62,21 +63,19 @@ def illustrations_request(
             .first()
         )
         start = 0 if start is None else start + 1
-        rows = [
-            StoryIllustration.objects.create(story=story, display_order=start + i)
-            for i in range(count)
-        ]
-        params = {
-            "illustration_ids": [row.pk for row in rows],
-            "reservation_id": admission.reservation_id,
-            "image_quality": admission.image_quality,
-            "image_size": admission.image_size,
-        }
-        if scene_timestamps:
-            params["timestamps"] = [float(t) for t in scene_timestamps][:count]
-        return jobs.job_create(
-            user=user, kind=Job.Kind.ILLUSTRATIONS, story=story, priority=priority, params=params
+        job = jobs.job_create(
+            user=user, kind=Job.Kind.ILLUSTRATIONS, story=story, priority=priority, work=work
         )
+        given = [float(t) for t in scene_timestamps or []][:count]
+        for i in range(count):
+            StoryIllustration.objects.create(
+                story=story,
+                job=job,
+                display_order=start + i,
+                timestamp=given[i] if i < len(given) else 0,
+                timestamp_given=i < len(given),
+            )
+        return job
 
 
 def _estimated_duration(story: Story) -> float:
@@ -122,16 +121,26 @@ def _place(
         row.duration = round(max(0.0, end - stamps[i]), 2)
 
 
+def _job_pictures(job: GenerationJob) -> list[StoryIllustration]:
+    return list(StoryIllustration.objects.filter(job=job).order_by("display_order"))
+
+
+def _positions(rows: list[StoryIllustration]) -> dict[str, int]:
+    return {row.pk: row.word_index for row in rows if row.word_index is not None}
+
+
+def _given(rows: list[StoryIllustration]) -> list[float] | None:
+    return [row.timestamp for row in rows if row.timestamp_given] or None
+
+
 def illustration_timestamps_recompute(*, story: Story) -> None:
-    """Narration arrived (or changed): move each scene to its word's moment in the audio."""
-    for job in Job.objects.filter(story=story, kind=Job.Kind.ILLUSTRATIONS).exclude(
-        params__has_key="timestamps"
-    ):
-        ids = job.params.get("illustration_ids") or []
-        rows = list(StoryIllustration.objects.filter(pk__in=ids).order_by("display_order"))
-        if not rows:
+    """Narration arrived (or changed): move each scene to its word's moment in the audio (the
+    pictures whose request gave their timestamps keep them)."""
+    for job in Job.objects.filter(story=story, kind=Job.Kind.ILLUSTRATIONS):
+        rows = _job_pictures(job)
+        if not rows or _given(rows):
             continue
-        _place(story=story, rows=rows, positions=job.params.get("positions") or {}, explicit=None)
+        _place(story=story, rows=rows, positions=_positions(rows), explicit=None)
         StoryIllustration.objects.bulk_update(rows, ["timestamp", "duration"])
 
 
@@ -162,8 +171,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     if story is None:
         jobs.job_fail(job=job, message=_("The story was deleted."))
         return
-    ids = job.params.get("illustration_ids") or []
-    rows = list(StoryIllustration.objects.filter(pk__in=ids).order_by("display_order"))
+    rows = _job_pictures(job)
     if not rows:
         jobs.job_complete(job=job)
         return
@@ -180,6 +188,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     hero_name = story.hero_name or (hero.name if hero else "")
     other_names = story_names_hidden(story=story)
     if any(not row.scene_description for row in rows):
+        jobs.job_check(job=job)
         found = scenes.scenes_extract(
             ctx=ctx,
             content=story.content,
@@ -188,16 +197,16 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             language=story.language,
             other_names=other_names,
         )
-        positions = {}
         for row, scene in zip(rows, found, strict=True):
             row.scene_description = scene.description
-            positions[row.pk] = scene.word_index
-        _place(story=story, rows=rows, positions=positions, explicit=job.params.get("timestamps"))
-        StoryIllustration.objects.bulk_update(rows, ["scene_description", "timestamp", "duration"])
-        jobs.job_params_update(job=job, positions=positions)
+            row.word_index = scene.word_index
+        _place(story=story, rows=rows, positions=_positions(rows), explicit=_given(rows))
+        StoryIllustration.objects.bulk_update(
+            rows, ["scene_description", "word_index", "timestamp", "duration"]
+        )
     jobs.job_progress(job=job, progress=15)
-    if not jobs.job_running(job=job):
-        return  # stopped from outside while the scenes were found (consent withdrawn): no drawing
+    # Stopped from outside while the scenes were found (consent withdrawn)? Then no drawing.
+    jobs.job_check(job=job)
 
     todo = [row for row in rows if row.generation_status != StoryIllustration.Status.COMPLETED]
     profile = _profile_text(hero)
@@ -209,6 +218,9 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     transient: list[Exception] = []
     done = len(rows) - len(todo)
 
+    work = job.ai_work
+    before_draw = _draws_within(job=job, pictures=len(todo))
+
     def draw(row: StoryIllustration):
         return images.illustration_draw(
             ctx=ctx,
@@ -218,8 +230,9 @@ def illustrations_generate(*, job: GenerationJob) -> None:
             other_names=other_names,
             reference=reference,
             pending=pending,
-            quality=job.params.get("image_quality", ""),
-            size=job.params.get("image_size", ""),
+            quality=work.image_quality if work is not None else "",
+            size=work.image_size if work is not None else "",
+            before_draw=before_draw,
         )
 
     workers = max(1, min(settings.AI_IMAGE_CONCURRENCY, len(todo)))
@@ -280,6 +293,25 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         )
     else:
         jobs.job_complete(job=job)
+
+
+def _draws_within(*, job: GenerationJob, pictures: int):
+    """Before each paid drawing (any thread): the job may go on (not stopped), and it draws at
+    most one picture each plus AI_IMAGE_REDRAWS again after moderation flagged one, what its
+    reservation covers. Past that a flagged picture fails instead of being drawn once more."""
+    lock = threading.Lock()
+    drawn = [0]
+
+    def before_draw(variant: str) -> None:
+        jobs.job_go_on(job=job)  # stopped meanwhile: no more pictures bought
+        with lock:
+            if drawn[0] >= pictures + settings.AI_IMAGE_REDRAWS:
+                raise ContentRefused(
+                    "No redraw left for this job.", operation=Operation.IMAGE_GENERATION
+                )
+            drawn[0] += 1
+
+    return before_draw
 
 
 def _picture_store(*, row: StoryIllustration, drawing) -> bool:

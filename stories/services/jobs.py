@@ -12,6 +12,7 @@ provider), it is put in words once, in the one language that reads it.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,9 +36,20 @@ from infinitestories.faults import INFRASTRUCTURE_ERRORS
 from media.reconcile import keys_referenced
 from media.services import media_delete_on_commit
 from notifications.services import job_ended_notify
-from usage.services import ai_consent_check, ai_work_may_run, ai_work_settle
+from usage.services import (
+    AIWork,
+    WorkStopped,
+    ai_work_admit,
+    ai_work_check,
+    ai_work_end,
+    ai_work_hand_over,
+    ai_work_start,
+    ai_work_stop,
+    ai_work_stopped,
+    ai_works_end_unclaimed,
+)
 
-from ..models import GenerationJob, NarrationTimings, Story, StoryIllustration
+from ..models import GenerationJob, NarrationTimings, Story, StoryIllustration, StoryWriteRequest
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +68,7 @@ OPERATION = {
 # What a job retries later instead of failing: the provider down, the time limit, and a fault of
 # the infrastructure (Redis, the database, storage), none of which says the work is impossible.
 RETRIED_LATER = (TransientProviderError, SoftTimeLimitExceeded, *INFRASTRUCTURE_ERRORS)
+HEARTBEAT_LOST = "heartbeat lost"
 
 
 def job_create(
@@ -63,18 +76,22 @@ def job_create(
     user,
     kind: str,
     story,
+    work: AIWork,
     priority: str = Job.Priority.NORMAL,
-    params: dict | None = None,
+    voice: str = "",
 ) -> GenerationJob:
-    """Create a queued job and enqueue its task once the surrounding transaction commits."""
+    """Create a queued job holding its admitted AI work, and enqueue its task once the
+    surrounding transaction commits."""
     job = Job.objects.create(
         user=user,
         kind=kind,
         story=story,
         priority=priority,
-        params=params or {},
+        ai_work=work,
+        voice=voice,
         estimated_completion_at=timezone.now() + timedelta(seconds=ESTIMATED_SECONDS[kind]),
     )
+    ai_work_hand_over(work=work)
     job_enqueue(job=job)
     return job
 
@@ -93,7 +110,9 @@ def job_enqueue(*, job: GenerationJob) -> None:
 
 
 def job_claim(*, job_id: str) -> GenerationJob | None:
-    """queued -> processing, counting the attempt; None if someone else has it or it is done."""
+    """queued -> processing, counting the attempt; None if someone else has it or it is done.
+    The attempt number fences this run: every later write of it names the attempt, so a run the
+    sweeper replaced writes nothing."""
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.PROCESSING,
@@ -104,46 +123,72 @@ def job_claim(*, job_id: str) -> GenerationJob | None:
     )
     if not claimed:
         return None
-    return Job.objects.select_related("story", "user").get(pk=job_id)
+    return Job.objects.select_related("story", "user", "ai_work").get(pk=job_id)
 
 
-def job_heartbeat(*, job_id: str) -> bool:
-    return bool(
-        Job.objects.filter(pk=job_id, status=Job.Status.PROCESSING).update(
-            heartbeat_at=timezone.now()
-        )
-    )
+def _mine(job: GenerationJob):
+    """This run's job row: processing, and not claimed again since (the fence)."""
+    return Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts)
+
+
+def job_heartbeat(*, job_id: str, attempt: int | None = None) -> bool:
+    rows = Job.objects.filter(pk=job_id, status=Job.Status.PROCESSING)
+    if attempt is not None:
+        rows = rows.filter(attempts=attempt)
+    return bool(rows.update(heartbeat_at=timezone.now()))
 
 
 def job_progress(*, job: GenerationJob, progress: int) -> None:
     job.progress = max(0, min(100, int(progress)))
-    Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
-        progress=job.progress, heartbeat_at=timezone.now(), updated_at=timezone.now()
+    _mine(job).update(progress=job.progress, heartbeat_at=timezone.now(), updated_at=timezone.now())
+
+
+def job_output_keep(*, job: GenerationJob, key: str, duration: float, text_hash: str) -> None:
+    """Remember the narration file this run made (fenced: a replaced run records nothing)."""
+    job.output_key, job.output_duration, job.text_hash = key, duration, text_hash
+    Job.objects.filter(pk=job.pk, attempts=job.attempts).update(
+        output_key=key, output_duration=duration, text_hash=text_hash
     )
 
 
-def job_params_update(*, job: GenerationJob, **values) -> None:
-    job.params = {**job.params, **values}
-    Job.objects.filter(pk=job.pk).update(params=job.params)
-
-
-def _job_settle(*, job: GenerationJob) -> None:
-    """The job's work is over: release the cost it reserved when it was admitted."""
-    ai_work_settle(reservation_id=job.params.get("reservation_id", ""))
+def job_work_replace(*, job: GenerationJob, work: AIWork) -> None:
+    """The job buys under new admitted work from now on (an edit narrated again)."""
+    job.ai_work = work
+    Job.objects.filter(pk=job.pk).update(ai_work=work)
 
 
 def job_running(*, job: GenerationJob, lock: bool = False) -> bool:
-    """Whether the job still runs: nobody stopped it from outside meanwhile (a parent withdrew
-    consent, which fails the family's jobs). `lock` holds the row to the end of the caller's
-    transaction, so the answer stays true while the caller saves the job's work."""
-    running = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING)
+    """Whether this run still has the job: nobody stopped it from outside meanwhile (consent
+    withdrawn, replaced) and no newer run claimed it. `lock` holds the row to the end of the
+    caller's transaction, so the answer stays true while the caller saves the job's work."""
+    running = _mine(job)
     return (running.select_for_update() if lock else running).exists()
 
 
+def job_go_on(*, job: GenerationJob) -> None:
+    """Before each paid call, from any thread (no database): raise WorkStopped when this run
+    must stop (its heartbeat could not be written in time, or the work was stopped)."""
+    lost = getattr(job, "heartbeat_lost", None)
+    if lost is not None and lost.is_set():
+        raise WorkStopped(HEARTBEAT_LOST)
+    if job.ai_work_id and ai_work_stopped(work_id=job.ai_work_id):
+        raise WorkStopped("stopped")
+
+
+def job_check(*, job: GenerationJob) -> None:
+    """Between paid calls, in the job's own thread: job_go_on, and ask the database whether
+    this run still has the job and the work may go on (consent, switches, block, stopped)."""
+    job_go_on(job=job)
+    if not job_running(job=job):
+        raise WorkStopped("job stopped")
+    if job.ai_work_id:
+        ai_work_check(work=job.ai_work)
+
+
 def job_complete(*, job: GenerationJob, message: str = "") -> None:
-    """Complete a running job; a job stopped from outside meanwhile stays as it was stopped."""
+    """Complete this run's job; a job stopped from outside meanwhile stays as it was stopped."""
     now = timezone.now()
-    completed = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+    completed = _mine(job).update(
         status=Job.Status.COMPLETED,
         progress=100,
         error_message=str(message)[:500],
@@ -153,25 +198,53 @@ def job_complete(*, job: GenerationJob, message: str = "") -> None:
     )
     if completed:
         job.status = Job.Status.COMPLETED
-    _job_settle(job=job)
+    _work_end(job=job)
     if completed:
         job_ended_notify(job=job)  # after commit, from a task of its own
 
 
 def job_fail(*, job: GenerationJob, message: str, notify: bool = True) -> None:
-    """Fail a job that waits or runs; one already finished (stopped from outside meanwhile)
-    keeps its own end and message. `notify` False: no push (the family replaced the work)."""
+    """Fail this run's job (or, not yet claimed, the waiting one); one already finished
+    (stopped from outside meanwhile) keeps its own end and message. `notify` False: no push."""
     now = timezone.now()
-    failed = Job.objects.filter(
-        pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING]
-    ).update(
+    rows = Job.objects.filter(pk=job.pk)
+    rows = rows.filter(
+        Q(status=Job.Status.QUEUED) | Q(status=Job.Status.PROCESSING, attempts=job.attempts)
+    )
+    failed = rows.update(
         status=Job.Status.FAILED, error_message=str(message)[:500], finished_at=now, updated_at=now
     )
-    job.status = Job.Status.FAILED
-    _illustrations_settle(job=job, message=message)
-    _job_settle(job=job)
+    if failed:
+        job.status = Job.Status.FAILED
+        _illustrations_settle(job=job, message=message)
+    _work_end(job=job)
     if failed and notify:
         job_ended_notify(job=job)  # after commit, from a task of its own
+
+
+def _work_end(*, job: GenerationJob) -> None:
+    """This run is over: end the job's AI work, unless the job runs again (released for a retry,
+    or claimed by a newer run), which holds it then."""
+    if not job.ai_work_id:
+        return
+    row = Job.objects.filter(pk=job.pk).values("status", "attempts").first()
+    if row is not None and (
+        row["status"] == Job.Status.QUEUED
+        or (row["status"] == Job.Status.PROCESSING and row["attempts"] != job.attempts)
+    ):
+        return
+    ai_work_end(work=job.ai_work)
+    _follow_ups_end(job=job)
+
+
+def _follow_ups_end(*, job: GenerationJob) -> None:
+    """A story written in the background is over (done, failed, stopped): the narration's and
+    pictures' work it carried ends unless their jobs took it (they were made with the story)."""
+    if job.kind != Job.Kind.STORY:
+        return
+    request = StoryWriteRequest.objects.filter(job_id=job.pk).first()
+    if request is not None and request.follow_up_work:
+        ai_works_end_unclaimed(work_ids=list(request.follow_up_work.values()))
 
 
 def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
@@ -179,7 +252,7 @@ def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
     if job.kind != Job.Kind.ILLUSTRATIONS:
         return
     StoryIllustration.objects.filter(
-        pk__in=job.params.get("illustration_ids") or [],
+        job_id=job.pk,
         generation_status__in=[
             StoryIllustration.Status.PENDING,
             StoryIllustration.Status.GENERATING,
@@ -187,58 +260,97 @@ def _illustrations_settle(*, job: GenerationJob, message: str) -> None:
     ).update(generation_status=StoryIllustration.Status.FAILED, error_message=str(message)[:500])
 
 
+def job_stop(*, job: GenerationJob, message: str, deleting: bool = False) -> bool:
+    """Stop a waiting or running job from outside (replaced, consent withdrawn, its story or
+    account about to be deleted: `deleting`, the row is not failed then). Work that no worker
+    has now ends here; running work stays reserved, flagged, until its worker stops before its
+    next paid call and ends it. False if the job was not active."""
+    with transaction.atomic():
+        row = Job.objects.select_for_update().filter(pk=job.pk).first()
+        if row is None or not row.is_active:
+            return False
+        running = row.status == Job.Status.PROCESSING
+        if not deleting:
+            now = timezone.now()
+            Job.objects.filter(pk=row.pk).update(
+                status=Job.Status.FAILED,
+                error_message=str(message)[:500],
+                finished_at=now,
+                updated_at=now,
+            )
+            _illustrations_settle(job=row, message=message)
+        job.status = Job.Status.FAILED
+        if row.ai_work_id:
+            ai_work_stop(work=row.ai_work, reason=str(message), running=running)
+        if not running:
+            _follow_ups_end(job=row)  # a running story's worker ends them when it stops
+    return True
+
+
 def generation_jobs_cancel(*, user, message: str) -> int:
-    """Fail every job of the user still waiting or running (a parent withdrew consent), with
+    """Stop every job of the user still waiting or running (a parent withdrew consent), with
     `message` for the app; their pictures pending stop too. Returns how many."""
-    active = Job.objects.filter(user=user, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING])
     cancelled = 0
     with translation.override(user.preferred_language):
-        for job in active:
-            job_fail(job=job, message=message)
-            cancelled += 1
+        for job in Job.objects.active().filter(user=user):
+            cancelled += job_stop(job=job, message=message)
     return cancelled
 
 
 def generation_jobs_settle(*, user=None, story: Story | None = None) -> None:
-    """Their jobs are about to be deleted with a story (`story`) or an account (`user`): release
-    the cost the waiting or running ones reserved, which a deleted job would never settle (it
-    would count against the family's ceilings and the budget for hours)."""
-    active = Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.PROCESSING])
+    """Their jobs are about to be deleted with a story (`story`) or an account (`user`): stop
+    the waiting or running ones (work no worker has ends now; a worker ends its own)."""
+    active = Job.objects.active()
     for job in active.filter(story=story) if story is not None else active.filter(user=user):
-        _job_settle(job=job)
+        job_stop(job=job, message="deleted", deleting=True)
 
 
 def job_release(*, job: GenerationJob, message: str) -> None:
     """processing -> queued, so the retry (or the sweeper) can claim it again."""
-    Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+    _mine(job).update(
         status=Job.Status.QUEUED, error_message=str(message)[:500], updated_at=timezone.now()
     )
 
 
 @contextmanager
-def heartbeat(*, job_id: str, every: float | None = None):
-    """Beat the job's heartbeat from a thread while the body runs.
+def heartbeat(*, job: GenerationJob, every: float | None = None):
+    """Beat the job's heartbeat from a thread while the body runs, fenced by the attempt.
 
     A beat that cannot be written (a database blip) is logged and the next one tries again on a
-    fresh connection: the thread never dies of it, so the sweeper never takes a live job for dead.
+    fresh connection. When none could be written for half of AI_JOB_STALE_AFTER, or the row is
+    no longer this run's (stopped, or claimed by a newer run), `job.heartbeat_lost` is set and
+    the run stops before its next paid call (job_go_on): the sweeper never takes a live run for
+    dead, and two runs never pay for the same work.
     """
     every = every or settings.AI_JOB_HEARTBEAT
     stop = threading.Event()
+    lost = threading.Event()
+    job.heartbeat_lost = lost
+    give_up_after = settings.AI_JOB_STALE_AFTER / 2
 
     def beat():
+        written = time.monotonic()
         try:
             while not stop.wait(every):
                 try:
-                    job_heartbeat(job_id=job_id)
+                    if not job_heartbeat(job_id=job.pk, attempt=job.attempts):
+                        logger.warning("Job %s is no longer this run's: stopping", job.pk)
+                        lost.set()
+                        return
+                    written = time.monotonic()
                 except INFRASTRUCTURE_ERRORS as exc:
                     logger.warning(
-                        "Job %s heartbeat not written (%s); next beat retries", job_id, exc
+                        "Job %s heartbeat not written (%s); next beat retries", job.pk, exc
                     )
                     connection.close()
+                    if time.monotonic() - written >= give_up_after:
+                        logger.warning("Job %s heartbeat lost: the run stops", job.pk)
+                        lost.set()
+                        return
         finally:
             connection.close()
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job.pk}", daemon=True)
     thread.start()
     try:
         yield
@@ -248,18 +360,19 @@ def heartbeat(*, job_id: str, every: float | None = None):
 
 
 def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
-    """What every generation task does: claim, work with a heartbeat, settle the job.
+    """What every generation task does: claim, start its AI work, work with a heartbeat, end.
 
-    A job whose AI (or feature) staff switched off after it was queued fails at once with the
-    switch's message; so does one whose parent withdrew consent. Settling a job (completed or
-    failed) releases its cost reservation.
+    The work is started with usage.ai_work_start: staff may have switched AI or the feature off,
+    blocked the account, or a parent withdrawn consent since the job was queued; the job fails
+    at once with that message then. The work checks between paid calls (job_check, job_go_on)
+    and stops before the next one when it was stopped from outside.
 
     Transient provider errors and faults of the infrastructure (Redis, the database, storage)
     release the job and re-raise for Celery's retry (with back-off and jitter) until the job runs
-    out of attempts; the retry reuses what was already paid for (the narration file, the pictures
-    stored). Permanent errors fail it with a message the app can show. Anything unexpected fails
-    it too, and is re-raised so it is logged, never swallowed. Every log line of the run carries
-    the job id.
+    out of attempts; the retry reuses what was already paid for (narration pieces, the narration
+    file, the pictures stored). Permanent errors fail it with a message the app can show.
+    Anything unexpected fails it too, and is re-raised so it is logged, never swallowed. Every
+    log line of the run carries the job id.
     """
     with structlog.contextvars.bound_contextvars(job_id=job_id):
         job = job_claim(job_id=job_id)
@@ -271,15 +384,17 @@ def job_run(*, job_id: str, work: Callable[[GenerationJob], None]) -> None:
 
 
 def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> None:
-    refusal = ai_work_may_run(operation=OPERATION[job.kind], user=job.user)
-    if refusal is not None:  # staff switched AI or this feature off, or blocked the account
-        job_fail(job=job, message=refusal.message)
-        return
     try:
-        # A parent may have withdrawn consent since the job was queued: nothing more goes out.
-        ai_consent_check(user=job.user)
-        with heartbeat(job_id=job.pk):
+        if job.ai_work_id:
+            ai_work_start(work=job.ai_work)
+        with heartbeat(job=job):
             work(job)
+    except WorkStopped as stopped:
+        if stopped.reason == HEARTBEAT_LOST:
+            _heartbeat_lost(job=job)
+            return
+        logger.info("Job %s stopped from outside (%s)", job.pk, stopped.reason)
+        _work_end(job=job)
     except RETRIED_LATER as exc:
         if job.attempts >= job.max_attempts:
             logger.warning("Job %s out of attempts: %s", job.pk, exc)
@@ -304,6 +419,23 @@ def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> No
         logger.info("Job %s (%s) %s on attempt %d", job.pk, job.kind, job.status, job.attempts)
 
 
+def _heartbeat_lost(*, job: GenerationJob) -> None:
+    """The run stopped because its heartbeat was not written in time, or its row is no longer
+    this run's. Stopped from outside or claimed again: end or leave the work as _work_end says.
+    Still ours (the database is back): release it for the retry. The database still away:
+    leave the job to the sweeper (re-queued once its heartbeat is stale; the next run reuses
+    what this one stored). Released, it raises for Celery's retry."""
+    try:
+        if job_running(job=job):
+            job_release(job=job, message="Heartbeat not written in time.")
+            logger.warning("Job %s released: its heartbeat could not be written", job.pk)
+            raise TransientProviderError("Heartbeat not written in time.")
+        logger.info("Job %s stopped: no longer this run's", job.pk)
+        _work_end(job=job)
+    except INFRASTRUCTURE_ERRORS as exc:
+        logger.warning("Job %s stopped: its heartbeat could not be written (%s)", job.pk, exc)
+
+
 def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
     """Re-queue processing jobs whose heartbeat went stale; fail those out of attempts; send
     again the message of a job queued long ago and never started (lost by the broker, or never
@@ -318,7 +450,7 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
     stale = (
         Job.objects.filter(status=Job.Status.PROCESSING)
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
-        .select_related("user")
+        .select_related("user", "ai_work")
     )
     requeued = failed = 0
     for job in stale:
@@ -336,7 +468,9 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
                 )
                 if changed:
                     _illustrations_settle(job=job, message=message)
-                    _job_settle(job=job)
+                    if job.ai_work_id:
+                        ai_work_end(work=job.ai_work)
+                    _follow_ups_end(job=job)
                     job.status = Job.Status.FAILED
                     job_ended_notify(job=job)
                     failed += 1
@@ -377,7 +511,7 @@ def failed_jobs_purge() -> int:
         stale = Job.objects.filter(status=Job.Status.FAILED, updated_at__lt=cutoff)
         # The files the jobs made (a narration saved before the job failed) go with them,
         # unless a row still points at one (media.reconcile.keys_referenced, after the delete).
-        made = {key for key in stale.values_list("params__output_key", flat=True) if key}
+        made = {key for key in stale.values_list("output_key", flat=True) if key}
         # Word timings kept next to such a file, when its story never came to point at it.
         NarrationTimings.objects.filter(audio_key__in=made).exclude(
             story__audio_key=F("audio_key")
@@ -387,12 +521,41 @@ def failed_jobs_purge() -> int:
     return deleted
 
 
-def job_requeue(*, job: GenerationJob) -> bool:
-    """Give a failed job a fresh set of attempts (staff, from the admin). False if not failed."""
+def job_requeue(*, job: GenerationJob) -> str:
+    """Give a failed job a fresh set of attempts (staff, from the admin), its work admitted anew
+    like any (consent, switches, block, plan, limits, ceilings, budget): a refusal leaves it
+    failed and costs nothing. Returns "" when re-queued, else why not (for the admin)."""
     with transaction.atomic():
-        changed = Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
-            status=Job.Status.QUEUED, attempts=0, error_message="", updated_at=timezone.now()
+        job = Job.objects.select_for_update().filter(pk=job.pk).first()
+        if job is None or job.status != Job.Status.FAILED:
+            return "Only failed jobs are re-queued."
+        story = Story.objects.filter(pk=job.story_id).first()
+        if story is None:
+            return "Its story was deleted."
+        if job.kind == Job.Kind.AUDIO:
+            piece = {"characters": len(story.spoken_text), "voice": job.voice}
+        else:
+            todo = job.illustrations.exclude(generation_status=StoryIllustration.Status.COMPLETED)
+            others = story.illustrations.exclude(job=job).exclude(
+                generation_status=StoryIllustration.Status.FAILED
+            )
+            piece = {"units": max(1, todo.count()), "pictures_on_story": others.count()}
+        try:
+            work = ai_work_admit(
+                user=job.user, operation=OPERATION[job.kind], priority=job.priority, **piece
+            )
+        except ApplicationError as refusal:
+            return str(refusal.message)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.QUEUED,
+            attempts=0,
+            error_message="",
+            ai_work=work,
+            updated_at=timezone.now(),
         )
-        if changed:
-            job_enqueue(job=job)
-    return bool(changed)
+        ai_work_hand_over(work=work)
+        job.illustrations.filter(generation_status=StoryIllustration.Status.FAILED).update(
+            generation_status=StoryIllustration.Status.PENDING, error_message=""
+        )
+        job_enqueue(job=job)
+    return ""

@@ -187,12 +187,16 @@ def library_import(
             ]
             for name, items in batch.items()
         }
-        hero_ids = _resolve(user=user, model=Hero, new=new["heroes"], known=known["heroes"])
+        # A story may name a hero or event of an earlier batch that this one does not carry.
+        named = _imported_named(user=user, stories=stories)
+        hero_ids = _resolve(
+            user=user, model=Hero, new=new["heroes"], known=named["heroes"] | known["heroes"]
+        )
         event_ids = _resolve(
             user=user,
             model=CustomStoryEvent,
             new=new["custom_events"],
-            known=known["custom_events"],
+            known=named["custom_events"] | known["custom_events"],
         )
         plans = [
             _plan(index=i, item=item, hero_ids=hero_ids, event_ids=event_ids, problems=problems)
@@ -252,6 +256,21 @@ def _imported_before(*, user, batch: dict) -> dict[str, dict[str, str]]:
         rows = ImportedItem.objects.filter(user=user, kind=kind, client_id__in=client_ids)
         known[name] = dict(rows.values_list("client_id", "object_id"))
     return known
+
+
+def _imported_named(*, user, stories: list[dict]) -> dict[str, dict[str, str]]:
+    """list -> {clientId: server id} of the heroes and events the stories name by clientId
+    that this family imported before (in an earlier batch)."""
+    named = {
+        "heroes": (Kind.HERO, "hero_client_id"),
+        "custom_events": (Kind.CUSTOM_EVENT, "custom_event_client_id"),
+    }
+    found: dict[str, dict[str, str]] = {}
+    for name, (kind, field_name) in named.items():
+        client_ids = {story[field_name] for story in stories if story.get(field_name)}
+        rows = ImportedItem.objects.filter(user=user, kind=kind, client_id__in=client_ids)
+        found[name] = dict(rows.values_list("client_id", "object_id"))
+    return found
 
 
 def _check_client_ids(*, batch: dict, problems: _Problems) -> None:

@@ -1,6 +1,8 @@
 """Narration: queue a story's narration and make it (the audio task runs `audio_generate`)."""
 
+import base64
 import hashlib
+import json
 
 from django.conf import settings
 from django.db import transaction
@@ -11,25 +13,18 @@ from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
 from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import with_retries
-from media.selectors import media_exists
-from media.services import media_delete_on_commit, media_save
-from usage.services import Admission, ai_work_admit, ai_work_release, ai_work_settle
+from media.selectors import media_exists, media_folder_keys, media_read
+from media.services import media_delete, media_delete_on_commit, media_save, media_write
+from usage.services import AIWork, ai_work_abandon, ai_work_admit, ai_work_renew
 
 from ..models import GenerationJob, NarrationTimings, Story
 from . import jobs
 from .illustrations import illustration_timestamps_recompute
 
 Job = GenerationJob
-
-
-def _active_job(*, story: Story) -> GenerationJob | None:
-    return (
-        Job.objects.filter(
-            story=story, kind=Job.Kind.AUDIO, status__in=[Job.Status.QUEUED, Job.Status.PROCESSING]
-        )
-        .order_by("-created_at")
-        .first()
-    )
+# Paid narration pieces are kept here as they arrive, one file per piece, under the job and
+# keyed by the vendor, voice and text they speak: a run again reuses them.
+PIECES_FOLDER = "narration-pieces"
 
 
 def audio_request(
@@ -38,45 +33,40 @@ def audio_request(
     story: Story,
     voice: str = "",
     priority: str = Job.Priority.NORMAL,
-    admission: Admission | None = None,
+    work: AIWork | None = None,
 ) -> GenerationJob:
     """Queue narration of the story's current text (an active audio job in the same voice is
     reused; one in another voice is replaced, so one narration at a time is meant for the story).
 
-    The work is admitted here (usage.ai_work_admit: limits, plan, ceilings), unless the caller
-    admitted it already (`admission`, story_create does so before writing the story); the job
-    carries its cost reservation, settled when the job ends.
+    The work is admitted here (usage: limits, plan, ceilings), unless the caller admitted it
+    already (`work`: story_create does so before writing the story); the job holds it until
+    it ends.
     """
     voice = voice or settings.AI_DEFAULT_VOICE
-    active = _active_job(story=story)
-    if active is not None and active.params.get("voice") == voice:
-        if admission is not None:
-            ai_work_release(admission=admission)
+    active = (
+        Job.objects.active()
+        .filter(story=story, kind=Job.Kind.AUDIO)
+        .order_by("-created_at")
+        .first()
+    )
+    if active is not None and active.voice == voice:
+        if work is not None:
+            ai_work_abandon(work=work)
         return active
-    if admission is None:
-        admission = ai_work_admit(
+    if work is None:
+        work = ai_work_admit(
             user=user,
             operation=Operation.AUDIO_SYNTHESIS,
-            characters=len(story.title) + len(story.content),
+            characters=len(story.spoken_text),
             voice=voice,
             priority=priority,
         )
     if active is not None:
-        # It stops here or drops its file when it ends (audio_generate checks it still runs).
-        jobs.job_fail(
-            job=active, message=_("Replaced by a narration in another voice."), notify=False
-        )
+        # It stops before its next paid piece, and drops what it made.
+        jobs.job_stop(job=active, message=_("Replaced by a narration in another voice."))
     return jobs.job_create(
-        user=user,
-        kind=Job.Kind.AUDIO,
-        story=story,
-        priority=priority,
-        params={"voice": voice, "reservation_id": admission.reservation_id},
+        user=user, kind=Job.Kind.AUDIO, story=story, priority=priority, work=work, voice=voice
     )
-
-
-def _narration_text(story: Story) -> str:
-    return f"{story.title}.\n\n{story.content}"
 
 
 def _text_hash(text: str) -> str:
@@ -87,11 +77,11 @@ def audio_generate(*, job: GenerationJob) -> None:
     """Narrate the story (run by the audio task; safe to run again).
 
     1. Synthesise the story's current text in pieces within the vendor's limit, concurrently, and
-       join them; the word timings come with it (a file already made for this very text by an
-       earlier run is reused instead).
-    2. Save the MP3 and its word timings, and remember its key and the text's hash on the job, so
-       a re-run after a crash or a fault reuses the paid narration; a blip of storage or the
-       database is retried here.
+       join them; the word timings come with it. Before each paid call the job checks it may go
+       on (jobs.job_go_on), and each piece is kept in storage under the job as it arrives, so a
+       run again (a storage or database outage, the time limit) buys only what is missing. A
+       file already made for this very text by an earlier run is reused whole.
+    2. Save the MP3 and its word timings, and remember its key and the text's hash on the job.
     3. In one transaction: point the story at the file (duration, voice, time), drop the old
        timings and schedule the old file's deletion after commit, recompute illustration
        timestamps (from the words' times), complete the job. But when the text changed while it
@@ -99,27 +89,29 @@ def audio_generate(*, job: GenerationJob) -> None:
        work, admitted like any narration (consent, limits, plan, ceilings; a refusal fails the
        job and leaves the narration stale), then back to 1.
     """
-    voice = job.params.get("voice") or settings.AI_DEFAULT_VOICE
+    voice = job.voice or settings.AI_DEFAULT_VOICE
     while True:
         story = Story.objects.filter(pk=job.story_id).first()
         if story is None:
             jobs.job_fail(job=job, message=_("The story was deleted."))
             return
-        content_hash = _text_hash(_narration_text(story))
+        content_hash = _text_hash(story.spoken_text)
         key, duration = _narration_file(
             job=job, story=story, voice=voice, content_hash=content_hash
         )
         with transaction.atomic():
             story = Story.objects.select_for_update().filter(pk=story.pk).first()
             if story is None:  # deleted while we narrated (its job went with it): drop the file
-                media_delete_on_commit(keys=[key])
+                media_delete_on_commit(keys=[key, *_pieces_kept(job)])
+                jobs.job_fail(job=job, message=_("The story was deleted."))
                 return
             if not jobs.job_running(job=job, lock=True):
-                # Stopped meanwhile (consent withdrawn): this narration is never used.
+                # Stopped meanwhile (consent withdrawn, replaced): this narration is never used.
                 NarrationTimings.objects.filter(story=story, audio_key=key).delete()
-                media_delete_on_commit(keys=[key])
+                media_delete_on_commit(keys=[key, *_pieces_kept(job)])
+                jobs.job_fail(job=job, message="")
                 return
-            if _text_hash(_narration_text(story)) == content_hash:
+            if _text_hash(story.spoken_text) == content_hash:
                 _narration_publish(job=job, story=story, key=key, duration=duration, voice=voice)
                 return
             # Edited meanwhile: this file tells the old text; the new text is narrated next.
@@ -148,46 +140,96 @@ def _narration_publish(
     NarrationTimings.objects.filter(story=story).exclude(audio_key=key).delete()
     story.audio_key, story.audio_generated, story.audio_duration = key, True, duration
     illustration_timestamps_recompute(story=story)
+    _pieces_drop(job)
     jobs.job_complete(job=job)
 
 
 def _edit_narration_admit(*, job: GenerationJob, story: Story, voice: str) -> bool:
     """The text was edited while it was narrated: its narration is a new paid narration, admitted
-    like any other. Admitted, the job carries the new reservation (the old one is settled);
-    refused, the job fails with the refusal's message and the story's narration stays stale."""
+    like any other (usage.ai_work_renew). Admitted, the job buys under the new work (the old one
+    ended); refused, the job fails with the refusal's message and the narration stays stale."""
     try:
-        admission = ai_work_admit(
-            user=job.user,
-            operation=Operation.AUDIO_SYNTHESIS,
-            characters=len(story.title) + len(story.content),
+        work = ai_work_renew(
+            work=job.ai_work,
+            characters=len(story.spoken_text),
             voice=voice,
             priority=job.priority,
         )
     except ApplicationError as refusal:
         jobs.job_fail(job=job, message=refusal.message)
         return False
-    ai_work_settle(reservation_id=job.params.get("reservation_id", ""))
-    jobs.job_params_update(job=job, reservation_id=admission.reservation_id)
+    jobs.job_work_replace(job=job, work=work)
     return True
+
+
+class _Pieces:
+    """The job's hooks into narration (speech.narration_synthesize's `guard`): stop before a
+    paid call when the job must stop, and keep each paid piece in storage as it arrives (any
+    thread: storage only, no database)."""
+
+    def __init__(self, job: GenerationJob):
+        self.job = job
+
+    def go_on(self) -> None:
+        jobs.job_go_on(job=self.job)
+
+    def _key(self, *, vendor: str, voice: str, text: str) -> str:
+        name = _text_hash(f"{vendor}\n{voice}\n{text}")
+        return f"{PIECES_FOLDER}/{self.job.pk}/{name}.json"
+
+    def load(self, *, vendor: str, voice: str, text: str) -> dict | None:
+        key = self._key(vendor=vendor, voice=voice, text=text)
+        if not media_exists(key=key):
+            return None
+        kept = json.loads(media_read(key=key))
+        return kept | {"audio": base64.b64decode(kept["audio"])}
+
+    def keep(self, *, vendor: str, voice: str, text: str, piece: dict) -> None:
+        kept = piece | {"audio": base64.b64encode(piece["audio"]).decode()}
+        with_retries(
+            lambda: media_write(
+                key=self._key(vendor=vendor, voice=voice, text=text),
+                content=json.dumps(kept).encode(),
+                content_type="application/json",
+            )
+        )
+
+
+def _pieces_kept(job: GenerationJob) -> list[str]:
+    return media_folder_keys(folder=f"{PIECES_FOLDER}/{job.pk}")
+
+
+def _pieces_drop(job: GenerationJob) -> None:
+    """Once the narration is published (after commit): its pieces are of no more use. A piece
+    left behind (storage away) is only a cache; the retention purge of the folder takes it."""
+
+    def drop():
+        for key in _pieces_kept(job):
+            media_delete(key=key)
+
+    transaction.on_commit(drop, robust=True)
 
 
 def _narration_file(
     *, job: GenerationJob, story: Story, voice: str, content_hash: str
 ) -> tuple[str, float]:
     """The stored MP3 of the story's text and its duration: the job's earlier file when it
-    narrates this very text, else a new narration (paid), stored with its word timings and
-    recorded on the job."""
-    key = job.params.get("output_key")
-    if key and job.params.get("content_hash") == content_hash and media_exists(key=key):
-        return key, job.params["duration"]
+    narrates this very text, else a new narration (paid, its pieces kept as they arrive),
+    stored with its word timings and recorded on the job."""
+    key = job.output_key
+    if key and job.text_hash == content_hash and media_exists(key=key):
+        return key, job.output_duration
+    jobs.job_check(job=job)
     ctx = chain.CallContext(
         operation=Operation.AUDIO_SYNTHESIS, user_id=job.user_id, story_id=story.pk, job_id=job.pk
     )
     narration = speech.narration_synthesize(
         ctx=ctx,
-        text=_narration_text(story),
+        text=story.spoken_text,
         voice=voice,
+        language=story.language,
         on_piece=lambda done, total: jobs.job_progress(job=job, progress=10 + 80 * done // total),
+        guard=_Pieces(job),
     )
     key = with_retries(
         lambda: media_save(
@@ -196,8 +238,8 @@ def _narration_file(
     )
     with_retries(lambda: _timings_keep(story=story, key=key, narration=narration))
     with_retries(
-        lambda: jobs.job_params_update(
-            job=job, output_key=key, duration=narration.duration, content_hash=content_hash
+        lambda: jobs.job_output_keep(
+            job=job, key=key, duration=narration.duration, text_hash=content_hash
         )
     )
     return key, narration.duration

@@ -14,11 +14,12 @@ from infinitestories.ids import new_id
 from infinitestories.services import model_update
 from media.services import media_delete_on_commit
 from usage.services import (
-    Admission,
+    AIWork,
+    Piece,
     ai_consent_check,
-    ai_work_admit,
-    ai_work_release,
-    ai_work_settle,
+    ai_work_abandon,
+    ai_work_running,
+    ai_works_admit,
     story_quota_charge,
 )
 
@@ -45,16 +46,16 @@ def story_create(
 ) -> tuple[Story, dict[str, GenerationJob]]:
     """Write a story for `hero` and save it, charging one story of the monthly quota.
 
-    1. Admit all the work asked for, before any AI call (usage.ai_work_admit: the story, and the
-       narration and pictures that will follow, so a story is never written and then refused for
-       its narration or pictures); a refusal gives back whatever was admitted before it.
+    1. Admit all the work asked for at once, before any AI call (usage.ai_works_admit: the
+       story, and the narration and pictures that will follow, so a story is never written and
+       then refused for its narration or pictures); a refusal admits none of it.
     2. Moderate the family's text (hero, custom event): 400 CONTENT_REJECTED if flagged.
     3. Write the story (moderated; rewritten once if flagged, else the request fails).
     4. In one transaction: take one story of the quota with a conditional UPDATE (so ten parallel
        requests with one story left save exactly one), save the story, count the custom event's
-       use, create the audio / illustration jobs (enqueued on commit, carrying their admission).
-    5. The story's own cost reservation is settled whatever happened; the narration's and
-       pictures' are given back if the story was not saved (their jobs settle them otherwise).
+       use, create the audio / illustration jobs (enqueued on commit, holding their work).
+    5. The story's own work ends whatever happened (usage.ai_work_running); the narration's and
+       pictures' are given back if the story was not saved (their jobs end them otherwise).
     """
     story_work, follow_up = story_work_admit(
         user=user,
@@ -65,23 +66,22 @@ def story_create(
         priority=priority,
     )
     try:
-        return story_write_and_save(
-            user=user,
-            hero=hero,
-            language=language,
-            event_type=event_type,
-            custom_event=custom_event,
-            illustration_count=illustration_count,
-            voice=voice,
-            priority=priority,
-            follow_up=follow_up,
-        )
+        with ai_work_running(work=story_work):
+            return story_write_and_save(
+                user=user,
+                hero=hero,
+                language=language,
+                event_type=event_type,
+                custom_event=custom_event,
+                illustration_count=illustration_count,
+                voice=voice,
+                priority=priority,
+                follow_up=follow_up,
+            )
     except BaseException:
-        for admission in follow_up.values():
-            ai_work_release(admission=admission)
+        for work in follow_up.values():
+            ai_work_abandon(work=work)
         raise
-    finally:
-        ai_work_settle(reservation_id=story_work.reservation_id)
 
 
 def story_work_admit(
@@ -92,29 +92,21 @@ def story_work_admit(
     illustration_count: int,
     voice: str,
     priority: str,
-) -> tuple[Admission, dict[str, Admission]]:
-    """Admit a new story and the narration and pictures asked with it, before any AI call; a
-    refusal gives back whatever was admitted before it. Returns (the story's, the follow-ups')
-    (story_create, and stories.background for a story written by a worker)."""
-    story_work = ai_work_admit(user=user, operation=Operation.STORY_GENERATION, priority=priority)
+) -> tuple[AIWork, dict[str, AIWork]]:
+    """Admit a new story and the narration and pictures asked with it, all or none, before any
+    AI call. Returns (the story's work, the follow-ups' by name) (story_create, and
+    stories.background for a story written by a worker)."""
+    pieces = [Piece(operation=Operation.STORY_GENERATION)]
+    if generate_audio:
+        pieces.append(Piece(operation=Operation.AUDIO_SYNTHESIS, voice=voice))
+    if generate_illustrations:
+        pieces.append(Piece(operation=Operation.IMAGE_GENERATION, units=illustration_count))
+    story_work, *rest = ai_works_admit(user=user, pieces=pieces, priority=priority)
     follow_up = {}
-    try:
-        if generate_audio:
-            follow_up["audio"] = ai_work_admit(
-                user=user, operation=Operation.AUDIO_SYNTHESIS, voice=voice, priority=priority
-            )
-        if generate_illustrations:
-            follow_up["illustrations"] = ai_work_admit(
-                user=user,
-                operation=Operation.IMAGE_GENERATION,
-                units=illustration_count,
-                priority=priority,
-            )
-    except BaseException:
-        # Refused before any AI call: the request counts for nothing, its story included.
-        for admission in [story_work, *follow_up.values()]:
-            ai_work_release(admission=admission)
-        raise
+    if generate_audio:
+        follow_up["audio"] = rest.pop(0)
+    if generate_illustrations:
+        follow_up["illustrations"] = rest.pop(0)
     return story_work, follow_up
 
 
@@ -132,7 +124,8 @@ def story_write_and_save(
     story_id: str = "",
 ) -> tuple[Story, dict[str, GenerationJob]]:
     """Steps 2 to 4 of story_create, for admitted work (`follow_up`: the narration's and pictures'
-    admissions). `story_id`: the id to save it under (a worker's re-run finds it written)."""
+    work, handed over to their jobs). `story_id`: the id to save it under (a worker's re-run
+    finds it written)."""
     story_id = story_id or new_id("story")
     ctx = chain.CallContext(
         operation=Operation.MODERATION, user_id=user.pk, story_id=story_id, hero_id=hero.pk
@@ -180,7 +173,7 @@ def story_write_and_save(
         created: dict[str, GenerationJob] = {}
         if "audio" in follow_up:
             created["audio_generation"] = narration.audio_request(
-                user=user, story=story, voice=voice, priority=priority, admission=follow_up["audio"]
+                user=user, story=story, voice=voice, priority=priority, work=follow_up["audio"]
             )
         if "illustrations" in follow_up:
             created["illustration_generation"] = illustrations.illustrations_request(
@@ -188,7 +181,7 @@ def story_write_and_save(
                 story=story,
                 count=illustration_count,
                 priority=priority,
-                admission=follow_up["illustrations"],
+                work=follow_up["illustrations"],
             )
     return story, created
 
@@ -253,8 +246,8 @@ def story_edit(
 
 @transaction.atomic
 def story_delete(*, story: Story) -> None:
-    """Delete the story, its illustrations and its jobs (what those reserved is released); their
-    files go after commit."""
+    """Delete the story, its illustrations and its jobs (their AI work is stopped: ended here, or
+    by the worker that runs it before its next paid call); their files go after commit."""
     keys = [story.audio_key, *story.illustrations.values_list("image_key", flat=True)]
     jobs.generation_jobs_settle(story=story)
     story.delete()

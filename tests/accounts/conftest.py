@@ -6,4 +6,5 @@ from tests.fakes.fixtures import (  # noqa: F401
     fake_apple,
     fake_openai,
     openai_provider,
+    openai_speech_alive,
 )

@@ -235,7 +235,7 @@ def test_without_consent_every_ai_path_is_403_and_no_ai_call_is_made(
 
 
 def test_with_consent_the_same_paths_work(
-    openai_provider, api, parent, django_capture_on_commit_callbacks
+    openai_provider, openai_speech_alive, api, parent, django_capture_on_commit_callbacks
 ):
     api.post(URL, consent(), format="json")
     paths = ai_paths(parent, api)

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,10 @@ from tests.fakes.fixtures import (  # noqa: F401
     elevenlabs_provider,
     fake_elevenlabs,
     fake_openai,
+    fake_polly,
     openai_provider,
+    openai_speech_alive,
+    polly_provider,
 )
 from tests.helpers import wait_for
 
@@ -81,6 +85,19 @@ class Worker:
                 self.kill()
 
 
+def _shutdowns_on_test_day() -> dict:
+    """The workers' vendor shutdown days: this process's (a test may move them, see
+    openai_speech_alive). With TEST_TODAY (infinitestories/settings_test.py moves this process's
+    clock) the workers keep the real clock, so their shutdown days move back by as much."""
+    shift = getattr(django_settings, "TEST_CLOCK_SHIFT", None) or timedelta(0)
+    return {
+        "AI_OPENAI_TTS_SHUTDOWN": (django_settings.AI_OPENAI_TTS_SHUTDOWN - shift).isoformat(),
+        "AI_OPENAI_TRANSCRIPTION_SHUTDOWN": (
+            django_settings.AI_OPENAI_TRANSCRIPTION_SHUTDOWN - shift
+        ).isoformat(),
+    }
+
+
 @pytest.fixture
 def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto_server):  # noqa: F811
     """Everything a real worker needs; yields a factory that starts workers (stopped at the end)."""
@@ -97,6 +114,9 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
     # transactional_db empties every table between tests, the seeded price lists too
     importlib.import_module("usage.migrations.0002_seed_prices").seed(apps, None)
     importlib.import_module("usage.migrations.0005_seed_speech_prices").seed(apps, None)
+    importlib.import_module("usage.migrations.0014_seed_price_sources_and_model_shutdowns").seed(
+        apps, None
+    )
 
     # The run's own queues (REDIS_KEY_PREFIX, which the workers inherit): never another's.
     broker = redis.Redis.from_url(django_settings.REDIS_URL)
@@ -130,13 +150,19 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
         "R2_PUBLIC_URL": "",
         "MEDIA_ROOT": str(tmp_path / "worker-media"),
         "PYTHONUNBUFFERED": "1",
+        # Amazon Polly, which narrates by default from 2027-01-06, answers from a fake
+        "POLLY_ENDPOINT_URL": openai_provider.polly.base_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
     }
     env.pop("RATE_LIMITS", None)
     workers: list[Worker] = []
 
     def start_worker(**overrides: str) -> Worker:
         """A worker on the environment above; `overrides` adds or changes variables."""
-        worker = Worker({**env, **overrides}, tmp_path / f"worker{len(workers)}.log")
+        worker = Worker(
+            {**env, **_shutdowns_on_test_day(), **overrides}, tmp_path / f"worker{len(workers)}.log"
+        )
         workers.append(worker)
         return worker
 

@@ -17,6 +17,7 @@ from .openai_server import FakeOpenAI, Fault, _Handler
 
 SECONDS_PER_WORD = 0.35
 INPUT_LIMIT = 10_000
+MODELS = ["eleven_multilingual_v2", "eleven_v3", "eleven_flash_v2_5"]
 _SPEECH = re.compile(r"^/v1/text-to-speech/([^/]+)/with-timestamps$")
 
 
@@ -62,6 +63,12 @@ class FakeElevenLabs(FakeOpenAI):
 class _ElevenLabsHandler(_Handler):
     def _route(self, path: str):
         return self._speech_with_timestamps if _SPEECH.match(path) else None
+
+    def _listing(self, path: str):
+        if path != "/v1/models":
+            return None
+        ids = [m["id"] for m in self.fake.models] if self.fake.models is not None else MODELS
+        return [{"model_id": model_id, "name": model_id} for model_id in ids]
 
     def _fault_body(self, fault: Fault) -> dict:
         return {"detail": {"status": fault.code, "message": "fake failure"}}

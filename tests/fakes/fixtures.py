@@ -8,6 +8,7 @@ from . import apple_server
 from .apple_server import FakeApple
 from .elevenlabs_server import FakeElevenLabs
 from .openai_server import FakeOpenAI
+from .polly_server import FakePolly
 
 
 @pytest.fixture
@@ -18,9 +19,16 @@ def fake_openai():
 
 
 @pytest.fixture
-def openai_provider(fake_openai, settings):
+def openai_provider(fake_openai, settings, monkeypatch):
     """The app on AI_PROVIDER=openai, the real SDK pointed at the fake server, no SDK retries
-    (so each failure is visible to the job machinery) and short timeouts."""
+    (so each failure is visible to the job machinery) and short timeouts. Amazon Polly, which
+    the default narration chain names from 2027-01-06 (a suite run with TEST_TODAY after it),
+    answers from a fake of its own (`fake_openai.polly`; the polly_provider fixture replaces it)."""
+    polly = FakePolly().start()
+    fake_openai.polly = polly
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.POLLY_ENDPOINT_URL = settings.POLLY_ENDPOINT_URL or polly.base_url
     settings.OPENAI_API_KEY = "sk-test"
     settings.OPENAI_BASE_URL = fake_openai.base_url
     settings.AI_PROVIDER = "openai"
@@ -30,6 +38,7 @@ def openai_provider(fake_openai, settings):
     chain._provider.cache_clear()
     yield fake_openai
     chain._provider.cache_clear()
+    polly.stop()
 
 
 @pytest.fixture
@@ -56,6 +65,13 @@ def elevenlabs_provider(fake_elevenlabs, settings):
 @pytest.fixture
 def fake_apple():
     server = FakeApple().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_polly():
+    server = FakePolly().start()
     yield server
     server.stop()
 
@@ -122,3 +138,32 @@ def apns(fake_apns, settings):
     client.clients_close()
     yield fake_apns
     client.clients_close()
+
+
+@pytest.fixture
+def polly_provider(fake_polly, settings, monkeypatch):
+    """Narration by Amazon Polly alone: the real boto3 client pointed at the fake server (any
+    credentials), no retries, short timeouts."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.POLLY_ENDPOINT_URL = fake_polly.base_url
+    settings.AI_TTS_PROVIDER_CHAIN = ["polly"]
+    settings.AI_MAX_RETRIES = 0
+    settings.AI_REQUEST_TIMEOUT = 10.0
+    chain._provider.cache_clear()
+    yield fake_polly
+    chain._provider.cache_clear()
+
+
+@pytest.fixture
+def openai_speech_alive(settings):
+    """OpenAI's speech and transcription models still answering (their shutdown days a year
+    ahead of the test's clock): for tests of OpenAI's narration, whatever day the suite runs on
+    (TEST_TODAY)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    later = timezone.now().date() + timedelta(days=365)
+    settings.AI_OPENAI_TTS_SHUTDOWN = later
+    settings.AI_OPENAI_TRANSCRIPTION_SHUTDOWN = later

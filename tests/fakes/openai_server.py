@@ -39,6 +39,14 @@ from .audio import speech_mp3, spoken_text
 TTS_LIMIT = 4096
 LANGUAGES = {"English": "en", "Spanish": "es", "French": "fr", "German": "de", "Italian": "it"}
 FLAG_WORDS = {"blood", "knife", "gun", "kill", "flagme"}
+DEFAULT_MODELS = [
+    "gpt-5.4",
+    "gpt-5.4-mini",
+    "gpt-image-2",
+    "omni-moderation-latest",
+    "gpt-4o-mini-tts-2025-12-15",
+    "whisper-1",
+]
 
 
 @dataclass
@@ -90,6 +98,9 @@ class FakeOpenAI:
     flag_words: set[str] = field(default_factory=lambda: set(FLAG_WORDS))
     # Moderation flags this many pictures from now on (flag_images).
     image_flags: Fault = field(default_factory=lambda: Fault(status=200, times=0, code="flagged"))
+    # GET /v1/models: the models listed, each {"id", ...} (a "shutdown_date" where one is
+    # announced); None lists the app's default models. The other fakes list theirs the same way.
+    models: list[dict] | None = None
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -261,6 +272,32 @@ class _Handler(BaseHTTPRequestHandler):
             recorded.status = 404
             return self._json(404, {"error": {"message": "unknown path", "code": "not_found"}})
         recorded.status = handler(path, body)
+
+    def do_GET(self):
+        """The vendor's model list (the shutdown watch reads it), faults as for POST."""
+        path, _, query = self.path.partition("?")
+        recorded = self.fake._record(path, {}, b"", query)
+        fault = self.fake._fault_for(path)
+        if fault is not None:
+            recorded.status = fault.status
+            return self._json(fault.status, self._fault_body(fault))
+        answer = self._listing(path)
+        if answer is None:
+            recorded.status = 404
+            return self._json(404, {"error": {"message": "unknown path", "code": "not_found"}})
+        recorded.status = 200
+        self._json(200, answer)
+
+    def _listing(self, path: str) -> dict | list | None:
+        if path != "/v1/models":
+            return None
+        models = self.fake.models
+        if models is None:
+            models = [{"id": name} for name in DEFAULT_MODELS]
+        return {
+            "object": "list",
+            "data": [{"object": "model", "owned_by": "openai", **m} for m in models],
+        }
 
     def _fault_body(self, fault: Fault) -> dict:
         error = {"message": "fake failure", "type": "server_error", "code": fault.code}

@@ -51,6 +51,9 @@ def run_new_process(probe: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test",
         "AI_PROVIDER": "openai",
         "OPENAI_API_KEY": "sk-test",
+        # one narrator on any day the suite runs on (TEST_TODAY): the default chain adds Polly
+        # from 2027-01-06
+        "AI_TTS_PROVIDER_CHAIN": "openai",
     }
     result = subprocess.run(
         [sys.executable, "-c", probe, *SDK_APIS],

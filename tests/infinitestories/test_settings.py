@@ -67,7 +67,7 @@ def test_production_may_choose_the_offline_provider_on_purpose():
         ({"ACCOUNT_EMAIL_VERIFICATION": "mandatroy"}, "ACCOUNT_EMAIL_VERIFICATION must be"),
         ({"AI_PROVIDER": "gpt"}, "AI_PROVIDER must be"),
         ({"AI_TTS_PROVIDER_CHAIN": "elevenlabs,local"}, "may not fall back to 'local'"),
-        ({"AI_TTS_PROVIDER_CHAIN": "elevenlabs,azure"}, "names openai, elevenlabs or local"),
+        ({"AI_TTS_PROVIDER_CHAIN": "elevenlabs,azure"}, "names openai, elevenlabs, polly or local"),
         ({"AI_OPENAI_TTS_SHUTDOWN": "6 Jan 2027"}, "Invalid isoformat string"),
         ({"REDIS_URL": None}, "REDIS_URL is required when DJANGO_DEBUG is off"),
         ({"REDIS_URL": ""}, "REDIS_URL is required when DJANGO_DEBUG is off"),

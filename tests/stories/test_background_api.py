@@ -80,8 +80,8 @@ def test_the_worker_writes_the_story_and_the_job_points_at_it(
     assert audio.status == "completed"
     story.refresh_from_db()
     assert story.audio_generated
-    # every reservation was settled: nothing held against the family's ceilings
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    # every piece of work ended: nothing held against the family's ceilings
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
 
 
 def test_a_family_without_stories_left_is_refused_at_once(auth_client, user, hero):
@@ -110,7 +110,7 @@ def test_a_hero_deleted_before_the_worker_fails_the_job_and_charges_nothing(
     assert stories_used(user) == 0
     assert not Story.objects.exists()
     assert not GenerationJob.objects.filter(kind="audio").exists()
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
 
 
 def test_another_users_job_is_404(
@@ -253,3 +253,22 @@ def test_a_narration_replaced_by_another_voice_is_not_pushed_as_failed(
 
     statuses = [(p["body"]["kind"], p["body"]["status"]) for p in apns.pushes(TOKEN)]
     assert statuses == [("audio", "completed")]
+
+
+def test_a_waiting_background_story_stopped_by_a_withdrawal_gives_back_its_narration_and_pictures(
+    auth_client, user, hero, django_capture_on_commit_callbacks
+):
+    # given a story with narration and pictures admitted, its job still waiting for a worker
+    with django_capture_on_commit_callbacks(execute=False):
+        response = post_async(auth_client, hero, generateAudio=True, generateIllustrations=True)
+    assert response.status_code == 202
+    assert CostReservation.objects.filter(ended_at__isnull=True).count() == 3
+
+    # when the parent withdraws consent before the worker starts
+    assert auth_client.delete("/api/user/consent").status_code in (200, 204)
+
+    # then the story's work and the narration's and pictures' are all given back at once,
+    # not held against the family's ceilings until the last-resort sweep hours later
+    assert GenerationJob.objects.get(kind="story").status == "failed"
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
+    assert set(CostReservation.objects.values_list("state", flat=True)) == {"released"}

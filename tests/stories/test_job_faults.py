@@ -77,7 +77,7 @@ def test_narration_paid_before_a_database_blip_is_reused(retries_run_in_process)
     job.refresh_from_db()
     story.refresh_from_db()
     assert (job.status, job.attempts) == ("completed", 2)
-    assert story.audio_generated and story.audio_key == job.params["output_key"]
+    assert story.audio_generated and story.audio_key == job.output_key
     assert paid("audio_synthesis") == 1
 
 
@@ -116,7 +116,7 @@ def test_narration_goes_on_with_redis_down(redis_down, retries_run_in_process): 
     content = " ".join(f"Sentence number {i} tells of a calm and happy star." for i in range(200))
     story = StoryFactory(content=content)
     # (queued before Redis went down: admitting new work needs Redis and answers 503 without it)
-    job = GenerationJobFactory(story=story, kind="audio", params={"voice": "nova"})
+    job = GenerationJobFactory(story=story, kind="audio", voice="nova")
 
     tasks.audio_generate_task.apply(args=[job.pk], throw=False)
 

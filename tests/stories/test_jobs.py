@@ -230,7 +230,7 @@ def test_each_illustration_starts_when_its_scenes_first_word_is_spoken(
     rows = list(StoryIllustration.objects.filter(story=story).order_by("display_order"))
     words = NarrationTimings.objects.get(story=story).words
     tokens = content.split()
-    positions = Job.objects.get(story=story, kind="illustrations").params["positions"]
+    positions = {row.pk: row.word_index for row in rows}
     for row in rows:
         first = tokens[positions[row.pk]]
         index = 3 + sum(1 for t in tokens[: positions[row.pk]] if any(c.isalnum() for c in t))

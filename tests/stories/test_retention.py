@@ -15,7 +15,6 @@ def job(story, *, status: str, days_ago: int) -> GenerationJob:
         story=story,
         kind="illustrations",
         status=status,
-        params={"illustration_ids": [], "positions": {"ill_x": 12}},
         error_message="We could not finish this right now." if status == "failed" else "",
     )
     GenerationJob.objects.filter(pk=created.pk).update(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from stories import tasks
 from stories.models import GenerationJob, Story
 from tests.accounts.factories import UserFactory
-from tests.fakes.fixtures import fake_openai, openai_provider  # noqa: F401
+from tests.fakes.fixtures import fake_openai, openai_provider, openai_speech_alive  # noqa: F401
 from tests.helpers import client_for, post_story
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan
@@ -82,7 +82,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
         response = post_story(auth_client, hero, generateAudio=True)
     assert response.status_code == 201
     # then the story's reservation is settled, the narration's still held
-    held = CostReservation.objects.get(settled_at__isnull=True)
+    held = CostReservation.objects.get(ended_at__isnull=True)
     assert held.operation == "audio_synthesis" and held.amount > 0
     assert month_counter(user.pk).reserved == held.amount
 
@@ -91,7 +91,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
         callback()
 
     # then nothing is held any more and what was spent is exactly the usage log's sum
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
     logged = sum(row.cost for row in UsageMetric.objects.filter(user=user))
     assert logged > 0
     for scope in (user.pk, GLOBAL_SCOPE):
@@ -101,6 +101,7 @@ def test_real_costs_settle_the_reservation_and_the_counters_match_the_usage_log(
 
 def test_a_failed_narration_releases_its_reservation(
     openai_provider,  # noqa: F811
+    openai_speech_alive,  # noqa: F811
     auth_client,
     user,
     django_capture_on_commit_callbacks,
@@ -114,7 +115,7 @@ def test_a_failed_narration_releases_its_reservation(
         )
 
     assert GenerationJob.objects.get(story=story).status == "failed"
-    assert CostReservation.objects.get().settled_at is not None
+    assert CostReservation.objects.get().ended_at is not None
     assert month_counter(user.pk).reserved == 0
 
 
@@ -135,7 +136,7 @@ def test_deleting_a_story_or_account_releases_what_its_waiting_narration_reserve
 
     # then nothing stays reserved: the job that would have settled it is gone
     held.refresh_from_db()
-    assert held.settled_at is not None
+    assert held.ended_at is not None
     assert month_counter(GLOBAL_SCOPE).reserved == 0
 
 
@@ -299,7 +300,7 @@ def test_a_jump_past_two_thresholds_sends_both_once(settings, django_capture_on_
 
 def test_a_reservation_nobody_settled_is_released_after_its_ttl(user, settings):
     from usage.models import Plan
-    from usage.services import cost_reservations_release_stale
+    from usage.services import ai_works_release_stale
     from usage.services.spend import cost_reserve
 
     settings.COST_RESERVATION_TTL = 3600
@@ -320,10 +321,10 @@ def test_a_reservation_nobody_settled_is_released_after_its_ttl(user, settings):
     )
     CostReservation.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
 
-    assert cost_reservations_release_stale() == 1
+    assert ai_works_release_stale() == 1
 
-    assert CostReservation.objects.get(pk=old.pk).settled_at is not None
-    assert CostReservation.objects.get(pk=fresh.pk).settled_at is None
+    assert CostReservation.objects.get(pk=old.pk).ended_at is not None
+    assert CostReservation.objects.get(pk=fresh.pk).ended_at is None
     assert month_counter(user.pk).reserved == Decimal("0.02")
     assert month_counter(GLOBAL_SCOPE).reserved == Decimal("0.02")
 

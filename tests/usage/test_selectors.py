@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import usage
-from infinitestories.ai import images, scenes, story_text, visual_profile
+from infinitestories.ai import chain, images, scenes, story_text, visual_profile
 from infinitestories.ai.base import Operation, Usage
 from usage.models import Plan
 from usage.selectors import cost_estimate, usage_cost
@@ -47,6 +47,8 @@ def test_a_story_is_estimated_at_what_story_writing_expects(plan, settings, monk
 
 
 def test_pictures_are_estimated_at_what_drawing_and_scene_picking_expect(plan, settings):
+    # each picture once, and the redraws a job may make after moderation flags one
+    settings.AI_IMAGE_REDRAWS = 2
     picture = images.expected_units(
         quality=plan.image_quality, size=plan.image_size, reference=True
     )
@@ -54,19 +56,21 @@ def test_pictures_are_estimated_at_what_drawing_and_scene_picking_expect(plan, s
 
     estimate = cost_estimate(operation=Operation.IMAGE_GENERATION, plan=plan, units=3)
 
-    assert estimate == 3 * tokens_cost(settings.AI_IMAGE_MODEL, picture) + tokens_cost(
+    assert estimate == (3 + 2) * tokens_cost(settings.AI_IMAGE_MODEL, picture) + tokens_cost(
         settings.AI_SMALL_MODEL, picking
     )
 
 
-def test_an_avatar_is_estimated_at_one_picture_and_a_visual_profile(plan, settings):
+def test_an_avatar_is_estimated_at_its_pictures_and_a_visual_profile(plan, settings):
     picture = images.expected_units(
         quality=settings.AI_IMAGE_QUALITY, size=settings.AI_IMAGE_SIZE, reference=False
     )
 
     estimate = cost_estimate(operation=Operation.AVATAR_GENERATION, plan=plan)
 
-    assert estimate == tokens_cost(settings.AI_IMAGE_MODEL, picture) + tokens_cost(
+    # the picture, and once more from gentler words if moderation flags it
+    assert images.avatar_drawings() == 2
+    assert estimate == 2 * tokens_cost(settings.AI_IMAGE_MODEL, picture) + tokens_cost(
         settings.AI_SMALL_MODEL, visual_profile.expected_units()
     )
 
@@ -97,3 +101,65 @@ def test_usage_reads_no_constant_of_an_ai_use_case():
                 ]
 
     assert found == []
+
+
+# --- Narration covers everything it may buy (issue 17 b, c) ---------------------------------------
+
+CHARACTERS = 6_000
+
+
+@pytest.fixture
+def vendors(settings):
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.ELEVENLABS_API_KEY = "xi-test"
+    settings.AI_PROVIDER_CHAIN = ["openai"]
+    chain._provider.cache_clear()
+    yield settings
+    chain._provider.cache_clear()
+
+
+def narration_estimate() -> Decimal:
+    return cost_estimate(operation="audio_synthesis", plan=Plan(), characters=CHARACTERS)
+
+
+def speech_cost(vendor: str, model: str) -> Decimal:
+    return usage_cost(
+        vendor=vendor, model=model, unit="characters", input_units=CHARACTERS, output_units=0
+    )
+
+
+def test_narration_reserves_the_dearest_vendor_it_may_fall_over_to(vendors):
+    # given OpenAI first and ElevenLabs (about 6.7 times dearer) as the fallback
+    vendors.AI_TTS_PROVIDER_CHAIN = ["openai", "elevenlabs"]
+
+    estimate = narration_estimate()
+
+    elevenlabs = speech_cost("elevenlabs", vendors.ELEVENLABS_TTS_MODEL)
+    assert elevenlabs > speech_cost("openai", vendors.AI_TTS_MODEL) > 0
+    assert estimate == elevenlabs
+
+
+def test_narration_reserves_its_read_along_transcription(vendors):
+    # given OpenAI's speech, whose word timings come from a transcription (priced per second)
+    vendors.AI_TTS_PROVIDER_CHAIN = ["openai"]
+
+    estimate = narration_estimate()
+
+    speech = speech_cost("openai", vendors.AI_TTS_MODEL)
+    seconds = CHARACTERS // 15 + 2  # two pieces, each billed in whole seconds
+    transcription = usage_cost(
+        vendor="openai",
+        model=vendors.AI_TRANSCRIPTION_MODEL,
+        unit="seconds",
+        input_units=seconds,
+        output_units=0,
+    )
+    assert transcription > 0
+    assert estimate == speech + transcription
+
+
+def test_narration_without_transcription_reserves_the_speech_alone(vendors):
+    vendors.AI_TTS_PROVIDER_CHAIN = ["openai"]
+    vendors.AI_TTS_TRANSCRIBE = False
+
+    assert narration_estimate() == speech_cost("openai", vendors.AI_TTS_MODEL)

@@ -106,7 +106,7 @@ def test_a_queued_job_fails_when_staff_switch_its_feature_off(
     assert job.status == "failed"
     assert job.error_message.startswith("This is switched off for a moment")
     assert not UsageMetric.objects.filter(operation="audio_synthesis").exists()
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
 
 
 def test_maintenance_mode_refuses_writes_and_keeps_reads(
@@ -167,7 +167,7 @@ def test_work_queued_before_a_block_does_not_run_after_it(
     job.refresh_from_db()
     assert job.status == "failed"
     assert not UsageMetric.objects.filter(operation="audio_synthesis").exists()
-    assert not CostReservation.objects.filter(settled_at__isnull=True).exists()
+    assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
 
 
 def test_staff_block_in_the_admin_is_audited_with_before_and_after(admin_client, admin_user):

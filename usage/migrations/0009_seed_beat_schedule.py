@@ -2,7 +2,8 @@
 admin (Periodic tasks), and beat's database scheduler keeps their last-run state across restarts.
 
 Task names are the schedule's contract with the code (tests/infinitestories/test_celery.py checks each one is
-a registered task). A new periodic job is added by a migration like this one.
+a registered task). Periodic jobs are now declared in infinitestories/schedule.py and applied by
+`manage.py beat_schedule_apply`, which also updates existing rows; this migration is history.
 """
 
 from django.db import migrations

@@ -1,5 +1,5 @@
-"""The one door to paid AI work: ai_work_admit, asked before any AI call by every path that starts
-a story, narration, pictures or an avatar, and the end of admitted work (settle or release).
+"""The checks that admit paid AI work, or refuse it (usage.services.work is the lifecycle that
+every path calls; this module decides).
 
 Admission runs ADMISSION_CHECKS in order (each raises its refusal), then counts the work against
 its rate limit and reserves its estimated cost against the plan's ceilings and the global budget.
@@ -20,12 +20,19 @@ from infinitestories.api import ratelimit
 from infinitestories.api.errors import ApplicationError
 
 from .. import errors
-from ..models import AccountStanding, Plan, RuntimeSettings, SpendCounter
+from ..models import (
+    AccountStanding,
+    CostReservation,
+    Plan,
+    RuntimeSettings,
+    SpendCounter,
+    month_start,
+)
 from ..selectors import (
     GLOBAL_SCOPE,
     account_standing,
+    budget_for,
     cost_estimate,
-    monthly_budget,
     plan_for,
     runtime_settings,
     seconds_until_next_month,
@@ -73,19 +80,6 @@ class Work:
         return plan_for(user=self.user, standing=self.standing)
 
 
-@dataclass(frozen=True)
-class Admission:
-    """Admitted work: what it counted and reserved, to settle when it ends (`reservation_id` goes
-    on a job row) or to release when it never starts."""
-
-    user_id: str
-    operation: str
-    units: int
-    reservation_id: str = ""
-    image_quality: str = ""
-    image_size: str = ""
-
-
 # --- The checks, in order. Each raises its refusal; add a rule by adding a function here. ---------
 
 
@@ -126,10 +120,11 @@ def stories_left(work: Work) -> None:
 
 def budget_left(work: Work) -> None:
     """Once the month's spend reaches the global budget, no new AI work (503) until staff raise
-    it or the month turns; reads, edits and the library keep working."""
-    month = timezone.localdate().replace(day=1)
+    it or the month turns; reads, edits and the library keep working. Free accounts stop
+    earlier, at their share of it (budget_for), so paying families keep the rest."""
+    month = month_start(timezone.localdate())
     spent = spend(scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month).spent
-    if spent >= monthly_budget():
+    if spent >= budget_for(user=work.user):
         raise errors.budget_exhausted(retry_after=seconds_until_next_month())
 
 
@@ -159,7 +154,7 @@ ADMISSION_CHECKS: list[Callable[[Work], None]] = [
 ]
 
 
-def ai_work_admit(
+def work_admit(
     *,
     user,
     operation: str,
@@ -168,15 +163,16 @@ def ai_work_admit(
     priority: str = "normal",
     voice: str = "",
     pictures_on_story: int = 0,
-) -> Admission:
-    """Admit AI work or refuse it, before any AI call; a refusal raises with nothing counted,
-    reserved or queued. `units` is how much (pictures), `characters` the text to narrate,
-    `pictures_on_story` the pictures the story already has (the plan caps them per story).
+    lease_until=None,
+) -> CostReservation:
+    """Admit one piece of AI work or refuse it, before any AI call; a refusal raises with nothing
+    counted, reserved or queued. `units` is how much (pictures), `characters` the text to
+    narrate, `pictures_on_story` the pictures the story already has (the plan caps them).
 
-    1. ADMISSION_CHECKS in order: switches, block, plan, monthly stories, global budget.
+    1. ADMISSION_CHECKS in order: consent, switches, block, plan, monthly stories, budget.
     2. Count the units against the operation's rate limit (atomic in the shared cache).
     3. Reserve the estimated cost against the plan's daily and monthly ceilings and the budget
-       (atomic in the database); a refusal here gives the units back.
+       (atomic in the database) and write the work's row; a refusal here gives the units back.
     A user refused again and again for limits is flagged for staff review.
     """
     work = Work(
@@ -191,60 +187,48 @@ def ai_work_admit(
     try:
         for check in ADMISSION_CHECKS:
             check(work)
-        rate = RATE_LIMIT.get(operation)
-        if rate:
-            ratelimit.units_charge(name=rate, key=f"user:{user.pk}", units=units)
+        units_charge(user_id=user.pk, operation=operation, units=units)
         try:
-            reservation = spending.cost_reserve(
+            return spending.cost_reserve(
                 user=user,
                 operation=operation,
+                units=units,
                 amount=cost_estimate(
                     operation=operation, plan=work.plan, units=units, characters=characters
                 ),
                 plan=work.plan,
-                budget=monthly_budget(),
+                budget=budget_for(user=user),
+                lease_until=lease_until,
             )
         except ApplicationError:
-            if rate:
-                ratelimit.units_refund(name=rate, key=f"user:{user.pk}", units=units)
+            units_refund(user_id=user.pk, operation=operation, units=units)
             raise
     except ApplicationError as refusal:
         _refusal_note(user_id=user.pk, refusal=refusal)
         raise
-    return Admission(
-        user_id=user.pk,
-        operation=operation,
-        units=units,
-        reservation_id=reservation.pk if reservation is not None else "",
-        image_quality=work.plan.image_quality,
-        image_size=work.plan.image_size,
-    )
 
 
-def ai_work_settle(*, reservation_id: str) -> None:
-    """The admitted work ended, done or failed: release its reservation (its real cost was
-    recorded call by call)."""
-    spending.cost_reservation_settle(reservation_id=reservation_id)
-
-
-def ai_work_release(*, admission: Admission) -> None:
-    """Admitted work that will never start (the request failed before it): give back its units
-    and its reservation."""
-    rate = RATE_LIMIT.get(admission.operation)
+def units_charge(*, user_id: str, operation: str, units: int) -> None:
+    rate = RATE_LIMIT.get(operation)
     if rate:
-        ratelimit.units_refund(name=rate, key=f"user:{admission.user_id}", units=admission.units)
-    spending.cost_reservation_settle(reservation_id=admission.reservation_id)
+        ratelimit.units_charge(name=rate, key=f"user:{user_id}", units=units)
 
 
-def ai_work_may_run(*, operation: str, user=None) -> ApplicationError | None:
-    """Whether queued work may still run now (a job about to start): the refusal if staff
-    switched AI or this feature off meanwhile, or blocked the account (`user`), else None."""
+def units_refund(*, user_id: str, operation: str, units: int) -> None:
+    rate = RATE_LIMIT.get(operation)
+    if rate:
+        ratelimit.units_refund(name=rate, key=f"user:{user_id}", units=units)
+
+
+def may_run_refusal(*, operation: str, user) -> ApplicationError | None:
+    """Whether admitted work may (still) run now: the refusal if the parent withdrew consent, or
+    staff switched AI or this feature off, or blocked the account meanwhile; else None."""
     work = Work(user=user, operation=operation)
     try:
+        consent_given(work)
         ai_switched_on(work)
         feature_switched_on(work)
-        if user is not None:
-            account_not_blocked(work)
+        account_not_blocked(work)
     except ApplicationError as refusal:
         return refusal
     return None

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from .. import messages
 from ..models import BudgetAlert, SpendCounter
-from ..selectors import GLOBAL_SCOPE, QuotaState, monthly_budget, spend
+from ..selectors import GLOBAL_SCOPE, QuotaState, free_budget_share, monthly_budget, spend
 
 logger = logging.getLogger(__name__)
 
@@ -25,16 +25,25 @@ def budget_alerts_send(*, month: date) -> list[int]:
     whatever the number of processes). Returns the thresholds announced now."""
     budget = monthly_budget()
     spent = spend(scope=GLOBAL_SCOPE, period=SpendCounter.Period.MONTH, start=month).spent
+    if budget > 0:
+        _free_share_alert(month=month, spent=spent, budget=budget)
     if budget <= 0 or spent * 100 < BUDGET_THRESHOLDS[0] * budget:
         return []
     reached = [t for t in BUDGET_THRESHOLDS if spent * 100 >= t * budget]
-    announced = set(BudgetAlert.objects.filter(month=month).values_list("threshold", flat=True))
+    announced = set(
+        BudgetAlert.objects.filter(month=month, kind=BudgetAlert.Kind.BUDGET).values_list(
+            "threshold", flat=True
+        )
+    )
     sent = []
     for threshold in reached:
         if threshold in announced:
             continue
         _, created = BudgetAlert.objects.get_or_create(
-            month=month, threshold=threshold, defaults={"spent": spent, "budget": budget}
+            month=month,
+            kind=BudgetAlert.Kind.BUDGET,
+            threshold=threshold,
+            defaults={"spent": spent, "budget": budget},
         )
         if created:
             sent.append(threshold)
@@ -45,6 +54,41 @@ def budget_alerts_send(*, month: date) -> list[int]:
                 robust=True,
             )
     return sent
+
+
+def _free_share_alert(*, month: date, spent: Decimal, budget: Decimal) -> bool:
+    """E-mail staff once a month when spending reaches free accounts' share of the budget (their
+    AI work stops; paid plans' goes on)."""
+    share = free_budget_share()
+    if share >= 100 or spent * 100 < share * budget:
+        return False
+    _, created = BudgetAlert.objects.get_or_create(
+        month=month,
+        kind=BudgetAlert.Kind.FREE_SHARE,
+        threshold=share,
+        defaults={"spent": spent, "budget": budget},
+    )
+    if created:
+        transaction.on_commit(
+            lambda: _staff_mail(
+                *messages.free_share_alert(month=month, share=share, spent=spent, budget=budget)
+            ),
+            robust=True,
+        )
+    return created
+
+
+def _staff_mail(subject: str, body: str) -> None:
+    staff = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not staff:
+        logger.warning("No staff to tell: %s", subject)
+        return
+    send_mail(subject, body, None, staff)
 
 
 def _budget_mail(*, month: date, threshold: int, spent: Decimal, budget: Decimal) -> None:

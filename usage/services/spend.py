@@ -19,7 +19,7 @@ from django.utils import timezone
 from infinitestories.ai.base import Operation
 
 from ..errors import budget_exhausted, cost_ceiling_reached
-from ..models import CostReservation, Plan, SpendCounter, UsageMetric
+from ..models import CostReservation, Plan, SpendCounter, UsageMetric, month_start
 from ..selectors import (
     GLOBAL_SCOPE,
     seconds_until_next_month,
@@ -98,23 +98,28 @@ def usage_record(
         )
         if cost:
             day = timezone.localdate(row.created_at)
-            for scope, period, start in _counters(
-                user_id=user_id, day=day, month=day.replace(day=1)
-            ):
+            for scope, period, start in _counters(user_id=user_id, day=day, month=month_start(day)):
                 _counter_add(scope=scope, period=period, start=start, spent=cost)
-            alerts.budget_alerts_send(month=day.replace(day=1))
+            alerts.budget_alerts_send(month=month_start(day))
     return row
 
 
 def cost_reserve(
-    *, user, operation: str, amount: Decimal, plan: Plan, budget: Decimal
-) -> CostReservation | None:
+    *,
+    user,
+    operation: str,
+    amount: Decimal,
+    plan: Plan,
+    budget: Decimal,
+    units: int = 1,
+    lease_until=None,
+) -> CostReservation:
     """Hold `amount` against the user's daily and monthly ceilings and the global budget, all or
-    nothing. Over a ceiling: 429 QUOTA_EXCEEDED naming it; over the budget: 503
-    AI_BUDGET_EXHAUSTED. Nothing is held then. Returns None when the work is free (nothing to
-    hold, though the ceilings were still checked)."""
+    nothing, and write the work's row (admitted). Over a ceiling: 429 QUOTA_EXCEEDED naming it;
+    over the budget: 503 AI_BUDGET_EXHAUSTED. Nothing is held then. Free work (amount 0) gets
+    its row too: its life is followed like any other."""
     today = timezone.localdate()
-    month = today.replace(day=1)
+    month = month_start(today)
     ceilings = {
         (user.pk, DAY, today): (plan.daily_cost_ceiling, "daily_cost"),
         (user.pk, MONTH, month): (plan.monthly_cost_ceiling, "monthly_cost"),
@@ -136,48 +141,43 @@ def cost_reserve(
                 raise budget_exhausted(retry_after=seconds_until_next_month())
             retry = seconds_until_tomorrow() if period == DAY else seconds_until_next_month()
             raise cost_ceiling_reached(limit=name, ceiling=ceiling, retry_after=retry)
-        if not amount:
-            return None
         return CostReservation.objects.create(
-            user=user, operation=operation, amount=amount, day=today, month=month
+            user=user,
+            operation=operation,
+            units=units,
+            amount=amount,
+            image_quality=plan.image_quality,
+            image_size=plan.image_size,
+            day=today,
+            month=month,
+            lease_until=lease_until,
         )
 
 
-def cost_reservation_settle(*, reservation_id: str) -> bool:
-    """The work ended (done, failed or never started): release what it held. The real cost is
-    already in `spent`, added call by call. Safe to call twice: the second call does nothing."""
-    if not reservation_id:
-        return False
+def cost_reservation_end(*, reservation_id: str, state: str) -> bool:
+    """End the work: release what it held (its real cost is already in `spent`, added call by
+    call) and set its final `state`. Only the first call ends it (a row lock and a check of the
+    state): a second call, from any process, returns False and changes nothing."""
     with transaction.atomic():
         reservation = (
             CostReservation.objects.select_for_update()
-            .filter(pk=reservation_id, settled_at__isnull=True)
+            .filter(pk=reservation_id, ended_at__isnull=True)
             .first()
         )
         if reservation is None:
             return False
-        reservation.settled_at = timezone.now()
-        reservation.save(update_fields=["settled_at"])
-        for scope, period, start in _counters(
-            user_id=reservation.user_id, day=reservation.day, month=reservation.month
-        ):
-            SpendCounter.objects.filter(scope=scope, period=period, start=start).update(
-                reserved=Greatest(F("reserved") - reservation.amount, Value(Decimal(0)))
-            )
+        reservation.state = state
+        reservation.ended_at = timezone.now()
+        reservation.lease_until = None
+        reservation.save(update_fields=["state", "ended_at", "lease_until"])
+        if reservation.amount:
+            for scope, period, start in _counters(
+                user_id=reservation.user_id, day=reservation.day, month=reservation.month
+            ):
+                SpendCounter.objects.filter(scope=scope, period=period, start=start).update(
+                    reserved=Greatest(F("reserved") - reservation.amount, Value(Decimal(0)))
+                )
     return True
-
-
-def cost_reservations_release_stale() -> int:
-    """Release reservations older than COST_RESERVATION_TTL (beat): their work's process died
-    without settling, and they would otherwise hold the user's allowance forever."""
-    cutoff = timezone.now() - timedelta(seconds=settings.COST_RESERVATION_TTL)
-    stale = CostReservation.objects.filter(settled_at__isnull=True, created_at__lt=cutoff)
-    released = sum(
-        cost_reservation_settle(reservation_id=pk) for pk in stale.values_list("pk", flat=True)
-    )
-    if released:
-        logger.warning("Released %d stale cost reservations", released)
-    return released
 
 
 def spend_counters_purge() -> int:
@@ -186,7 +186,7 @@ def spend_counters_purge() -> int:
     today = timezone.localdate()
     old = SpendCounter.objects.filter(period=DAY, start__lt=today - timedelta(days=7)) | (
         SpendCounter.objects.filter(
-            period=MONTH, start__lt=today.replace(day=1) - timedelta(days=366)
+            period=MONTH, start__lt=month_start(today) - timedelta(days=366)
         )
     )
     deleted, _ = old.delete()

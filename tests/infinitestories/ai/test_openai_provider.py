@@ -12,8 +12,12 @@ from stories.models import GenerationJob, Story, StoryIllustration
 from stories.services import illustrations, narration
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
-from tests.usage.factories import set_quota, stories_used
+from tests.usage.factories import put_on_plan, set_quota, stories_used
 from usage.models import UsageMetric
+
+# OpenAI's narration is what these tests check: its models still answer, whatever day the suite
+# runs on (TEST_TODAY).
+pytestmark = pytest.mark.usefixtures("openai_speech_alive")
 
 
 @pytest.fixture
@@ -179,6 +183,8 @@ def test_long_story_never_sends_more_than_4096_characters(
     )
     assert len(content) > 4 * 4096
     story = StoryFactory(content=content)
+    # (four times a usual story: its narration and transcription pass a free plan's day)
+    put_on_plan(story.user, code="long", daily_cost_ceiling=5, monthly_cost_ceiling=5)
 
     with django_capture_on_commit_callbacks(execute=True):
         job = narration.audio_request(user=story.user, story=story)

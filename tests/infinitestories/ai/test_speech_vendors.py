@@ -17,6 +17,10 @@ from tests.fakes.elevenlabs_server import SECONDS_PER_WORD as ELEVEN_PACE
 from tests.fakes.openai_server import SECONDS_PER_WORD as OPENAI_PACE
 from usage.models import UsageMetric
 
+# OpenAI's narration is what these tests check: its models still answer, whatever day the suite
+# runs on (TEST_TODAY).
+pytestmark = pytest.mark.usefixtures("openai_speech_alive")
+
 PARAGRAPH = (
     "Mia tiptoed to the window. The moon, round and silver, was smiling at her! "
     "“Good night, Moon,” she whispered — and the stars blinked twice. "
@@ -177,18 +181,24 @@ def test_elevenlabs_errors_are_transient_or_permanent(elevenlabs_provider, statu
     assert str(status) in row.error
 
 
-def test_by_default_openai_narrates_until_its_speech_models_shut_down_then_elevenlabs(settings):
+def test_by_default_openai_narrates_until_its_speech_models_shut_down_then_elevenlabs_and_polly(
+    settings,
+):
     settings.AI_TTS_PROVIDER_CHAIN = []
     settings.AI_PROVIDER_CHAIN = ["openai"]
     today = timezone.now().date()
 
     settings.ELEVENLABS_API_KEY = ""
+    settings.AI_OPENAI_TTS_SHUTDOWN = today + datetime.timedelta(days=1)
     assert chain.speech_provider_names() == ["openai"]
     settings.ELEVENLABS_API_KEY = "xi-key"
     settings.AI_OPENAI_TTS_SHUTDOWN = today + datetime.timedelta(days=1)
     assert chain.speech_provider_names() == ["openai", "elevenlabs"]
     settings.AI_OPENAI_TTS_SHUTDOWN = today
-    assert chain.speech_provider_names() == ["elevenlabs"]
+    assert chain.speech_provider_names() == ["elevenlabs", "polly"]
+    settings.ELEVENLABS_API_KEY = ""
+    assert chain.speech_provider_names() == ["polly"]
+    settings.ELEVENLABS_API_KEY = "xi-key"
     # an explicit chain is followed as written
     settings.AI_TTS_PROVIDER_CHAIN = ["openai", "elevenlabs"]
     assert chain.speech_provider_names() == ["openai", "elevenlabs"]

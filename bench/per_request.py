@@ -1,0 +1,248 @@
+"""What a request costs beside the framework's floor, and the worker shape, in one run.
+
+Side by side on this machine, same PostgreSQL and Redis, one server at a time:
+- the floor (bench/floor/: a minimal Django + DRF project, DRF token auth, one small JSON
+  object), 2 sync gunicorn workers;
+- our web as the Procfile runs it (gthread), and the same with 2 sync workers;
+each measured at 1 connection (median and p90 latency, server CPU per request) and at 16
+connections (req/s) on GET /api/auth/session, /api/heroes and /api/stories, then the PRD's load
+scenario (bench/load.py's families: 100 a second of list/detail/listen traffic) on each shape of
+our web, with P50/P95/P99 and errors. The load generator shares the cores: compare ratios.
+Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_REQUESTS (1 connection),
+BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS and BENCH_USERS change the defaults;
+BENCH_BASELINE=<another checkout> measures its web too (before/after, same database).
+"""
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import stack
+
+ROOT = stack.ROOT
+FLOOR = Path(__file__).resolve().parent / "floor"
+DB_NAME, REDIS_URL = stack.database_and_redis(db_name="infinitestories_bench_cost", redis_db=12)
+FLOOR_DB = os.environ.get("BENCH_FLOOR_DB_NAME", "infinitestories_bench_floor")
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+PRD_SECONDS = int(os.environ.get("BENCH_PRD_SECONDS", "30"))
+USERS = int(os.environ.get("BENCH_USERS", "100"))
+OURS = ["/api/auth/session", "/api/heroes", "/api/stories"]
+
+
+def server_cpu(process: subprocess.Popen) -> float:
+    """CPU seconds used so far by a server and all its workers."""
+    root = psutil.Process(process.pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def get(port: int, path: str, auth: str) -> float:
+    start = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Authorization": auth})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"GET {path}: {response.status}")
+    finally:
+        connection.close()
+    return (time.perf_counter() - start) * 1000
+
+
+def one_connection(server, port: int, path: str, auth: str) -> dict:
+    for _ in range(30):
+        get(port, path, auth)
+    cpu = server_cpu(server)
+    samples = [get(port, path, auth) for _ in range(REQUESTS)]
+    cpu = server_cpu(server) - cpu
+    q = statistics.quantiles(samples, n=10)
+    return {"median": statistics.median(samples), "p90": q[8], "cpu": cpu / REQUESTS * 1000}
+
+
+def sixteen_connections(port: int, path: str, auth: str) -> float:
+    done = [0] * 16
+    deadline = time.perf_counter() + SECONDS
+
+    def client(n: int) -> None:
+        while time.perf_counter() < deadline:
+            get(port, path, auth)
+            done[n] += 1
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+def fresh_database(name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def measure(name: str, server, port: int, paths: list[str], auth: str, rows: list) -> None:
+    for path in paths:
+        single = one_connection(server, port, path, auth)
+        rate = sixteen_connections(port, path, auth)
+        rows.append({"server": name, "path": path, **single, "rps16": rate})
+        print(
+            f"  {name:28} {path:20} median {single['median']:6.1f} ms  p90 {single['p90']:6.1f}"
+            f" ms  CPU {single['cpu']:5.2f} ms/req  16 conn {rate:6.0f} req/s",
+            flush=True,
+        )
+
+
+def prd_load(port: int) -> dict:
+    """bench/load.py's PRD scenario against the running server, in this process (locust)."""
+    import load
+
+    stats = load._run(f"http://127.0.0.1:{port}", load.Family, USERS, PRD_SECONDS).total
+    return {
+        "count": stats.num_requests,
+        "errors": stats.num_failures,
+        "rps": stats.total_rps,
+        **{p: stats.get_response_time_percentile(q) for p, q in (("P50", 0.5), ("P95", 0.95))},
+        "P99": stats.get_response_time_percentile(0.99),
+    }
+
+
+def main() -> None:
+    import load
+
+    print(f"load average {stack.load_average()} at the start; {os.cpu_count()} cores", flush=True)
+    rows: list[dict] = []
+    prd: dict[str, dict] = {}
+
+    # The floor.
+    fresh_database(FLOOR_DB)
+    floor_env = {**os.environ, "PYTHONPATH": str(FLOOR), "FLOOR_DB_NAME": FLOOR_DB}
+    token = subprocess.run(
+        [stack.PYTHON, "seed.py"],
+        cwd=FLOOR,
+        env=floor_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port = stack.port()
+    floor = subprocess.Popen(
+        [
+            str(stack.BIN / "gunicorn"),
+            "floor_wsgi",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=FLOOR,
+        env=floor_env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(port, "/floor/session", f"Token {token}")
+                break
+            except (OSError, SystemExit):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        measure(
+            "floor (DRF token, 2 sync)", floor, port, ["/floor/session"], f"Token {token}", rows
+        )
+    finally:
+        stack.stop([floor])
+
+    # Ours: the PRD's families (bench/load.py), the first one's token for the single requests.
+    port = stack.port()
+    env = stack.environment(db_name=DB_NAME, redis_url=REDIS_URL, PORT=str(port))
+    families = json.loads(stack.scratch_state(env=env, seed=load.SEED, args=(str(USERS),)))
+    load.FAMILIES.extend(families)
+    auth = f"Bearer {families[0]['token']}"
+    procfile = stack.procfile_command("web")
+    shapes = {
+        "ours, Procfile": (procfile, {}),
+        "ours, 2 sync workers": (
+            procfile.replace("--worker-class gthread", "--worker-class sync"),
+            {"WEB_THREADS": "1"},
+        ),
+    }
+    baseline = os.environ.get("BENCH_BASELINE")
+    if baseline:  # another checkout (e.g. main's), on the same database, for before/after
+        shapes = {
+            f"before ({Path(baseline).name}), Procfile": (
+                f"{procfile} --chdir {Path(baseline).resolve()}",
+                {"PYTHONPATH": str(Path(baseline).resolve())},
+            ),
+            **shapes,
+        }
+    for name, (command, extra) in shapes.items():
+        web = stack.procfile("web", env={**env, **extra}, command=command)
+        try:
+            stack.wait_until_up(f"http://127.0.0.1:{port}", processes=[web])
+            measure(name, web, port, OURS, auth, rows)
+            prd[name] = prd_load(port)
+            result = prd[name]
+            print(
+                f"  {name:28} PRD load {result['rps']:.0f} req/s: P50 {result['P50']:.0f} ms, "
+                f"P95 {result['P95']:.0f} ms, P99 {result['P99']:.0f} ms, "
+                f"{result['errors']} errors of {result['count']}",
+                flush=True,
+            )
+        finally:
+            stack.stop([web])
+
+    floor_row = rows[0]
+    print(f"\nload average {stack.load_average()} at the end\n")
+    print("| server | endpoint | median ms | p90 ms | CPU ms/req | x floor CPU | 16 conn req/s |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['server']} | `{row['path']}` | {row['median']:.1f} | {row['p90']:.1f} | "
+            f"{row['cpu']:.2f} | {row['cpu'] / floor_row['cpu']:.2f} | {row['rps16']:.0f} |"
+        )
+    print("\n| server | PRD load req/s | P50 ms | P95 ms | P99 ms | errors |")
+    print("|---|---|---|---|---|---|")
+    for name, result in prd.items():
+        print(
+            f"| {name} | {result['rps']:.0f} | {result['P50']:.0f} | {result['P95']:.0f} | "
+            f"{result['P99']:.0f} | {result['errors']} of {result['count']} |"
+        )
+    print()
+    for name in shapes:
+        by_path = {row["path"]: row for row in rows if row["server"] == name}
+        session, heroes = by_path["/api/auth/session"], by_path["/api/heroes"]
+        print(
+            f"{name}: session CPU {session['cpu'] / floor_row['cpu']:.2f}x the floor's "
+            f"(target ≤ 1.5); heroes at {heroes['rps16'] / session['rps16']:.2f}x the session's "
+            "req/s at 16 connections (target ≥ 0.85)"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
