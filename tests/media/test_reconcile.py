@@ -72,7 +72,7 @@ def test_a_file_only_a_deleted_job_pointed_at_goes_at_the_reconciliation(
 ):
     key = saved_file("audio", "mp3")
     PendingFile.objects.all().delete()  # settled long ago: only the job pointed at the file
-    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, params={"output_key": key})
+    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, output_key=key)
 
     with django_capture_on_commit_callbacks(execute=True):
         before = media_reconcile(now=later(settings))
@@ -156,7 +156,7 @@ def failed_narration(settings):
 
     settings.RETENTION_FAILED_JOB_DAYS = 30
     key = saved_file("audio", "mp3")
-    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, params={"output_key": key})
+    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, output_key=key)
     NarrationTimings.objects.create(story=job.story, audio_key=key, source="estimated")
     PendingFile.objects.filter(key=key).delete()  # settled long ago
     GenerationJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(days=90))
@@ -182,7 +182,7 @@ def test_account_deletion_deletes_the_files_its_jobs_made(django_capture_on_comm
     from accounts.services import user_account_delete
 
     key = saved_file("audio", "mp3")
-    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, params={"output_key": key})
+    job = GenerationJobFactory(status=GenerationJob.Status.FAILED, output_key=key)
 
     with django_capture_on_commit_callbacks(execute=True):
         user_account_delete(user=job.user)
