@@ -90,9 +90,10 @@ from .services import (
 # RFC 7240: "Prefer: respond-async" asks for 202 and a job instead of waiting for the story.
 PREFER = OpenApiParameter(
     "Prefer",
-    {"type": "string", "enum": ["respond-async"]},
+    str,
     OpenApiParameter.HEADER,
-    description="Optional. `respond-async`: answer 202 with the job that writes the story "
+    description="Optional. Other preferences are ignored, as RFC 7240 says. "
+    "`respond-async`: answer 202 with the job that writes the story "
     "(after the limits are checked, before any AI call) with `Preference-Applied: "
     "respond-async`; follow it with GET /api/jobs/{jobId} or a push.",
 )

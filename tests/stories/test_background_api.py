@@ -272,3 +272,17 @@ def test_a_waiting_background_story_stopped_by_a_withdrawal_gives_back_its_narra
     assert GenerationJob.objects.get(kind="story").status == "failed"
     assert not CostReservation.objects.filter(ended_at__isnull=True).exists()
     assert set(CostReservation.objects.values_list("state", flat=True)) == {"released"}
+
+
+def test_a_preference_we_do_not_know_is_ignored_and_the_story_written_at_once(auth_client, hero):
+    # RFC 7240: a server ignores preferences it does not support (found by the fuzzer)
+    response = auth_client.post(
+        "/api/stories",
+        {"heroId": hero.pk, "eventType": "bedtime", "generateAudio": False},
+        format="json",
+        HTTP_PREFER="return=minimal",
+    )
+
+    assert response.status_code == 201
+    assert "Preference-Applied" not in response
+    assert Story.objects.filter(pk=response.json()["story"]["id"]).exists()
