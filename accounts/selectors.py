@@ -97,10 +97,16 @@ def _session_lookup() -> tuple[str, list, list]:
 
 
 def _from_row(model, fields, values):
+    """Values as the ORM would give them: the backend's converters first (SQLite hands dates back
+    as text, without a time zone), then the field's own, as Django's SQL compiler applies them."""
     converted = []
     for field, value in zip(fields, values, strict=True):
-        for converter in field.get_db_converters(connection):
-            value = converter(value, field, connection)
+        column = field.get_col(model._meta.db_table)
+        for converter in [
+            *connection.ops.get_db_converters(column),
+            *field.get_db_converters(connection),
+        ]:
+            value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
 

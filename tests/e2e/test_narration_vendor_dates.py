@@ -38,7 +38,7 @@ def polly_env(server) -> dict:
 
 
 def assert_pictured_at_word_starts(story, words: list[dict]) -> None:
-    job = wait_for(
+    wait_for(
         lambda: GenerationJob.objects.filter(
             story=story, kind="illustrations", status="completed"
         ).first(),
@@ -47,7 +47,7 @@ def assert_pictured_at_word_starts(story, words: list[dict]) -> None:
     tokens = story.content.split()
     title_words = len(timings.spoken_words(story.title))
     for picture in story.illustrations.order_by("display_order"):
-        position = job.params["positions"][picture.pk]
+        position = picture.word_index
         index = title_words + len(timings.spoken_words(" ".join(tokens[:position])))
         assert picture.timestamp == words[index]["start"]
 

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_a_deployed_schedule_follows_the_code():
     # given the schedule as an older release left it: one job at another interval, one missing
+    beat_schedule_apply()
     sweep = PeriodicTask.objects.get(name="release-stale-cost-reservations")
     sweep.interval, _ = IntervalSchedule.objects.get_or_create(every=600, period="seconds")
     sweep.save()
