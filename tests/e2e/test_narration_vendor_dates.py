@@ -13,11 +13,12 @@ import io
 import pytest
 from mutagen.mp3 import MP3
 
-from infinitestories.ai import timings
-from stories.models import GenerationJob
-from tests.e2e.test_narration_vendors import assert_read_along, narrated_story
+from tests.e2e.test_narration_vendors import (
+    assert_pictured_at_word_starts,
+    assert_read_along,
+    narrated_story,
+)
 from tests.fakes.polly_server import SECONDS_PER_WORD as POLLY_PACE
-from tests.helpers import wait_for
 from usage.models import UsageMetric
 
 pytestmark = pytest.mark.e2e
@@ -35,21 +36,6 @@ def polly_env(server) -> dict:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AI_TTS_TRANSCRIBE": "true",
     }
-
-
-def assert_pictured_at_word_starts(story, words: list[dict]) -> None:
-    wait_for(
-        lambda: GenerationJob.objects.filter(
-            story=story, kind="illustrations", status="completed"
-        ).first(),
-        message="the pictures",
-    )
-    tokens = story.content.split()
-    title_words = len(timings.spoken_words(story.title))
-    for picture in story.illustrations.order_by("display_order"):
-        position = picture.word_index
-        index = title_words + len(timings.spoken_words(" ".join(tokens[:position])))
-        assert picture.timestamp == words[index]["start"]
 
 
 def test_after_speech_shutdown_elevenlabs_fails_mid_story_and_polly_narrates_it_all(

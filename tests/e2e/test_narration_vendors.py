@@ -69,6 +69,21 @@ def assert_read_along(auth_client, story: Story, duration: float, source: str) -
     return words
 
 
+def assert_pictured_at_word_starts(story, words: list[dict]) -> None:
+    """Once the pictures are drawn, each shows when its scene's first word is spoken."""
+    wait_for(
+        lambda: GenerationJob.objects.filter(
+            story=story, kind="illustrations", status="completed"
+        ).first(),
+        message="the pictures",
+    )
+    tokens = story.content.split()
+    title_words = len(timings.spoken_words(story.title))
+    for picture in story.illustrations.order_by("display_order"):
+        index = title_words + len(timings.spoken_words(" ".join(tokens[: picture.word_index])))
+        assert picture.timestamp == words[index]["start"]
+
+
 def test_a_story_narrated_by_elevenlabs(
     e2e, s3_storage, fake_elevenlabs, openai_provider, auth_client, user
 ):
@@ -91,18 +106,7 @@ def test_a_story_narrated_by_elevenlabs(
     characters = sum(len(c.body["text"]) for c in fake_elevenlabs.calls("/v1/text-to-speech/"))
     assert sum(r.cost for r in rows) == pytest.approx(Decimal(characters) * Decimal("0.0001"))
     # each picture shows when the vendor's timings say its scene's first word is spoken
-    wait_for(
-        lambda: GenerationJob.objects.filter(
-            story=story, kind="illustrations", status="completed"
-        ).first(),
-        message="the pictures",
-    )
-    tokens = story.content.split()
-    title_words = len(timings.spoken_words(story.title))
-    for picture in story.illustrations.order_by("display_order"):
-        position = picture.word_index
-        index = title_words + len(timings.spoken_words(" ".join(tokens[:position])))
-        assert picture.timestamp == words[index]["start"]
+    assert_pictured_at_word_starts(story, words)
 
 
 def test_a_story_narrated_by_openai_with_transcribed_timings(

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from tests.admin_urls import admin_url
 from tests.notifications.factories import DeviceFactory
 
 TOKEN = "ab" * 31 + "c0ffee"[:4]
@@ -17,7 +18,7 @@ def test_the_users_page_shows_their_devices_and_last_push(staff_browser, user):
         last_push_reason="HTTP 503 ServiceUnavailable",
     )
 
-    page = staff_browser.get(f"/admin/accounts/user/{user.pk}/change/")
+    page = staff_browser.get(admin_url(user))
 
     assert page.status_code == 200
     html = page.content.decode()

@@ -4,6 +4,7 @@ import pytest
 
 from stories.models import StoryShare
 from stories.services import shares
+from tests.admin_urls import admin_url
 from tests.stories.factories import StoryFactory
 
 
@@ -18,7 +19,7 @@ def test_the_storys_page_lists_its_links_with_views_and_state(staff_browser, sto
     shares.share_revoke(share=gone)
     StoryShare.objects.filter(pk=live.pk).update(view_count=7)
 
-    page = staff_browser.get(f"/admin/stories/story/{story.pk}/change/").content.decode()
+    page = staff_browser.get(admin_url(story)).content.decode()
 
     assert live.pk in page and gone.pk in page
     assert ">7<" in page
