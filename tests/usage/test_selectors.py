@@ -10,6 +10,7 @@ import pytest
 import usage
 from infinitestories.ai import chain, images, scenes, story_text, visual_profile
 from infinitestories.ai.base import Operation, Usage
+from tests.fakes.fixtures import openai_speech_alive  # noqa: F401
 from usage.models import Plan
 from usage.selectors import cost_estimate, usage_cost
 
@@ -139,6 +140,7 @@ def test_narration_reserves_the_dearest_vendor_it_may_fall_over_to(vendors):
     assert estimate == elevenlabs
 
 
+@pytest.mark.usefixtures("openai_speech_alive")  # transcription exists until 2027-02-26
 def test_narration_reserves_its_read_along_transcription(vendors):
     # given OpenAI's speech, whose word timings come from a transcription (priced per second)
     vendors.AI_TTS_PROVIDER_CHAIN = ["openai"]

@@ -59,6 +59,7 @@ def nothing_spent() -> bool:
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
+@pytest.mark.usefixtures("openai_speech_alive")  # OpenAI narrates, whatever the test day
 def test_a_narration_the_vendor_refused_with_an_error_costs_nothing(openai_provider, ctx, status):
     openai_provider.fail("/v1/audio/speech", times=None, status=status)
 
@@ -173,6 +174,7 @@ def test_a_kept_row_of_an_account_deleted_meanwhile_is_written_anonymised(openai
     )
 
 
+@pytest.mark.usefixtures("openai_speech_alive")  # OpenAI narrates, whatever the test day
 def test_a_narration_made_in_threads_survives_a_database_blip(openai_provider, ctx):
     with usage_table_down():
         narration = speech.narration_synthesize(ctx=ctx, text=TEXT, voice="nova")
