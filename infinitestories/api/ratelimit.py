@@ -199,15 +199,7 @@ def hit_many(request, names) -> list[Usage]:
     if not isinstance(backend, RedisCache):  # the dev server's local memory
         return [_hit_one(request, name) for name in names]
     rules = [policy(name) for name in names]
-    windows = []
-    for rule in rules:
-        limit, period = _split_rate(rule.rate)
-        group = f"rl:{rule.name}"
-        value = _key(rule)(group, request)
-        window = _get_window(value, period)
-        # django-ratelimit's own key: counts carry on across this change and back.
-        key = backend.make_and_validate_key(_make_cache_key(group, window, rule.rate, value, ALL))
-        windows.append((limit, period, window, key))
+    windows = [counter_of(backend, request, rule) for rule in rules]
     client = _redis_client(backend)
     pipe = client.pipeline(transaction=False)
     for _limit, period, _window, key in windows:
@@ -230,6 +222,17 @@ def hit_many(request, names) -> list[Usage]:
             raise _limited(rule, state)
         states.append(state)
     return states
+
+
+def counter_of(backend, request, rule: Policy) -> tuple[int, int, int, str]:
+    """(limit, period, window end, Redis key) of the counter this request adds to."""
+    limit, period = _split_rate(rule.rate)
+    group = f"rl:{rule.name}"
+    value = _key(rule)(group, request)
+    window = _get_window(value, period)
+    # django-ratelimit's own key: counts carry on across this change and back.
+    key = backend.make_and_validate_key(_make_cache_key(group, window, rule.rate, value, ALL))
+    return limit, period, window, key
 
 
 def _redis_client(backend):
