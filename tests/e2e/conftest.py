@@ -4,15 +4,19 @@ sets both. Without them, deselect these tests with `-m "not e2e"` (they never sk
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from accounts import services as account_services
+from bench.stack import procfile_command
 from infinitestories.celery import app as celery_app
 from tests.conftest import S3_BUCKET
 from tests.fakes.fixtures import (  # noqa: F401
@@ -166,11 +170,83 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
         workers.append(worker)
         return worker
 
+    start_worker.env = env
     yield start_worker
     for worker in workers:
         worker.stop()
     celery_app.conf.task_always_eager = eager
     broker.delete(*queues)
+
+
+class Web:
+    """The Procfile's web process (gunicorn, gthread workers), on loopback, answering as it does
+    behind the production proxy (HTTPS forwarded, Host `localhost`)."""
+
+    def __init__(self, env: dict, log: Path):
+        self.log = log
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        command = procfile_command("web")  # without collectstatic: the API serves no static file
+        self.process = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            cwd=ROOT,
+            env={
+                **env,
+                "PORT": str(self.port),
+                "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
+            },
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self._ready, timeout=60, message="gunicorn to answer")
+
+    def client(self, user) -> httpx.Client:
+        """An HTTP client signed in as `user` with a real bearer session."""
+        _, token = account_services.session_create(
+            user=user, ip_address="127.0.0.1", user_agent="e2e"
+        )
+        return httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Host": "localhost",
+                "X-Forwarded-Proto": "https",
+            },
+            timeout=60,
+        )
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited early:\n{self.log.read_text()[-3000:]}")
+        try:
+            answer = httpx.get(
+                f"http://127.0.0.1:{self.port}/api/health/ready",
+                headers={"Host": "localhost", "X-Forwarded-Proto": "https"},
+                timeout=5,
+            )
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def web(e2e, tmp_path):
+    """The deployed web process beside the e2e fixture's workers, on their environment:
+    `web.client(user)` talks to it over HTTP."""
+    server = Web(e2e.env, tmp_path / "web.log")
+    yield server
+    server.stop()
 
 
 def bucket_keys(s3, prefix: str = "") -> list[str]:

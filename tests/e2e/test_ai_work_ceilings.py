@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.services import consent_withdraw
 from stories.models import GenerationJob
 from tests.helpers import wait_for
 from tests.stories.factories import StoryFactory
@@ -37,17 +36,18 @@ def today(user) -> SpendCounter:
 
 
 def test_after_a_withdrawal_mid_narration_not_one_more_request_reaches_the_vendor(
-    e2e, openai_provider, auth_client, user
+    e2e, web, openai_provider, user
 ):
-    # given a long narration under way, one piece at a time, each taking a moment
+    # given a long narration under way on the deployed web and worker, one piece at a time
     e2e(AI_TTS_CONCURRENCY="1")
     openai_provider.delay[SPEECH] = 0.5
     story = StoryFactory(user=user, content=LONG)
-    assert auth_client.post(f"/api/stories/{story.pk}/audio", {}, format="json").status_code == 202
+    app = web.client(user)
+    assert app.post(f"/api/stories/{story.pk}/audio", json={}).status_code == 202
     wait_for(lambda: openai_provider.calls(SPEECH), timeout=60, message="the first piece")
 
-    # when a parent withdraws consent
-    consent_withdraw(user=user)
+    # when a parent withdraws consent in the app
+    assert app.delete("/api/user/consent").status_code == 200
     withdrawn_at = timezone.now().timestamp()
 
     # then the worker stops before its next paid call and ends its work; nothing arrives after
