@@ -207,7 +207,7 @@ def signup_network_review(*, user: User) -> bool:
     SIGNUP_REVIEW_ACCOUNTS accounts or more within SIGNUP_REVIEW_WINDOW; staff can block the
     network from the admin (network_block). Never blocks by itself: a school or a carrier NAT
     is many families."""
-    from usage.services.controls import standing_flag
+    from usage.services import standing_flag
 
     if not user.signup_network:
         return False

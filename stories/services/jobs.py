@@ -43,6 +43,7 @@ from usage.services import (
     ai_work_check,
     ai_work_end,
     ai_work_hand_over,
+    ai_work_refusal,
     ai_work_start,
     ai_work_stop,
     ai_work_stopped,
@@ -394,7 +395,11 @@ def _job_run(*, job: GenerationJob, work: Callable[[GenerationJob], None]) -> No
             _heartbeat_lost(job=job)
             return
         logger.info("Job %s stopped from outside (%s)", job.pk, stopped.reason)
-        _work_end(job=job)
+        if job_running(job=job):  # stopped by staff (a block, a switch): fails with the reason
+            refusal = ai_work_refusal(work=job.ai_work) if job.ai_work_id else None
+            job_fail(job=job, message=refusal.message if refusal is not None else FAILED_MESSAGE)
+        else:  # stopped by the family or claimed again: it already ended as they asked
+            _work_end(job=job)
     except RETRIED_LATER as exc:
         if job.attempts >= job.max_attempts:
             logger.warning("Job %s out of attempts: %s", job.pk, exc)

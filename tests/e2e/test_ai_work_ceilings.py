@@ -15,7 +15,9 @@ from stories.models import GenerationJob
 from tests.helpers import wait_for
 from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan
+from usage.errors import account_blocked
 from usage.models import CostReservation, SpendCounter, UsageMetric
+from usage.services import standing_block
 
 # OpenAI narrates here, whatever day the suite runs on (TEST_TODAY).
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("openai_speech_alive")]
@@ -100,4 +102,32 @@ def test_voice_swaps_while_narration_runs_never_pass_the_daily_ceiling(
     spent = sum(row.cost for row in UsageMetric.objects.filter(user=user))
     assert spent == today(user).spent
     assert Decimal(0) < spent <= 2 * one_narration
+    assert today(user).reserved == 0
+
+
+def test_a_staff_block_mid_narration_stops_it_before_the_next_piece(
+    e2e, web, openai_provider, user
+):
+    # given a long narration under way on the deployed web and worker, one piece at a time
+    e2e(AI_TTS_CONCURRENCY="1")
+    openai_provider.delay[SPEECH] = 0.5
+    story = StoryFactory(user=user, content=LONG)
+    answer = web.client(user).post(f"/api/stories/{story.pk}/audio", json={})
+    assert answer.status_code == 202
+    wait_for(lambda: openai_provider.calls(SPEECH), timeout=60, message="the first piece")
+
+    # when staff block the account (the admin's save)
+    standing_block(user=user, reason="abuse")
+    blocked_at = timezone.now().timestamp()
+
+    # then the worker stops before its next piece: the job fails with the block's message, the
+    # work is settled for what was bought, and nothing more reaches the vendor
+    wait_for(lambda: all_work_ended(user), timeout=60, message="the work to end")
+    job = GenerationJob.objects.get(user=user, kind="audio")
+    assert job.status == "failed"
+    assert job.error_message == account_blocked().message
+    assert [c for c in openai_provider.calls("/v1/audio") if c.at > blocked_at + 0.05] == []
+    assert len(openai_provider.calls(SPEECH)) < 4
+    work = CostReservation.objects.get(user=user, operation="audio_synthesis")
+    assert work.state == "settled" and work.stop_reason == "ACCOUNT_BLOCKED"
     assert today(user).reserved == 0

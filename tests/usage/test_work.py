@@ -12,7 +12,7 @@ from infinitestories.api.errors import ApplicationError
 from tests.accounts.factories import UserFactory
 from tests.usage.factories import put_on_plan
 from usage.models import CostReservation, SpendCounter
-from usage.selectors import GLOBAL_SCOPE
+from usage.selectors import GLOBAL_SCOPE, runtime_settings
 from usage.services import (
     Piece,
     WorkStopped,
@@ -22,10 +22,13 @@ from usage.services import (
     ai_work_check,
     ai_work_end,
     ai_work_hand_over,
+    ai_work_refusal,
     ai_work_start,
     ai_work_stop,
+    ai_work_stopped,
     ai_works_admit,
     ai_works_release_stale,
+    runtime_settings_save,
     standing_block,
 )
 
@@ -240,3 +243,48 @@ def test_another_users_work_is_untouched(priced):
 
     assert CostReservation.objects.get(pk=other.pk).ended_at is None
     assert reserved(theirs.pk) == other.amount
+
+
+def running(user, operation: str = "audio_synthesis"):
+    work = ai_work_admit(user=user, operation=operation)
+    ai_work_hand_over(work=work)
+    ai_work_start(work=work)
+    return work
+
+
+def test_a_staff_block_stops_the_accounts_running_work_before_its_next_paid_call(
+    user, priced, django_capture_on_commit_callbacks
+):
+    narrating, waiting = running(user), ai_work_admit(user=user, operation="audio_synthesis")
+    someone_elses = running(UserFactory())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        standing_block(user=user, reason="abuse")
+
+    # the worker's check before each piece (no database) sees it; the money stays held until
+    # the worker ends the work
+    assert ai_work_stopped(work_id=narrating.pk)
+    assert CostReservation.objects.get(pk=narrating.pk).stop_reason == "ACCOUNT_BLOCKED"
+    assert reserved(user.pk) == narrating.amount + waiting.amount
+    assert ai_work_refusal(work=narrating).code == "ACCOUNT_BLOCKED"
+    # work not started yet is refused when it starts; another family's goes on
+    assert not ai_work_stopped(work_id=waiting.pk)
+    assert not ai_work_stopped(work_id=someone_elses.pk)
+    ai_work_check(work=someone_elses)
+
+
+def test_a_feature_switched_off_stops_only_that_features_running_work(
+    user, priced, django_capture_on_commit_callbacks
+):
+    narrating = running(user, "audio_synthesis")
+    drawing = running(user, "image_generation")
+    switches = runtime_settings()
+    switches.audio_enabled = False
+
+    with django_capture_on_commit_callbacks(execute=True):
+        runtime_settings_save(instance=switches)
+
+    assert ai_work_stopped(work_id=narrating.pk)
+    assert ai_work_refusal(work=narrating).code == "FEATURE_DISABLED"
+    assert not ai_work_stopped(work_id=drawing.pk)
+    assert ai_work_refusal(work=drawing) is None

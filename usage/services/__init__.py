@@ -9,7 +9,7 @@
 - controls: what staff change in the admin (switches, blocks, flags)
 """
 
-from .admission import ai_consent_check
+from .admission import ai_consent_check, standing_flag
 from .controls import runtime_settings_save, standing_block, standing_save, standing_unblock
 from .quota import monthly_quota_reset, story_quota_charge
 from .spend import moderation_records_purge, spend_counters_purge, usage_record
@@ -23,6 +23,7 @@ from .work import (
     ai_work_check,
     ai_work_end,
     ai_work_hand_over,
+    ai_work_refusal,
     ai_work_renew,
     ai_work_running,
     ai_work_start,
@@ -44,6 +45,7 @@ __all__ = [
     "ai_work_check",
     "ai_work_end",
     "ai_work_hand_over",
+    "ai_work_refusal",
     "ai_work_renew",
     "ai_work_running",
     "ai_work_start",
@@ -57,6 +59,7 @@ __all__ = [
     "runtime_settings_save",
     "spend_counters_purge",
     "standing_block",
+    "standing_flag",
     "standing_save",
     "standing_unblock",
     "story_quota_charge",

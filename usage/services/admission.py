@@ -38,7 +38,7 @@ from ..selectors import (
     seconds_until_next_month,
     spend,
 )
-from . import controls, quota
+from . import quota
 from . import spend as spending
 
 logger = logging.getLogger(__name__)
@@ -247,5 +247,15 @@ def _refusal_note(*, user_id: str, refusal: ApplicationError) -> None:
             f"{count} requests refused for limits within {settings.REVIEW_FLAG_WINDOW // 60} "
             f"minutes (last: {refusal.code} {refusal.details.get('limit', '')})"
         )
-        if controls.standing_flag(user_id=user_id, reason=reason):
+        if standing_flag(user_id=user_id, reason=reason):
             logger.warning("User %s flagged for review: %s", user_id, reason)
+
+
+def standing_flag(*, user_id: str, reason: str) -> bool:
+    """Flag the user for staff review (never a block). False if already flagged."""
+    AccountStanding.objects.get_or_create(user_id=user_id)
+    return bool(
+        AccountStanding.objects.filter(user_id=user_id, flagged_for_review=False).update(
+            flagged_for_review=True, flag_reason=reason[:300], flagged_at=timezone.now()
+        )
+    )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from ..models import AccountStanding, RuntimeSettings
 from ..selectors import RUNTIME_SETTINGS_CACHE_KEY
+from .work import ai_works_stop_refused
 
 
 def runtime_settings_save(*, instance: RuntimeSettings) -> RuntimeSettings:
@@ -14,6 +15,8 @@ def runtime_settings_save(*, instance: RuntimeSettings) -> RuntimeSettings:
     instance.pk = 1
     instance.save()
     transaction.on_commit(lambda: cache.delete(RUNTIME_SETTINGS_CACHE_KEY))
+    # then (the new switches read) running work they turn off stops before its next paid call
+    transaction.on_commit(ai_works_stop_refused, robust=True)
     return instance
 
 
@@ -27,6 +30,9 @@ def standing_save(*, instance: AccountStanding) -> AccountStanding:
     if not instance.flagged_for_review:
         instance.flag_reason, instance.flagged_at = "", None
     instance.save()
+    if instance.blocked:  # their running work stops before its next paid call
+        user_id = instance.user_id
+        transaction.on_commit(lambda: ai_works_stop_refused(user_id=user_id), robust=True)
     return instance
 
 
@@ -41,13 +47,3 @@ def standing_unblock(*, user) -> AccountStanding:
     standing, _ = AccountStanding.objects.get_or_create(user=user)
     standing.blocked = False
     return standing_save(instance=standing)
-
-
-def standing_flag(*, user_id: str, reason: str) -> bool:
-    """Flag the user for staff review (never a block). False if already flagged."""
-    AccountStanding.objects.get_or_create(user_id=user_id)
-    return bool(
-        AccountStanding.objects.filter(user_id=user_id, flagged_for_review=False).update(
-            flagged_for_review=True, flag_reason=reason[:300], flagged_at=timezone.now()
-        )
-    )

@@ -12,7 +12,8 @@
   work stopped meanwhile refuses), `ai_work_check` between paid calls, `ai_work_end` when it
   ends (done, failed, or out of attempts in the sweeper).
 - From outside (a narration replaced, consent withdrawn, a story or account deleted):
-  `ai_work_stop`. Work that never started ends at once; running work stays reserved until its
+  `ai_work_stop`; staff blocking an account or switching AI or a feature off:
+  `ai_works_stop_refused`. Work that never started ends at once; running work stays reserved until its
   worker has stopped and ended it (it checks before every paid call).
 
 Ending is exactly once, from whichever process comes first (a row lock and the state).
@@ -219,6 +220,33 @@ def ai_work_stop(*, work: AIWork, reason: str, running: bool) -> bool:
         except INFRASTRUCTURE_ERRORS as exc:  # the database flag is the truth
             logger.warning("Stop of AI work %s not signalled (%s)", work.pk, exc)
     return False
+
+
+def ai_works_stop_refused(*, user_id: str | None = None) -> int:
+    """Staff blocked an account (`user_id`) or switched AI or a feature off: flag the running
+    work that may no longer run, so each worker stops before its next paid call. Work not yet
+    started is refused when it starts. Returns how many were flagged."""
+    running = AIWork.objects.filter(state=State.RUNNING, ended_at__isnull=True, stop_reason="")
+    if user_id is not None:
+        running = running.filter(user_id=user_id)
+    flagged = 0
+    for work in running.select_related("user").exclude(user=None):
+        refusal = admission.may_run_refusal(operation=work.operation, user=work.user)
+        if refusal is not None:
+            ai_work_stop(work=work, reason=refusal.code, running=True)
+            flagged += 1
+    if flagged:
+        logger.info("Stopped %d running AI work(s) staff turned off", flagged)
+    return flagged
+
+
+def ai_work_refusal(*, work: AIWork) -> ApplicationError | None:
+    """Why the work may not run now (consent, switches, block), with the family's message; None
+    if it may."""
+    row = AIWork.objects.select_related("user").filter(pk=work.pk).first()
+    if row is None or row.user is None:
+        return None
+    return admission.may_run_refusal(operation=row.operation, user=row.user)
 
 
 def ai_work_end(*, work: AIWork) -> bool:
