@@ -18,6 +18,8 @@ SCHEDULE: dict[str, tuple[str, int | tuple[int, int]]] = {
     # Every minute: AI work of a request that died is given back within about a minute of its
     # lease, and stopped work whose worker is gone soon after.
     "release-stale-cost-reservations": ("usage.tasks.cost_reservations_release_stale_task", 60),
+    # Usage rows kept through a database blip are written within a minute of its end.
+    "usage-outbox-drain": ("usage.tasks.usage_outbox_drain_task", 60),
     "purge-old-spend-counters": ("usage.tasks.spend_counters_purge_task", EVERY_DAY),
     "purge-dead-sessions": ("accounts.tasks.sessions_purge_expired_task", EVERY_DAY),
     "purge-unused-uploads": ("media.tasks.uploads_purge_unused_task", EVERY_DAY),

@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from infinitestories.ai.metering import outbox_drain
+
 from .services import (
     ai_works_release_stale,
     moderation_records_purge,
@@ -35,3 +37,13 @@ def moderation_records_purge_task() -> int:
 def model_watch_task() -> dict:
     """Daily: the vendors' model lists and the shutdown alerts (usage.services.model_watch)."""
     return model_watch_run()
+
+
+@shared_task
+def usage_outbox_drain_task() -> int:
+    """Every minute: usage rows kept in the outbox through a database blip are written even
+    when no later AI call comes to write them (their spend counts against the ceilings)."""
+    written = 0
+    while batch := outbox_drain():
+        written += batch
+    return written

@@ -21,6 +21,7 @@ def test_every_beat_job_names_a_registered_task():
         "usage.tasks.monthly_quota_reset_task",
         "usage.tasks.cost_reservations_release_stale_task",
         "usage.tasks.spend_counters_purge_task",
+        "usage.tasks.usage_outbox_drain_task",
         "stories.tasks.failed_jobs_purge_task",
         "usage.tasks.moderation_records_purge_task",
         "infinitestories.api.tasks.health_deep_check_task",

@@ -19,6 +19,7 @@ from tests.accounts.factories import UserFactory
 from tests.fakes.redis_faults import redis_down  # noqa: F401
 from tests.heroes.factories import HeroFactory
 from usage.models import SpendCounter, UsageMetric
+from usage.tasks import usage_outbox_drain_task
 
 TEXT = "The little fox found a lantern. It glowed softly all night long. " * 6
 
@@ -134,6 +135,19 @@ def test_a_paid_story_survives_a_database_blip_and_its_cost_is_recorded_later(
     spent = SpendCounter.objects.get(scope=str(ctx.user_id), period="day").spent
     assert spent == sum(r.cost for r in rows)
     assert len(openai_provider.calls("/v1/chat/completions")) == 1
+
+
+def test_kept_rows_are_written_by_the_beat_job_when_no_later_call_comes(openai_provider, ctx, user):
+    with usage_table_down():
+        write_a_story(ctx, user)
+    assert metering.outbox_size() == 2 and nothing_spent()
+
+    # the minute's beat job, with the database back and no further AI call
+    assert usage_outbox_drain_task.apply().get() == 2
+
+    assert metering.outbox_size() == 0
+    spent = SpendCounter.objects.get(scope=str(ctx.user_id), period="day").spent
+    assert spent > 0 and spent == sum(r.cost for r in UsageMetric.objects.all())
 
 
 def test_rows_kept_in_the_outbox_are_not_written_inside_a_transaction_that_may_roll_back(
