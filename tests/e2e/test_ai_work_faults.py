@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from infinitestories.ai.speech import split_text
-from stories.models import GenerationJob, Story, StoryIllustration
+from stories.models import GenerationJob, Story
 from tests.e2e.conftest import Web, bucket_keys
 from tests.fakes.storage_faults import StorageFaults
 from tests.helpers import wait_for
@@ -151,29 +151,3 @@ def test_flagged_pictures_are_redrawn_within_the_reservation_only(
     assert work.state == "settled"
     assert Decimal(0) < spent(user) <= work.amount
     assert CostReservation.objects.filter(user=user).count() == 1
-
-
-def test_flagged_pictures_and_a_vendor_error_stay_within_the_reservation_across_retries(
-    e2e, web, openai_provider, settings, user
-):
-    # given moderation that flags every picture, and the image vendor failing twice in a row
-    # once (a transient error: the job is retried, with the flagged pictures still to draw)
-    e2e(AI_IMAGE_CONCURRENCY="1")
-    openai_provider.flag_images(times=None)
-    openai_provider.fail("/v1/images/generations", times=2, after=1, status=500)
-    story = StoryFactory(user=user, content=LONG)
-    app = web.client(user)
-
-    # when the family asks for three pictures
-    answer = app.post(f"/api/stories/{story.pk}/illustrations", json={"count": 3})
-    assert answer.status_code == 202, answer.text
-    job = GenerationJob.objects.select_related("ai_work").get(story=story, kind="illustrations")
-    job = wait_for(lambda: ended(job), timeout=80, message="the pictures' job to end")
-
-    # then, over every attempt, no more pictures were paid for than the reservation covers
-    paid = [call for call in openai_provider.calls(PICTURES) if call.status == 200]
-    assert len(paid) <= 3 + settings.AI_IMAGE_REDRAWS
-    assert job.attempts >= 2
-    work = CostReservation.objects.get(pk=job.ai_work_id)
-    assert Decimal(0) < spent(user) <= work.amount
-    assert StoryIllustration.objects.filter(story=story, generation_status="failed").count() == 3
