@@ -336,8 +336,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # One provider request times out at AI_REQUEST_TIMEOUT (60 s), retried at most AI_MAX_RETRIES
 # times; a job gets 5 minutes in all, far under the broker's visibility timeout (after which Redis
 # would hand the task out again). Jobs heartbeat, so the sweeper, not the broker, recovers them.
-CELERY_TASK_SOFT_TIME_LIMIT = 300
-CELERY_TASK_TIME_LIMIT = 360
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **REDIS_CLIENT_OPTIONS}
 if REDIS_KEY_PREFIX:
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_KEY_PREFIX}:"

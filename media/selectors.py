@@ -41,6 +41,15 @@ def media_folder_keys(*, folder: str) -> list[str]:
     return [f"{folder}/{name}" for name in files]
 
 
+def media_subfolders(*, folder: str) -> list[str]:
+    """The names of the folders directly in `folder` (none when it does not exist)."""
+    try:
+        folders, _ = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return list(folders)
+
+
 def media_exists(*, key: str) -> bool:
     return bool(key) and default_storage.exists(key)
 

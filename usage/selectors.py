@@ -253,9 +253,11 @@ def cost_estimate(*, operation: str, plan: Plan, units: int = 1, characters: int
     return Decimal(0)
 
 
-# Narration speaks about 15 characters a second (150 words a minute); each piece transcribed is
-# billed in whole seconds, rounded up.
-CHARACTERS_PER_SECOND = 15
+# Narration speaks 150 words a minute; a bedtime story's words are short (about 4 letters and a
+# space), so its text goes by at about 13 characters a second, and 12 keeps the read-along's
+# estimate above what it costs (15 fell short of a story of short words). Each piece
+# transcribed is billed in whole seconds, rounded up.
+CHARACTERS_PER_SECOND = 12
 
 
 def _narration_cost(*, characters: int) -> Decimal:

@@ -34,6 +34,7 @@ from infinitestories.ai.errors import (
 from infinitestories.api.errors import ApplicationError
 from infinitestories.faults import INFRASTRUCTURE_ERRORS
 from media.reconcile import keys_referenced
+from media.selectors import media_folder_keys, media_subfolders
 from media.services import media_delete_on_commit
 from notifications.services import job_ended_notify
 from usage.services import (
@@ -70,6 +71,9 @@ OPERATION = {
 # the infrastructure (Redis, the database, storage), none of which says the work is impossible.
 RETRIED_LATER = (TransientProviderError, SoftTimeLimitExceeded, *INFRASTRUCTURE_ERRORS)
 HEARTBEAT_LOST = "heartbeat lost"
+# A narration's paid pieces are kept in storage under its job, NARRATION_PIECES/<job id>/, so a
+# run again reuses them (stories.services.narration); failed_jobs_purge removes what is left.
+NARRATION_PIECES = "narration-pieces"
 
 
 def job_create(
@@ -523,7 +527,23 @@ def failed_jobs_purge() -> int:
         ).delete()
         deleted, _ = stale.delete()
         media_delete_on_commit(keys=made - keys_referenced(made))
+        _narration_pieces_purge(cutoff=cutoff)
     return deleted
+
+
+def _narration_pieces_purge(*, cutoff) -> None:
+    """The kept narration pieces no run will reuse any more: those of every job that is gone
+    (purged, or deleted with its story or account), completed (left behind when storage was
+    away at publication), or failed before `cutoff`. A job waiting or running, or failed since
+    (staff may re-queue it, and its retry reuses them), keeps its pieces."""
+    folders = set(media_subfolders(folder=NARRATION_PIECES))
+    if not folders:
+        return
+    reusable = Job.objects.filter(pk__in=folders).filter(
+        Q(status__in=Job.ACTIVE) | Q(status=Job.Status.FAILED, updated_at__gte=cutoff)
+    )
+    for folder in sorted(folders - set(reusable.values_list("pk", flat=True))):
+        media_delete_on_commit(keys=media_folder_keys(folder=f"{NARRATION_PIECES}/{folder}"))
 
 
 def job_requeue(*, job: GenerationJob) -> str:

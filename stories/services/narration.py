@@ -23,8 +23,9 @@ from .illustrations import illustration_timestamps_recompute
 
 Job = GenerationJob
 # Paid narration pieces are kept here as they arrive, one file per piece, under the job and
-# keyed by the vendor, voice and text they speak: a run again reuses them.
-PIECES_FOLDER = "narration-pieces"
+# keyed by the vendor, voice and text they speak: a run again reuses them (until the job is
+# published, or jobs.failed_jobs_purge finds no run will any more).
+PIECES_FOLDER = jobs.NARRATION_PIECES
 
 
 def audio_request(
@@ -201,7 +202,8 @@ def _pieces_kept(job: GenerationJob) -> list[str]:
 
 def _pieces_drop(job: GenerationJob) -> None:
     """Once the narration is published (after commit): its pieces are of no more use. A piece
-    left behind (storage away) is only a cache; the retention purge of the folder takes it."""
+    left behind (storage away) is only a cache; the failed jobs' purge takes it
+    (jobs.failed_jobs_purge)."""
 
     def drop():
         for key in _pieces_kept(job):

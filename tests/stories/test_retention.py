@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from media.services import media_write
 from stories import tasks
 from stories.models import GenerationJob, Story, StoryIllustration
+from tests.conftest import S3_BUCKET
 from tests.stories.factories import StoryFactory, StoryIllustrationFactory
 
 
@@ -43,3 +45,33 @@ def test_failed_jobs_older_than_the_limit_are_deleted_and_nothing_else(settings)
     assert old_failure.pk not in remaining
     assert Story.objects.filter(pk=story.pk).exists()
     assert StoryIllustration.objects.filter(pk=picture.pk).exists()
+
+
+def test_the_purge_removes_narration_pieces_no_run_will_reuse(
+    settings, s3_storage, django_capture_on_commit_callbacks
+):
+    # given narration pieces kept under jobs of every state (their retries would reuse them)
+    settings.RETENTION_FAILED_JOB_DAYS = 30
+    story = StoryFactory()
+    old_failure = job(story, status="failed", days_ago=31)
+    recent_failure = job(story, status="failed", days_ago=1)  # staff may still re-queue it
+    running = job(story, status="processing", days_ago=0)
+    completed = job(story, status="completed", days_ago=0)  # storage was away at publication
+    for owner in [old_failure, recent_failure, running, completed, "job_deleted_with_its_story"]:
+        pk = getattr(owner, "pk", owner)
+        for piece in ("a", "b"):
+            media_write(
+                key=f"narration-pieces/{pk}/{piece}.json", content=b"{}", content_type="text/json"
+            )
+
+    # when the daily beat job runs
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.failed_jobs_purge_task()
+
+    # then only the pieces of the running job and of the failure staff may re-queue are left
+    listed = s3_storage.list_objects_v2(Bucket=S3_BUCKET, Prefix="narration-pieces/")
+    assert sorted(o["Key"] for o in listed.get("Contents", [])) == sorted(
+        f"narration-pieces/{pk}/{piece}.json"
+        for pk in (recent_failure.pk, running.pk)
+        for piece in ("a", "b")
+    )

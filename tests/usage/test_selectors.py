@@ -148,7 +148,7 @@ def test_narration_reserves_its_read_along_transcription(vendors):
     estimate = narration_estimate()
 
     speech = speech_cost("openai", vendors.AI_TTS_MODEL)
-    seconds = CHARACTERS // 15 + 2  # two pieces, each billed in whole seconds
+    seconds = -(-CHARACTERS // 12) + 2  # two pieces, each billed in whole seconds
     transcription = usage_cost(
         vendor="openai",
         model=vendors.AI_TRANSCRIPTION_MODEL,
