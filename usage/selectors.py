@@ -308,6 +308,13 @@ def _period_start(period: str) -> tuple[datetime | None, datetime | None]:
     return None, None
 
 
+def paid_calls(*, job_id: str, operation: str, since: datetime) -> int:
+    """The calls of a job's operation that were paid for since `since` (its work's admission)."""
+    return UsageMetric.objects.filter(
+        job_id=job_id, operation=operation, success=True, created_at__gte=since
+    ).count()
+
+
 def usage_for_period(*, user, period: str) -> QuerySet[UsageMetric]:
     start, end = _period_start(period)
     rows = UsageMetric.objects.filter(user=user)

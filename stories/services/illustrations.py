@@ -18,6 +18,7 @@ from infinitestories.ai.speech import NARRATION_SECONDS_PER_WORD
 from infinitestories.faults import with_retries
 from media.selectors import picture_read
 from media.services import media_delete_on_commit, picture_save
+from usage.selectors import paid_calls
 from usage.services import AIWork, ai_work_admit
 
 from ..models import GenerationJob, Story, StoryIllustration
@@ -219,7 +220,7 @@ def illustrations_generate(*, job: GenerationJob) -> None:
     done = len(rows) - len(todo)
 
     work = job.ai_work
-    before_draw = _draws_within(job=job, pictures=len(todo))
+    before_draw = _draws_within(job=job, allowed=_drawings_left(job=job, pictures=len(todo)))
 
     def draw(row: StoryIllustration):
         return images.illustration_draw(
@@ -295,17 +296,28 @@ def illustrations_generate(*, job: GenerationJob) -> None:
         jobs.job_complete(job=job)
 
 
-def _draws_within(*, job: GenerationJob, pictures: int):
+def _drawings_left(*, job: GenerationJob, pictures: int) -> int:
+    """What the job's reservation still covers: one drawing for each of its pictures and
+    AI_IMAGE_REDRAWS more after moderation flags one, less what its earlier attempts paid for
+    (a retry never draws anew what the same money already bought)."""
+    work = job.ai_work
+    if work is None:
+        return pictures + settings.AI_IMAGE_REDRAWS
+    paid = paid_calls(job_id=job.pk, operation=Operation.IMAGE_GENERATION, since=work.created_at)
+    return max(0, work.units + settings.AI_IMAGE_REDRAWS - paid)
+
+
+def _draws_within(*, job: GenerationJob, allowed: int):
     """Before each paid drawing (any thread): the job may go on (not stopped), and it draws at
-    most one picture each plus AI_IMAGE_REDRAWS again after moderation flagged one, what its
-    reservation covers. Past that a flagged picture fails instead of being drawn once more."""
+    most `allowed` pictures, what its reservation covers. Past that a flagged picture fails
+    instead of being drawn once more."""
     lock = threading.Lock()
     drawn = [0]
 
     def before_draw(variant: str) -> None:
         jobs.job_go_on(job=job)  # stopped meanwhile: no more pictures bought
         with lock:
-            if drawn[0] >= pictures + settings.AI_IMAGE_REDRAWS:
+            if drawn[0] >= allowed:
                 raise ContentRefused(
                     "No redraw left for this job.", operation=Operation.IMAGE_GENERATION
                 )

@@ -54,12 +54,6 @@ def storage_fails_once(monkeypatch):
     return arm
 
 
-@pytest.fixture
-def retries_run_in_process(monkeypatch):
-    """Eager tasks run Celery's retries in-process when the Retry they raise does not propagate."""
-    monkeypatch.setitem(tasks.audio_generate_task.app.conf, "task_eager_propagates", False)
-
-
 def paid(operation: str) -> int:
     return UsageMetric.objects.filter(operation=operation, success=True).count()
 

@@ -34,3 +34,31 @@ def test_flagged_pictures_are_redrawn_only_as_far_as_the_reservation_covers(
     spent = sum(r.cost for r in UsageMetric.objects.filter(operation="image_generation"))
     assert 0 < spent <= work.amount
     assert work.state == "settled"
+
+
+def test_a_retry_of_flagged_pictures_draws_only_what_the_reservation_still_covers(
+    openai_provider,  # noqa: F811
+    settings,
+    django_capture_on_commit_callbacks,
+    retries_run_in_process,
+):
+    # given a moderation that flags every picture, three redraws allowed a job, and a vendor that
+    # fails the first four calls (every picture once, then the first picture's retry: the job is
+    # retried after paying for flagged pictures)
+    settings.AI_IMAGE_CONCURRENCY = 1
+    settings.AI_IMAGE_REDRAWS = 3
+    openai_provider.flag_images(times=None)
+    openai_provider.fail("/v1/images/generations", times=4, status=500)
+    story = StoryFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = illustrations.illustrations_request(user=story.user, story=story, count=3)
+
+    # then the second attempt drew only what the first left of the reservation: three
+    # pictures and three redraws paid in all, never a fresh allowance per attempt
+    job.refresh_from_db()
+    assert job.attempts == 2 and job.status == "failed"
+    paid = UsageMetric.objects.filter(operation="image_generation", success=True)
+    assert paid.count() == 3 + 3
+    work = CostReservation.objects.get(pk=job.ai_work_id)
+    assert 0 < sum(r.cost for r in paid) <= work.amount
