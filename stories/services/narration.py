@@ -3,8 +3,10 @@
 import base64
 import hashlib
 import json
+import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from infinitestories.ai import chain, speech
 from infinitestories.ai.base import Operation
 from infinitestories.api.errors import ApplicationError
-from infinitestories.faults import with_retries
+from infinitestories.faults import INFRASTRUCTURE_ERRORS, with_retries
 from media.selectors import media_exists, media_folder_keys, media_read
 from media.services import media_delete, media_delete_on_commit, media_save, media_write
 from usage.services import AIWork, ai_work_abandon, ai_work_admit, ai_work_renew
@@ -21,11 +23,15 @@ from ..models import GenerationJob, NarrationTimings, Story
 from . import jobs
 from .illustrations import illustration_timestamps_recompute
 
+logger = logging.getLogger(__name__)
+
 Job = GenerationJob
 # Paid narration pieces are kept here as they arrive, one file per piece, under the job and
 # keyed by the vendor, voice and text they speak: a run again reuses them (until the job is
 # published, or jobs.failed_jobs_purge finds no run will any more).
 PIECES_FOLDER = jobs.NARRATION_PIECES
+# A piece storage could not take waits this long in the shared cache for the job's next run.
+PIECE_CACHE_SECONDS = 3600
 
 
 def audio_request(
@@ -180,20 +186,38 @@ class _Pieces:
 
     def load(self, *, vendor: str, voice: str, text: str) -> dict | None:
         key = self._key(vendor=vendor, voice=voice, text=text)
-        if not media_exists(key=key):
-            return None
-        kept = json.loads(media_read(key=key))
+        content = _cached_piece(key)
+        if content is None:
+            if not media_exists(key=key):
+                return None
+            content = media_read(key=key)
+        kept = json.loads(content)
         return kept | {"audio": base64.b64decode(kept["audio"])}
 
     def keep(self, *, vendor: str, voice: str, text: str, piece: dict) -> None:
-        kept = piece | {"audio": base64.b64encode(piece["audio"]).decode()}
-        with_retries(
-            lambda: media_write(
-                key=self._key(vendor=vendor, voice=voice, text=text),
-                content=json.dumps(kept).encode(),
-                content_type="application/json",
+        """In storage; with storage away past the in-place retries, in the shared cache for
+        PIECE_CACHE_SECONDS, so the run again still finds the piece it paid for."""
+        key = self._key(vendor=vendor, voice=voice, text=text)
+        content = json.dumps(piece | {"audio": base64.b64encode(piece["audio"]).decode()})
+        try:
+            with_retries(
+                lambda: media_write(
+                    key=key, content=content.encode(), content_type="application/json"
+                )
             )
-        )
+        except INFRASTRUCTURE_ERRORS as storage_away:
+            try:
+                cache.set(f"{PIECES_FOLDER}:{key}", content, timeout=PIECE_CACHE_SECONDS)
+            except INFRASTRUCTURE_ERRORS:
+                raise storage_away from None
+            logger.warning("Narration piece kept in the cache, storage failed (%s)", storage_away)
+
+
+def _cached_piece(key: str) -> str | None:
+    try:
+        return cache.get(f"{PIECES_FOLDER}:{key}")
+    except INFRASTRUCTURE_ERRORS:
+        return None
 
 
 def _pieces_kept(job: GenerationJob) -> list[str]:

@@ -105,6 +105,39 @@ def test_narration_survives_storage_failing_once_after_it_was_bought(
     assert paid("audio_synthesis") == 1
 
 
+def test_pieces_paid_while_storage_is_away_are_not_bought_again(
+    monkeypatch, retries_run_in_process
+):
+    # given a story of three pieces, and storage refusing every write until the job is put back
+    # for its retry (longer than the in-place retries)
+    content = " ".join(f"Sentence number {i} tells of a calm and happy star." for i in range(200))
+    story = StoryFactory(content=content)
+    job = narration.audio_request(user=story.user, story=story)
+    storage_away = [True]
+    original_save, original_release = FileSystemStorage._save, jobs.job_release
+
+    def refused(self, name, content):
+        if storage_away[0]:
+            raise OSError(errno.EIO, "storage unavailable")
+        return original_save(self, name, content)
+
+    def back_after_release(**kwargs):
+        storage_away[0] = False
+        return original_release(**kwargs)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", refused)
+    monkeypatch.setattr(jobs, "job_release", back_after_release)
+
+    tasks.audio_generate_task.apply(args=[job.pk], throw=False)
+
+    # then the retry narrated with the pieces the first run paid for: each bought once
+    job.refresh_from_db()
+    story.refresh_from_db()
+    assert (job.status, job.attempts) == ("completed", 2)
+    assert story.audio_generated and FileSystemStorage().exists(story.audio_key)
+    assert paid("audio_synthesis") == 3
+
+
 def test_narration_goes_on_with_redis_down(redis_down, retries_run_in_process):  # noqa: F811
     # given a story long enough for three pieces of narration, and Redis down
     content = " ".join(f"Sentence number {i} tells of a calm and happy star." for i in range(200))
