@@ -261,9 +261,11 @@ CHARACTERS_PER_SECOND = 12
 
 
 def _narration_cost(*, characters: int) -> Decimal:
-    """The dearest narration the speech chain may buy: a vendor that fails part-way hands the
-    whole text to the next one, so the reservation covers every vendor of the chain, with the
-    read-along transcription of a vendor that needs one (OpenAI's speech)."""
+    """The most the speech chain may buy: a vendor that fails part-way has paid for the pieces
+    it made (all but the one that failed) and hands the whole text to the next one, so the
+    reservation covers the whole text by every vendor of the chain, each with the read-along
+    transcription it needs (OpenAI's speech). Summed, not the dearest: a failover from OpenAI
+    to ElevenLabs buys OpenAI's pieces and then all of ElevenLabs'."""
     costs = [Decimal(0)]
     for name in chain.speech_provider_names():
         narrator = chain.get_provider(name)
@@ -278,7 +280,7 @@ def _narration_cost(*, characters: int) -> Decimal:
         if speech.transcription_available() and narrator.speech_timings == timings.TRANSCRIPTION:
             cost += _transcription_cost(characters=characters, limit=narrator.input_limit)
         costs.append(cost)
-    return max(costs)
+    return sum(costs)
 
 
 def _transcription_cost(*, characters: int, limit: int) -> Decimal:

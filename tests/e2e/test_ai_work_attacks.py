@@ -180,6 +180,7 @@ def test_narration_requests_and_swaps_never_pass_the_global_budget(stack, openai
     runtime_settings_save(instance=staff)
     web = stack(AI_TTS_CONCURRENCY="1", MONTHLY_BUDGET_USD="0.01")
     openai_provider.delay[SPEECH] = 0.2
+    put_on_plan(user, code="roomy", daily_cost_ceiling=50, monthly_cost_ceiling=50)
     story = StoryFactory(user=user, content=LONG)
     other = StoryFactory(user=user, content=LONG)
     app = web.client(user)
@@ -200,9 +201,7 @@ def test_narration_requests_and_swaps_never_pass_the_global_budget(stack, openai
         (other, "echo"),
         (story, "nova"),
     ]:
-        answers.append(
-            app.post(f"/api/stories/{path.pk}/audio", json={"voice": voice}).status_code
-        )
+        answers.append(app.post(f"/api/stories/{path.pk}/audio", json={"voice": voice}).status_code)
         wait_for(lambda: openai_provider.calls(SPEECH), timeout=30, message="a piece")
     wait_for(lambda: all_work_ended(user), timeout=60, message="all work to end")
     answers.append(app.post(f"/api/stories/{other.pk}/audio", json={"voice": "alloy"}).status_code)
@@ -242,12 +241,19 @@ def test_a_failover_to_elevenlabs_mid_narration_stays_within_its_reservation(
     app = web.client(user)
 
     # when the family asks for the narration, on a plan allowing exactly one narration a day
+    put_on_plan(user, code="roomy", daily_cost_ceiling=50, monthly_cost_ceiling=50)
     assert app.post(f"/api/stories/{story.pk}/audio", json={}).status_code == 202
     work = CostReservation.objects.get(user=user)
-    put_on_plan(user, code="one-a-day", daily_cost_ceiling=in_cents_up(work.amount))
+    put_on_plan(
+        user,
+        code="one-a-day",
+        daily_cost_ceiling=in_cents_up(work.amount),
+        monthly_cost_ceiling=in_cents_up(work.amount),
+    )
     job = wait_for(
-        lambda: GenerationJob.objects.filter(story=story, status__in=["completed", "failed"])
-        .first(),
+        lambda: GenerationJob.objects.filter(
+            story=story, status__in=["completed", "failed"]
+        ).first(),
         timeout=60,
         message="the narration",
     )
@@ -271,6 +277,7 @@ def test_a_pictures_500_leaves_narration_on_openai(stack, openai_provider, fake_
     # given ElevenLabs second in the narration chain, and OpenAI's pictures answering 500
     web = stack(**elevenlabs_env(fake_elevenlabs))
     openai_provider.fail("/v1/images", times=None, status=500)
+    put_on_plan(user, code="roomy", daily_cost_ceiling=50, monthly_cost_ceiling=50)
     story = StoryFactory(user=user, content=LONG)
     app = web.client(user)
 
@@ -285,8 +292,8 @@ def test_a_pictures_500_leaves_narration_on_openai(stack, openai_provider, fake_
     for voice in ["nova", "echo"]:
         assert app.post(f"/api/stories/{story.pk}/audio", json={"voice": voice}).status_code == 202
         wait_for(
-            lambda: GenerationJob.objects.filter(
-                story=story, kind="audio", voice=voice, status__in=["completed", "failed"]
+            lambda v=voice: GenerationJob.objects.filter(
+                story=story, kind="audio", voice=v, status__in=["completed", "failed"]
             ).first(),
             timeout=30,
             message=f"the narration in {voice}",

@@ -129,15 +129,20 @@ def speech_cost(vendor: str, model: str) -> Decimal:
     )
 
 
-def test_narration_reserves_the_dearest_vendor_it_may_fall_over_to(vendors):
-    # given OpenAI first and ElevenLabs (about 6.7 times dearer) as the fallback
+def test_narration_reserves_every_vendor_it_may_fall_over_to(vendors):
+    # given OpenAI first and ElevenLabs (about 6.7 times dearer) as the fallback: OpenAI may
+    # buy all but its last piece before it fails and ElevenLabs narrates the whole text
     vendors.AI_TTS_PROVIDER_CHAIN = ["openai", "elevenlabs"]
 
     estimate = narration_estimate()
 
-    elevenlabs = speech_cost("elevenlabs", vendors.ELEVENLABS_TTS_MODEL)
-    assert elevenlabs > speech_cost("openai", vendors.AI_TTS_MODEL) > 0
-    assert estimate == elevenlabs
+    vendors.AI_TTS_PROVIDER_CHAIN = ["openai"]
+    openai = narration_estimate()
+    vendors.AI_TTS_PROVIDER_CHAIN = ["elevenlabs"]
+    elevenlabs = narration_estimate()
+    assert elevenlabs == speech_cost("elevenlabs", vendors.ELEVENLABS_TTS_MODEL)
+    assert elevenlabs > openai >= speech_cost("openai", vendors.AI_TTS_MODEL) > 0
+    assert estimate == openai + elevenlabs
 
 
 @pytest.mark.usefixtures("openai_speech_alive")  # transcription exists until 2027-02-26

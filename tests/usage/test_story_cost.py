@@ -104,8 +104,12 @@ def test_narration_is_reserved_at_the_price_of_the_vendor_that_narrates(settings
 
     settings.AI_TTS_PROVIDER_CHAIN = ["openai"]
     openai = cost_estimate(operation=Operation.AUDIO_SYNTHESIS, plan=plan, characters=10_000)
-    settings.AI_TTS_PROVIDER_CHAIN = ["elevenlabs", "openai"]
+    settings.AI_TTS_PROVIDER_CHAIN = ["elevenlabs"]
     elevenlabs = cost_estimate(operation=Operation.AUDIO_SYNTHESIS, plan=plan, characters=10_000)
+    settings.AI_TTS_PROVIDER_CHAIN = ["elevenlabs", "openai"]
+    either = cost_estimate(operation=Operation.AUDIO_SYNTHESIS, plan=plan, characters=10_000)
 
     # Seeded list prices: gpt-4o-mini-tts $15, eleven_multilingual_v2 $100 per million characters.
     assert (openai, elevenlabs) == (Decimal("0.150000"), Decimal("1.000000"))
+    # a chain may buy part of the text from the first vendor, then all of it from the next
+    assert either == openai + elevenlabs
