@@ -266,6 +266,9 @@ def test_a_failover_to_elevenlabs_mid_narration_stays_within_its_reservation(
     assert len(texts) == len(set(texts)) >= 2
     assert " ".join(texts).replace(" ", "") in "".join(story.spoken_text.split())
     assert all(c.status == 200 for c in fake_elevenlabs.calls(ELEVEN_SPEECH))
+    # the 500 was not billed, and is not counted as spend
+    failed = UsageMetric.objects.filter(vendor="openai", operation="audio_synthesis", success=False)
+    assert [row.cost for row in failed] == [0]
     wait_for(lambda: all_work_ended(user), timeout=30, message="the work to end")
     work.refresh_from_db()
     assert Decimal(0) < spent(user) <= work.amount
