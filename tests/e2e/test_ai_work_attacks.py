@@ -21,6 +21,7 @@ from tests.stories.factories import StoryFactory
 from tests.usage.factories import put_on_plan
 from usage.models import CostReservation, RuntimeSettings, SpendCounter, UsageMetric
 from usage.selectors import GLOBAL_SCOPE
+from usage.services import ai_work_admit, ai_work_end
 from usage.services.controls import runtime_settings_save
 
 # OpenAI narrates here, whatever day the suite runs on (TEST_TODAY).
@@ -156,19 +157,35 @@ def test_deleting_a_story_mid_narration_ends_its_work_once_and_buys_nothing_more
     app = web.client(user)
     assert app.post(f"/api/stories/{story.pk}/audio", json={}).status_code == 202
     wait_for(lambda: openai_provider.calls(SPEECH), timeout=30, message="the first piece")
+    # and another piece of the family's work holding money meanwhile (a request's)
+    put_on_plan(user, code="roomy", daily_cost_ceiling=50, monthly_cost_ceiling=50)
+    held = ai_work_admit(user=user, operation="audio_synthesis", characters=1000)
+    assert held.amount > 0
 
     # when the family deletes the story
     assert app.delete(f"/api/stories/{story.pk}").status_code == 200
     deleted_at = time.time()
 
     # then the worker stops before its next paid call and ends the work, once
-    wait_for(lambda: all_work_ended(user), timeout=30, message="the work to end")
+    wait_for(
+        lambda: (
+            not GenerationJob.objects.active().filter(user=user).exists()
+            and not CostReservation.objects.filter(user=user, ended_at__isnull=True)
+            .exclude(pk=held.pk)
+            .exists()
+        ),
+        timeout=30,
+        message="the work to end",
+    )
     assert late_calls(openai_provider.calls("/v1/audio"), deleted_at) == []
     assert len(openai_provider.calls(SPEECH)) < 4
-    work = CostReservation.objects.get(user=user, operation="audio_synthesis")
+    work = CostReservation.objects.exclude(pk=held.pk).get(user=user)
     assert work.state == "settled" and work.ended_at is not None
     assert Decimal(0) < spent(user) <= work.amount
-    assert counted(user.pk, "day", "reserved") == 0
+    # its money was given back once: the other work's is still held, to the cent
+    assert counted(user.pk, "day", "reserved") == held.amount
+    assert counted(GLOBAL_SCOPE, "month", "reserved") == held.amount
+    assert ai_work_end(work=held)
     assert counted(GLOBAL_SCOPE, "month", "reserved") == 0
     assert app.get(f"/api/stories/{story.pk}").status_code == 404
 
