@@ -72,13 +72,14 @@ def test_after_a_withdrawal_mid_narration_not_one_more_request_reaches_the_vendo
     "write under another day than TEST_TODAY's",
 )
 def test_voice_swaps_while_narration_runs_never_pass_the_daily_ceiling(
-    e2e, openai_provider, auth_client, user
+    e2e, web, openai_provider, user
 ):
     # given a family whose daily allowance is twice what one narration may cost
     e2e(AI_TTS_CONCURRENCY="1")
     openai_provider.delay[SPEECH] = 0.3
     story = StoryFactory(user=user, content=LONG)
-    first = auth_client.post(f"/api/stories/{story.pk}/audio", {"voice": "nova"}, format="json")
+    app = web.client(user)
+    first = app.post(f"/api/stories/{story.pk}/audio", json={"voice": "nova"})
     assert first.status_code == 202
     one_narration = CostReservation.objects.get(user=user).amount
     assert one_narration > 0
@@ -88,9 +89,7 @@ def test_voice_swaps_while_narration_runs_never_pass_the_daily_ceiling(
     answers = []
     for voice in ["echo", "nova", "alloy", "echo", "nova", "alloy"]:
         answers.append(
-            auth_client.post(
-                f"/api/stories/{story.pk}/audio", {"voice": voice}, format="json"
-            ).status_code
+            app.post(f"/api/stories/{story.pk}/audio", json={"voice": voice}).status_code
         )
         wait_for(lambda: openai_provider.calls(SPEECH), timeout=60, message="a piece")
 
