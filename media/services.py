@@ -368,8 +368,11 @@ def upload_adopt(
                 content=content, mime_type=upload.mime_type, max_size=MAX_SIZE[category]
             )
             content, mime_type, duration = picture.content, picture.mime_type, None
-    except ApplicationError:
-        default_storage.delete(storage_key)  # refused: never served, not even until the purge
+    except ApplicationError as refusal:
+        if refusal.code in (INVALID_IMAGE, INVALID_AUDIO):
+            # Refused for what it is: never served, not even until the purge. A busy process
+            # (503) leaves the family's good upload for the app's retry.
+            default_storage.delete(storage_key)
         raise
     if before_save is not None:
         before_save(content)

@@ -461,6 +461,8 @@ def _adopt(*, user, files: list[_File], problems: _Problems) -> None:
                 user=user, storage_key=file.key, category=file.category, entity_id=file.entity_id
             )
         except ApplicationError as refusal:
+            if refusal.status != 400:  # not the file's fault (pictures busy): the app retries
+                raise
             problems.add(file.list_name, file.index, file.client_id, file.field, refusal.message)
             continue
         file.target["_adopted"] = file.adopted

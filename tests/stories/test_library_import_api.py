@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from PIL import Image
 
 from heroes.models import Hero
+from media import pictures
 from media import selectors as media_selectors
 from media.models import FileUpload
 from stories.models import CustomStoryEvent, ImportedItem, NarrationTimings, Story
@@ -627,4 +628,26 @@ def test_the_same_batch_sent_twice_at_once_is_imported_once(transactional_db, s3
     # then one imports, the other finds it all there: the same ids, one copy of everything
     assert sorted(status for status, _ in answers) == [200, 201]
     assert answers[0][1] == answers[1][1]
+    assert rows() == (2, 1, 3, 2, 1, 6)
+
+
+def test_pictures_busy_answers_503_and_keeps_every_upload_for_the_retry(api, s3_storage, settings):
+    batch = library(api)
+    files = bucket_keys(s3_storage, S3_BUCKET)
+    slots = [pictures.picture_decode_slot() for _ in range(settings.PICTURE_DECODE_CONCURRENCY)]
+    for slot in slots:  # other families' pictures hold every decoding slot of this process
+        slot.__enter__()
+    try:
+        busy = api.post(URL, batch, format="json")
+    finally:
+        for slot in slots:
+            slot.__exit__(None, None, None)
+
+    assert busy.status_code == 503
+    assert busy.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert busy["Retry-After"]
+    assert rows() == (0, 0, 0, 0, 0, 0)
+    assert bucket_keys(s3_storage, S3_BUCKET) == files  # nothing deleted, no copy left
+    retry = api.post(URL, batch, format="json")
+    assert retry.status_code == 201
     assert rows() == (2, 1, 3, 2, 1, 6)
