@@ -77,10 +77,12 @@ gettext:
 # Against PostgreSQL and Redis when they answer (DATABASE_URL / REDIS_URL, else TEST_DATABASE_URL /
 # TEST_REDIS_URL, else the usual local ports); otherwise on the embedded default, and it says so.
 # TEST_SERVICES=required (CI) refuses to fall back. See scripts/run_tests.py.
+# TEST_WORKERS: pytest-xdist processes (one a core; 0 runs in this process).
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 test: install chromium
-	$(BIN)/python scripts/run_tests.py $(PYTEST_ARGS)
+	$(BIN)/python scripts/run_tests.py -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

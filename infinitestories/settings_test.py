@@ -27,6 +27,12 @@ os.environ.setdefault("HEALTH_CACHE_SECONDS", "0")
 # free, and tests/usage/test_budget_share.py sets the share it tests.
 os.environ.setdefault("FREE_BUDGET_SHARE_PERCENT", "100")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="infinitestories-media-"))
+# `make test` runs the suite in pytest-xdist workers (gw0, gw1...): each its own keys and files
+# (the processes a worker's tests start inherit them, so they are taken once).
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _xdist_worker and not os.environ["REDIS_KEY_PREFIX"].endswith(f"-{_xdist_worker}"):
+    os.environ["REDIS_KEY_PREFIX"] += f"-{_xdist_worker}"
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix=f"infinitestories-media-{_xdist_worker}-")
 
 from .settings import *  # noqa: F403
 

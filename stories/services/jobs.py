@@ -454,7 +454,8 @@ def jobs_sweep(*, stale_after: timedelta | None = None) -> tuple[int, int]:
     conditional update on the row's current state, and a duplicate message finds its job
     already claimed.
     """
-    stale_after = stale_after or timedelta(seconds=settings.AI_JOB_STALE_AFTER)
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.AI_JOB_STALE_AFTER)
     cutoff = timezone.now() - stale_after
     stale = (
         Job.objects.filter(status=Job.Status.PROCESSING)
