@@ -13,25 +13,12 @@ from accounts.models import BlockedNetwork, User
 from accounts.services import SIGNUP_REVIEW_ACCOUNTS
 from infinitestories.observability import sentry_scrub
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.helpers import assert_envelope
+from tests.helpers import assert_envelope, login, signup
 from usage.models import AccountStanding
 
-LOGIN = "/api/auth/login"
-SIGNUP = "/api/auth/signup"
 RESET = "/api/auth/password/reset"
 RESET_CONFIRM = "/api/auth/password/reset/confirm"
 NEW_PASSWORD = "BrandNew123"
-
-
-def login(client, email: str, password: str, address: str):
-    return client.post(
-        LOGIN, {"email": email, "password": password}, format="json", REMOTE_ADDR=address
-    )
-
-
-def signup(client, email: str, address: str):
-    body = {"email": email, "password": "SecurePass123!"}
-    return client.post(SIGNUP, body, format="json", REMOTE_ADDR=address)
 
 
 # --- login: a stranger's guesses never lock the parent out ---------------------------------------
@@ -40,10 +27,12 @@ def signup(client, email: str, address: str):
 def test_wrong_passwords_from_many_networks_never_lock_the_parent_out(client, user):
     # given a stranger's ten wrong passwords, each from another address
     for n in range(10):
-        assert login(client, user.email, "Wrong1234", f"198.51.100.{n}").status_code == 401
+        assert (
+            login(client, user.email, "Wrong1234", remote_addr=f"198.51.100.{n}").status_code == 401
+        )
 
     # when the parent signs in from home with the right password
-    response = login(client, user.email, PASSWORD, "203.0.113.5")
+    response = login(client, user.email, PASSWORD, remote_addr="203.0.113.5")
 
     # then it works
     assert response.status_code == 200, response.json()
@@ -53,15 +42,15 @@ def test_wrong_passwords_from_many_networks_never_lock_the_parent_out(client, us
 def test_a_network_that_guessed_too_often_is_locked_out_of_that_account_only(client, user):
     # given ten wrong passwords for the parent's account from one IPv6 /64 (its addresses rotated)
     for n in range(10):
-        response = login(client, user.email, "Wrong1234", f"2001:db8:1:2::{n + 1:x}")
+        response = login(client, user.email, "Wrong1234", remote_addr=f"2001:db8:1:2::{n + 1:x}")
         assert response.status_code == 401
 
     # when that network tries the right password, and the parent tries from another network
-    locked = login(client, user.email, PASSWORD, "2001:db8:1:2::99")
-    parent = login(client, user.email, PASSWORD, "2001:db8:1:3::1")
+    locked = login(client, user.email, PASSWORD, remote_addr="2001:db8:1:2::99")
+    parent = login(client, user.email, PASSWORD, remote_addr="2001:db8:1:3::1")
     # and another family signs in from the guessing network
     neighbour = UserFactory()
-    other_account = login(client, neighbour.email, PASSWORD, "2001:db8:1:2::1")
+    other_account = login(client, neighbour.email, PASSWORD, remote_addr="2001:db8:1:2::1")
 
     # then only the (account, network) pair is locked
     body = assert_envelope(locked, 429, "RATE_LIMITED")
@@ -72,7 +61,10 @@ def test_a_network_that_guessed_too_often_is_locked_out_of_that_account_only(cli
 
 def test_right_passwords_do_not_count_towards_the_lock(client, user):
     # a parent who signs in often from home is never locked by their own successes
-    statuses = {login(client, user.email, PASSWORD, "203.0.113.8").status_code for _ in range(12)}
+    statuses = {
+        login(client, user.email, PASSWORD, remote_addr="203.0.113.8").status_code
+        for _ in range(12)
+    }
 
     assert statuses == {200}
 
@@ -83,21 +75,28 @@ def test_right_passwords_do_not_count_towards_the_lock(client, user):
 def test_one_ipv6_56_cannot_make_accounts_by_rotating_its_64s(client):
     # given 30 signups from one home connection, each from another of its /64s
     statuses = [
-        signup(client, f"stack{n}@example.com", f"2001:db8:ab:{n:02x}::1").status_code
+        signup(
+            client, email=f"stack{n}@example.com", remote_addr=f"2001:db8:ab:{n:02x}::1"
+        ).status_code
         for n in range(31)
     ]
 
     # then the /56 limit answers the 31st
     assert statuses == [201] * 30 + [429]
     # and a neighbour in another /56 of the same /48 still signs up
-    assert signup(client, "neighbour@example.com", "2001:db8:ab:100::1").status_code == 201
+    assert (
+        signup(client, email="neighbour@example.com", remote_addr="2001:db8:ab:100::1").status_code
+        == 201
+    )
 
 
 def test_one_ipv6_48_is_limited_too(client, settings):
     settings.RATE_LIMITS = "signup_48=3/h"
 
     statuses = [
-        signup(client, f"site{n}@example.com", f"2001:db8:cd:{n:02x}00::1").status_code
+        signup(
+            client, email=f"site{n}@example.com", remote_addr=f"2001:db8:cd:{n:02x}00::1"
+        ).status_code
         for n in range(4)
     ]
 
@@ -107,8 +106,11 @@ def test_one_ipv6_48_is_limited_too(client, settings):
 def test_ipv4_signups_count_per_address(client, settings):
     settings.RATE_LIMITS = "signup=2/h"
 
-    statuses = [signup(client, f"v4n{n}@example.com", "192.0.2.10").status_code for n in range(3)]
-    other = signup(client, "v4other@example.com", "192.0.2.11")
+    statuses = [
+        signup(client, email=f"v4n{n}@example.com", remote_addr="192.0.2.10").status_code
+        for n in range(3)
+    ]
+    other = signup(client, email="v4other@example.com", remote_addr="192.0.2.11")
 
     assert statuses == [201, 201, 429]
     assert other.status_code == 201
@@ -120,7 +122,12 @@ def test_ipv4_signups_count_per_address(client, settings):
 def test_many_accounts_from_one_network_are_flagged_for_review(client):
     # given accounts signing up from one home connection (different /64s of one /56)
     for n in range(SIGNUP_REVIEW_ACCOUNTS):
-        assert signup(client, f"crowd{n}@example.com", f"2001:db8:ee:{n:02x}::1").status_code == 201
+        assert (
+            signup(
+                client, email=f"crowd{n}@example.com", remote_addr=f"2001:db8:ee:{n:02x}::1"
+            ).status_code
+            == 201
+        )
 
     # then the account that made the network crowded is flagged, the first ones are not
     users = User.objects.filter(email__startswith="crowd").order_by("created_at")
@@ -137,8 +144,8 @@ def test_staff_block_a_crowded_network_from_the_admin_and_it_signs_up_no_more(
 ):
     # given a crowded network, found with the admin's filter
     for n in range(SIGNUP_REVIEW_ACCOUNTS):
-        signup(client, f"farm{n}@example.com", f"2001:db8:ff:{n:02x}::1")
-    signup(client, "family@example.com", "192.0.2.50")
+        signup(client, email=f"farm{n}@example.com", remote_addr=f"2001:db8:ff:{n:02x}::1")
+    signup(client, email="family@example.com", remote_addr="192.0.2.50")
     listed = staff_browser.get("/admin/accounts/user/?signup_network_crowded=yes")
     assert "farm0@example.com" in listed.content.decode()
     assert "family@example.com" not in listed.content.decode()
@@ -153,10 +160,13 @@ def test_staff_block_a_crowded_network_from_the_admin_and_it_signs_up_no_more(
 
     # then signups from any /64 of that /56 are refused, with nothing written; others work
     assert list(BlockedNetwork.objects.values_list("network", flat=True)) == ["2001:db8:ff::/56"]
-    refused = signup(client, "farm-next@example.com", "2001:db8:ff:99::1")
+    refused = signup(client, email="farm-next@example.com", remote_addr="2001:db8:ff:99::1")
     assert_envelope(refused, 403, "SIGNUP_BLOCKED")
     assert not User.objects.filter(email="farm-next@example.com").exists()
-    assert signup(client, "elsewhere@example.com", "2001:db8:fe::1").status_code == 201
+    assert (
+        signup(client, email="elsewhere@example.com", remote_addr="2001:db8:fe::1").status_code
+        == 201
+    )
 
 
 def test_staff_without_change_permission_cannot_block(client):
@@ -166,7 +176,7 @@ def test_staff_without_change_permission_cannot_block(client):
     viewer.user_permissions.add(Permission.objects.get(codename="view_user"))
     browser = Client()
     browser.force_login(viewer)
-    signup(client, "one@example.com", "2001:db8:aa::1")
+    signup(client, email="one@example.com", remote_addr="2001:db8:aa::1")
 
     browser.post(
         "/admin/accounts/user/",
@@ -212,7 +222,7 @@ def reset_with(client, uid: str, token: str):
 def test_a_reset_link_dies_when_the_account_signs_in_through_the_api(client, user):
     # given a reset link mailed, then a sign-in in the app
     uid, token = reset_link(client, user)
-    assert login(client, user.email, PASSWORD, "203.0.113.1").status_code == 200
+    assert login(client, user.email, PASSWORD, remote_addr="203.0.113.1").status_code == 200
 
     # when someone uses the link
     response = reset_with(client, uid, token)
