@@ -70,7 +70,7 @@ def _free_share_alert(*, month: date, spent: Decimal, budget: Decimal) -> bool:
     )
     if created:
         transaction.on_commit(
-            lambda: _staff_mail(
+            lambda: staff_mail(
                 *messages.free_share_alert(month=month, share=share, spent=spent, budget=budget)
             ),
             robust=True,
@@ -78,7 +78,8 @@ def _free_share_alert(*, month: date, spent: Decimal, budget: Decimal) -> bool:
     return created
 
 
-def _staff_mail(subject: str, body: str) -> None:
+def staff_mail(subject: str, body: str) -> None:
+    """Mail every active staff member with an address (budget, watch and review alerts)."""
     staff = list(
         get_user_model()
         .objects.filter(is_staff=True, is_active=True)
@@ -86,25 +87,16 @@ def _staff_mail(subject: str, body: str) -> None:
         .values_list("email", flat=True)
     )
     if not staff:
-        logger.warning("No staff to tell: %s", subject)
+        logger.warning("%s, and no staff to tell", subject)
         return
     send_mail(subject, body, None, staff)
 
 
 def _budget_mail(*, month: date, threshold: int, spent: Decimal, budget: Decimal) -> None:
-    staff = list(
-        get_user_model()
-        .objects.filter(is_staff=True, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    if not staff:
-        logger.warning("AI spend reached %d%% of the budget, and no staff to tell", threshold)
-        return
     subject, body = messages.budget_alert(
         month=month, threshold=threshold, spent=spent, budget=budget
     )
-    send_mail(subject, body, None, staff)
+    staff_mail(subject, body)
 
 
 def story_quota_mail(*, user, state: QuotaState, kind: str) -> None:

@@ -12,8 +12,6 @@ import logging
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -21,6 +19,7 @@ from infinitestories.ai import catalog, model_lists
 from infinitestories.ai.errors import ProviderError
 
 from ..models import ModelLifecycle
+from .alerts import staff_mail
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def model_watch_run(*, today: date | None = None) -> dict:
         if vendor == "polly":
             _polly_voices_check(listed)
     for row in vanished:
-        _staff_mail(*_vanished_message(row))
+        staff_mail(*_vanished_message(row))
     alerted = model_shutdown_alerts_send(today=today)
     return {"vanished": len(vanished), "alerts": len(alerted)}
 
@@ -118,7 +117,7 @@ def model_shutdown_alerts_send(*, today: date) -> list[tuple[str, int]]:
             row.alerts_sent = sorted({*row.alerts_sent, *marks})
             row.save(update_fields=["alerts_sent"])
             subject, body = _shutdown_message(row, configured=configured, days=days)
-            transaction.on_commit(lambda s=subject, b=body: _staff_mail(s, b), robust=True)
+            transaction.on_commit(lambda s=subject, b=body: staff_mail(s, b), robust=True)
             sent.append((str(row), min(reached)))
     return sent
 
@@ -143,7 +142,7 @@ def model_not_found_report(*, vendor: str, model: str) -> bool:
         "Calls with it fail until the setting names a live model; the chain falls over to the "
         "next vendor where one is configured. See docs/ai-vendors.md, 'Switching a model'.\n"
     )
-    _staff_mail(subject, body)
+    staff_mail(subject, body)
     return True
 
 
@@ -194,16 +193,3 @@ def _vanished_message(row: ModelLifecycle) -> tuple[str, str]:
         "with it may fail. Check the vendor's deprecation notes and change the setting.\n"
     )
     return subject, body
-
-
-def _staff_mail(subject: str, body: str) -> None:
-    staff = list(
-        get_user_model()
-        .objects.filter(is_staff=True, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    if not staff:
-        logger.warning("%s, and no staff to tell", subject)
-        return
-    send_mail(subject, body, None, staff)
