@@ -34,9 +34,12 @@ class FileUploadView(AuthenticatedAPIView):
         summary="Start an upload",
         description=(
             "Declares a file (name, MIME type, size, category) and answers a signed `uploadUrl`: "
-            "PUT the bytes there within an hour with the same Content-Type. Then use `storageKey`, "
-            "with `POST /api/heroes/{heroId}/avatar`. Category `avatar` (the only one accepted today): "
-            "PNG, JPEG or WebP up to 10 MB."
+            "PUT the bytes there within an hour with the same Content-Type and exactly the declared "
+            "size. Then name `storageKey` where the file is used: an `avatar` in "
+            "`POST /api/heroes/{heroId}/avatar` or `POST /api/import`, an `illustration`, "
+            "`pictogram` or `audio` in `POST /api/import`; there the bytes are checked by what they "
+            "are and copied, so an upload is used once. Categories `avatar`, `illustration` and "
+            "`pictogram`: PNG, JPEG or WebP up to 10 MB; `audio`: MP3 (audio/mpeg) up to 50 MB."
         ),
         request=UploadInputSerializer,
         responses={200: UploadOutputSerializer, **error_responses(400)},

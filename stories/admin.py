@@ -25,9 +25,9 @@ def share_state(share: StoryShare) -> str:
 
 
 class StoryShareInline(admin.TabularInline):
-    """The story's private links with how often each was opened; revoke one from its own page
-    (the link opens it) or from the share list's action. The secret is never shown: only its
-    hash is kept."""
+    """The story's private links with how often each was opened, read only: staff revoke a link
+    from the share list's action (Stories → Story shares), not from here or from the link's own
+    page. The secret is never shown: only its hash is kept."""
 
     model = StoryShare
     extra = 0
@@ -222,8 +222,9 @@ class GenerationJobAdmin(SystemMadeMixin, admin.ModelAdmin):
 
 @admin.register(StoryShare)
 class StoryShareAdmin(SystemMadeMixin, admin.ModelAdmin):
-    """Every private link: its story, state and views; staff can revoke links (a family asked,
-    or a link was posted where it should not be). The secret's hash is not shown."""
+    """Every private link: its story, state and views; staff revoke links with this list's
+    action (a family asked, or a link was posted where it should not be), the only place they
+    can. The secret's hash is not shown."""
 
     list_display = ["id", "story", "state", "hide_name", "view_count", "expires_at", "created_at"]
     list_filter = ["hide_name", "created_at", "expires_at", "revoked_at"]
