@@ -1,3 +1,6 @@
+import io
+import logging
+
 import pytest
 from django.conf import settings as settings_module
 from django.core.cache import cache, caches
@@ -139,3 +142,17 @@ def s3_storage(_moto_server, settings):
     _reset_default_storage()
     yield client
     _reset_default_storage()
+
+
+@pytest.fixture
+def log_lines():
+    """What the configured log handler writes, one line per entry."""
+    config = dict(settings_module.LOGGING["formatters"]["structured"])
+    formatter = config.pop("()")(**config)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lambda: stream.getvalue()
+    root.removeHandler(handler)

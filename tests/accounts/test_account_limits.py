@@ -5,7 +5,6 @@ and never appear in a log line."""
 
 import re
 
-import pytest
 from django.core import mail
 from django.test import Client
 
@@ -258,25 +257,6 @@ def test_a_reset_link_without_a_later_login_still_works(client, user):
     uid, token = reset_link(client, user)
 
     assert reset_with(client, uid, token).status_code == 200
-
-
-@pytest.fixture
-def log_lines():
-    """What the configured log handler writes, one line per entry."""
-    import io
-    import logging
-
-    from django.conf import settings
-
-    config = dict(settings.LOGGING["formatters"]["structured"])
-    formatter = config.pop("()")(**config)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield lambda: stream.getvalue()
-    root.removeHandler(handler)
 
 
 def test_reset_and_verification_links_opened_in_a_browser_are_not_logged(client, user, log_lines):

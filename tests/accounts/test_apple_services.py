@@ -294,3 +294,25 @@ def test_notifications_are_rate_limited_per_network(apple_configured, settings):
 
     assert answers == [200, 200, 429]
     assert AppleNotification.objects.count() == 2
+
+
+def test_the_code_and_refresh_token_never_reach_a_log_line(
+    apple_configured, django_capture_on_commit_callbacks, log_lines
+):
+    code = apple_configured.issue_code(sub=SUB)
+    signed = APIClient().post(
+        "/api/auth/apple",
+        {"identityToken": apple_configured.identity_token(sub=SUB), "authorizationCode": code},
+        format="json",
+    )
+    (refresh,) = apple_configured.refresh_tokens
+    apple_configured.fail("/auth/revoke", times=None, status=500)  # failures are logged too
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = signed_in(signed.json()["session"]["token"]).delete("/api/user/account")
+
+    written = log_lines()
+    assert (signed.status_code, deleted.status_code) == (201, 200)
+    assert "request_finished" in written and apple_configured.calls("/auth/revoke")
+    assert code not in written
+    assert refresh not in written
