@@ -619,6 +619,27 @@ def test_sign_in_is_rate_limited_like_login(client, apple_configured, settings):
     assert response.status_code == 429
 
 
+def test_link_is_rate_limited_like_login(apple_configured, settings):
+    settings.RATE_LIMITS = "login=2/h"
+    owner = UserFactory()
+    guesses = [
+        client_for(owner)
+        .post("/api/auth/apple/link", {"identityToken": "forged-token"}, format="json")
+        .status_code
+        for _ in range(3)
+    ]
+
+    assert guesses == [401, 401, 429]
+    real = client_for(owner).post(
+        "/api/auth/apple/link",
+        {"identityToken": apple_configured.identity_token(sub=SUB)},
+        format="json",
+    )
+    assert real.status_code == 429  # the limit holds for a good token too, until it resets
+    owner.refresh_from_db()
+    assert owner.apple_id is None
+
+
 def test_the_token_is_required_and_typed(client, apple_configured):
     missing = sign_in(client)
     wrong_type = sign_in(client, identityToken=123)
