@@ -34,7 +34,7 @@ if _xdist_worker and not os.environ["REDIS_KEY_PREFIX"].endswith(f"-{_xdist_work
     os.environ["REDIS_KEY_PREFIX"] += f"-{_xdist_worker}"
     os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix=f"infinitestories-media-{_xdist_worker}-")
 
-from .settings import *  # noqa: F403
+from .settings import *  # noqa: E402, F403 (the environment above is set first)
 
 # `TEST_TODAY=2027-01-10 make test`: the whole suite on another day. The clock
 # (django.utils.timezone.now) moves by whole days, so what switches by date (the narration chain
