@@ -159,7 +159,9 @@ def test_staff_see_where_a_narrations_word_times_came_from(
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
 
-    page = staff.get(reverse("admin:stories_story_change", args=[story.pk])).content.decode()
+    response = staff.get(reverse("admin:stories_story_change", args=[story.pk]))
+    page = response.content.decode()
 
+    assert response.status_code == 200, response.get("Location")
     assert story.audio_key in page and "estimated" in page
     assert f">{len(spoken(story))}<" in page.replace("\n", "").replace(" ", "")

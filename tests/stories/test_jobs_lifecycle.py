@@ -213,7 +213,9 @@ def test_a_run_whose_heartbeat_fails_stops_and_the_next_run_pays_for_nothing_twi
     # given heartbeats that cannot be written once the first piece is bought (the sweeper's
     # threshold passes meanwhile)
     settings.AI_JOB_HEARTBEAT = 0.01
-    settings.AI_JOB_STALE_AFTER = 0
+    # a run stops after a second of failed heartbeat writes (half of this), and rides out a
+    # shorter blip of its own (SQLite's "table is locked" under load)
+    settings.AI_JOB_STALE_AFTER = 2
     story = StoryFactory(content=LONG)
     with monkeypatch.context() as queued_only:  # committed at once here: not run yet
         queued_only.setattr(jobs, "job_enqueue", lambda job: None)
@@ -259,8 +261,6 @@ def test_a_run_whose_heartbeat_fails_stops_and_the_next_run_pays_for_nothing_twi
         while any(t.name.startswith("heartbeat-") for t in threading.enumerate()):
             threading.Event().wait(0.01)
         beats_fail[0] = False
-        # the next run rides out a blip of its own (SQLite's "table is locked" under load)
-        settings.AI_JOB_STALE_AFTER = 600
         swept.set()
         jobs.jobs_sweep(stale_after=timedelta(0))
 
