@@ -1,4 +1,5 @@
 import io
+import json
 import logging
 
 import pytest
@@ -156,3 +157,9 @@ def log_lines():
     root.addHandler(handler)
     yield lambda: stream.getvalue()
     root.removeHandler(handler)
+
+
+@pytest.fixture
+def log_records(log_lines):
+    """The same lines, each parsed as the JSON object it is."""
+    return lambda: [json.loads(line) for line in log_lines().splitlines() if line]

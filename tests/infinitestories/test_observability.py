@@ -2,13 +2,10 @@
 line written while serving it (the access line, our own lines, a job run in-process) is one JSON
 object carrying that name."""
 
-import io
 import json
-import logging
 import re
 
 import pytest
-from django.conf import settings
 
 from infinitestories.observability import sentry_scrub, share_secret_redact
 from stories.models import GenerationJob
@@ -17,24 +14,6 @@ from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-def log_lines():
-    """What the configured log handler writes, one parsed JSON object per line."""
-    config = dict(settings.LOGGING["formatters"]["structured"])
-    formatter = config.pop("()")(**config)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.addHandler(handler)
-
-    def read() -> list[dict]:
-        return [json.loads(line) for line in stream.getvalue().splitlines() if line]
-
-    yield read
-    root.removeHandler(handler)
 
 
 def test_every_answer_carries_a_request_id_of_its_own(client, auth_client):
@@ -68,11 +47,11 @@ def test_an_insane_request_id_is_replaced(auth_client, given):
 
 
 def test_the_access_line_names_request_user_method_path_status_and_duration(
-    auth_client, user, log_lines
+    auth_client, user, log_records
 ):
     answer = auth_client.get("/api/heroes?limit=5", HTTP_X_REQUEST_ID="req-123")
 
-    (line,) = [row for row in log_lines() if row["event"] == "request_finished"]
+    (line,) = [row for row in log_records() if row["event"] == "request_finished"]
     assert line["request_id"] == "req-123"
     assert line["user_id"] == user.pk
     assert (line["method"], line["path"], line["status"]) == ("GET", "/api/heroes", 200)
@@ -82,12 +61,14 @@ def test_the_access_line_names_request_user_method_path_status_and_duration(
 
 
 @pytest.mark.urls("tests.infinitestories.api.urls")
-def test_a_crash_is_logged_with_its_request_id_and_traceback_and_answers_it(auth_client, log_lines):
+def test_a_crash_is_logged_with_its_request_id_and_traceback_and_answers_it(
+    auth_client, log_records
+):
     answer = auth_client.get("/api/test/explode")
 
     assert answer.status_code == 500
     rid = answer["X-Request-ID"]
-    (crash,) = [row for row in log_lines() if row["event"].startswith("Unhandled error")]
+    (crash,) = [row for row in log_records() if row["event"].startswith("Unhandled error")]
     assert crash["request_id"] == rid
     assert crash["level"] == "error"
     assert "RuntimeError: secret internal detail" in crash["exception"]
@@ -95,7 +76,7 @@ def test_a_crash_is_logged_with_its_request_id_and_traceback_and_answers_it(auth
 
 
 def test_a_job_run_in_process_logs_with_the_request_and_job_ids(
-    transactional_db, auth_client, user, log_lines
+    transactional_db, auth_client, user, log_records
 ):
     """The embedded default runs tasks inside the request (after its commit, a real one here):
     their lines carry both ids."""
@@ -107,10 +88,10 @@ def test_a_job_run_in_process_logs_with_the_request_and_job_ids(
 
     assert answer.status_code == 201
     job = GenerationJob.objects.get(story_id=answer.json()["story"]["id"])
-    (settled,) = [row for row in log_lines() if row.get("job_id") == job.pk]
+    (settled,) = [row for row in log_records() if row.get("job_id") == job.pk]
     assert settled["request_id"] == answer["X-Request-ID"]
     assert settled["event"] == f"Job {job.pk} (audio) completed on attempt 1"
-    after = [row for row in log_lines() if row["event"] == "request_finished"]
+    after = [row for row in log_records() if row["event"] == "request_finished"]
     assert "job_id" not in after[0]  # the job's id does not leak into the rest of the request
 
 
@@ -119,13 +100,13 @@ def test_a_job_run_in_process_logs_with_the_request_and_job_ids(
 SHARE_SECRET = "k3J9-x_Qm2vT8wYzA1bC4dE5fG6hI7jK"
 
 
-def test_the_access_lines_of_a_shared_page_name_the_link_without_its_secret(client, log_lines):
+def test_the_access_lines_of_a_shared_page_name_the_link_without_its_secret(client, log_records):
     made = shares.share_create(story=StoryFactory())
 
     assert client.get(f"/s/{made.secret}").status_code == 200
     assert client.get(f"/s/{made.secret}/pictures/1").status_code == 404
 
-    logged = json.dumps(log_lines())
+    logged = json.dumps(log_records())
     assert "/s/[secret]" in logged and "/s/[secret]/pictures/1" in logged
     assert made.secret not in logged
 
