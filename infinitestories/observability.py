@@ -47,12 +47,13 @@ _SHARE_SECRET = re.compile(r"(/s/)[^/\s?#\"']+")
 
 
 def share_secret_redact(logger, method_name: str, event_dict: dict) -> dict:
-    """structlog processor: the request line and path of a shared story's page name the link as
-    `/s/[secret]` (the database keeps only the secret's hash; a log must not keep more)."""
-    for key in ("request", "path", "event"):
-        value = event_dict.get(key)
-        if value is None:
-            continue
+    """structlog processor: every field that names a shared story's page names the link as
+    `/s/[secret]` (the database keeps only the secret's hash; a log must not keep more). Every
+    field, not only the request line: a standard-library line formatted by another handler first
+    carries its `message` too."""
+    for key, value in event_dict.items():
+        if key.startswith("_") or isinstance(value, int | float | bool | type(None)):
+            continue  # the formatter's own (the LogRecord), and values that name no path
         # Django's own lines carry the request object (its repr names the path).
         text = value if isinstance(value, str) else repr(value)
         if "/s/" in text:
