@@ -20,10 +20,11 @@ import json
 import os
 import random
 import sys
+import time
 
 import gevent
 import stack
-from locust import FastHttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant, task
 from locust.env import Environment
 
 DB_NAME, REDIS_URL = stack.database_and_redis(db_name="infinitestories_bench_load", redis_db=11)
@@ -59,14 +60,31 @@ print(json.dumps(families))
 FAMILIES: list[dict] = []
 
 
-class Family(FastHttpUser):
-    """One family's app: one request a second, spread over the four reads of the PRD scenario."""
+ARRIVALS = os.environ.get("BENCH_ARRIVALS", "open")
 
-    wait_time = constant_throughput(1)
+
+class Family(FastHttpUser):
+    """One family's app: one request a second on average, spread over the four reads of the PRD
+    scenario.
+
+    Open loop (the default): each family's requests arrive as a Poisson process of rate 1/s
+    whose times do not depend on the answers (a family waits only while its own request is
+    open, as the app does), so 100 families make 100 req/s arriving independently.
+    BENCH_ARRIVALS=burst keeps the earlier shape (locust's `constant_throughput(1)`): one
+    request a second from the moment locust spawned the family, 20 families at a time, so each
+    second's requests arrive together in five bursts of 20.
+    """
+
+    def wait_time(self) -> float:
+        self.next_arrival += 1.0 if ARRIVALS == "burst" else random.expovariate(1.0)
+        return max(0.0, self.next_arrival - time.monotonic())
 
     def on_start(self):
         self.family = FAMILIES[self.environment.runner.user_count % len(FAMILIES)]
         self.auth = {"Authorization": f"Bearer {self.family['token']}"}
+        if ARRIVALS != "burst":
+            gevent.sleep(random.expovariate(1.0))
+        self.next_arrival = time.monotonic()
 
     @task
     def list_heroes(self):

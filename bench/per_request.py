@@ -7,10 +7,12 @@ Side by side on this machine, same PostgreSQL and Redis, one server at a time:
 each measured at 1 connection (median and p90 latency, server CPU per request) and at 16
 connections (req/s) on GET /api/auth/session, /api/heroes and /api/stories, then the PRD's load
 scenario (bench/load.py's families: 100 a second of list/detail/listen traffic) on each shape of
-our web, with P50/P95/P99 and errors. The load generator shares the cores: compare ratios.
+our web, with P50/P95/P99 and errors, its requests arriving open loop and, for comparison, in
+the bursts the earlier harness made. The load generator shares the cores: compare ratios.
 Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_REQUESTS (1 connection),
-BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS and BENCH_USERS change the defaults;
-BENCH_BASELINE=<another checkout> measures its web too (before/after, same database).
+BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS, BENCH_USERS and BENCH_ARRIVALS ("open,burst")
+change the defaults; BENCH_BASELINE=<another checkout> measures its web too (before/after, same
+database); BENCH_GEVENT=1 adds gunicorn's gevent workers.
 """
 
 import http.client
@@ -35,6 +37,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 PRD_SECONDS = int(os.environ.get("BENCH_PRD_SECONDS", "30"))
 USERS = int(os.environ.get("BENCH_USERS", "100"))
 OURS = ["/api/auth/session", "/api/heroes", "/api/stories"]
+# The PRD load's arrivals: open loop (the scenario), and the bursts the earlier harness made.
+ARRIVALS = os.environ.get("BENCH_ARRIVALS", "open,burst").split(",")
 
 
 def server_cpu(process: subprocess.Popen) -> float:
@@ -113,10 +117,12 @@ def measure(name: str, server, port: int, paths: list[str], auth: str, rows: lis
         )
 
 
-def prd_load(port: int) -> dict:
-    """bench/load.py's PRD scenario against the running server, in this process (locust)."""
+def prd_load(port: int, arrivals: str) -> dict:
+    """bench/load.py's PRD scenario against the running server, in this process (locust), with
+    its requests arriving open loop or in bursts (load.Family)."""
     import load
 
+    load.ARRIVALS = arrivals
     stats = load._run(f"http://127.0.0.1:{port}", load.Family, USERS, PRD_SECONDS).total
     return {
         "count": stats.num_requests,
@@ -192,6 +198,11 @@ def main() -> None:
             {"WEB_THREADS": "1"},
         ),
     }
+    if os.environ.get("BENCH_GEVENT"):  # a shape tried for issue 23: see docs/benchmarks.md
+        shapes["ours, 2 gevent workers"] = (
+            procfile.replace("--worker-class gthread", "--worker-class gevent"),
+            {"DATABASE_POOL": "true"},
+        )
     baseline = os.environ.get("BENCH_BASELINE")
     if baseline:  # another checkout (e.g. main's), on the same database, for before/after
         shapes = {
@@ -206,14 +217,14 @@ def main() -> None:
         try:
             stack.wait_until_up(f"http://127.0.0.1:{port}", processes=[web])
             measure(name, web, port, OURS, auth, rows)
-            prd[name] = prd_load(port)
-            result = prd[name]
-            print(
-                f"  {name:28} PRD load {result['rps']:.0f} req/s: P50 {result['P50']:.0f} ms, "
-                f"P95 {result['P95']:.0f} ms, P99 {result['P99']:.0f} ms, "
-                f"{result['errors']} errors of {result['count']}",
-                flush=True,
-            )
+            for arrivals in ARRIVALS:
+                result = prd[f"{name}, {arrivals}"] = prd_load(port, arrivals)
+                print(
+                    f"  {name:28} PRD load ({arrivals}) {result['rps']:.0f} req/s: "
+                    f"P50 {result['P50']:.0f} ms, P95 {result['P95']:.0f} ms, "
+                    f"P99 {result['P99']:.0f} ms, {result['errors']} errors of {result['count']}",
+                    flush=True,
+                )
         finally:
             stack.stop([web])
 
@@ -226,7 +237,7 @@ def main() -> None:
             f"| {row['server']} | `{row['path']}` | {row['median']:.1f} | {row['p90']:.1f} | "
             f"{row['cpu']:.2f} | {row['cpu'] / floor_row['cpu']:.2f} | {row['rps16']:.0f} |"
         )
-    print("\n| server | PRD load req/s | P50 ms | P95 ms | P99 ms | errors |")
+    print("\n| server, arrivals | PRD load req/s | P50 ms | P95 ms | P99 ms | errors |")
     print("|---|---|---|---|---|---|")
     for name, result in prd.items():
         print(

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from infinitestories.api.conditional import conditional_answer, row_state
 from infinitestories.api.fields import query_input
-from infinitestories.api.pagination import paginate
+from infinitestories.api.pagination import page_bounds
 from infinitestories.api.schema import (
     camel_query,
     error_responses,
@@ -54,8 +54,9 @@ class HeroListView(OwnedAPIView):
     )
     def get(self, request):
         params = query_input(HeroListInputSerializer, request)
-        queryset = selectors.hero_list(user=request.user, **params)
-        rows, pagination = paginate(queryset, request.query_params)
+        limit, offset = page_bounds(request.query_params)
+        rows, total = selectors.hero_page(user=request.user, limit=limit, offset=offset, **params)
+        pagination = {"total": total, "limit": limit, "offset": offset}
         return conditional_answer(
             request,
             ([row_state(row) for row in rows], pagination, media_urls_epoch()),

@@ -12,10 +12,15 @@ class PageInputSerializer(serializers.Serializer):
     offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 
 
+def page_bounds(params: dict) -> tuple[int, int]:
+    """The page's limit and offset from the query; bad ones answer 400."""
+    page = validated(PageInputSerializer, params)
+    return page["limit"], page["offset"]
+
+
 def paginate(queryset: QuerySet, params: dict) -> tuple[list, dict]:
     """Return one page of the queryset and its pagination block; bad limit/offset answer 400."""
-    page = validated(PageInputSerializer, params)
-    limit, offset = page["limit"], page["offset"]
+    limit, offset = page_bounds(params)
     rows = list(queryset[offset : offset + limit])
     # A page that is not full ends the list: its total is known without a COUNT.
     ends_list = len(rows) < limit and (rows or offset == 0)
