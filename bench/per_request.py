@@ -12,7 +12,7 @@ the bursts the earlier harness made. The load generator shares the cores: compar
 Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_REQUESTS (1 connection),
 BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS, BENCH_USERS and BENCH_ARRIVALS ("open,burst")
 change the defaults; BENCH_BASELINE=<another checkout> measures its web too (before/after, same
-database); BENCH_GEVENT=1 adds gunicorn's gevent workers.
+database).
 """
 
 import http.client
@@ -151,6 +151,7 @@ def main() -> None:
         capture_output=True,
         text=True,
     ).stdout.strip()
+    stack.vacuum_analyze(f"postgres://postgres@127.0.0.1:5432/{FLOOR_DB}")
     port = stack.port()
     floor = subprocess.Popen(
         [
@@ -193,16 +194,13 @@ def main() -> None:
     procfile = stack.procfile_command("web")
     shapes = {
         "ours, Procfile": (procfile, {}),
+        # Every answer rendered anew: what a list costs when it is not the one kept by its ETag.
+        "ours, Procfile, no kept answers": (procfile, {"ANSWER_CACHE_BYTES": "0"}),
         "ours, 2 sync workers": (
             procfile.replace("--worker-class gthread", "--worker-class sync"),
             {"WEB_THREADS": "1"},
         ),
     }
-    if os.environ.get("BENCH_GEVENT"):  # a shape tried for issue 23: see docs/benchmarks.md
-        shapes["ours, 2 gevent workers"] = (
-            procfile.replace("--worker-class gthread", "--worker-class gevent"),
-            {"DATABASE_POOL": "true"},
-        )
     baseline = os.environ.get("BENCH_BASELINE")
     if baseline:  # another checkout (e.g. main's), on the same database, for before/after
         shapes = {

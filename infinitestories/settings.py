@@ -366,6 +366,9 @@ R2_BUCKET_NAME = env.str("R2_BUCKET_NAME", default="")
 R2_PUBLIC_URL = env.str("R2_PUBLIC_URL", default="").rstrip("/")
 # How long a presigned GET or upload URL lives.
 MEDIA_URL_EXPIRY = timedelta(hours=1)
+# Bytes of rendered story, hero and list answers each web process keeps by their ETag
+# (infinitestories/api/conditional.py); 0 keeps none.
+ANSWER_CACHE_BYTES = env.int("ANSWER_CACHE_BYTES", default=16 * 1024 * 1024)
 # A file deletion not confirmed this long after its message was sent is sent again (seconds).
 MEDIA_DELETE_RESEND_AFTER = env.int("MEDIA_DELETE_RESEND_AFTER", default=900)
 # Uploaded pictures one process decodes at once (media.pictures; ~128 MB each at most).

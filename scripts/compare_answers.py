@@ -3,7 +3,8 @@
 For each checkout in turn: a fresh PostgreSQL database migrated and seeded with one family
 whose ids, times and token are fixed (bench/stack.py's production settings, offline AI), the
 checkout's Procfile web command on one port, and a fixed sequence of reads recorded (status,
-body, the headers that do not name the moment). Then the recordings are compared: a status or
+body, the headers that do not name the moment), each read twice (the second answer may be the
+one kept by its ETag). Then the recordings are compared: a status or
 body that differs fails (exit 1); header differences are listed.
 
 Run: `.venv/bin/python scripts/compare_answers.py /work/main .` (the first is the baseline);
@@ -158,7 +159,8 @@ def record(tree: Path, port: int) -> list[dict]:
     try:
         stack.wait_until_up(f"http://127.0.0.1:{port}", processes=[web])
         answers = []
-        for path in READS:
+        # Each read twice: the second is the answer kept by its ETag where there is one.
+        for path, again in [(path, again) for path in READS for again in ("", " (again)")]:
             for auth in (f"Bearer {TOKEN}", None) if path == READS[0] else (f"Bearer {TOKEN}",):
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 headers = {"Authorization": auth} if auth else {}
@@ -168,7 +170,7 @@ def record(tree: Path, port: int) -> list[dict]:
                 connection.close()
                 answers.append(
                     {
-                        "request": f"GET {path}" + ("" if auth else " (no token)"),
+                        "request": f"GET {path}" + ("" if auth else " (no token)") + again,
                         "status": response.status,
                         "body": body.decode("utf-8", "replace"),
                         "headers": {

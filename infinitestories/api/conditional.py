@@ -6,11 +6,19 @@ them), who asks, the path with its query, the language, the host (media URLs are
 which half of a presigned URL's life it is. A 304 therefore skips the serializers and the JSON,
 and any change in the answer changes the ETag, including a change written with `.update()`,
 which does not touch updated_at.
+
+Because the ETag names the answer exactly, the answer itself is kept by its ETag once rendered,
+in this process (ANSWER_CACHE_BYTES, least recently used first out): a client that asks again
+without If-None-Match (or another device of the family) costs the query and the hash, not the
+serializers and the JSON.
 """
 
 import hashlib
+import threading
 from pathlib import Path
 
+import cachetools
+from django.conf import settings
 from django.utils import translation
 from django.utils.http import parse_etags
 from rest_framework.response import Response
@@ -60,9 +68,30 @@ def etag(request, *parts) -> str:
     return f'"{digest.hexdigest()}"'
 
 
+_answers: dict[int, cachetools.LRUCache] = {}
+# Held for each read or write of a cache (cachetools' are not thread-safe).
+_answers_lock = threading.Lock()
+
+
+def _answer_cache() -> cachetools.LRUCache:
+    """This process's rendered answers, (content type, body) by ETag, bounded by their bytes.
+    Call it holding _answers_lock."""
+    size = settings.ANSWER_CACHE_BYTES
+    if size not in _answers:
+        _answers[size] = cachetools.LRUCache(maxsize=size, getsizeof=lambda kept: len(kept[1]))
+    return _answers[size]
+
+
+def _answer_keep(tag: str, response) -> None:
+    body = response.content
+    if response.status_code == 200 and len(body) <= settings.ANSWER_CACHE_BYTES:
+        with _answers_lock:
+            _answer_cache()[tag] = (response["Content-Type"], body)
+
+
 def conditional_answer(request, parts: tuple, render) -> Response:
     """304 with no body when the client's If-None-Match names the answer's ETag; else the answer
-    `render()` makes, with its ETag."""
+    kept under that ETag, or the one `render()` makes (then kept), with its ETag."""
     tag = etag(request, *parts)
     given = request.META.get("HTTP_IF_NONE_MATCH")
     if given:
@@ -70,6 +99,15 @@ def conditional_answer(request, parts: tuple, render) -> Response:
         wanted = {value.removeprefix("W/") for value in parse_etags(given)}
         if tag in wanted or "*" in wanted:
             return Response(status=304, headers={"ETag": tag})
+    with _answers_lock:
+        kept = _answer_cache().get(tag) if settings.ANSWER_CACHE_BYTES else None
+    if kept is not None:
+        content_type, body = kept
+        response = Response(headers={"ETag": tag, "Content-Type": content_type})
+        response.content = body  # rendered already: DRF's renderer is skipped
+        return response
     response = render()
     response["ETag"] = tag
+    if settings.ANSWER_CACHE_BYTES:
+        response.add_post_render_callback(lambda rendered: _answer_keep(tag, rendered))
     return response

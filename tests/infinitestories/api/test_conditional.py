@@ -193,3 +193,86 @@ def test_updated_at_moving_alone_changes_the_story_etag(auth_client, family):
     Story.objects.filter(pk=story.pk).update(updated_at=timezone.now())
 
     assert revalidate(auth_client, f"/api/stories/{story.pk}", before["ETag"]).status_code == 200
+
+
+# --- The rendered answer kept by its ETag ------------------------------------------------------
+
+
+@pytest.fixture
+def serializer_runs(monkeypatch):
+    """How many answers the output serializers made (a kept answer makes none)."""
+    from rest_framework import serializers
+
+    runs = []
+    original = serializers.ListSerializer.to_representation
+
+    def counted(self, data):
+        runs.append(type(self.child).__name__)
+        return original(self, data)
+
+    monkeypatch.setattr(serializers.ListSerializer, "to_representation", counted)
+    return runs
+
+
+@pytest.mark.parametrize("path", ["/api/heroes", "/api/stories"])
+def test_asking_again_gets_the_kept_answer_byte_for_byte(
+    auth_client, family, path, serializer_runs
+):
+    first = auth_client.get(path)
+    made = len(serializer_runs)
+
+    again = auth_client.get(path)
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    for header in ("Content-Type", "ETag", "Content-Language", "Vary"):
+        assert again.get(header) == first.get(header)
+    assert made >= 1 and len(serializer_runs) == made  # no serializer ran the second time
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [(path, change) for path, changes in CHANGES.items() for change in changes],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_a_changed_answer_is_never_the_kept_one(auth_client, family, path, change, settings):
+    auth_client.get(url(path, family))
+
+    change(*family)
+    kept = auth_client.get(url(path, family))
+    settings.ANSWER_CACHE_BYTES = 0
+    fresh = auth_client.get(url(path, family))
+
+    assert kept.content == fresh.content
+    assert kept["ETag"] == fresh["ETag"]
+
+
+@pytest.mark.parametrize("path", ["/api/heroes", "/api/stories"])
+def test_another_user_never_gets_an_answer_kept_for_someone_else(
+    auth_client, other_client, family, path
+):
+    mine = auth_client.get(path)
+
+    theirs = other_client.get(path)
+
+    assert theirs.json()["pagination"]["total"] == 0
+    assert theirs.content != mine.content
+
+
+def test_answers_kept_stay_within_their_bytes(auth_client, family, settings, serializer_runs):
+    hero, _ = family
+    body = len(auth_client.get("/api/heroes").content)
+    # Room for one hero list and not two: each new answer pushes the oldest out.
+    settings.ANSWER_CACHE_BYTES = body + body // 2
+    auth_client.get("/api/heroes")
+    auth_client.get("/api/heroes?sortOrder=asc")
+    made = len(serializer_runs)
+
+    auth_client.get("/api/heroes")  # pushed out by the other order: made again
+    auth_client.get("/api/heroes")  # kept
+
+    assert len(serializer_runs) == made + 1
+    settings.ANSWER_CACHE_BYTES = body - 1  # too big to keep at all: made every time
+    auth_client.get("/api/heroes")
+    auth_client.get("/api/heroes")
+    assert len(serializer_runs) == made + 3
