@@ -3,10 +3,12 @@
 Side by side on this machine, same PostgreSQL and Redis, one server at a time:
 - the floor (bench/floor/: a minimal Django + DRF project, DRF token auth, one small JSON
   object), 2 sync gunicorn workers;
-- our web as the Procfile runs it (gthread), and the same with 2 sync workers;
-each measured at 1 connection (median and p90 latency, server CPU per request) and at 16
-connections (req/s) on GET /api/auth/session, /api/heroes and /api/stories, then the PRD's load
-scenario (bench/load.py's families: 100 a second of list/detail/listen traffic) on each shape of
+- our web as the Procfile runs it (gthread), the same without kept answers
+  (ANSWER_CACHE_BYTES=0), and on 2 sync workers;
+each measured on GET /api/auth/session, /api/heroes and /api/stories at 1 connection (median
+and p90 latency, server CPU per request) and at 16 connections (req/s), both with a new
+connection per request and with connections kept alive (a sync worker closes every connection
+after its answer; the client then opens another), then the PRD's load scenario (bench/load.py's families: 100 a second of list/detail/listen traffic) on each shape of
 our web, with P50/P95/P99 and errors, its requests arriving open loop and, for comparison, in
 the bursts the earlier harness made. The load generator shares the cores: compare ratios.
 Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_REQUESTS (1 connection),
@@ -54,9 +56,11 @@ def server_cpu(process: subprocess.Popen) -> float:
     return total
 
 
-def get(port: int, path: str, auth: str) -> float:
+def get(port: int, path: str, auth: str, kept: http.client.HTTPConnection | None = None) -> float:
+    """One GET, on a new connection or on `kept` (reopened by http.client when the server
+    closed it, as sync workers do after every answer)."""
     start = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection = kept or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request("GET", path, headers={"Authorization": auth})
         response = connection.getresponse()
@@ -64,28 +68,39 @@ def get(port: int, path: str, auth: str) -> float:
         if response.status != 200:
             raise SystemExit(f"GET {path}: {response.status}")
     finally:
-        connection.close()
+        if kept is None:
+            connection.close()
     return (time.perf_counter() - start) * 1000
 
 
-def one_connection(server, port: int, path: str, auth: str) -> dict:
+def connection_for(port: int, keep: bool) -> http.client.HTTPConnection | None:
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=30) if keep else None
+
+
+def one_connection(server, port: int, path: str, auth: str, keep: bool) -> dict:
+    kept = connection_for(port, keep)
     for _ in range(30):
-        get(port, path, auth)
+        get(port, path, auth, kept)
     cpu = server_cpu(server)
-    samples = [get(port, path, auth) for _ in range(REQUESTS)]
+    samples = [get(port, path, auth, kept) for _ in range(REQUESTS)]
     cpu = server_cpu(server) - cpu
+    if kept:
+        kept.close()
     q = statistics.quantiles(samples, n=10)
     return {"median": statistics.median(samples), "p90": q[8], "cpu": cpu / REQUESTS * 1000}
 
 
-def sixteen_connections(port: int, path: str, auth: str) -> float:
+def sixteen_connections(port: int, path: str, auth: str, keep: bool) -> float:
     done = [0] * 16
     deadline = time.perf_counter() + SECONDS
 
     def client(n: int) -> None:
+        kept = connection_for(port, keep)
         while time.perf_counter() < deadline:
-            get(port, path, auth)
+            get(port, path, auth, kept)
             done[n] += 1
+        if kept:
+            kept.close()
 
     start = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
@@ -105,16 +120,21 @@ def fresh_database(name: str) -> None:
         db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+MODES = {"new": False, "kept": True}  # a new connection per request; one kept-alive connection
+
+
 def measure(name: str, server, port: int, paths: list[str], auth: str, rows: list) -> None:
     for path in paths:
-        single = one_connection(server, port, path, auth)
-        rate = sixteen_connections(port, path, auth)
-        rows.append({"server": name, "path": path, **single, "rps16": rate})
-        print(
-            f"  {name:28} {path:20} median {single['median']:6.1f} ms  p90 {single['p90']:6.1f}"
-            f" ms  CPU {single['cpu']:5.2f} ms/req  16 conn {rate:6.0f} req/s",
-            flush=True,
-        )
+        for mode, keep in MODES.items():
+            single = one_connection(server, port, path, auth, keep)
+            rate = sixteen_connections(port, path, auth, keep)
+            rows.append({"server": name, "path": path, "mode": mode, **single, "rps16": rate})
+            print(
+                f"  {name:28} {path:20} {mode:4} median {single['median']:6.1f} ms  p90 "
+                f"{single['p90']:6.1f} ms  CPU {single['cpu']:5.2f} ms/req  16 conn {rate:6.0f} "
+                "req/s",
+                flush=True,
+            )
 
 
 def prd_load(port: int, arrivals: str) -> dict:
@@ -226,14 +246,18 @@ def main() -> None:
         finally:
             stack.stop([web])
 
-    floor_row = rows[0]
+    floor = {row["mode"]: row for row in rows if row["server"].startswith("floor")}
     print(f"\nload average {stack.load_average()} at the end\n")
-    print("| server | endpoint | median ms | p90 ms | CPU ms/req | x floor CPU | 16 conn req/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| server | endpoint | connection | median ms | p90 ms | CPU ms/req | x floor CPU "
+        "| 16 conn req/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['server']} | `{row['path']}` | {row['median']:.1f} | {row['p90']:.1f} | "
-            f"{row['cpu']:.2f} | {row['cpu'] / floor_row['cpu']:.2f} | {row['rps16']:.0f} |"
+            f"| {row['server']} | `{row['path']}` | {row['mode']} | {row['median']:.1f} | "
+            f"{row['p90']:.1f} | {row['cpu']:.2f} | {row['cpu'] / floor[row['mode']]['cpu']:.2f} | "
+            f"{row['rps16']:.0f} |"
         )
     print("\n| server, arrivals | PRD load req/s | P50 ms | P95 ms | P99 ms | errors |")
     print("|---|---|---|---|---|---|")
@@ -244,13 +268,17 @@ def main() -> None:
         )
     print()
     for name in shapes:
-        by_path = {row["path"]: row for row in rows if row["server"] == name}
-        session, heroes = by_path["/api/auth/session"], by_path["/api/heroes"]
-        print(
-            f"{name}: session CPU {session['cpu'] / floor_row['cpu']:.2f}x the floor's "
-            f"(target ≤ 1.5); heroes at {heroes['rps16'] / session['rps16']:.2f}x the session's "
-            "req/s at 16 connections (target ≥ 0.85)"
-        )
+        for mode in MODES:
+            by_path = {
+                row["path"]: row for row in rows if row["server"] == name and row["mode"] == mode
+            }
+            session, heroes = by_path["/api/auth/session"], by_path["/api/heroes"]
+            print(
+                f"{name}, {mode} connections: session CPU "
+                f"{session['cpu'] / floor[mode]['cpu']:.2f}x the floor's (target ≤ 1.5); heroes "
+                f"at {heroes['rps16'] / session['rps16']:.2f}x the session's req/s at 16 "
+                "connections (target ≥ 0.85)"
+            )
 
 
 if __name__ == "__main__":
