@@ -191,7 +191,13 @@ def main() -> None:
     for name, shape in floors.items():
         port = stack.port()
         floor = subprocess.Popen(
-            [str(stack.BIN / "gunicorn"), "floor_wsgi", *shape, f"--bind=127.0.0.1:{port}", "-q"],
+            [
+                str(stack.BIN / "gunicorn"),
+                "floor_wsgi",
+                *shape,
+                f"--bind=127.0.0.1:{port}",
+                "--log-level=warning",
+            ],
             cwd=FLOOR,
             env=floor_env,
         )
