@@ -122,7 +122,7 @@ smoke: install
 fuzz: install
 	$(BIN)/python scripts/fuzz_api.py
 
-# Every benchmark whose figures README's "Benchmarks" gives (about 8 minutes; each stands up the
+# Every benchmark whose figures docs/benchmarks.md gives (about 20 minutes; each stands up the
 # Procfile's processes on the machine's PostgreSQL and Redis, with a scratch database of its own).
 bench: install
 	$(BIN)/python bench/per_request.py
