@@ -260,7 +260,6 @@ def test_another_user_never_gets_an_answer_kept_for_someone_else(
 
 
 def test_answers_kept_stay_within_their_bytes(auth_client, family, settings, serializer_runs):
-    hero, _ = family
     body = len(auth_client.get("/api/heroes").content)
     # Room for one hero list and not two: each new answer pushes the oldest out.
     settings.ANSWER_CACHE_BYTES = body + body // 2
