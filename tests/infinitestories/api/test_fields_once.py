@@ -1,7 +1,10 @@
 """Output serializers whose fields are built once per class answer as if built each time: each
 answer's method fields read its own serializer and context, and subclasses keep their own."""
 
+from rest_framework import serializers
+
 from heroes.serializers import HeroListOutputSerializer, HeroOutputSerializer
+from infinitestories.api.fields import FieldsOnceMixin
 from stories.serializers import StoryOutputSerializer
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
@@ -37,3 +40,29 @@ def test_fields_are_fresh_copies_bound_to_their_serializer(user):
     assert first.fields["audio_url"] is not second.fields["audio_url"]
     assert first.fields["audio_url"].parent is first
     assert first.data == second.data
+
+
+class _Inner(serializers.Serializer):
+    who = serializers.SerializerMethodField()
+
+    def get_who(self, _row) -> str | None:
+        return self.context.get("who")
+
+
+class _Outer(FieldsOnceMixin, serializers.Serializer):
+    name = serializers.CharField()
+    inner = _Inner(source="*")
+    inners = _Inner(source="items", many=True)
+    tags = serializers.ListField(child=serializers.CharField())
+
+
+def test_nested_serializers_read_each_answers_own_context():
+    row = {"name": "Luna", "items": [1, 2], "tags": ["brave"]}
+
+    first = _Outer(row, context={"who": "Ana"}).data
+    second = _Outer(row, context={"who": "Ben"}).data
+
+    assert first["inner"]["who"] == "Ana" and second["inner"]["who"] == "Ben"
+    assert [item["who"] for item in first["inners"]] == ["Ana", "Ana"]
+    assert [item["who"] for item in second["inners"]] == ["Ben", "Ben"]
+    assert second["tags"] == ["brave"] and second["name"] == "Luna"
