@@ -89,3 +89,9 @@ def wait_for(condition, *, timeout: float = 60.0, every: float = 0.2, message: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
         time.sleep(every)
+
+
+def loaded_values(row) -> dict:
+    """A model instance's concrete field values, as loaded: to compare a prepared read's rows
+    with the ORM's."""
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}

@@ -79,8 +79,8 @@ class FieldsOnceMixin:
 
     A plain field is copied shallowly (it is bound to this serializer, and holds nothing else of
     an answer's); a nested serializer, or a field with a child (a list of them), deeply, as DRF
-    does, so that the nested ones read this answer's context. A deep copy of every field re-ran each field's __init__: a tenth of
-    a trivial request."""
+    does, so that the nested ones read this answer's context. A deep copy of every field re-ran
+    each field's __init__: a tenth of a trivial request."""
 
     def get_fields(self):
         cls = type(self)

@@ -10,10 +10,7 @@ from accounts import services
 from accounts.models import BearerSession, User
 from accounts.selectors import session_by_token_hash
 from tests.accounts.factories import UserFactory
-
-
-def fields(row) -> dict:
-    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+from tests.helpers import loaded_values
 
 
 @pytest.fixture
@@ -31,8 +28,8 @@ def test_the_session_and_its_user_are_the_rows_the_orm_loads(opened, django_asse
         found = session_by_token_hash(digest=services.token_hash(token), now=timezone.now())
         user = found.user
 
-    assert fields(found) == fields(expected)
-    assert fields(user) == fields(expected.user)
+    assert loaded_values(found) == loaded_values(expected)
+    assert loaded_values(user) == loaded_values(expected.user)
     assert isinstance(user, User) and not found._state.adding and not user._state.adding
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from heroes.models import Hero
 from heroes.selectors import hero_page
+from tests.helpers import loaded_values
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
 
@@ -26,8 +27,7 @@ def orm_page(user, sort_by, sort_order, limit, offset):
 
 
 def loaded(hero) -> dict:
-    values = {field.attname: getattr(hero, field.attname) for field in hero._meta.concrete_fields}
-    return {**values, "story_count": hero.story_count}
+    return {**loaded_values(hero), "story_count": hero.story_count}
 
 
 @pytest.fixture
