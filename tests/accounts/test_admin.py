@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ def test_staff_open_a_user_with_their_sessions(staff_browser):
     client_for(user)
 
     # reverse() quotes the id: the admin reads "_3A"-like runs in a raw id as escapes.
-    page = staff_browser.get(reverse("admin:accounts_user_change", args=[user.pk]))
+    page = staff_browser.get(reverse("admin:accounts_user_change", args=[quote(user.pk)]))
 
     assert page.status_code == 200
     assert b"tests" in page.content  # the session's user agent
@@ -82,7 +83,7 @@ def test_staff_read_the_consented_vendors_as_names_not_json(staff_browser):
     user = UserFactory()
     consent_to_current_policy(user=user, user_agent="tests")
 
-    page = staff_browser.get(reverse("admin:accounts_user_change", args=[user.pk]))
+    page = staff_browser.get(reverse("admin:accounts_user_change", args=[quote(user.pk)]))
 
     assert page.status_code == 200
     assert b"OpenAI, ElevenLabs" in page.content

@@ -2,6 +2,7 @@
 AI path (403 CONSENT_REQUIRED with no AI call made), while reads and the library keep working."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 from django.urls import reverse
 
@@ -408,7 +409,7 @@ def test_the_admin_shows_consent_per_user_and_filters_by_it(parent):
     consenting = UserFactory(email="consenting@example.com")
     ParentalConsent.objects.filter(user=consenting).update(app_version="9.9.9-admin")
 
-    page = staff.get(reverse("admin:accounts_user_change", args=[consenting.pk]))
+    page = staff.get(reverse("admin:accounts_user_change", args=[quote(consenting.pk)]))
     none = staff.get("/admin/accounts/user/", {"consent": "none"})
     current = staff.get("/admin/accounts/user/", {"consent": "current"})
 

@@ -1,6 +1,7 @@
 """GET /api/stories/{storyId}/audio/timings: read-along word timings of the current narration."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -159,7 +160,7 @@ def test_staff_see_where_a_narrations_word_times_came_from(
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
 
-    response = staff.get(reverse("admin:stories_story_change", args=[story.pk]))
+    response = staff.get(reverse("admin:stories_story_change", args=[quote(story.pk)]))
     page = response.content.decode()
 
     assert response.status_code == 200, response.get("Location")

@@ -3,6 +3,7 @@ at once in every process."""
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.urls import reverse
 
@@ -173,7 +174,7 @@ def test_work_queued_before_a_block_does_not_run_after_it(
 def test_staff_block_in_the_admin_is_audited_with_before_and_after(admin_client, admin_user):
     user = UserFactory(consent=False)  # no consent history: no rows in that inline's form
     response = admin_client.post(
-        reverse("admin:accounts_user_change", args=[user.pk]),
+        reverse("admin:accounts_user_change", args=[quote(user.pk)]),
         {
             "email": user.email,
             "name": user.name,
