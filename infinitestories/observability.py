@@ -21,7 +21,8 @@ def scrub_secret_paths(value):
     """`value` (a string, or a dict or list of them, as deep as it goes) without the secret of
     any reset or verification link it names."""
     if isinstance(value, str):
-        return SECRET_PATHS.sub(rf"\g<1>{SCRUBBED}", value)
+        # Every line passes here twice: most name no such path, and a substring test is cheap.
+        return SECRET_PATHS.sub(rf"\g<1>{SCRUBBED}", value) if "/auth/" in value else value
     if isinstance(value, dict):
         return {key: scrub_secret_paths(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import JsonResponse
-from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
 from infinitestories.ai import chain, inflight
@@ -83,11 +84,15 @@ def api_paths(get_response):
 ADMIN_PREFIX = "/admin/"
 
 
-class LanguageMiddleware(LocaleMiddleware):
-    """The language of the answer (Django's LocaleMiddleware): the best of en, es, fr, de, it for
-    the request's Accept-Language, English when none fits; it answers Content-Language with the
-    language finally used, which for a signed-in API request is the user's own
-    (accounts.authentication activates it once the bearer token is read).
+class LanguageMiddleware(MiddlewareMixin):
+    """The language of the answer: the best of en, es, fr, de, it for the request's
+    Accept-Language, English when none fits; it answers Content-Language with the language
+    finally used, which for a signed-in API request is the user's own (accounts.authentication
+    activates it once the bearer token is read).
+
+    Django's LocaleMiddleware less its URL-prefix handling: no URL here names a language
+    (no i18n_patterns), and looking for one in every path cost a tenth of a trivial request's
+    plumbing. The answers are the same (tests/infinitestories/test_languages.py).
 
     The admin stays in English: its own texts are (a multi-language admin is out of the PRD's
     scope), and half-translated pages would be worse than none.
@@ -95,10 +100,16 @@ class LanguageMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         if request.path_info.startswith(ADMIN_PREFIX):
-            translation.activate(settings.LANGUAGE_CODE)
-            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
-            return
-        super().process_request(request)
+            language = settings.LANGUAGE_CODE
+        else:
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
 
 
 class ServiceUnavailableMiddleware:

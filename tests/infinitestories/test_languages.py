@@ -3,6 +3,7 @@ user's preferredLanguage once the bearer token is read; Content-Language says wh
 never changes with the language."""
 
 import pytest
+from django.http import HttpResponse
 
 from tests.accounts.factories import UserFactory
 from tests.helpers import client_for
@@ -188,3 +189,35 @@ def hero_with_parent():
         return parent, HeroFactory(user=parent)
 
     return make
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/auth/session", "/api/nowhere", "/admin/login/", "/s/secret", "/en/api/heroes"]
+)
+@pytest.mark.parametrize(
+    "accept_language", [None, "de", "fr-CA,fr;q=0.9", "pt-BR", "es;q=0.1,it;q=0.8", "*", "x" * 300]
+)
+def test_the_answers_language_is_what_djangos_locale_middleware_chooses(rf, path, accept_language):
+    """LanguageMiddleware is LocaleMiddleware without its URL-prefix handling, which nothing
+    here uses: for any path and Accept-Language, the language, Vary and Content-Language agree."""
+    from django.middleware.locale import LocaleMiddleware
+    from django.utils import translation
+
+    from infinitestories.api.middleware import ADMIN_PREFIX, LanguageMiddleware
+
+    def answered(middleware_class, request):
+        def view(request):
+            return HttpResponse(status=404 if "nowhere" in request.path_info else 200)
+
+        with translation.override(None):
+            response = middleware_class(view)(request)
+            return request.LANGUAGE_CODE, response.get("Vary"), response["Content-Language"]
+
+    def request():
+        headers = {} if accept_language is None else {"HTTP_ACCEPT_LANGUAGE": accept_language}
+        return rf.get(path, **headers)
+
+    expected = answered(LocaleMiddleware, request())
+    if path.startswith(ADMIN_PREFIX):  # ours keeps the admin in English whatever was asked
+        expected = ("en", expected[1], "en")
+    assert answered(LanguageMiddleware, request()) == expected
