@@ -1,22 +1,32 @@
 """What a request costs beside the framework's floor, and the worker shape, in one run.
 
-Side by side on this machine, same PostgreSQL and Redis, one server at a time:
+Side by side on this machine, same PostgreSQL and Redis, every server up at once:
 - the floor (bench/floor/: a minimal Django + DRF project, DRF token auth, one small JSON
   object) on 2 sync gunicorn workers, and on the Procfile's worker class (gthread 2 x 16);
-- our web as the Procfile runs it (gthread), the same without kept answers
-  (ANSWER_CACHE_BYTES=0), and on 2 sync workers;
+- our web as the Procfile runs it (gthread, LOG_LEVEL at its deployed default, INFO: one
+  access line per request), the same without kept answers (ANSWER_CACHE_BYTES=0), and on 2
+  sync workers;
 each measured on GET /api/auth/session, /api/heroes and /api/stories at 1 connection (median
 and p90 latency, server CPU per request) and at 16 connections (req/s), both with a new
 connection per request and with connections kept alive (a sync worker closes every connection
-after its answer; the client then opens another), then the PRD's load scenario (bench/load.py's families: 100 a second of list/detail/listen traffic) on each shape of
-our web, with P50/P95/P99 and errors, its requests arriving open loop and, for comparison, in
-the bursts the earlier harness made. The load generator shares the cores: compare ratios.
-Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_REQUESTS (1 connection),
-BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS, BENCH_USERS and BENCH_ARRIVALS ("open,burst")
-change the defaults; BENCH_BASELINE=<another checkout> measures its web too (before/after, same
-database).
+after its answer; the client then opens another), then the PRD's load scenario (bench/load.py's
+families: 100 a second of list/detail/listen traffic) on each shape of our web, with
+P50/P95/P99 and errors, its requests arriving open loop and, for comparison, in the bursts the
+earlier harness made. The load generator shares the cores: compare ratios.
+
+The 1-connection figures are taken in rounds: each round gives every server and endpoint a
+block of BENCH_BLOCK requests in turn, so a slower minute of this shared virtual machine (its
+neighbours take CPU: "steal") falls on all of them alike. A server's CPU is the sum of its
+threads' scheduler run time (/proc/*/task/*/schedstat, in nanoseconds); each ratio to the floor
+is taken within a round, and the table gives its median and quartiles over the rounds.
+
+Run: `.venv/bin/python bench/per_request.py` (`make bench`); BENCH_ROUNDS and BENCH_BLOCK (1
+connection), BENCH_SECONDS (16 connections), BENCH_PRD_SECONDS, BENCH_USERS and BENCH_ARRIVALS
+("open,burst") change the defaults; BENCH_BASELINE=<another checkout> measures its web too
+(before/after, same database).
 """
 
+import glob
 import http.client
 import json
 import os
@@ -25,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -34,7 +45,8 @@ ROOT = stack.ROOT
 FLOOR = Path(__file__).resolve().parent / "floor"
 DB_NAME, REDIS_URL = stack.database_and_redis(db_name="infinitestories_bench_cost", redis_db=12)
 FLOOR_DB = os.environ.get("BENCH_FLOOR_DB_NAME", "infinitestories_bench_floor")
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
+BLOCK = int(os.environ.get("BENCH_BLOCK", "100"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 PRD_SECONDS = int(os.environ.get("BENCH_PRD_SECONDS", "30"))
 USERS = int(os.environ.get("BENCH_USERS", "100"))
@@ -44,16 +56,18 @@ ARRIVALS = os.environ.get("BENCH_ARRIVALS", "open,burst").split(",")
 
 
 def server_cpu(process: subprocess.Popen) -> float:
-    """CPU seconds used so far by a server and all its workers."""
+    """CPU seconds used so far by a server's threads, its workers' included: their scheduler run
+    time, in nanoseconds (psutil's cpu_times count 10 ms ticks)."""
     root = psutil.Process(process.pid)
-    total = 0.0
+    total = 0
     for proc in [root, *root.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
+        for path in glob.glob(f"/proc/{proc.pid}/task/*/schedstat"):
+            try:
+                with open(path) as stat:
+                    total += int(stat.read().split()[0])
+            except (OSError, ValueError):
+                pass  # a thread or worker that ended meanwhile
+    return total / 1e9
 
 
 def get(port: int, path: str, auth: str, kept: http.client.HTTPConnection | None = None) -> float:
@@ -77,17 +91,41 @@ def connection_for(port: int, keep: bool) -> http.client.HTTPConnection | None:
     return http.client.HTTPConnection("127.0.0.1", port, timeout=30) if keep else None
 
 
-def one_connection(server, port: int, path: str, auth: str, keep: bool) -> dict:
-    kept = connection_for(port, keep)
-    for _ in range(30):
-        get(port, path, auth, kept)
-    cpu = server_cpu(server)
-    samples = [get(port, path, auth, kept) for _ in range(REQUESTS)]
-    cpu = server_cpu(server) - cpu
-    if kept:
-        kept.close()
-    q = statistics.quantiles(samples, n=10)
-    return {"median": statistics.median(samples), "p90": q[8], "cpu": cpu / REQUESTS * 1000}
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    port: int
+    paths: list[str]
+    auth: str
+    worker_class: str  # "sync" or "gthread": which floor is the same class
+    ours: bool = True
+    blocks: dict = field(default_factory=dict)  # (path, mode) -> [(CPU ms/req, [latencies])]
+
+
+def one_connection_rounds(servers: list[Server], keep: bool, mode: str) -> None:
+    """ROUNDS rounds; in each, every server and path answers BLOCK requests in turn on one
+    connection (kept alive, or new for each request)."""
+    connections = {
+        (server.name, path): connection_for(server.port, keep)
+        for server in servers
+        for path in server.paths
+    }
+    for server in servers:  # warm: the first requests of a process or connection cost more
+        for path in server.paths:
+            for _ in range(30):
+                get(server.port, path, server.auth, connections[server.name, path])
+    for _ in range(ROUNDS):
+        for server in servers:
+            for path in server.paths:
+                kept = connections[server.name, path]
+                cpu = server_cpu(server.process)
+                latencies = [get(server.port, path, server.auth, kept) for _ in range(BLOCK)]
+                cpu = (server_cpu(server.process) - cpu) / BLOCK * 1000
+                server.blocks.setdefault((path, mode), []).append((cpu, latencies))
+    for kept in connections.values():
+        if kept:
+            kept.close()
 
 
 def sixteen_connections(port: int, path: str, auth: str, keep: bool) -> float:
@@ -125,20 +163,6 @@ GTHREAD_FLOOR = "floor (DRF token, gthread 2 x 16)"
 MODES = {"new": False, "kept": True}  # a new connection per request; one kept-alive connection
 
 
-def measure(name: str, server, port: int, paths: list[str], auth: str, rows: list) -> None:
-    for path in paths:
-        for mode, keep in MODES.items():
-            single = one_connection(server, port, path, auth, keep)
-            rate = sixteen_connections(port, path, auth, keep)
-            rows.append({"server": name, "path": path, "mode": mode, **single, "rps16": rate})
-            print(
-                f"  {name:28} {path:20} {mode:4} median {single['median']:6.1f} ms  p90 "
-                f"{single['p90']:6.1f} ms  CPU {single['cpu']:5.2f} ms/req  16 conn {rate:6.0f} "
-                "req/s",
-                flush=True,
-            )
-
-
 def prd_load(port: int, arrivals: str) -> dict:
     """bench/load.py's PRD scenario against the running server, in this process (locust), with
     its requests arriving open loop or in bursts (load.Family)."""
@@ -155,126 +179,156 @@ def prd_load(port: int, arrivals: str) -> dict:
     }
 
 
+def floor_server(name: str, shape: list[str], env: dict, token: str) -> Server:
+    port = stack.port()
+    process = subprocess.Popen(
+        [
+            str(stack.BIN / "gunicorn"),
+            "floor_wsgi",
+            *shape,
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=FLOOR,
+        env=env,
+    )
+    klass = "sync" if "sync" in shape else "gthread"
+    return Server(name, process, port, ["/floor/session"], f"Token {token}", klass, ours=False)
+
+
+def wait_until_answers(server: Server) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            get(server.port, server.paths[0], server.auth)
+            return
+        except (OSError, SystemExit):
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                log = getattr(server.process, "log_path", "its output")
+                raise SystemExit(f"{server.name} did not answer; see {log}") from None
+            time.sleep(0.5)
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    q1, median, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return q1, median, q3
+
+
 def main() -> None:
     import load
 
     print(f"load average {stack.load_average()} at the start; {os.cpu_count()} cores", flush=True)
-    rows: list[dict] = []
+    servers: list[Server] = []
     prd: dict[str, dict] = {}
-
-    # The floor.
-    fresh_database(FLOOR_DB)
-    floor_env = {**os.environ, "PYTHONPATH": str(FLOOR), "FLOOR_DB_NAME": FLOOR_DB}
-    token = subprocess.run(
-        [stack.PYTHON, "seed.py"],
-        cwd=FLOOR,
-        env=floor_env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    stack.vacuum_analyze(f"postgres://postgres@127.0.0.1:5432/{FLOOR_DB}")
-    # On sync workers, and on the Procfile's worker class and size (what the class itself costs).
-    floors = {
-        SYNC_FLOOR: ["--workers", "2", "--worker-class", "sync"],
-        GTHREAD_FLOOR: [
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "16",
-            "--keep-alive",
-            "75",
-        ],
-    }
-    for name, shape in floors.items():
-        port = stack.port()
-        floor = subprocess.Popen(
-            [
-                str(stack.BIN / "gunicorn"),
-                "floor_wsgi",
-                *shape,
-                f"--bind=127.0.0.1:{port}",
-                "--log-level=warning",
-            ],
+    try:
+        # The floor, on sync workers and on the Procfile's worker class and size (what the class
+        # itself costs).
+        fresh_database(FLOOR_DB)
+        floor_env = {**os.environ, "PYTHONPATH": str(FLOOR), "FLOOR_DB_NAME": FLOOR_DB}
+        token = subprocess.run(
+            [stack.PYTHON, "seed.py"],
             cwd=FLOOR,
             env=floor_env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        stack.vacuum_analyze(f"postgres://postgres@127.0.0.1:5432/{FLOOR_DB}")
+        gthread = ["--worker-class", "gthread", "--threads", "16", "--keep-alive", "75"]
+        servers.append(
+            floor_server(SYNC_FLOOR, ["--workers", "2", "--worker-class", "sync"], floor_env, token)
         )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    get(port, "/floor/session", f"Token {token}")
-                    break
-                except (OSError, SystemExit):
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-            measure(name, floor, port, ["/floor/session"], f"Token {token}", rows)
-        finally:
-            stack.stop([floor])
+        servers.append(floor_server(GTHREAD_FLOOR, ["--workers", "2", *gthread], floor_env, token))
 
-    # Ours: the PRD's families (bench/load.py), the first one's token for the single requests.
-    port = stack.port()
-    env = stack.environment(db_name=DB_NAME, redis_url=REDIS_URL, PORT=str(port))
-    families = json.loads(stack.scratch_state(env=env, seed=load.SEED, args=(str(USERS),)))
-    load.FAMILIES.extend(families)
-    auth = f"Bearer {families[0]['token']}"
-    procfile = stack.procfile_command("web")
-    shapes = {
-        "ours, Procfile": (procfile, {}),
-        # Every answer rendered anew: what a list costs when it is not the one kept by its ETag.
-        "ours, Procfile, no kept answers": (procfile, {"ANSWER_CACHE_BYTES": "0"}),
-        "ours, 2 sync workers": (
-            procfile.replace("--worker-class gthread", "--worker-class sync"),
-            {"WEB_THREADS": "1"},
-        ),
-    }
-    baseline = os.environ.get("BENCH_BASELINE")
-    if baseline:  # another checkout (e.g. main's), on the same database, for before/after
+        # Ours: the PRD's families (bench/load.py), the first one's token for the single requests;
+        # logging at its deployed level (the environment's WARNING is for the other benchmarks).
+        env = stack.environment(db_name=DB_NAME, redis_url=REDIS_URL, LOG_LEVEL="INFO")
+        families = json.loads(stack.scratch_state(env=env, seed=load.SEED, args=(str(USERS),)))
+        load.FAMILIES.extend(families)
+        auth = f"Bearer {families[0]['token']}"
+        procfile = stack.procfile_command("web")
         shapes = {
-            f"before ({Path(baseline).name}), Procfile": (
-                f"{procfile} --chdir {Path(baseline).resolve()}",
-                {"PYTHONPATH": str(Path(baseline).resolve())},
+            "ours, Procfile": (procfile, {}, "gthread"),
+            # Every answer rendered anew: what a list costs when it is not the one kept by its ETag.
+            "ours, Procfile, no kept answers": (procfile, {"ANSWER_CACHE_BYTES": "0"}, "gthread"),
+            "ours, 2 sync workers": (
+                procfile.replace("--worker-class gthread", "--worker-class sync"),
+                {"WEB_THREADS": "1"},
+                "sync",
             ),
-            **shapes,
         }
-    for name, (command, extra) in shapes.items():
-        web = stack.procfile("web", env={**env, **extra}, command=command)
-        try:
-            stack.wait_until_up(f"http://127.0.0.1:{port}", processes=[web])
-            measure(name, web, port, OURS, auth, rows)
-            for arrivals in ARRIVALS:
-                result = prd[f"{name}, {arrivals}"] = prd_load(port, arrivals)
-                print(
-                    f"  {name:28} PRD load ({arrivals}) {result['rps']:.0f} req/s: "
-                    f"P50 {result['P50']:.0f} ms, P95 {result['P95']:.0f} ms, "
-                    f"P99 {result['P99']:.0f} ms, {result['errors']} errors of {result['count']}",
-                    flush=True,
-                )
-        finally:
-            stack.stop([web])
+        baseline = os.environ.get("BENCH_BASELINE")
+        if baseline:  # another checkout (e.g. main's), on the same database, for before/after
+            shapes = {
+                f"before ({Path(baseline).name}), Procfile": (
+                    f"{procfile} --chdir {Path(baseline).resolve()}",
+                    {"PYTHONPATH": str(Path(baseline).resolve())},
+                    "gthread",
+                ),
+                **shapes,
+            }
+        for name, (command, extra, klass) in shapes.items():
+            port = stack.port()
+            web = stack.procfile("web", env={**env, "PORT": str(port), **extra}, command=command)
+            servers.append(Server(name, web, port, OURS, auth, klass))
+        for server in servers:
+            wait_until_answers(server)
 
-    def floor_of(row: dict, name: str = SYNC_FLOOR) -> dict:
-        return next(r for r in rows if r["server"] == name and r["mode"] == row["mode"])
+        for mode, keep in MODES.items():
+            one_connection_rounds(servers, keep, mode)
+        for server in servers:
+            for path in server.paths:
+                for mode, keep in MODES.items():
+                    rate = sixteen_connections(server.port, path, server.auth, keep)
+                    server.blocks[path, mode + " 16"] = rate
+                    print(f"  {server.name:32} {path:20} {mode:4} 16 conn {rate:6.0f} req/s")
+            if server.ours:
+                for arrivals in ARRIVALS:
+                    result = prd[f"{server.name}, {arrivals}"] = prd_load(server.port, arrivals)
+                    print(
+                        f"  {server.name:32} PRD load ({arrivals}) {result['rps']:.0f} req/s: "
+                        f"P50 {result['P50']:.0f} ms, P95 {result['P95']:.0f} ms, "
+                        f"P99 {result['P99']:.0f} ms, {result['errors']} errors of "
+                        f"{result['count']}",
+                        flush=True,
+                    )
+    finally:
+        stack.stop([server.process for server in servers])
 
-    def same_class_floor(row: dict) -> dict:
-        """The floor on the row's worker class: gthread for the Procfile's shapes."""
-        return floor_of(row, SYNC_FLOOR if "sync" in row["server"] else GTHREAD_FLOOR)
+    floors = {server.name: server for server in servers if not server.ours}
 
-    print(f"\nload average {stack.load_average()} at the end\n")
+    def ratios(server: Server, path: str, mode: str, floor_name: str) -> list[float]:
+        """CPU per request over the floor's, round by round."""
+        floor = floors[floor_name].blocks["/floor/session", mode]
+        return [
+            cpu / floor_cpu
+            for (cpu, _), (floor_cpu, _) in zip(server.blocks[path, mode], floor, strict=True)
+        ]
+
+    def same_class(server: Server) -> str:
+        return SYNC_FLOOR if server.worker_class == "sync" else GTHREAD_FLOOR
+
+    print(f"\nload average {stack.load_average()} at the end; {ROUNDS} rounds of {BLOCK}\n")
     print(
         "| server | endpoint | connection | median ms | p90 ms | CPU ms/req | x sync floor CPU "
-        "| x same-class floor CPU | 16 conn req/s |"
+        "(quartiles) | x same-class floor CPU (quartiles) | 16 conn req/s |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(
-            f"| {row['server']} | `{row['path']}` | {row['mode']} | {row['median']:.1f} | "
-            f"{row['p90']:.1f} | {row['cpu']:.2f} | {row['cpu'] / floor_of(row)['cpu']:.2f} | "
-            f"{row['cpu'] / same_class_floor(row)['cpu']:.2f} | {row['rps16']:.0f} |"
-        )
+    for mode in MODES:
+        for server in servers:
+            for path in server.paths:
+                blocks = server.blocks[path, mode]
+                latencies = [ms for _, block in blocks for ms in block]
+                cpu = statistics.median(cpu for cpu, _ in blocks)
+                by_floor = [
+                    "{1:.2f} ({0:.2f}-{2:.2f})".format(*quartiles(ratios(server, path, mode, f)))
+                    for f in (SYNC_FLOOR, same_class(server))
+                ]
+                print(
+                    f"| {server.name} | `{path}` | {mode} | {statistics.median(latencies):.1f} | "
+                    f"{statistics.quantiles(latencies, n=10)[8]:.1f} | {cpu:.2f} | {by_floor[0]} | "
+                    f"{by_floor[1]} | {server.blocks[path, mode + ' 16']:.0f} |"
+                )
     print("\n| server, arrivals | PRD load req/s | P50 ms | P95 ms | P99 ms | errors |")
     print("|---|---|---|---|---|---|")
     for name, result in prd.items():
@@ -283,18 +337,19 @@ def main() -> None:
             f"{result['P99']:.0f} | {result['errors']} of {result['count']} |"
         )
     print()
-    for name in shapes:
+    for server in servers:
+        if not server.ours:
+            continue
         for mode in MODES:
-            by_path = {
-                row["path"]: row for row in rows if row["server"] == name and row["mode"] == mode
-            }
-            session, heroes = by_path["/api/auth/session"], by_path["/api/heroes"]
+            session = "/api/auth/session"
+            by_sync = statistics.median(ratios(server, session, mode, SYNC_FLOOR))
+            by_class = statistics.median(ratios(server, session, mode, same_class(server)))
+            heroes = server.blocks["/api/heroes", mode + " 16"]
             print(
-                f"{name}, {mode} connections: session CPU "
-                f"{session['cpu'] / floor_of(session)['cpu']:.2f}x the sync floor's, "
-                f"{session['cpu'] / same_class_floor(session)['cpu']:.2f}x the same class's "
-                f"(target ≤ 1.5); heroes at {heroes['rps16'] / session['rps16']:.2f}x the "
-                "session's req/s at 16 connections (target ≥ 0.85)"
+                f"{server.name}, {mode} connections: session CPU {by_sync:.2f}x the sync floor's, "
+                f"{by_class:.2f}x the same class's (median of {ROUNDS} rounds; target ≤ 1.5); "
+                f"heroes at {heroes / server.blocks[session, mode + ' 16']:.2f}x the session's "
+                "req/s at 16 connections (target ≥ 0.85)"
             )
 
 
