@@ -9,6 +9,7 @@ The code never changes with the language.
 """
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import (
@@ -251,4 +252,11 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    """A crash is 500 INTERNAL_ERROR. A failure of the infrastructure met outside a view (a
+    middleware's own read: the maintenance switch, read before every write) is 503, as it is
+    in a view: the database refusing connections is an outage, not a bug."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, INFRASTRUCTURE_ERRORS):
+        body, status, headers = service_unavailable(exc)
+        return JsonResponse(body, status=status, headers=headers)
     return json_error(INTERNAL_ERROR, _INTERNAL_ERROR, 500)

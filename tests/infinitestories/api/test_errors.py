@@ -3,11 +3,15 @@ bad JSON, wrong types, unknown paths, wrong methods, oversize bodies, and our ow
 (infinitestories.api.errors, parsers and middleware)."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
+from django.core.cache import cache
+from django.db import OperationalError, connection
 
 from accounts.models import User
 from tests.helpers import SIGNUP, assert_envelope
+from usage.selectors import RUNTIME_SETTINGS_CACHE_KEY
 
 
 def test_malformed_json_gets_400_in_the_envelope(client):
@@ -73,3 +77,42 @@ def test_unhandled_error_is_a_500_envelope_without_traceback(auth_client):
     assert "secret internal detail" not in response.content.decode()
     assert "Traceback" not in response.content.decode()
     assert body["details"] == {}
+
+
+@contextmanager
+def database_refusing_connections():
+    """Every query fails as PostgreSQL fails them when it has no connection left (Django's own
+    hook around the driver; the ORM runs up to it)."""
+
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("connection failed: FATAL:  sorry, too many clients already")
+
+    with connection.execute_wrapper(refuse):
+        yield
+
+
+@pytest.mark.parametrize("path", ["/api/heroes", "/api/stories/story_x/listen", "/api/auth/signup"])
+def test_a_write_when_the_database_refuses_answers_503_not_500(client, path):
+    """The maintenance switch is read before every write, in a middleware (outside DRF): with
+    the cache cold and the database refusing connections, the answer is the outage's 503."""
+    cache.delete(RUNTIME_SETTINGS_CACHE_KEY)
+    client.raise_request_exception = False
+
+    with database_refusing_connections():
+        response = client.post(path, {"name": "Mia"}, format="json")
+
+    assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
+    assert response["Retry-After"] == "5"
+
+
+def test_a_crash_outside_a_view_is_still_a_500(client, monkeypatch):
+    cache.delete(RUNTIME_SETTINGS_CACHE_KEY)
+    client.raise_request_exception = False
+
+    def crash():
+        raise ValueError("a bug")
+
+    monkeypatch.setattr("usage.middleware.runtime_settings", crash)
+    response = client.post("/api/heroes", {"name": "Mia"}, format="json")
+
+    assert_envelope(response, 500, "INTERNAL_ERROR")
