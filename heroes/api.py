@@ -55,13 +55,21 @@ class HeroListView(OwnedAPIView):
     def get(self, request):
         params = query_input(HeroListInputSerializer, request)
         limit, offset = page_bounds(request.query_params)
-        rows, total = selectors.hero_page(user=request.user, limit=limit, offset=offset, **params)
+        rows, total = selectors.hero_page_rows(
+            user=request.user, limit=limit, offset=offset, **params
+        )
         pagination = {"total": total, "limit": limit, "offset": offset}
+        # The rows as the database gave them name the answer: a kept one needs no Hero built.
         return conditional_answer(
             request,
-            ([row_state(row) for row in rows], pagination, media_urls_epoch()),
+            (rows, pagination, media_urls_epoch()),
             lambda: Response(
-                {"heroes": HeroListOutputSerializer(rows, many=True).data, "pagination": pagination}
+                {
+                    "heroes": HeroListOutputSerializer(
+                        selectors.heroes_of_rows(rows), many=True
+                    ).data,
+                    "pagination": pagination,
+                }
             ),
         )
 

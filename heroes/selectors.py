@@ -29,23 +29,30 @@ def _hero_page_sql(sort_by: str, sort_order: str) -> str:
     )
 
 
-def hero_page(
+def hero_page_rows(
     *, user, limit: int, offset: int, sort_by: str = "createdAt", sort_order: str = "desc"
-) -> tuple[list[Hero], int]:
-    """One page of the user's heroes, each with its `story_count`, and how many heroes the user
-    has: one prepared query on the hottest list (GET /api/heroes)."""
+) -> tuple[list[tuple], int]:
+    """One page of the user's heroes as the database returns them (each hero's columns, then
+    its story count), and how many heroes the user has: one prepared query on the hottest list
+    (GET /api/heroes). The rows name the answer for its ETag; `heroes_of_rows` makes them
+    Heroes, for the answer a kept one does not replace."""
     with connection.cursor() as cursor:
         cursor.execute(_hero_page_sql(sort_by, sort_order), [user.pk, limit, offset])
         rows = cursor.fetchall()
+    if rows:
+        return [row[:-1] for row in rows], rows[0][-1]
+    # Past the end (or no hero at all): the window counted nothing, so count.
+    return [], Hero.objects.filter(user=user).count() if offset else 0
+
+
+def heroes_of_rows(rows: list[tuple]) -> list[Hero]:
+    """The Heroes of `hero_page_rows`, each with its `story_count`, as the ORM would load them."""
     heroes = []
-    for *values, story_count, _total in rows:
+    for *values, story_count in rows:
         hero = prepared.instance(Hero, values)
         hero.story_count = story_count
         heroes.append(hero)
-    if rows:
-        return heroes, rows[0][-1]
-    # Past the end (or no hero at all): the window counted nothing, so count.
-    return heroes, Hero.objects.filter(user=user).count() if offset else 0
+    return heroes
 
 
 def hero_recent_stories(*, hero: Hero, limit: int) -> list:

@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from heroes.models import Hero
-from heroes.selectors import hero_page
+from heroes.selectors import hero_page_rows, heroes_of_rows
 from tests.helpers import loaded_values
 from tests.heroes.factories import HeroFactory
 from tests.stories.factories import StoryFactory
@@ -41,6 +41,12 @@ def family(user, other_user):
     StoryFactory(user=user, hero=None)
     StoryFactory(user=other_user, hero=HeroFactory(user=other_user, name="Stranger"))
     return user
+
+
+def hero_page(**kwargs):
+    """The heroes of one page, as GET /api/heroes renders them when no answer is kept."""
+    rows, total = hero_page_rows(**kwargs)
+    return heroes_of_rows(rows), total
 
 
 @pytest.mark.parametrize("sort_by", ["createdAt", "name"])
