@@ -106,6 +106,7 @@ class Server:
     worker_class: str  # "sync" or "gthread": which floor is the same class
     ours: bool = True
     blocks: dict = field(default_factory=dict)  # (path, mode) -> [(CPU ms/req, [latencies])]
+    rates: dict = field(default_factory=dict)  # (path, mode) -> [req/s at 16 connections]
 
 
 def one_connection_rounds(servers: list[Server], keep: bool, mode: str) -> None:
@@ -164,9 +165,9 @@ def sixteen_connection_rounds(server: Server) -> None:
                 rate = sixteen_connections(
                     server.port, path, server.auth, keep, SECONDS / ROUNDS_16
                 )
-                server.blocks.setdefault((path, mode + " 16"), []).append(rate)
+                server.rates.setdefault((path, mode), []).append(rate)
         for path in server.paths:
-            rate = statistics.median(server.blocks[path, mode + " 16"])
+            rate = statistics.median(server.rates[path, mode])
             print(f"  {server.name:32} {path:20} {mode:4} 16 conn {rate:6.0f} req/s", flush=True)
 
 
@@ -347,7 +348,7 @@ def main() -> None:
                 print(
                     f"| {server.name} | `{path}` | {mode} | {statistics.median(latencies):.1f} | "
                     f"{statistics.quantiles(latencies, n=10)[8]:.1f} | {cpu:.2f} | {by_floor[0]} | "
-                    f"{by_floor[1]} | {statistics.median(server.blocks[path, mode + ' 16']):.0f} |"
+                    f"{by_floor[1]} | {statistics.median(server.rates[path, mode]):.0f} |"
                 )
     print("\n| server, arrivals | PRD load req/s | P50 ms | P95 ms | P99 ms | errors |")
     print("|---|---|---|---|---|---|")
@@ -368,8 +369,8 @@ def main() -> None:
             heroes = [
                 h / s
                 for h, s in zip(
-                    server.blocks["/api/heroes", mode + " 16"],
-                    server.blocks[session, mode + " 16"],
+                    server.rates["/api/heroes", mode],
+                    server.rates[session, mode],
                     strict=True,
                 )
             ]

@@ -4,7 +4,10 @@ never changes with the language."""
 
 import pytest
 from django.http import HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
+from infinitestories.api.middleware import ADMIN_PREFIX, LanguageMiddleware
 from tests.accounts.factories import UserFactory
 from tests.helpers import client_for
 from tests.heroes.factories import HeroFactory
@@ -200,10 +203,6 @@ def hero_with_parent():
 def test_the_answers_language_is_what_djangos_locale_middleware_chooses(rf, path, accept_language):
     """LanguageMiddleware is LocaleMiddleware without its URL-prefix handling, which nothing
     here uses: for any path and Accept-Language, the language, Vary and Content-Language agree."""
-    from django.middleware.locale import LocaleMiddleware
-    from django.utils import translation
-
-    from infinitestories.api.middleware import ADMIN_PREFIX, LanguageMiddleware
 
     def answered(middleware_class, request):
         def view(request):
