@@ -2,10 +2,11 @@
 
 Side by side on this machine, same PostgreSQL and Redis, every server up at once:
 - the floor (bench/floor/: a minimal Django + DRF project, DRF token auth, one small JSON
-  object) on 2 sync gunicorn workers, and on the Procfile's worker class (gthread 2 x 16);
-- our web as the Procfile runs it (gthread, LOG_LEVEL at its deployed default, INFO: one
-  access line per request), the same without kept answers (ANSWER_CACHE_BYTES=0), and on 2
-  sync workers;
+  object) on 2 sync gunicorn workers, on gunicorn's gthread workers (2 x 16) and on the
+  Procfile's server (granian, 2 x 16 threads);
+- our web as the Procfile runs it (granian, LOG_LEVEL at its deployed default, INFO: one
+  access line per request), the same without kept answers (ANSWER_CACHE_BYTES=0), on gunicorn's
+  gthread workers (the Procfile before granian) and on 2 sync gunicorn workers;
 each measured on GET /api/auth/session, /api/heroes and /api/stories at 1 connection (median
 and p90 latency, server CPU per request) and at 16 connections (req/s), both with a new
 connection per request and with connections kept alive (a sync worker closes every connection
@@ -103,7 +104,7 @@ class Server:
     port: int
     paths: list[str]
     auth: str
-    worker_class: str  # "sync" or "gthread": which floor is the same class
+    worker_class: str  # "sync", "gthread" or "granian": which floor is the same class
     ours: bool = True
     blocks: dict = field(default_factory=dict)  # (path, mode) -> [(CPU ms/req, [latencies])]
     rates: dict = field(default_factory=dict)  # (path, mode) -> [req/s at 16 connections]
@@ -181,7 +182,14 @@ def fresh_database(name: str) -> None:
 
 
 SYNC_FLOOR = "floor (DRF token, 2 sync)"
-GTHREAD_FLOOR = "floor (DRF token, gthread 2 x 16)"
+# The floor on each server class our web is measured on: what the class itself costs.
+FLOORS = {
+    "sync": SYNC_FLOOR,
+    "gthread": "floor (DRF token, gthread 2 x 16)",
+    "granian": "floor (DRF token, granian 2 x 16)",
+}
+# Our web on gunicorn, to compare: the Procfile's server before granian, and sync workers.
+GUNICORN = "gunicorn infinitestories.wsgi --bind 127.0.0.1:${PORT} --workers 2 --no-control-socket"
 MODES = {"new": False, "kept": True}  # a new connection per request; one kept-alive connection
 
 
@@ -201,21 +209,22 @@ def prd_load(port: int, arrivals: str) -> dict:
     }
 
 
-def floor_server(name: str, shape: list[str], env: dict, token: str) -> Server:
+def floor_server(klass: str, env: dict, token: str) -> Server:
+    """The floor on 2 processes of `klass`: gunicorn's sync or gthread (16 threads, idle
+    connections kept 75 s) workers, or granian with 16 threads as infinitestories/web.py runs it."""
     port = stack.port()
-    process = subprocess.Popen(
-        [
-            str(stack.BIN / "gunicorn"),
-            "floor_wsgi",
-            *shape,
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=FLOOR,
-        env=env,
-    )
-    klass = "sync" if "sync" in shape else "gthread"
-    return Server(name, process, port, ["/floor/session"], f"Token {token}", klass, ours=False)
+    if klass == "granian":
+        command = [str(stack.BIN / "granian"), "--interface", "wsgi", "floor_wsgi:application"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--http", "1", "--no-ws"]
+        command += ["--workers", "2", "--blocking-threads", "16", "--backpressure", "16"]
+        command += ["--http1-header-read-timeout", "60000", "--log-level", "warning"]
+    else:
+        command = [str(stack.BIN / "gunicorn"), "floor_wsgi", "--workers", "2"]
+        command += ["--worker-class", klass, f"--bind=127.0.0.1:{port}", "--log-level=warning"]
+        if klass == "gthread":
+            command += ["--threads", "16", "--keep-alive", "75"]
+    process = subprocess.Popen(command, cwd=FLOOR, env=env)
+    return Server(FLOORS[klass], process, port, ["/floor/session"], f"Token {token}", klass, False)
 
 
 def wait_until_answers(server: Server) -> None:
@@ -256,11 +265,7 @@ def main() -> None:
             text=True,
         ).stdout.strip()
         stack.vacuum_analyze(f"postgres://postgres@127.0.0.1:5432/{FLOOR_DB}")
-        gthread = ["--worker-class", "gthread", "--threads", "16", "--keep-alive", "75"]
-        servers.append(
-            floor_server(SYNC_FLOOR, ["--workers", "2", "--worker-class", "sync"], floor_env, token)
-        )
-        servers.append(floor_server(GTHREAD_FLOOR, ["--workers", "2", *gthread], floor_env, token))
+        servers.extend(floor_server(klass, floor_env, token) for klass in FLOORS)
 
         # Ours: the PRD's families (bench/load.py), the first one's token for the single requests;
         # logging at its deployed level (the environment's WARNING is for the other benchmarks).
@@ -269,29 +274,37 @@ def main() -> None:
         load.FAMILIES.extend(families)
         auth = f"Bearer {families[0]['token']}"
         procfile = stack.procfile_command("web")
+        # name: (command, extra environment, server class, working directory)
         shapes = {
-            "ours, Procfile": (procfile, {}, "gthread"),
+            "ours, Procfile": (procfile, {}, "granian", ROOT),
             # Every answer rendered anew: what a list costs when it is not the one kept by its ETag.
-            "ours, Procfile, no kept answers": (procfile, {"ANSWER_CACHE_BYTES": "0"}, "gthread"),
-            "ours, 2 sync workers": (
-                procfile.replace("--worker-class gthread", "--worker-class sync"),
-                {"WEB_THREADS": "1"},
-                "sync",
+            "ours, Procfile, no kept answers": (
+                procfile,
+                {"ANSWER_CACHE_BYTES": "0"},
+                "granian",
+                ROOT,
             ),
+            "ours, gunicorn gthread 2 x 16": (
+                f"{GUNICORN} --worker-class gthread --threads 16 --keep-alive 75",
+                {},
+                "gthread",
+                ROOT,
+            ),
+            "ours, 2 sync workers": (f"{GUNICORN} --worker-class sync", {}, "sync", ROOT),
         }
         baseline = os.environ.get("BENCH_BASELINE")
         if baseline:  # another checkout (e.g. main's), on the same database, for before/after
+            baseline = Path(baseline).resolve()
+            before = stack.procfile_command("web", root=baseline)
+            klass = "granian" if "infinitestories.web" in before else "gthread"
             shapes = {
-                f"before ({Path(baseline).name}), Procfile": (
-                    f"{procfile} --chdir {Path(baseline).resolve()}",
-                    {"PYTHONPATH": str(Path(baseline).resolve())},
-                    "gthread",
-                ),
+                f"before ({baseline.name}), Procfile": (before, {}, klass, baseline),
                 **shapes,
             }
-        for name, (command, extra, klass) in shapes.items():
+        for name, (command, extra, klass, cwd) in shapes.items():
             port = stack.port()
-            web = stack.procfile("web", env={**env, "PORT": str(port), **extra}, command=command)
+            web_env = {**env, "PORT": str(port), **extra}
+            web = stack.procfile("web", env=web_env, command=command, cwd=cwd)
             servers.append(Server(name, web, port, OURS, auth, klass))
         for server in servers:
             wait_until_answers(server)
@@ -326,9 +339,6 @@ def main() -> None:
             for (cpu, _), (floor_cpu, _) in zip(server.blocks[path, mode], floor, strict=True)
         ]
 
-    def same_class(server: Server) -> str:
-        return SYNC_FLOOR if server.worker_class == "sync" else GTHREAD_FLOOR
-
     print(f"\nload average {stack.load_average()} at the end; {ROUNDS} rounds of {BLOCK}\n")
     print(
         "| server | endpoint | connection | median ms | p90 ms | CPU ms/req | x sync floor CPU "
@@ -343,7 +353,7 @@ def main() -> None:
                 cpu = statistics.median(cpu for cpu, _ in blocks)
                 by_floor = [
                     "{1:.2f} ({0:.2f}-{2:.2f})".format(*quartiles(ratios(server, path, mode, f)))
-                    for f in (SYNC_FLOOR, same_class(server))
+                    for f in (SYNC_FLOOR, FLOORS[server.worker_class])
                 ]
                 print(
                     f"| {server.name} | `{path}` | {mode} | {statistics.median(latencies):.1f} | "
@@ -364,7 +374,7 @@ def main() -> None:
         for mode in MODES:
             session = "/api/auth/session"
             by_sync = statistics.median(ratios(server, session, mode, SYNC_FLOOR))
-            by_class = statistics.median(ratios(server, session, mode, same_class(server)))
+            by_class = statistics.median(ratios(server, session, mode, FLOORS[server.worker_class]))
             # Each round's hero-list rate over the session's of the same round.
             heroes = [
                 h / s

@@ -160,10 +160,11 @@ def vacuum_analyze(database_url: str) -> None:
         connection.execute("VACUUM ANALYZE")
 
 
-def procfile_command(process: str) -> str:
-    """The Procfile's command for `process` ("web", "worker"), as production runs it; the web's
-    collectstatic step is left out and it listens on loopback only."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
+def procfile_command(process: str, root: Path = ROOT) -> str:
+    """The Procfile's command for `process` ("web", "worker"), as production runs it (`root`'s
+    Procfile: another checkout's, to compare); the web's collectstatic step is left out and it
+    listens on loopback only."""
+    for line in (root / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name == process:
             command = command.strip()
@@ -173,14 +174,16 @@ def procfile_command(process: str) -> str:
     raise SystemExit(f"no {process} process in the Procfile")
 
 
-def procfile(process: str, *, env: dict[str, str], command: str | None = None) -> subprocess.Popen:
-    """Start the Procfile's `process` (or `command` instead, to compare); its output goes to a
-    file named on failure, so the benchmark's own output stays readable."""
+def procfile(
+    process: str, *, env: dict[str, str], command: str | None = None, cwd: Path = ROOT
+) -> subprocess.Popen:
+    """Start the Procfile's `process` (or `command` instead, to compare, in `cwd`); its output
+    goes to a file named on failure, so the benchmark's own output stays readable."""
     command = command or procfile_command(process)
     log = tempfile.NamedTemporaryFile(prefix=f"bench-{process}-", suffix=".log", delete=False)  # noqa: SIM115
     started = subprocess.Popen(
         ["bash", "-c", f"exec {command}"],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -1,0 +1,77 @@
+"""The Procfile's web process (infinitestories/web.py, granian): it serves the app, every line it
+writes is one JSON object in production (its own start and stop lines too, so the log pipeline
+reads one format), the app's `request_finished` line is the only line a request writes, and it
+stops cleanly on the platform's SIGTERM."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def answer(port: int, path: str) -> httpx.Response | None:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+    except httpx.HTTPError:
+        return None
+
+
+def test_the_web_process_serves_the_app_and_writes_json_lines_only(tmp_path):
+    log = tmp_path / "web.log"
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test"}
+    env.pop("LOG_FORMAT", None)
+    env.pop("DJANGO_DEBUG", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "1", "--threads", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # A page of the app's own that reads no database (the API's documentation).
+        response = wait_for(
+            lambda: answer(port, "/api/docs"), timeout=60, message="the web to answer"
+        )
+        assert response.status_code == 200
+        assert "swagger-ui" in response.text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    granian = [event["event"] for event in events if event["logger"].startswith("_granian")]
+    assert any(line.startswith("Listening at: http://127.0.0.1:") for line in granian)
+    assert any(line.startswith("Granian shutdown completed") for line in granian)
+    about_the_request = [event for event in events if "/api/docs" in json.dumps(event)]
+    assert [(event["event"], event["status"]) for event in about_the_request] == [
+        ("request_finished", 200)
+    ]
+
+
+def test_a_bind_without_a_port_is_refused_with_a_clear_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "infinitestories.web", "--bind", "0.0.0.0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "--bind takes HOST:PORT, not '0.0.0.0'" in result.stderr
