@@ -1,5 +1,5 @@
-"""Latency of the hot read endpoints one at a time, on the Procfile's web command (gunicorn
-gthread), PostgreSQL and Redis.
+"""Latency of the hot read endpoints one at a time, on the Procfile's web command (granian),
+PostgreSQL and Redis.
 
 Seeds one family (heroes, stories, illustrations) in a scratch database, starts the web process
 with production settings, sends a bounded number of requests from a few client threads, and

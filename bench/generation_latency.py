@@ -1,7 +1,7 @@
 """Time from POST /api/stories to narration and three illustrations all done, on real pieces.
 
 The fake OpenAI server answers every call after a fixed latency (BENCH_AI_LATENCY seconds, 0.3 by
-default); the app runs the Procfile's web (gunicorn gthread) and worker (Celery) commands on Redis
+default); the app runs the Procfile's web (granian) and worker (Celery) commands on Redis
 and PostgreSQL. The calls that cannot overlap are six: in the request, moderate the input, write
 the story, moderate it; in the pictures job, extract scenes, draw a picture, moderate the picture
 (narration, speech then transcription for the read-along timings, and the other pictures run

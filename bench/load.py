@@ -1,4 +1,4 @@
-"""Load on the real stack: the Procfile's web command (gunicorn gthread) on PostgreSQL and Redis
+"""Load on the real stack: the Procfile's web command (granian) on PostgreSQL and Redis
 on this machine, driven by locust (headless).
 
 1. The PRD's scenario: 100 families, each making one request a second, spread evenly over

@@ -1,7 +1,7 @@
 """Slow AI must not slow the library: GET /api/heroes while ten stories wait on a slow vendor.
 
 Stories and avatars are written inside the request, so each story holds a web thread while the
-vendor answers. This runs the Procfile's web command (gunicorn, gthread workers) on PostgreSQL and
+vendor answers. This runs the Procfile's web command (granian, threads) on PostgreSQL and
 Redis with production settings, against the fake OpenAI server answering every call after
 BENCH_AI_LATENCY seconds (20 by default; a story makes three calls), and drives it with locust:
 

@@ -216,7 +216,7 @@ def load_average() -> str:
 
 
 def stop(processes) -> None:
-    """Ask each process to stop (gunicorn and Celery finish what they are doing), then wait."""
+    """Ask each process to stop (the web and Celery finish what they are doing), then wait."""
     for process in processes:
         process.terminate()
     for process in processes:

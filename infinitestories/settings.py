@@ -501,7 +501,7 @@ AI_PROVIDER_COOLDOWN = env.int("AI_PROVIDER_COOLDOWN", default=60)
 # WEB_TIMEOUT (checked below) and far under a job's 300 s soft limit.
 AI_REQUEST_TIMEOUT = env.float("AI_REQUEST_TIMEOUT", default=60.0)
 AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=1)
-# The longest a web request may run (the Procfile gives gunicorn the same number). Stories and
+# The longest a web request may run (the Procfile gives the web server the same number). Stories and
 # avatars are made inside the request: their AI calls share this budget (infinitestories.ai.chain
 # .time_budget), so a slow vendor ends the request with 503 AI_UNAVAILABLE, its Idempotency-Key
 # released, instead of a thread held past the point where the client gave up.

@@ -5,7 +5,7 @@
 2. Seeded: the fuzz family (premium tier on a plan without limits that matter, a parent's consent
    to the current policy, a session) and spare families, one for each test case of an operation
    that ends its own session (scripts/fuzz_hooks.py).
-3. The service as in production (DJANGO_DEBUG off, gunicorn with threads, a Celery worker) on
+3. The service as in production (DJANGO_DEBUG off, the Procfile's web, a Celery worker) on
    loopback, with the offline AI provider and rate limits high enough for the fuzzer to reach the
    success paths (the limiter still counts every request in Redis).
 4. schemathesis, with the schema the server serves, all checks (scripts/fuzz.toml names the one

@@ -2,7 +2,7 @@
 
 Defaults come from the PRD (sections 6 and 10). RATE_LIMITS overrides any of them with
 comma-separated `name=rate` pairs, for example `signup=100/h,api=1000/m`. Counting is
-django-ratelimit's fixed window in the cache, so it holds across gunicorn workers and hosts.
+django-ratelimit's fixed window in the cache, so it holds across web processes and hosts.
 """
 
 import contextlib

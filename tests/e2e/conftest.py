@@ -179,7 +179,7 @@ def e2e(transactional_db, openai_provider, s3_storage, settings, tmp_path, _moto
 
 
 class Web:
-    """The Procfile's web process (gunicorn, gthread workers), on loopback, answering as it does
+    """The Procfile's web process (granian, threads), on loopback, answering as it does
     behind the production proxy (HTTPS forwarded, Host `localhost`)."""
 
     def __init__(self, env: dict, log: Path):
@@ -200,7 +200,7 @@ class Web:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(self._ready, timeout=60, message="gunicorn to answer")
+        wait_for(self._ready, timeout=60, message="the web to answer")
 
     def client(self, user) -> httpx.Client:
         """An HTTP client signed in as `user` with a real bearer session."""
@@ -219,7 +219,7 @@ class Web:
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
-            raise AssertionError(f"gunicorn exited early:\n{self.log.read_text()[-3000:]}")
+            raise AssertionError(f"the web exited early:\n{self.log.read_text()[-3000:]}")
         try:
             answer = httpx.get(
                 f"http://127.0.0.1:{self.port}/api/health/ready",

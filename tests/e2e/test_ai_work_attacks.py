@@ -1,5 +1,5 @@
 """Issue 17's attacks on the ceilings, as a determined family would try them, on the deployed
-stack: the Procfile's gunicorn (every request over HTTP), a real Celery worker with production
+stack: the Procfile's web (every request over HTTP), a real Celery worker with production
 settings, PostgreSQL, Redis, moto's S3 and the fake vendors. One free account cannot spend past
 its daily ceiling or the global budget, the vendors' request counts show nothing bought twice,
 and after a withdrawal or a deletion not one more request about the child reaches a vendor.
@@ -36,7 +36,7 @@ SLACK = 0.05  # the fake's clock and ours are one process's; this is not a race 
 
 @pytest.fixture
 def stack(e2e, tmp_path):
-    """A worker and the Procfile's gunicorn on the same environment with `overrides` (the web
+    """A worker and the Procfile's web on the same environment with `overrides` (the web
     prices and admits the work, the worker buys it: both must see the same vendors)."""
     servers: list[Web] = []
 

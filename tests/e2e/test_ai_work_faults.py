@@ -1,4 +1,4 @@
-"""Issue 17 (d) and (f) on the Procfile's gunicorn, a real Celery worker with production settings,
+"""Issue 17 (d) and (f) on the Procfile's web, a real Celery worker with production settings,
 PostgreSQL, Redis, moto's S3 and the fake OpenAI server: a free family's narration survives a
 storage outage longer than the in-place retries and a soft time limit shorter than the narration
 with every piece bought once, and pictures moderation flags are drawn again only as far as the

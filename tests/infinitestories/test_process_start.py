@@ -1,6 +1,6 @@
-"""A new process loads what its first request or job needs when it starts (gunicorn imports the
-WSGI module before taking requests; a Celery worker warms up before it forks its pool): the first
-family served after a deploy does not wait for imports and client set-up
+"""A new process loads what its first request or job needs when it starts (the web server imports
+the WSGI module before taking requests; a Celery worker warms up before it forks its pool): the
+first family served after a deploy does not wait for imports and client set-up
 (bench/generation_latency.py measures it)."""
 
 import json
