@@ -216,7 +216,7 @@ def floor_server(klass: str, env: dict, token: str) -> Server:
     if klass == "granian":
         command = [str(stack.BIN / "granian"), "--interface", "wsgi", "floor_wsgi:application"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--http", "1", "--no-ws"]
-        command += ["--workers", "2", "--blocking-threads", "16", "--backpressure", "16"]
+        command += ["--workers", "2", "--blocking-threads", "16", "--backpressure", "1000"]
         command += ["--http1-header-read-timeout", "60000", "--log-level", "warning"]
     else:
         command = [str(stack.BIN / "gunicorn"), "floor_wsgi", "--workers", "2"]

@@ -24,6 +24,8 @@ from granian.log import LogLevels
 from infinitestories.observability import logging_config
 
 APP = "infinitestories.wsgi:application"
+# Open connections a process holds, as gunicorn's threaded workers did (its default).
+CONNECTIONS_PER_PROCESS = 1000
 
 
 def _bind(value: str) -> tuple[str, int]:
@@ -72,8 +74,11 @@ def server(argv: list[str] | None = None) -> Granian:
         websockets=False,
         workers=args.workers,
         blocking_threads=args.threads,
-        # No more requests taken at once than there are threads to run them.
-        backpressure=args.threads,
+        # granian's "backpressure" caps a process's open connections, idle kept-alive ones
+        # included, not its requests: at the thread count, the proxy's or the app's kept
+        # connections took every place and the rest waited unanswered (bench/per_request.py's
+        # PRD load: 100 families, 33 req/s of 100). Requests beyond the threads wait for one.
+        backpressure=CONNECTIONS_PER_PROCESS,
         # An idle kept connection ends when no request starts within this time.
         http1_settings=HTTP1Settings(header_read_timeout=args.keep_alive * 1000),
         log_level=LogLevels(level.lower()),

@@ -75,3 +75,28 @@ def test_a_bind_without_a_port_is_refused_with_a_clear_error():
     )
     assert result.returncode == 2
     assert "--bind takes HOST:PORT, not '127.0.0.1'" in result.stderr
+
+
+def test_kept_alive_connections_beyond_the_threads_are_all_answered(tmp_path):
+    """A proxy in front keeps a pool of connections open: more of them than the process has
+    threads must not leave the rest waiting (granian's backpressure counts connections)."""
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test"}
+    command = [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(
+        [*command, "--workers", "1", "--threads", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) for _ in range(6)]
+    try:
+        wait_for(lambda: answer(port, "/api/docs"), timeout=60, message="the web to answer")
+        for _ in range(2):  # each client's second request rides its kept connection
+            assert [client.get("/api/docs").status_code for client in clients] == [200] * 6
+    finally:
+        for client in clients:
+            client.close()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
