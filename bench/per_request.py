@@ -221,6 +221,7 @@ def floor_server(klass: str, env: dict, token: str) -> Server:
     else:
         command = [str(stack.BIN / "gunicorn"), "floor_wsgi", "--workers", "2"]
         command += ["--worker-class", klass, f"--bind=127.0.0.1:{port}", "--log-level=warning"]
+        command += ["--no-control-socket"]
         if klass == "gthread":
             command += ["--threads", "16", "--keep-alive", "75"]
     process = subprocess.Popen(command, cwd=FLOOR, env=env)

@@ -148,9 +148,9 @@ def record(tree: Path, port: int) -> list[dict]:
         stack.scratch_state(env=env, seed=SEED)
     finally:
         stack.ROOT = stack_root
-    command = stack.procfile_command("web")
+    command = stack.procfile_command("web", root=tree)  # its own web server, as deployed
     web = subprocess.Popen(  # noqa: S603
-        ["bash", "-c", f"exec {command} --chdir {tree}"],  # noqa: S607
+        ["bash", "-c", f"exec {command}"],  # noqa: S607
         cwd=tree,
         env=env,
         stdout=subprocess.DEVNULL,
