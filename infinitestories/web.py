@@ -14,8 +14,8 @@ Run: `python -m infinitestories.web --bind 0.0.0.0:8000 [--workers 2 --threads 1
 """
 
 import argparse
-import os
 
+import environ
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
@@ -61,9 +61,12 @@ def server(argv: list[str] | None = None) -> Granian:
     """The server the arguments describe, not yet serving."""
     args = _parser().parse_args(argv)
     host, port = args.bind
-    debug = os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on")
-    level = os.environ.get("LOG_LEVEL", "INFO")
-    fmt = os.environ.get("LOG_FORMAT") or ("console" if debug else "json")
+    # The logging settings.py gives the app, read the same way: one format for every line.
+    env = environ.Env()
+    level = env.str("LOG_LEVEL", default="INFO")
+    fmt = env.str(
+        "LOG_FORMAT", default="console" if env.bool("DJANGO_DEBUG", default=False) else "json"
+    )
     return Granian(
         APP,
         address=host,
