@@ -24,6 +24,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def web_environment(tmp_path) -> dict:
+    """The test settings, on a database of the test's own (the pages asked read none): without
+    the servers, the default would be the developer's db.sqlite3."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",
+    }
+
+
 def answer(port: int, path: str) -> httpx.Response | None:
     try:
         return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
@@ -34,7 +44,7 @@ def answer(port: int, path: str) -> httpx.Response | None:
 def test_the_web_process_serves_the_app_and_writes_json_lines_only(tmp_path):
     log = tmp_path / "web.log"
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test"}
+    env = web_environment(tmp_path)
     env.pop("LOG_FORMAT", None)
     env.pop("DJANGO_DEBUG", None)
     command = [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
@@ -81,12 +91,11 @@ def test_kept_alive_connections_beyond_the_threads_are_all_answered(tmp_path):
     """A proxy in front keeps a pool of connections open: more of them than the process has
     threads must not leave the rest waiting (granian's backpressure counts connections)."""
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test"}
     command = [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
     server = subprocess.Popen(
         [*command, "--workers", "1", "--threads", "2"],
         cwd=ROOT,
-        env=env,
+        env=web_environment(tmp_path),
         stdout=(tmp_path / "web.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
