@@ -45,10 +45,13 @@ print(json.dumps({
 """
 
 
-def run_new_process(probe: str) -> dict:
+def run_new_process(probe: str, tmp_path) -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "infinitestories.settings_test",
+        # A database of the test's own: without the servers, the default would be the
+        # developer's db.sqlite3.
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
         "AI_PROVIDER": "openai",
         "OPENAI_API_KEY": "sk-test",
         # one narrator on any day the suite runs on (TEST_TODAY): the default chain adds Polly
@@ -67,13 +70,13 @@ def run_new_process(probe: str) -> dict:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def test_a_new_web_process_is_ready_before_its_first_request():
-    ready = run_new_process(WEB_PROBE)
+def test_a_new_web_process_is_ready_before_its_first_request(tmp_path):
+    ready = run_new_process(WEB_PROBE, tmp_path)
 
     assert ready == {"providers_built": 1, "views_loaded": True, "sdk_apis_loaded": list(SDK_APIS)}
 
 
-def test_a_new_worker_is_ready_before_its_first_job():
-    ready = run_new_process(WORKER_PROBE)
+def test_a_new_worker_is_ready_before_its_first_job(tmp_path):
+    ready = run_new_process(WORKER_PROBE, tmp_path)
 
     assert ready == {"providers_built": 1, "sdk_apis_loaded": list(SDK_APIS)}
