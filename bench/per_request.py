@@ -298,8 +298,10 @@ def main() -> None:
             baseline = Path(baseline).resolve()
             before = stack.procfile_command("web", root=baseline)
             klass = "granian" if "infinitestories.web" in before else "gthread"
+            # Its own code first on the path (the venv's editable install is this checkout's).
+            extra = {"PYTHONPATH": str(baseline)}
             shapes = {
-                f"before ({baseline.name}), Procfile": (before, {}, klass, baseline),
+                f"before ({baseline.name}), Procfile": (before, extra, klass, baseline),
                 **shapes,
             }
         for name, (command, extra, klass, cwd) in shapes.items():
