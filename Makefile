@@ -117,8 +117,9 @@ ci:
 smoke: install
 	$(BIN)/python scripts/smoke_vendors.py
 
-# schemathesis against the running service (the Procfile's web, a Celery worker, PostgreSQL, Redis): every
-# operation, every check, a fixed seed; fails on any finding. See scripts/fuzz_api.py.
+# schemathesis against the running service (the Procfile's web, a Celery worker, PostgreSQL,
+# Redis): every operation, every check, a fixed seed; fails on any finding. See
+# scripts/fuzz_api.py.
 fuzz: install
 	$(BIN)/python scripts/fuzz_api.py
 
