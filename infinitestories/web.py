@@ -14,14 +14,13 @@ Run: `python -m infinitestories.web --bind 0.0.0.0:8000 [--workers 2 --threads 1
 """
 
 import argparse
+import os
 
-import environ
+from django.conf import settings
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-
-from infinitestories.observability import logging_config
 
 APP = "infinitestories.wsgi:application"
 # Open connections a process holds, as gunicorn's threaded workers did (its default).
@@ -61,12 +60,9 @@ def server(argv: list[str] | None = None) -> Granian:
     """The server the arguments describe, not yet serving."""
     args = _parser().parse_args(argv)
     host, port = args.bind
-    # The logging settings.py gives the app, read the same way: one format for every line.
-    env = environ.Env()
-    level = env.str("LOG_LEVEL", default="INFO")
-    fmt = env.str(
-        "LOG_FORMAT", default="console" if env.bool("DJANGO_DEBUG", default=False) else "json"
-    )
+    # The app's own logging settings (the settings module the app runs on, .env included): one
+    # format for every line. The module is read, not set up: that is each worker's start.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infinitestories.settings")
     return Granian(
         APP,
         address=host,
@@ -84,8 +80,8 @@ def server(argv: list[str] | None = None) -> Granian:
         backpressure=CONNECTIONS_PER_PROCESS,
         # An idle kept connection ends when no request starts within this time.
         http1_settings=HTTP1Settings(header_read_timeout=args.keep_alive * 1000),
-        log_level=LogLevels(level.lower()),
-        log_dictconfig=logging_config(level=level, fmt=fmt),
+        log_level=LogLevels(settings.LOG_LEVEL.lower()),
+        log_dictconfig=settings.LOGGING,
         log_access=False,
         respawn_failed_workers=True,
         workers_kill_timeout=args.timeout,

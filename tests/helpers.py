@@ -1,6 +1,7 @@
 """Small helpers shared by test modules (one copy each; fixtures live in tests/conftest.py)."""
 
 import json
+import socket
 import time
 
 from rest_framework.test import APIClient
@@ -77,6 +78,13 @@ def saved_file(category: str, extension: str = "png", content: bytes = b"bytes")
     return media_save(
         category=category, content=content, extension=extension, content_type=content_type
     )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released): for a server a test starts,
+    or an address where nothing answers."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return sock.getsockname()[1]
 
 
 def wait_for(condition, *, timeout: float = 60.0, every: float = 0.2, message: str = ""):

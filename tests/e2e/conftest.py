@@ -4,7 +4,6 @@ sets both. Without them, deselect these tests with `-m "not e2e"` (they never sk
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -28,7 +27,7 @@ from tests.fakes.fixtures import (  # noqa: F401
     openai_speech_alive,
     polly_provider,
 )
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -184,9 +183,7 @@ class Web:
 
     def __init__(self, env: dict, log: Path):
         self.log = log
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         command = procfile_command("web")  # without collectstatic: the API serves no static file
         self.process = subprocess.Popen(
             ["bash", "-c", f"exec {command}"],

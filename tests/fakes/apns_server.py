@@ -25,6 +25,8 @@ from cryptography.x509.oid import NameOID
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from tests.helpers import free_port
+
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A CA and a server certificate for 127.0.0.1 and localhost: (ca.pem, cert.pem, key.pem)."""
@@ -97,17 +99,11 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FakeAPNs:
     def __init__(self, folder: Path):
         self.folder = folder
         self.ca_file, self.cert_file, self.key_file = make_certificates(folder)
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"https://127.0.0.1:{self.port}"
         self.requests: list[dict] = []
         self._scripts: dict[str, deque] = defaultdict(deque)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.helpers import free_port
+
 
 class HungServer:
     """Accepts every connection and never answers a byte."""
@@ -33,12 +35,6 @@ class HungServer:
             conn.close()
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def redis_at(settings, url: str):
     """Cache, rate limits and health check on a Redis at `url`, as production sets them up (also
@@ -62,7 +58,7 @@ def redis_at(settings, url: str):
 
 @pytest.fixture
 def redis_down(settings):
-    with redis_at(settings, f"redis://127.0.0.1:{closed_port()}/0"):
+    with redis_at(settings, f"redis://127.0.0.1:{free_port()}/0"):
         yield
 
 

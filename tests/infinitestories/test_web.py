@@ -6,22 +6,16 @@ stops cleanly on the platform's SIGTERM."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def web_environment(tmp_path) -> dict:
@@ -34,6 +28,30 @@ def web_environment(tmp_path) -> dict:
     }
 
 
+@contextmanager
+def running_web(env: dict, log: Path):
+    """`python -m infinitestories.web` (1 process, 2 threads) answering on a free port, stopped
+    with SIGTERM after the block; yields the port and the exit status when it is stopped."""
+    port = free_port()
+    command = [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(
+        [*command, "--workers", "1", "--threads", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    exit_status = []
+    try:
+        # Up once the app answers a page that reads no database (the OpenAPI schema; the tests
+        # ask for its documentation page).
+        wait_for(lambda: answer(port, "/api/schema"), timeout=60, message="the web to answer")
+        yield port, exit_status
+    finally:
+        server.send_signal(signal.SIGTERM)
+        exit_status.append(server.wait(timeout=30))
+
+
 def answer(port: int, path: str) -> httpx.Response | None:
     try:
         return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
@@ -43,28 +61,14 @@ def answer(port: int, path: str) -> httpx.Response | None:
 
 def test_the_web_process_serves_the_app_and_writes_json_lines_only(tmp_path):
     log = tmp_path / "web.log"
-    port = free_port()
     env = web_environment(tmp_path)
     env.pop("LOG_FORMAT", None)
     env.pop("DJANGO_DEBUG", None)
-    command = [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
-        [*command, "--workers", "1", "--threads", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        # A page of the app's own that reads no database (the API's documentation).
-        response = wait_for(
-            lambda: answer(port, "/api/docs"), timeout=60, message="the web to answer"
-        )
+    with running_web(env, log) as (port, exit_status):
+        response = httpx.get(f"http://127.0.0.1:{port}/api/docs", timeout=5)
         assert response.status_code == 200
         assert "swagger-ui" in response.text
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
+    assert exit_status == [0]
 
     events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     granian = [event["event"] for event in events if event["logger"].startswith("_granian")]
@@ -90,22 +94,11 @@ def test_a_bind_without_a_port_is_refused_with_a_clear_error():
 def test_kept_alive_connections_beyond_the_threads_are_all_answered(tmp_path):
     """A proxy in front keeps a pool of connections open: more of them than the process has
     threads must not leave the rest waiting (granian's backpressure counts connections)."""
-    port = free_port()
-    command = [sys.executable, "-m", "infinitestories.web", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
-        [*command, "--workers", "1", "--threads", "2"],
-        cwd=ROOT,
-        env=web_environment(tmp_path),
-        stdout=(tmp_path / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) for _ in range(6)]
-    try:
-        wait_for(lambda: answer(port, "/api/docs"), timeout=60, message="the web to answer")
-        for _ in range(2):  # each client's second request rides its kept connection
-            assert [client.get("/api/docs").status_code for client in clients] == [200] * 6
-    finally:
-        for client in clients:
-            client.close()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    with running_web(web_environment(tmp_path), tmp_path / "web.log") as (port, _):
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) for _ in range(6)]
+        try:
+            for _ in range(2):  # each client's second request rides its kept connection
+                assert [client.get("/api/docs").status_code for client in clients] == [200] * 6
+        finally:
+            for client in clients:
+                client.close()

@@ -9,7 +9,7 @@ import pytest
 from infinitestories.ai import chain, images, moderation, speech
 from infinitestories.ai.base import Capability, Provider, TranscriptionRequest
 from infinitestories.ai.errors import PermanentProviderError, TransientProviderError
-from tests.fakes.redis_faults import closed_port
+from tests.helpers import free_port
 from usage.models import UsageMetric
 
 AI = Path(chain.__file__).parent
@@ -92,7 +92,7 @@ def test_a_capability_no_provider_has_is_refused_without_a_vendor_call(elevenlab
 def test_an_unreachable_vendor_is_skipped_for_that_capability_and_the_next_answers(settings):
     # given an OpenAI-compatible endpoint nobody listens on, and the offline voice next
     settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{closed_port()}/v1"
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{free_port()}/v1"
     settings.AI_TTS_PROVIDER_CHAIN = ["openai", "local"]
     settings.AI_MAX_RETRIES = 0
     chain._provider.cache_clear()
